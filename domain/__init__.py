@@ -1,0 +1,1 @@
+"""The ruskontrakt domain: pure Python, eventsourcing.domain and statemachine only."""

@@ -1,0 +1,115 @@
+"""Who has consented to what, and when (domain.md §4).
+
+A register of consent intervals, built only from events, so the aggregate, the access
+policy, the projections and the auditor's time travel all answer "was this covered at
+time T?" the same way. The contract consent itself is the interval with `item=None`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from domain.values import Agency, Category, ScopeItem
+
+OSLO = ZoneInfo("Europe/Oslo")
+YOUTH = "youth"
+ADULT_AGE = 18
+
+
+def local_day(at: datetime) -> date:
+    """The calendar day in Norway at an instant: ages and deadlines are Norwegian days."""
+    return at.astimezone(OSLO).date()
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+@dataclass
+class ConsentInterval:
+    signatory: str
+    item: ScopeItem | None  # None: the consent to the contract itself
+    consent_id: str
+    booklet_version: str
+    start: datetime
+    end: datetime | None = None
+
+    def active_at(self, at: datetime) -> bool:
+        return self.start <= at and (self.end is None or at < self.end)
+
+
+@dataclass
+class ConsentRegister:
+    birth_date: date
+    guardian_count: int
+    intervals: list[ConsentInterval] = field(default_factory=list)
+
+    def signatories(self) -> list[str]:
+        return [YOUTH] + [f"guardian:{i}" for i in range(self.guardian_count)]
+
+    def required_signatories(self, at: datetime) -> list[str]:
+        """Youth and every guardian under 18; the youth alone from the 18th birthday."""
+        if age_on(self.birth_date, local_day(at)) >= ADULT_AGE:
+            return [YOUTH]
+        return self.signatories()
+
+    def is_signatory(self, signatory: str) -> bool:
+        return signatory in self.signatories()
+
+    def _active(self, signatory: str, item: ScopeItem | None, at: datetime) -> ConsentInterval | None:
+        for interval in self.intervals:
+            if interval.signatory == signatory and interval.item == item and interval.active_at(at):
+                return interval
+        return None
+
+    def contract_consent_of(self, signatory: str, at: datetime) -> bool:
+        return self._active(signatory, None, at) is not None
+
+    def contract_consented(self, at: datetime) -> bool:
+        return all(self._active(s, None, at) for s in self.required_signatories(at))
+
+    def missing_signatories(self, at: datetime) -> list[str]:
+        return [s for s in self.required_signatories(at) if not self._active(s, None, at)]
+
+    def basis(self, agency: Agency, category: Category, at: datetime) -> str | None:
+        """The consent ids that cover sharing (agency, category) at `at`, or None."""
+        item = ScopeItem(agency, category)
+        found = [self._active(s, item, at) for s in self.required_signatories(at)]
+        if not found or any(f is None for f in found):
+            return None
+        return "consent:" + ",".join(sorted({f.consent_id for f in found if f is not None}))
+
+    def active_scope(self, signatory: str, at: datetime) -> list[ScopeItem]:
+        return [
+            i.item
+            for i in self.intervals
+            if i.signatory == signatory and i.item is not None and i.active_at(at)
+        ]
+
+    # -- mutations, called only when applying ConsentGiven / ConsentWithdrawn events --
+
+    def give(
+        self,
+        signatory: str,
+        scope: Iterable[ScopeItem],
+        consent_id: str,
+        booklet_version: str,
+        at: datetime,
+    ) -> None:
+        for item in [None, *scope]:
+            if self._active(signatory, item, at) is None:
+                self.intervals.append(
+                    ConsentInterval(signatory, item, consent_id, booklet_version, at)
+                )
+
+    def withdraw(self, signatory: str, scope: Iterable[ScopeItem] | None, at: datetime) -> None:
+        """No scope: the contract consent and every sharing consent of that signatory end."""
+        items = None if scope is None else set(scope)
+        for interval in self.intervals:
+            if interval.signatory != signatory or interval.end is not None:
+                continue
+            if items is None or interval.item in items:
+                interval.end = at

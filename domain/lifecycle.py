@@ -1,0 +1,79 @@
+"""The contract lifecycle as a strict state machine (domain.md §5).
+
+This class is the single statement of which action may happen in which status. Guards
+are named here and implemented by the model the machine is bound to (the contract's
+`ContractGuards`), so each refusal raises an error that names its rule. Actions that
+happen *inside* a status (a test, a meeting) are internal self-transitions: the machine
+then also answers "what may I do next?" for the API's `allowed_actions`.
+
+Completed, declined, lapsed and returned are final in the domain (no status change ever
+leaves them) but are not declared `final=True`: python-statemachine forbids any
+transition out of a final state, and an evaluation may still be submitted there.
+"""
+
+from __future__ import annotations
+
+from statemachine import State, StateMachine
+
+
+class ContractLifecycle(StateMachine):
+    offered = State("Offered", initial=True, value="offered")
+    consented = State("Consented", value="consented")
+    startup_scheduled = State("Startup scheduled", value="startup_scheduled")
+    active = State("Active", value="active")
+    breach_review = State("Breach review", value="breach_review")
+    completed = State("Completed", value="completed")
+    terminated = State("Terminated", value="terminated")
+    returned = State("Returned to prosecution", value="returned")
+    declined = State("Declined", value="declined")
+    lapsed = State("Lapsed", value="lapsed")
+
+    # Validators run before a branch's `cond`, so a validator must ignore a branch not taken.
+    # Consent: every ConsentGiven is recorded; the status moves on with the last signatory.
+    give_consent = offered.to(consented, cond="completes_contract_consent") | offered.to.itself(
+        internal=True
+    )
+    decline = offered.to(declined)
+    lapse = offered.to(lapsed, validators="offer_deadline_passed")
+    schedule_startup = consented.to(startup_scheduled)
+    hold_startup = startup_scheduled.to(active, validators="plan_is_complete")
+    fail_startup = startup_scheduled.to(terminated)
+    register_breach = active.to(breach_review, validators="breach_is_well_founded")
+    decide_breach = breach_review.to(terminated, cond="terminates", validators=[
+        "factors_are_recorded", "termination_is_grounded"
+    ]) | breach_review.to(active, validators=["factors_are_recorded", "response_fits_breach"])
+    complete = active.to(completed, validators="end_date_reached")
+    withdraw_consent = (
+        consented.to(terminated, cond="withdraws_contract_consent")
+        | startup_scheduled.to(terminated, cond="withdraws_contract_consent")
+        | active.to(terminated, cond="withdraws_contract_consent")
+        | breach_review.to(terminated, cond="withdraws_contract_consent")
+        | offered.to.itself(internal=True)
+        | consented.to.itself(internal=True)
+        | startup_scheduled.to.itself(internal=True)
+        | active.to.itself(internal=True)
+        | breach_review.to.itself(internal=True)
+    )
+    return_to_prosecution = terminated.to(returned)
+
+    # Inside a status: no status change.
+    change_stage = active.to.itself(internal=True, validators="stage_change_is_valid")
+    amend_plan = active.to.itself(internal=True, validators="amendment_is_valid")
+    schedule_test = active.to.itself(internal=True) | breach_review.to.itself(internal=True)
+    record_test_result = active.to.itself(
+        internal=True, validators="test_result_is_valid"
+    ) | breach_review.to.itself(internal=True, validators="test_result_is_valid")
+    hold_meeting = active.to.itself(internal=True) | breach_review.to.itself(internal=True)
+    record_no_show = active.to.itself(internal=True) | breach_review.to.itself(internal=True)
+    submit_evaluation = (
+        active.to.itself(internal=True)
+        | breach_review.to.itself(internal=True)
+        | completed.to.itself(internal=True)
+        | terminated.to.itself(internal=True)
+        | returned.to.itself(internal=True)
+        | declined.to.itself(internal=True)
+        | lapsed.to.itself(internal=True)
+    )
+
+
+ACTIONS: tuple[str, ...] = tuple(e.id for e in ContractLifecycle.events)

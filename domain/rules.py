@@ -1,0 +1,51 @@
+"""Versioned configuration of stages (trinn) and deadlines (domain.md §5).
+
+These are defaults a county or municipality can change without code changes: the service
+loads a `Rules` from a YAML file (`RUSKONTRAKT_RULES_FILE`) and every case records the
+rules version it was offered under, so a later change never rewrites an old case's terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StageDefaults:
+    trinn: int
+    typical_case: str
+    min_months: int
+    max_months: int
+    tests_per_month: int
+    meeting_frequency_days: int
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    offer_answer_days: int = 14
+    startup_within_days_of_consent: int = 30
+    working_days: bool = False  # calendar days by default; working days use Norwegian holidays
+
+
+@dataclass(frozen=True)
+class Rules:
+    version: str
+    stages: dict[int, StageDefaults]
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    step_down_after_negative_tests: int = 4
+    max_plan_months: int = 12
+    min_age: int = 15
+    max_age: int = 17
+
+    def stage(self, trinn: int) -> StageDefaults:
+        return self.stages[trinn]
+
+
+DEFAULT_RULES = Rules(
+    version="2026-1",
+    stages={
+        1: StageDefaults(1, "first time, minor", 3, 3, 2, 14),
+        2: StageDefaults(2, "standard contract", 6, 6, 4, 30),
+        3: StageDefaults(3, "full youth follow-up", 6, 12, 4, 14),
+    },
+)

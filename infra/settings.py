@@ -1,0 +1,66 @@
+"""Every setting of the service, read from `RUSKONTRAKT_*` environment variables.
+
+This is the only module that reads the environment; everything else receives a
+`Settings` through `infra.bootstrap`. The README's settings table is generated from
+the field descriptions here (`ruskontrakt settings --markdown`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "ruskontrakt-embedded-dev-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RUSKONTRAKT_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///var/ruskontrakt.sqlite",
+        description="Event store and read models: `sqlite:///path/file.sqlite` (embedded "
+        "default) or `postgresql://user:password@host:port/dbname`.",
+    )
+    kafka_bootstrap: str | None = Field(
+        None,
+        description="Kafka bootstrap servers (`host:port`). Unset: embedded in-process "
+        "event distribution, no broker needed.",
+    )
+    kafka_username: str = Field("ruskontrakt", description="SASL user of the service principal.")
+    kafka_password: str = Field("ruskontrakt-secret", description="SASL password of the service principal.")
+    kafka_sasl_mechanism: str = Field("SCRAM-SHA-512", description="SASL mechanism of the broker.")
+    kafka_security_protocol: str = Field("SASL_PLAINTEXT", description="Kafka security protocol.")
+    kafka_topic_prefix: str = Field(
+        "ruskontrakt",
+        description="Prefix of every topic: `<prefix>.contracts`, `<prefix>.prevention`, "
+        "`<prefix>.agency.<agency>`.",
+    )
+    jwt_secret: str | None = Field(
+        None,
+        description="HS256 secret for tokens. Unset in embedded mode: a development secret is "
+        "used and announced in the log. Required (or a public key) otherwise.",
+    )
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key for RS256/ES256 token verification (production)."
+    )
+    jwt_jwks_file: Path | None = Field(
+        None, description="JWKS file with the public keys for RS256/ES256 verification (production)."
+    )
+    rules_file: Path | None = Field(
+        None,
+        description="YAML file with versioned stage (trinn) defaults and deadlines. Unset: the "
+        "built-in defaults of domain.md §5.",
+    )
+    host: str = Field("127.0.0.1", description="Address `ruskontrakt serve` listens on.")
+    port: int = Field(8000, description="Port `ruskontrakt serve` listens on.")
+    log_level: str = Field("INFO", description="Python log level.")
+    small_cell_threshold: int = Field(
+        5, description="Statistics cells with fewer cases than this are suppressed."
+    )
+
+    @property
+    def embedded(self) -> bool:
+        """Embedded mode: SQLite and no broker, the one-command newcomer set-up."""
+        return self.kafka_bootstrap is None and self.database_url.startswith("sqlite")
