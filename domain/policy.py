@@ -137,6 +137,7 @@ class EventRecord:
     actor: str
     actor_agency: Agency
     payload: Mapping[str, Any]
+    status: str | None = None  # the contract's status after the event (workflow metadata)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class AgencyView:
     fields: dict[str, Any]
     basis: dict[str, str]  # category -> "role" or "consent:<ids>" or "disclosure"
     policy_version: str
+    status: str | None = None
 
     @property
     def categories(self) -> list[str]:
@@ -246,4 +248,5 @@ def _view(
         fields=fields,
         basis=basis,
         policy_version=policy.version,
+        status=event.status,
     )

@@ -1,0 +1,183 @@
+"""The preventive track: a police concern and the offers of conversation and counselling.
+
+A separate aggregate in a separate application and stream: nothing here is a sanction,
+there is no testing, and nothing of it may ever reach the prosecution or the criminal
+track (domain.md §1, §6). Who sees it is decided by `domain.policy` (police always,
+municipal health from an accepted counselling offer, child welfare from a report).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import ActionNotAllowedError, InvalidInputError
+from domain.values import Actor, Agency, Person
+
+
+class PreventionStatus(Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ConcernSource(Enum):
+    POLICE = "police"
+    SCHOOL = "school"
+    PARENTS = "parents"
+    CHILD_WELFARE = "child_welfare"
+    HEALTH = "health"
+    CHARGED_BUYER = "charged_buyer"  # the Danish model of seed 003
+    OTHER = "other"
+
+
+class PreventionProsecutionError(InvalidInputError):
+    """The preventive track is never used by the prosecution."""
+
+
+# Which offer an answer answers, and which answers exist (the only ordering rules).
+_ANSWERS = {
+    "hold_conversation": "conversation_offered",
+    "decline_conversation": "conversation_offered",
+    "accept_counselling": "counselling_offered",
+    "decline_counselling": "counselling_offered",
+}
+
+
+class PreventionCase(Aggregate):
+    """A concern about a young person and what was offered to them."""
+
+    class Event(Aggregate.Event):
+        actor: str
+        actor_agency: Agency
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, PreventionCase)
+            self.apply_to(aggregate)
+
+        def apply_to(self, case: PreventionCase) -> None:
+            """Change state only."""
+
+    class ConcernRegistered(Aggregate.Created):
+        actor: str
+        actor_agency: Agency
+        person: Person
+        source: ConcernSource
+        municipality: str
+        summary: str
+
+    def __init__(self, actor: str, actor_agency: Agency, person: Person, source: ConcernSource,
+                 municipality: str, summary: str) -> None:  # fmt: skip
+        self.person = person
+        self.source = source
+        self.municipality = municipality
+        self.status = PreventionStatus.OPEN
+        self.steps: list[str] = []
+
+    @classmethod
+    def register_concern(cls, *, case_id: UUID, person: Person, source: ConcernSource,
+                         municipality: str, summary: str, actor: Actor,
+                         at: datetime) -> PreventionCase:  # fmt: skip
+        if actor.agency is Agency.PROSECUTION:
+            raise PreventionProsecutionError()
+        return cls._create(cls.ConcernRegistered, id=case_id, timestamp=at, actor=actor.sub,
+                           actor_agency=actor.agency, person=person, source=source,
+                           municipality=municipality, summary=summary)  # fmt: skip
+
+    def allowed_actions(self) -> list[str]:
+        if self.status is PreventionStatus.CLOSED:
+            return []
+        actions = ["offer_conversation", "offer_counselling", "report_to_child_welfare", "close"]
+        actions += [a for a, needs in _ANSWERS.items() if needs in self.steps]
+        return actions
+
+    def _step(self, action: str, event_class: type[PreventionCase.Event], actor: Actor,
+              at: datetime, **fields: Any) -> None:  # fmt: skip
+        if actor.agency is Agency.PROSECUTION:
+            raise PreventionProsecutionError()
+        if action not in self.allowed_actions():
+            raise ActionNotAllowedError(action, self.status.value, self.allowed_actions())
+        self.trigger_event(event_class, timestamp=at, actor=actor.sub, actor_agency=actor.agency,
+                           **fields)  # fmt: skip
+
+    def offer_conversation(self, note: str, actor: Actor, at: datetime) -> None:
+        self._step("offer_conversation", self.ConversationOffered, actor, at, note=note)
+
+    def hold_conversation(self, held_at: datetime, notes: str, actor: Actor, at: datetime) -> None:
+        self._step("hold_conversation", self.ConversationHeld, actor, at, held_at=held_at,
+                   notes=notes)  # fmt: skip
+
+    def decline_conversation(self, note: str, actor: Actor, at: datetime) -> None:
+        self._step("decline_conversation", self.ConversationDeclined, actor, at, note=note)
+
+    def offer_counselling(self, note: str, actor: Actor, at: datetime) -> None:
+        self._step("offer_counselling", self.CounsellingOffered, actor, at, note=note)
+
+    def accept_counselling(self, note: str, actor: Actor, at: datetime) -> None:
+        # Carries the person: from here on municipal health sees the case (policy).
+        self._step("accept_counselling", self.CounsellingAccepted, actor, at, note=note,
+                   person=self.person)  # fmt: skip
+
+    def decline_counselling(self, note: str, actor: Actor, at: datetime) -> None:
+        self._step("decline_counselling", self.CounsellingDeclined, actor, at, note=note)
+
+    def report_to_child_welfare(self, reason: str, actor: Actor, at: datetime) -> None:
+        self._step("report_to_child_welfare", self.ConcernReportedToChildWelfare, actor, at,
+                   reason=reason, person=self.person)  # fmt: skip
+
+    def close(self, reason: str, actor: Actor, at: datetime) -> None:
+        self._step("close", self.PreventionCaseClosed, actor, at, reason=reason)
+
+    class ConversationOffered(Event):
+        note: str
+
+        def apply_to(self, case: PreventionCase) -> None:
+            case.steps.append("conversation_offered")
+
+    class ConversationHeld(Event):
+        held_at: datetime
+        notes: str
+
+        def apply_to(self, case: PreventionCase) -> None:
+            case.steps.append("conversation_held")
+
+    class ConversationDeclined(Event):
+        note: str
+
+        def apply_to(self, case: PreventionCase) -> None:
+            case.steps.append("conversation_declined")
+
+    class CounsellingOffered(Event):
+        note: str
+
+        def apply_to(self, case: PreventionCase) -> None:
+            case.steps.append("counselling_offered")
+
+    class CounsellingAccepted(Event):
+        note: str
+        person: Person
+
+        def apply_to(self, case: PreventionCase) -> None:
+            case.steps.append("counselling_accepted")
+
+    class CounsellingDeclined(Event):
+        note: str
+
+        def apply_to(self, case: PreventionCase) -> None:
+            case.steps.append("counselling_declined")
+
+    class ConcernReportedToChildWelfare(Event):
+        reason: str
+        person: Person
+
+        def apply_to(self, case: PreventionCase) -> None:
+            case.steps.append("reported_to_child_welfare")
+
+    class PreventionCaseClosed(Event):
+        reason: str
+
+        def apply_to(self, case: PreventionCase) -> None:
+            case.status = PreventionStatus.CLOSED

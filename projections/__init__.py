@@ -1,0 +1,1 @@
+"""Read models, each named for the question it answers; built only from `EventRecord`s."""

@@ -1,0 +1,109 @@
+"""What does this agency know about this case? (the case view of `GET /contracts/{id}`)
+
+A pure fold over the agency's redacted views: a field appears in the document only if
+some view carried it, so the document can never hold more than the policy allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from domain.policy import AgencyView
+
+CaseDoc = dict[str, Any]
+
+
+def _offered(doc: CaseDoc, f: dict[str, Any]) -> None:
+    for key in ("youth", "guardians", "offence", "trinn", "offer_deadline",
+                "residence_municipality", "registered_municipality"):  # fmt: skip
+        if key in f:
+            doc[key] = f[key]
+
+
+def _append(section: str) -> Callable[[CaseDoc, dict[str, Any]], None]:
+    def fold(doc: CaseDoc, f: dict[str, Any]) -> None:
+        doc.setdefault(section, []).append(dict(f))
+
+    return fold
+
+
+def _by_id(section: str, key: str) -> Callable[[CaseDoc, dict[str, Any]], None]:
+    def fold(doc: CaseDoc, f: dict[str, Any]) -> None:
+        items = doc.setdefault(section, [])
+        for item in items:
+            if key in f and item.get(key) == f[key]:
+                item.update(f)
+                return
+        items.append(dict(f))
+
+    return fold
+
+
+def _plan(doc: CaseDoc, f: dict[str, Any]) -> None:
+    if "plan" in f and f["plan"] is not None:
+        doc["plan"] = f["plan"]
+        doc["trinn"] = f["plan"]["trinn"]
+
+
+def _stage(doc: CaseDoc, f: dict[str, Any]) -> None:
+    if "to_trinn" in f:
+        doc["trinn"] = f["to_trinn"]
+    _append("stage_changes")(doc, f)
+
+
+def _set(key: str) -> Callable[[CaseDoc, dict[str, Any]], None]:
+    def fold(doc: CaseDoc, f: dict[str, Any]) -> None:
+        doc[key] = {**doc.get(key, {}), **f}
+
+    return fold
+
+
+def _decided(doc: CaseDoc, f: dict[str, Any]) -> None:
+    _by_id("breaches", "breach_id")(doc, {k: v for k, v in f.items() if k != "plan"})
+    _plan(doc, f)
+
+
+FOLDS: dict[str, Callable[[CaseDoc, dict[str, Any]], None]] = {
+    "ContractOffered": _offered,
+    "ConsentGiven": _append("consents"),
+    "ConsentWithdrawn": _append("consent_withdrawals"),
+    "OfferDeclined": _set("outcome"),
+    "OfferLapsed": _set("outcome"),
+    "StartupMeetingScheduled": _set("startup_meeting"),
+    "StartupMeetingHeld": _set("startup_meeting"),
+    "PlanAgreed": _plan,
+    "PlanAmended": _plan,
+    "StageChanged": _stage,
+    "TestScheduled": _by_id("tests", "test_id"),
+    "RapidTestRecorded": _by_id("tests", "test_id"),
+    "LabResultRecorded": _by_id("tests", "test_id"),
+    "MeetingHeld": _append("meetings"),
+    "NoShowRecorded": _append("no_shows"),
+    "BreachRegistered": _by_id("breaches", "breach_id"),
+    "BreachDecided": _decided,
+    "ContractCompleted": _set("outcome"),
+    "ContractTerminated": _set("outcome"),
+    "ReturnedToProsecution": _set("outcome"),
+    "EvaluationSubmitted": _append("evaluations"),
+}
+
+
+def fold_case(case_id: str, views: Iterable[AgencyView]) -> CaseDoc | None:
+    """The case document for one agency, or None when it may not know the case exists."""
+    doc: CaseDoc | None = None
+    for view in views:
+        if doc is None:
+            doc = {"id": case_id, "categories": []}
+        doc["version"] = view.version
+        doc["policy_version"] = view.policy_version
+        doc["updated_at"] = view.at.isoformat()
+        if view.status is not None:
+            doc["status"] = view.status
+        doc["categories"] = sorted(set(doc["categories"]) | set(view.basis))
+        fold = FOLDS.get(view.type)
+        if fold is not None:
+            fold(doc, view.fields)
+        else:
+            doc.setdefault("events", []).append({"type": view.type, **view.fields})
+    return doc

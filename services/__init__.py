@@ -1,0 +1,1 @@
+"""Applications (one per bounded context), transcodings and the plain-data records they emit."""
