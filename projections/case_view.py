@@ -98,8 +98,9 @@ def fold_case(case_id: str, views: Iterable[AgencyView]) -> CaseDoc | None:
         doc["version"] = view.version
         doc["policy_version"] = view.policy_version
         doc["updated_at"] = view.at.isoformat()
-        if view.status is not None:
+        if view.status is not None and view.status != doc.get("status"):
             doc["status"] = view.status
+            doc["status_since"] = view.at.isoformat()
         doc["categories"] = sorted(set(doc["categories"]) | set(view.basis))
         fold = FOLDS.get(view.type)
         if fold is not None:

@@ -1,0 +1,1 @@
+"""The edges: HTTP API, Kafka, databases, settings, and the wiring in `bootstrap`."""

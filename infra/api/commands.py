@@ -1,0 +1,119 @@
+"""Running one command over HTTP: permission, visibility, `If-Match`, `Idempotency-Key`.
+
+Every command route is a few lines that name the action and call the domain; the
+cross-cutting rules of api.md live here once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
+from infra.api.problems import ProblemError, problem, problem_for
+from infra.api.views import contract_view, prevention_view
+from infra.auth import Principal
+from infra.bootstrap import Container
+from services.contracts import CaseNotFoundError, CommandResult
+
+log = logging.getLogger("ruskontrakt.commands")
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    cleaned = value.strip().removeprefix("W/").strip('"')
+    if not cleaned.isdigit():
+        raise ProblemError(422, "Invalid If-Match", "If-Match must be the case version, e.g. \"3\"")
+    return int(cleaned)
+
+
+class CommandRunner:
+    def __init__(self, container: Container, principal: Principal, track: str = "contract") -> None:
+        self.container = container
+        self.principal = principal
+        self.track = track
+        self.table = CONTRACT_COMMANDS if track == "contract" else PREVENTION_COMMANDS
+
+    def run(
+        self,
+        action: str,
+        case_id: UUID | None,
+        body: BaseModel | None,
+        execute: Callable[[int | None], CommandResult],
+        *,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
+        created: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> JSONResponse:
+        agency = self.principal.agency
+        if agency not in self.table.get(action, frozenset()):
+            return problem(403, "Not permitted", f"{agency.value} may not {action.replace('_', ' ')}")
+        if idempotency_key is None:
+            return self._execute(action, case_id, execute, if_match, created, extra)
+        scope = f"{agency.value}:{self.principal.sub}:{self.track}:{action}:{case_id}"
+        payload = body.model_dump_json() if body is not None else ""
+        request_hash = hashlib.sha256(payload.encode()).hexdigest()
+        store = self.container.idempotency
+        earlier = store.reserve(scope, idempotency_key, request_hash)
+        if earlier is not None:
+            if earlier.request_hash != request_hash:
+                return problem(422, "Idempotency key reused", "This Idempotency-Key was used "
+                               "with a different request body.")  # fmt: skip
+            if earlier.status is None:
+                return problem(409, "Request in progress", "A request with this Idempotency-Key "
+                               "is still running; retry shortly.")  # fmt: skip
+            return JSONResponse(earlier.body, earlier.status, headers=earlier.headers,
+                                media_type=earlier.headers.get("content-type"))  # fmt: skip
+        try:
+            response = self._execute(action, case_id, execute, if_match, created, extra)
+        except BaseException:
+            store.release(scope, idempotency_key)
+            raise
+        headers = {k: v for k, v in response.headers.items() if k in ("etag", "location",
+                                                                       "content-type")}  # fmt: skip
+        store.complete(scope, idempotency_key, response.status_code, json.loads(response.body),
+                       headers)  # fmt: skip
+        return response
+
+    def _execute(self, action: str, case_id: UUID | None, execute: Callable[[int | None], CommandResult],
+                 if_match: str | None, created: bool, extra: dict[str, Any] | None) -> JSONResponse:  # fmt: skip
+        try:
+            expected = parse_if_match(if_match)
+            if case_id is not None:
+                self._view(case_id)  # 404 unless the agency may know the case
+            result = execute(expected)
+        except Exception as error:
+            allowed = None
+            if case_id is not None:
+                try:
+                    allowed = self._view(case_id).get("allowed_actions")
+                except Exception:
+                    allowed = None
+            return problem_for(error, allowed)
+        log.info("%s by %s/%s on %s -> v%d", action, self.principal.agency.value,
+                 self.principal.sub, result.case_id, result.version)  # fmt: skip
+        view = self._view(UUID(result.case_id))
+        body = {**view, **(extra or {})}
+        headers = {"ETag": f'"{result.version}"'}
+        if created and case_id is None:
+            prefix = "/contracts" if self.track == "contract" else "/prevention-cases"
+            headers["Location"] = f"{prefix}/{result.case_id}"
+        return JSONResponse(body, 201 if created else 200, headers=headers)
+
+    def _view(self, case_id: UUID) -> dict[str, Any]:
+        if self.track == "contract":
+            doc = contract_view(self.container.contracts.records(case_id), self.principal.agency)
+        else:
+            doc = prevention_view(self.container.prevention.records(case_id), self.principal.agency)
+        if doc is None:
+            raise CaseNotFoundError(str(case_id))
+        return doc

@@ -1,0 +1,96 @@
+"""RFC 9457 problem responses, and the mapping from refusals to HTTP status codes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import (
+    ActionNotAllowedError,
+    DomainError,
+    InvalidInputError,
+    NotPermittedError,
+    RuleViolationError,
+)
+from infra.auth import AuthenticationError
+from services.contracts import CaseNotFoundError, VersionMismatchError
+
+log = logging.getLogger("ruskontrakt.api")
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://ruskontrakt.no/problems/"
+
+
+class ProblemError(Exception):
+    """Raised by the edges to answer with a problem document."""
+
+    def __init__(self, status: int, title: str, detail: str = "", **extra: Any) -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+def problem(status: int, title: str, detail: str = "", type_: str = "about:blank",
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:  # fmt: skip
+    body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> JSONResponse:
+    """The problem response for a refusal raised while running a command."""
+    if isinstance(error, ProblemError):
+        return problem(error.status, error.title, error.detail, **error.extra)
+    if isinstance(error, DomainError):
+        status = (
+            403 if isinstance(error, NotPermittedError)
+            else 422 if isinstance(error, InvalidInputError)
+            else 409
+        )  # fmt: skip
+        extra: dict[str, Any] = {"rule": type(error).code()}
+        if isinstance(error, ActionNotAllowedError):
+            extra["allowed_actions"] = allowed_actions if allowed_actions is not None else error.allowed
+        elif isinstance(error, RuleViolationError) and allowed_actions is not None:
+            extra["allowed_actions"] = allowed_actions
+        return problem(status, type(error).rule(), str(error), TYPE_BASE + type(error).code(), **extra)
+    if isinstance(error, CaseNotFoundError):
+        return problem(404, "Case not found", "No case with this id is known to your agency.")
+    if isinstance(error, VersionMismatchError):
+        return problem(412, "The case has changed", str(error), current_version=error.actual)
+    if isinstance(error, IntegrityError):
+        return problem(409, "Concurrent change", "Another command changed this case at the same "
+                       "time; reload it and try again.", TYPE_BASE + "concurrent-change")  # fmt: skip
+    raise error
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    def _problem(_: Request, error: ProblemError) -> JSONResponse:
+        return problem_for(error)
+
+    @app.exception_handler(AuthenticationError)
+    def _unauthenticated(_: Request, error: AuthenticationError) -> JSONResponse:
+        return problem(401, "Not authenticated", str(error),
+                       headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in error.errors()
+        ]
+        return problem(422, "Invalid request", "Some fields are missing or invalid.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        if isinstance(error, DomainError | CaseNotFoundError | VersionMismatchError | IntegrityError):
+            return problem_for(error)
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error", "The error was logged; nothing was recorded.")

@@ -1,0 +1,224 @@
+"""Request bodies (field names binding per api.md); domain enums validate their values."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.prevention import ConcernSource
+from domain.values import (
+    Agency,
+    BreachKind,
+    BreachResponse,
+    Category,
+    MeetingKind,
+    Offence,
+    Person,
+    Plan,
+    ProportionalityFactors,
+    ScopeItem,
+    TestKind,
+    TestPurpose,
+    TestRegime,
+)
+
+NationalId = Annotated[str, Field(pattern=r"^\d{11}$", examples=["01020912345"])]
+Municipality = Annotated[str, Field(pattern=r"^\d{4}$", examples=["5001"])]
+Text = Annotated[str, Field(max_length=10_000)]
+ShortText = Annotated[str, Field(max_length=500)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class PersonIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    national_id: NationalId
+    birth_date: date | None = None
+
+    def value(self) -> Person:
+        return Person(self.name, self.national_id, self.birth_date)
+
+
+class YouthIn(PersonIn):
+    birth_date: date
+
+
+class OffenceIn(Body):
+    code: Annotated[str, Field(min_length=1, max_length=50)]
+    substance: ShortText
+    date: date
+    summary: Text = ""
+
+    def value(self) -> Offence:
+        return Offence(self.code, self.substance, self.date, self.summary)
+
+
+class OfferBody(Body):
+    youth: YouthIn
+    guardians: Annotated[list[PersonIn], Field(max_length=4)] = []
+    offence: OffenceIn
+    trinn: Annotated[int, Field(ge=1, le=9)]
+    residence_municipality: Municipality
+    registered_municipality: Municipality
+    offer_deadline: date | None = None
+
+
+class ScopeIn(Body):
+    agency: Agency
+    category: Category
+
+    def value(self) -> ScopeItem:
+        return ScopeItem(self.agency, self.category)
+
+
+Signatory = Annotated[str, Field(pattern=r"^(youth|guardian:\d{1,2})$")]
+
+
+class ConsentBody(Body):
+    signatory: Signatory
+    scope: Annotated[list[ScopeIn], Field(max_length=100)] = []
+    booklet_version: ShortText
+
+
+class WithdrawBody(Body):
+    signatory: Signatory
+    scope: Annotated[list[ScopeIn], Field(max_length=100)] | None = None
+
+
+class DeclineBody(Body):
+    signatory: Signatory = "youth"
+
+
+class StartupBody(Body):
+    at: AwareDatetime
+    participants: Annotated[list[Agency], Field(max_length=20)] = []
+
+
+class TestRegimeIn(Body):
+    kind: TestKind
+    per_month: Annotated[int, Field(ge=0, le=31)]
+
+
+class PlanIn(Body):
+    trinn: Annotated[int, Field(ge=1, le=9)]
+    start_date: date
+    end_date: date
+    test_regime: TestRegimeIn
+    meeting_frequency_days: Annotated[int, Field(ge=1, le=365)]
+    team: Annotated[list[Agency], Field(min_length=1, max_length=20)]
+    conditions: Annotated[list[ShortText], Field(max_length=50)] = []
+    residence_municipality: Municipality | None = None
+    registered_municipality: Municipality | None = None
+
+    def value(self) -> Plan:
+        return Plan(
+            trinn=self.trinn, start_date=self.start_date, end_date=self.end_date,
+            test_regime=TestRegime(self.test_regime.kind, self.test_regime.per_month),
+            meeting_frequency_days=self.meeting_frequency_days, team=tuple(self.team),
+            conditions=tuple(self.conditions),
+            residence_municipality=self.residence_municipality,
+            registered_municipality=self.registered_municipality,
+        )  # fmt: skip
+
+
+class StartupHeldBody(Body):
+    plan: PlanIn
+    attendees: Annotated[list[Agency], Field(max_length=20)] = []
+    notes: Text = ""
+
+
+class NoteBody(Body):
+    note: Text = ""
+
+
+class StageBody(Body):
+    trinn: Annotated[int, Field(ge=1, le=9)]
+    reason: Text
+
+
+class PlanAmendBody(Body):
+    plan: PlanIn
+    reason: Text = ""
+
+
+class TestBody(Body):
+    kind: TestKind
+    purpose: TestPurpose = TestPurpose.FOLLOW_UP
+    scheduled_for: date
+    random: bool = False
+
+
+class ResultBody(Body):
+    positives: Annotated[list[ShortText], Field(max_length=50)] = []
+    collected_at: AwareDatetime
+    panel: Annotated[list[ShortText], Field(max_length=50)] = []
+    requisition_code: ShortText = ""
+    interpretation: Text = ""
+
+
+class MeetingBody(Body):
+    kind: MeetingKind
+    held_at: AwareDatetime
+    attended: bool
+    notes: Text = ""
+
+
+class NoShowBody(Body):
+    appointment: ShortText
+    excuse: Text | None = None
+
+
+class BreachBody(Body):
+    kind: BreachKind
+    evidence: Text = ""
+    test_id: ShortText | None = None
+
+
+class FactorsIn(Body):
+    seriousness: Annotated[str, Field(min_length=1, max_length=500)]
+    fault: Annotated[str, Field(min_length=1, max_length=500)]
+    condition_kind: Annotated[str, Field(min_length=1, max_length=500)]
+    motivation: Annotated[str, Field(min_length=1, max_length=500)]
+    completed_share: Annotated[float, Field(ge=0, le=1)]
+    repetition: Annotated[int, Field(ge=0, le=1000)]
+
+    def value(self) -> ProportionalityFactors:
+        return ProportionalityFactors(self.seriousness, self.fault, self.condition_kind,
+                                      self.motivation, self.completed_share, self.repetition)  # fmt: skip
+
+
+class DecisionBody(Body):
+    response: BreachResponse
+    factors: FactorsIn
+    reason: Text
+    plan: PlanIn | None = None
+
+
+class EvaluationBody(Body):
+    respondent_role: ShortText
+    form_version: ShortText
+    answers: dict[str, Any] = {}
+
+
+class ConcernBody(Body):
+    person: PersonIn
+    source: ConcernSource = ConcernSource.POLICE
+    municipality: Municipality
+    summary: Text = ""
+
+
+class PreventionNoteBody(Body):
+    note: Text = ""
+
+
+class ConversationHeldBody(Body):
+    held_at: AwareDatetime
+    notes: Text = ""
+
+
+class ReasonBody(Body):
+    reason: Text = ""

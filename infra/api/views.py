@@ -1,0 +1,83 @@
+"""Case views and worklists for one agency, computed through the access policy.
+
+Until the Kafka-fed read models serve these, they are folded from the event store's
+records on each request, through the same `redact` every other reader uses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+
+from domain.consent import local_day
+from domain.contract import ContractStatus, allowed_actions
+from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
+from domain.policy import EventRecord
+from domain.values import Agency
+from infra.bootstrap import Container
+from projections.access import views_for
+from projections.case_view import fold_case
+from projections.prevention_view import fold_prevention_case
+from projections.worklist import worklist_row
+from services.contracts import CaseNotFoundError
+
+
+def contract_view(records: list[EventRecord], agency: Agency) -> dict[str, Any] | None:
+    doc = fold_case(records[0].case_id, views_for(records, agency))
+    if doc is None:
+        return None
+    last = records[-1]
+    status = ContractStatus(last.status)
+    doc["status"] = status.value  # the current status, even if the latest event is hidden
+    doc["version"] = last.version
+    doc["allowed_actions"] = [a for a in allowed_actions(status) if agency in CONTRACT_COMMANDS[a]]
+    return doc
+
+
+def contract_view_or_404(container: Container, case_id: UUID, agency: Agency) -> dict[str, Any]:
+    doc = contract_view(container.contracts.records(case_id), agency)
+    if doc is None:
+        raise CaseNotFoundError(str(case_id))
+    return doc
+
+
+def case_ids_of(app: Application[UUID]) -> list[UUID]:
+    """Every case id of an application, in order of creation (from its notification log)."""
+    seen: dict[UUID, None] = {}
+    start = 1
+    while True:
+        section = app.recorder.select_notifications(start=start, limit=1000)
+        for notification in section:
+            seen.setdefault(UUID(str(notification.originator_id)), None)
+        if len(section) < 1000:
+            return list(seen)
+        start = section[-1].id + 1
+
+
+def worklist(container: Container, agency: Agency, now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for case_id in case_ids_of(container.contracts):
+        doc = contract_view(container.contracts.records(case_id), agency)
+        if doc is not None:
+            rows.append(worklist_row(doc, container.rules, local_day(now)))
+    return rows
+
+
+def prevention_view(records: list[EventRecord], agency: Agency) -> dict[str, Any] | None:
+    doc = fold_prevention_case(records[0].case_id, views_for(records, agency))
+    if doc is None:
+        return None
+    doc["version"] = records[-1].version
+    closed = any(r.type == "PreventionCaseClosed" for r in records)
+    doc["status"] = "closed" if closed else "open"
+    steps = {r.type for r in records}
+    open_actions = [] if closed else [
+        "offer_conversation", "offer_counselling", "report_to_child_welfare", "close",
+        *(["hold_conversation", "decline_conversation"] if "ConversationOffered" in steps else []),
+        *(["accept_counselling", "decline_counselling"] if "CounsellingOffered" in steps else []),
+    ]  # fmt: skip
+    doc["allowed_actions"] = [a for a in open_actions if agency in PREVENTION_COMMANDS[a]]
+    return doc

@@ -1,0 +1,82 @@
+"""The `ruskontrakt` command line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from domain.values import Agency
+from infra.settings import Settings
+
+app = typer.Typer(help="ruskontrakt: case management for youth drug contracts.", no_args_is_help=True)
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Override RUSKONTRAKT_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Override RUSKONTRAKT_PORT")] = None,
+) -> None:
+    """Run the HTTP API (embedded default: SQLite under ./var, no Kafka needed)."""
+    import uvicorn
+
+    from infra.api.app import create_app
+    from infra.bootstrap import build
+
+    settings = Settings()
+    _logging(settings)
+    container = build(settings)
+    host, port = host or settings.host, port or settings.port
+    logging.getLogger("ruskontrakt").info("serving on http://%s:%d (docs at /docs)", host, port)
+    try:
+        uvicorn.run(create_app(container), host=host, port=port, log_level=settings.log_level.lower())
+    finally:
+        container.close()
+
+
+@app.command()
+def token(
+    agency: Annotated[Agency, typer.Option(help="The agency claim")],
+    sub: Annotated[str, typer.Option(help="The user id claim")],
+    municipality: Annotated[str | None, typer.Option(help="4-digit municipality number")] = None,
+    ttl: Annotated[int, typer.Option(help="Seconds until the token expires")] = 3600,
+) -> None:
+    """Print a bearer token signed with the configured secret (development and tests)."""
+    from infra.auth import TokenService
+
+    settings = Settings()
+    logging.basicConfig(level="ERROR")
+    typer.echo(TokenService(settings).issue(agency, sub, municipality, ttl))
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="Base URL of the running service")] = "http://127.0.0.1:8000",
+) -> None:
+    """Load a realistic set of cases into the running service, through its API."""
+    from infra.demo import load_demo
+
+    settings = Settings()
+    _logging(settings)
+    load_demo(url, settings)
+
+
+@app.command("settings")
+def show_settings(markdown: Annotated[bool, typer.Option(help="As a Markdown table")] = False) -> None:
+    """List every setting with its environment variable, default and meaning."""
+    for name, field in Settings.model_fields.items():
+        env = f"RUSKONTRAKT_{name.upper()}"
+        if markdown:
+            typer.echo(f"| `{env}` | `{field.default}` | {field.description} |")
+        else:
+            typer.echo(f"{env}={field.default!s}\n    {field.description}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,74 @@
+"""A minimal SQL connection for the service's own tables (idempotency keys, read models).
+
+SQLite or PostgreSQL behind one interface: `?` placeholders are rewritten for psycopg.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from infra.db.urls import is_postgres, sqlite_path
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.postgres = is_postgres(url)
+        self._lock = threading.Lock()
+        if self.postgres:
+            from psycopg_pool import ConnectionPool
+
+            self._pool = ConnectionPool(url, min_size=1, max_size=10, open=True)
+        else:
+            self._sqlite = sqlite3.connect(
+                sqlite_path(url), check_same_thread=False, isolation_level=None, timeout=10
+            )
+            self._sqlite.execute("PRAGMA journal_mode=WAL")
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Tx]:
+        if self.postgres:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield _Tx(cur, postgres=True)
+        else:
+            with self._lock:
+                cur = self._sqlite.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _Tx(cur, postgres=False)
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+
+    def close(self) -> None:
+        if self.postgres:
+            self._pool.close()
+        else:
+            self._sqlite.close()
+
+
+class _Tx:
+    def __init__(self, cursor: Any, postgres: bool) -> None:
+        self.cursor = cursor
+        self.postgres = postgres
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Tx:
+        self.cursor.execute(sql.replace("?", "%s") if self.postgres else sql, params)
+        return self
+
+    def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self.cursor.fetchall())

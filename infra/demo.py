@@ -1,0 +1,158 @@
+"""`ruskontrakt demo`: realistic cases loaded through the public API, as each agency.
+
+Trøndelag municipalities, all three stages, consents with and without sharing scopes,
+breaches answered with warnings, a confirmed lab positive ending in termination,
+completed and declined contracts, and prevention cases at different points of the funnel.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from rich.progress import track
+
+from domain.values import Agency
+from infra.auth import TokenService
+from infra.settings import Settings
+
+log = logging.getLogger("ruskontrakt.demo")
+MUNICIPALITIES = ["5001", "5006", "5007", "5035", "5028", "5025"]
+FIRST = ["Ola", "Emma", "Jakob", "Nora", "Filip", "Sara", "Lukas", "Ingrid", "Henrik", "Maja"]
+
+
+class Client:
+    def __init__(self, url: str, tokens: TokenService) -> None:
+        self.http = httpx.Client(base_url=url, timeout=30)
+        self.headers = {a: {"Authorization": f"Bearer {tokens.issue(a, f'demo-{a.value}')}"}
+                        for a in Agency}  # fmt: skip
+
+    def post(self, agency: Agency, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.post(path, json=body or {}, headers=self.headers[agency])
+        if response.status_code >= 400:
+            raise RuntimeError(f"{agency.value} POST {path}: {response.status_code} {response.text}")
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def _offer(client: Client, i: int, trinn: int, today: date) -> str:
+    municipality = MUNICIPALITIES[i % len(MUNICIPALITIES)]
+    registered = MUNICIPALITIES[(i + 1) % len(MUNICIPALITIES)] if i % 5 == 0 else municipality
+    birth = date(today.year - 16, 1 + i % 12, 1 + i % 27)
+    body = {
+        "youth": {"name": f"{FIRST[i % 10]} Demo{i}", "national_id": f"{i:02d}0{birth:%y}10{i:05d}"[:11],
+                  "birth_date": birth.isoformat()},
+        "guardians": [{"name": f"Foresatt Demo{i}", "national_id": f"{i:02d}037{i:06d}"[:11]}],
+        "offence": {"code": "NARK-BRUK", "substance": "cannabis" if i % 3 else "MDMA",
+                    "date": (today - timedelta(days=40)).isoformat(), "summary": "Demo case"},
+        "trinn": trinn, "residence_municipality": municipality,
+        "registered_municipality": registered,
+    }  # fmt: skip
+    return str(client.post(Agency.PROSECUTION, "/contracts", body)["id"])
+
+
+def _activate(client: Client, case_id: str, trinn: int, start: date, months: int) -> None:
+    k = Agency.KONFLIKTRAD
+    consent_scope = [{"agency": "school", "category": "outcome"}, {"agency": "gp", "category": "identity"}]
+    for signatory in ("youth", "guardian:0"):
+        client.post(k, f"/contracts/{case_id}/consents",
+                    {"signatory": signatory, "scope": consent_scope, "booklet_version": "2026-1"})
+    client.post(k, f"/contracts/{case_id}/startup-meeting",
+                {"at": f"{start.isoformat()}T10:00:00+01:00",
+                 "participants": ["konfliktrad", "municipal_health", "police"]})
+    view = client.http.get(f"/contracts/{case_id}", headers=client.headers[k]).json()
+    end = date(start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1)
+    plan = {"trinn": trinn, "start_date": start.isoformat(), "end_date": end.isoformat(),
+            "test_regime": {"kind": "rapid", "per_month": 4 if trinn > 1 else 2},
+            "meeting_frequency_days": 14 if trinn != 2 else 30,
+            "team": ["konfliktrad", "municipal_health", "police"],
+            "conditions": ["no drug use", "attend conversations"],
+            "residence_municipality": view["residence_municipality"],
+            "registered_municipality": view["registered_municipality"]}  # fmt: skip
+    client.post(k, f"/contracts/{case_id}/startup-meeting/held",
+                {"plan": plan, "attendees": ["konfliktrad", "municipal_health"], "notes": "Plan agreed."})
+
+
+def _rapid_test(client: Client, case_id: str, day: date, positives: list[str]) -> str:
+    test = client.post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case_id}/tests",
+                       {"kind": "rapid", "purpose": "follow_up", "scheduled_for": day.isoformat(),
+                        "random": True})  # fmt: skip
+    client.post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case_id}/tests/{test['test_id']}/result",
+                {"positives": positives, "collected_at": f"{day.isoformat()}T09:00:00+01:00"})
+    return str(test["test_id"])
+
+
+FACTORS = {"seriousness": "low", "fault": "admits use", "condition_kind": "drug-free",
+           "motivation": "good", "completed_share": 0.3, "repetition": 1}  # fmt: skip
+
+
+def load_demo(url: str, settings: Settings) -> None:
+    client = Client(url, TokenService(settings))
+    today = date.today()
+    k, h = Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH
+    for i in track(range(12), description="contracts"):
+        trinn = 1 + i % 3
+        case_id = _offer(client, i, trinn, today)
+        if i == 10:
+            client.post(Agency.PROSECUTION, f"/contracts/{case_id}/decline", {"signatory": "youth"})
+            continue
+        if i == 11:
+            continue  # stays offered: answer pending
+        finished = i in (0, 3)
+        start = today - timedelta(days=200) if finished else today - timedelta(days=20)
+        _activate(client, case_id, trinn, start, 3 if trinn == 1 else 6)
+        client.post(h, f"/contracts/{case_id}/meetings",
+                    {"kind": "conversation", "held_at": f"{start.isoformat()}T14:00:00+01:00",
+                     "attended": True, "notes": "Motivational conversation."})  # fmt: skip
+        test_id = _rapid_test(client, case_id, start + timedelta(days=7), ["THC"] if i % 4 == 1 else [])
+        if i % 4 == 1:
+            breach = client.post(k, f"/contracts/{case_id}/breaches",
+                                 {"kind": "positive_test", "test_id": test_id, "evidence": "rapid THC"})
+            client.post(k, f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
+                        {"response": "warning", "reason": "First positive test", "factors": FACTORS})
+        if i == 5:  # a confirmed lab positive and a second breach end the contract
+            lab = client.post(Agency.GP, f"/contracts/{case_id}/tests",
+                              {"kind": "lab", "purpose": "follow_up",
+                               "scheduled_for": today.isoformat()})  # fmt: skip
+            client.post(Agency.GP, f"/contracts/{case_id}/tests/{lab['test_id']}/result",
+                        {"positives": ["THC"], "collected_at": f"{today.isoformat()}T09:00:00+01:00",
+                         "requisition_code": "LAB-1", "interpretation": "confirmed use"})
+            breach = client.post(k, f"/contracts/{case_id}/breaches",
+                                 {"kind": "positive_test", "test_id": lab["test_id"], "evidence": "lab"})
+            client.post(k, f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
+                        {"response": "terminate", "reason": "Confirmed use", "factors": FACTORS})
+            client.post(k, f"/contracts/{case_id}/return-to-prosecution", {"note": "New decision"})
+        if finished:
+            client.post(k, f"/contracts/{case_id}/complete")
+            client.post(k, f"/contracts/{case_id}/evaluations",
+                        {"respondent_role": "youth", "form_version": "2026-1",
+                         "answers": {"helpful": 4, "understood_consent": True}})  # fmt: skip
+    _prevention(client, today)
+    log.info("demo data loaded into %s", url)
+
+
+def _prevention(client: Client, today: date) -> None:
+    police = Agency.POLICE
+    for i in track(range(6), description="prevention"):
+        case = client.post(police, "/prevention-cases", {
+            "person": {"name": f"Forebygging Demo{i}", "national_id": f"1501{i:07d}"},
+            "source": "charged_buyer" if i % 2 else "school",
+            "municipality": MUNICIPALITIES[i % len(MUNICIPALITIES)], "summary": "Concern"})
+        path = f"/prevention-cases/{case['id']}"
+        client.post(police, f"{path}/conversation-offered")
+        if i == 5:
+            client.post(police, f"{path}/conversation-declined")
+            continue
+        client.post(police, f"{path}/conversation-held",
+                    {"held_at": f"{today.isoformat()}T12:00:00+01:00", "notes": "Talk held"})
+        client.post(police, f"{path}/counselling-offered")
+        if i % 4 == 0:
+            client.post(police, f"{path}/counselling-accepted")
+        else:
+            client.post(police, f"{path}/counselling-declined")
+        if i == 3:
+            client.post(police, f"{path}/reported-to-child-welfare", {"reason": "Home situation"})
+        if i in (1, 2):
+            client.post(police, f"{path}/close", {"reason": "Follow-up finished"})
