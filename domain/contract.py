@@ -68,7 +68,7 @@ FINAL_STATUSES = frozenset(
 # --- refusals (the first docstring line is the rule) ---
 
 
-class AgeOutOfRangeError(RuleViolationError):
+class AgeOutOfRangeError(InvalidInputError):
     """A contract may only be offered to a youth aged 15 to 17 on the offer date."""
 
 

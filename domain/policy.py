@@ -56,6 +56,7 @@ _OFFERED = {"youth": Category.IDENTITY, "guardians": Category.IDENTITY,
             "offer_deadline": Category.TERMS, "rules_version": Category.TERMS}  # fmt: skip
 FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "ContractOffered": _OFFERED,
+    "CaseDisclosed": _OFFERED,  # the offer's data, disclosed when a later consent opens it
     "ConsentGiven": dict.fromkeys(
         ("signatory", "scope", "booklet_version", "consent_id"), Category.IDENTITY),
     "ConsentWithdrawn": dict.fromkeys(("signatory", "scope"), Category.IDENTITY),

@@ -8,6 +8,7 @@ evaluate each event against the consents as they stood at that event's time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import date, datetime
 
 from domain.consent import ConsentRegister
@@ -48,12 +49,30 @@ class AccessTracker:
 def views_for(
     records: Iterable[EventRecord], agency: Agency, as_of: datetime | None = None
 ) -> Iterator[AgencyView]:
-    """Every view `agency` had of a case's records (up to `as_of`), in order."""
+    """Every view `agency` had of a case's records (up to `as_of`), in order.
+
+    Consent is judged at each event's time, so the offer itself (recorded before anyone
+    could consent) would stay hidden from a consent-only agency for ever. A consent that
+    opens a category of the offer therefore discloses the offer's data of that category
+    at the consent's time, through the same `redact`, as a view of type `CaseDisclosed`.
+    """
     tracker = AccessTracker()
+    offered: EventRecord | None = None
+    disclosed: set[str] = set()
     for record in records:
         if as_of is not None and record.at > as_of:
             break
         tracker.feed(record)
         view = redact(record, agency, tracker.context(record))
+        if record.type == "ContractOffered":
+            offered = record
+            disclosed = set(view.fields) if view else set()
         if view is not None:
             yield view
+        if record.type == "ConsentGiven" and offered is not None:
+            late = redact(replace(offered, type="CaseDisclosed", at=record.at,
+                                  version=record.version, status=record.status),
+                          agency, tracker.context(record))  # fmt: skip
+            if late is not None and set(late.fields) - disclosed:
+                disclosed |= set(late.fields)
+                yield late

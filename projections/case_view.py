@@ -66,6 +66,7 @@ def _decided(doc: CaseDoc, f: dict[str, Any]) -> None:
 
 FOLDS: dict[str, Callable[[CaseDoc, dict[str, Any]], None]] = {
     "ContractOffered": _offered,
+    "CaseDisclosed": _offered,
     "ConsentGiven": _append("consents"),
     "ConsentWithdrawn": _append("consent_withdrawals"),
     "OfferDeclined": _set("outcome"),

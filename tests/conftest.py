@@ -1,0 +1,83 @@
+"""Shared fixtures: the service wired through `infra.bootstrap` on SQLite and PostgreSQL.
+
+Every test that takes `api` runs twice, once per backend. PostgreSQL comes from the
+project's own script (tests/servers.py); when it cannot start, those tests fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.values import Agency
+from infra.api.app import create_app
+from infra.bootstrap import Container, build
+from infra.settings import Settings
+
+import importlib.util  # TEMP
+pytest_plugins = ["tests.servers"] if importlib.util.find_spec("tests.servers") else []  # TEMP
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class Api:
+    """A test client that speaks as one agency at a time."""
+
+    def __init__(self, client: TestClient, container: Container, clock: Clock) -> None:
+        self.client, self.container, self.clock = client, container, clock
+
+    def token(self, agency: Agency | str, sub: str | None = None) -> str:
+        agency = Agency(agency)
+        return self.container.tokens.issue(agency, sub or f"{agency.value}-user")
+
+    def headers(self, agency: Agency | str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(agency)}", **extra}
+
+    def post(self, agency: Agency | str, path: str, body: dict[str, Any] | None = None,
+             **headers: str) -> Any:  # fmt: skip
+        return self.client.post(path, json=body, headers=self.headers(agency, **headers))
+
+    def get(self, agency: Agency | str, path: str, **headers: str) -> Any:
+        return self.client.get(path, headers=self.headers(agency, **headers))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 9, 10, 8, 0, tzinfo=UTC))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ruskontrakt.sqlite"
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return url
+
+
+@pytest.fixture
+def container(database_url: str, clock: Clock) -> Iterator[Container]:
+    settings = Settings(database_url=database_url, jwt_secret="test-secret-that-is-long-enough-for-hs256", kafka_bootstrap=None)
+    container = build(settings, clock=clock)
+    yield container
+    container.close()
+
+
+@pytest.fixture
+def api(container: Container, clock: Clock) -> Iterator[Api]:
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        yield Api(client, container, clock)
