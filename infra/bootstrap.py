@@ -12,11 +12,13 @@ from uuid import UUID
 from domain.rules import Rules
 from infra.auth import TokenService
 from infra.db.idempotency import IdempotencyStore
+from infra.db.keystore import SqlKeyStore
 from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env
 from infra.rules_file import load_rules
-from infra.settings import Settings
+from infra.settings import DEV_KEY_PEPPER, Settings
 from services.contracts import ContractsApplication
+from services.keys import SubjectKeys
 from services.prevention import PreventionApplication
 
 log = logging.getLogger("ruskontrakt")
@@ -35,6 +37,7 @@ class Container:
     database: Database
     idempotency: IdempotencyStore
     tokens: TokenService
+    keys: SubjectKeys
     clock: Callable[[], datetime] = field(default=utc_now)
     new_id: Callable[[], UUID] = field(default=uuid.uuid4)
 
@@ -44,13 +47,24 @@ class Container:
         self.database.close()
 
 
+def _pepper(settings: Settings) -> bytes:
+    if settings.key_pepper:
+        return settings.key_pepper.encode()
+    if not settings.embedded:
+        raise ValueError("RUSKONTRAKT_KEY_PEPPER is required outside embedded mode")
+    log.warning("embedded mode: national ids are pseudonymised with the DEVELOPMENT pepper")
+    return DEV_KEY_PEPPER.encode()
+
+
 def build(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Container:
     settings = settings or Settings()
     rules = load_rules(settings.rules_file)
-    contracts = ContractsApplication(env=eventsourcing_env(settings.database_url, "contracts"))
-    contracts.rules = rules
-    prevention = PreventionApplication(env=eventsourcing_env(settings.database_url, "prevention"))
     database = Database(settings.database_url)
+    keystore_db = Database(settings.keystore_url) if settings.keystore_url else database
+    keys = SubjectKeys(SqlKeyStore(keystore_db), _pepper(settings), settings.key_cache_seconds)
+    contracts = ContractsApplication(eventsourcing_env(settings.database_url, "contracts"), keys)
+    contracts.rules = rules
+    prevention = PreventionApplication(eventsourcing_env(settings.database_url, "prevention"), keys)
     log.info(
         "event store %s, %s, rules %s",
         "PostgreSQL" if database.postgres else "SQLite",
@@ -58,6 +72,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         rules.version,
     )
     return Container(
+        keys=keys,
         settings=settings,
         rules=rules,
         contracts=contracts,

@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "ruskontrakt-embedded-dev-secret-not-for-production"
+DEV_KEY_PEPPER = "ruskontrakt-embedded-dev-pepper-not-for-production"
 
 
 class Settings(BaseSettings):
@@ -52,6 +53,21 @@ class Settings(BaseSettings):
         None,
         description="YAML file with versioned stage (trinn) defaults and deadlines. Unset: the "
         "built-in defaults of domain.md §5.",
+    )
+    keystore_url: str | None = Field(
+        None,
+        description="Database of the per-person data keys (crypto-shredding). Unset: the "
+        "same database as the read models. Keep it apart from event-store backups.",
+    )
+    key_pepper: str | None = Field(
+        None,
+        description="Secret that turns national ids into pseudonymous key-store references. "
+        "Unset in embedded mode: a development pepper, announced in the log.",
+    )
+    key_cache_seconds: float = Field(
+        300.0,
+        description="How long a process caches a person's data key; an erasure reaches other "
+        "running processes within this time.",
     )
     host: str = Field("127.0.0.1", description="Address `ruskontrakt serve` listens on.")
     port: int = Field(8000, description="Port `ruskontrakt serve` listens on.")

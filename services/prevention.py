@@ -6,25 +6,20 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder
-
-from domain.policy import EventRecord, Track
+from domain.policy import Track
 from domain.prevention import PreventionCase
-from services.contracts import CaseNotFoundError, CommandResult, VersionMismatchError
-from services.records import record_of
-from services.transcoding import register_all
+from services.contracts import CommandResult
+from services.store import SealedApplication, VersionMismatchError
 
 
-class PreventionApplication(Application[UUID]):
+class PreventionApplication(SealedApplication):
     name = "prevention"
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_all(transcoder)
+    track = Track.PREVENTION
+    subject_field = "person"
 
     def register_concern(self, **kwargs: Any) -> CommandResult:
-        return self._save(PreventionCase.register_concern(**kwargs))
+        case = PreventionCase.register_concern(**kwargs)
+        return CommandResult(str(case.id), *self.save_and_record(case))
 
     def command(self, case_id: UUID, action: Callable[[PreventionCase], None],
                 expected_version: int | None = None) -> CommandResult:  # fmt: skip
@@ -32,26 +27,9 @@ class PreventionApplication(Application[UUID]):
         if expected_version is not None and expected_version != case.version:
             raise VersionMismatchError(expected_version, case.version)
         action(case)
-        return self._save(case)
+        return CommandResult(str(case_id), *self.save_and_record(case))
 
     def load(self, case_id: UUID) -> PreventionCase:
-        try:
-            case = self.repository.get(case_id)
-        except Exception as error:
-            if type(error).__name__ == "AggregateNotFoundError":
-                raise CaseNotFoundError(str(case_id)) from None
-            raise
+        case = self.load_aggregate(case_id)
         assert isinstance(case, PreventionCase)
         return case
-
-    def records(self, case_id: UUID) -> list[EventRecord]:
-        out = [record_of(e, Track.PREVENTION) for e in self.repository.event_store.get(case_id)]
-        if not out:
-            raise CaseNotFoundError(str(case_id))
-        return out
-
-    def _save(self, case: PreventionCase) -> CommandResult:
-        pending = list(case.pending_events)
-        self.save(case)
-        return CommandResult(str(case.id), case.version,
-                             [record_of(e, Track.PREVENTION) for e in pending])  # fmt: skip

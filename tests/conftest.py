@@ -71,7 +71,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def container(database_url: str, clock: Clock) -> Iterator[Container]:
-    settings = Settings(database_url=database_url, jwt_secret="test-secret-that-is-long-enough-for-hs256", kafka_bootstrap=None)
+    settings = Settings(database_url=database_url, jwt_secret="test-secret-that-is-long-enough-for-hs256",
+                        key_pepper="test-pepper", kafka_bootstrap=None)
     container = build(settings, clock=clock)
     yield container
     container.close()

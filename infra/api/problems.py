@@ -19,7 +19,7 @@ from domain.errors import (
     RuleViolationError,
 )
 from infra.auth import AuthenticationError
-from services.contracts import CaseNotFoundError, VersionMismatchError
+from services.contracts import CaseErasedError, CaseNotFoundError, VersionMismatchError
 
 log = logging.getLogger("ruskontrakt.api")
 PROBLEM = "application/problem+json"
@@ -58,6 +58,9 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
         return problem(status, type(error).rule(), str(error), TYPE_BASE + type(error).code(), **extra)
     if isinstance(error, CaseNotFoundError):
         return problem(404, "Case not found", "No case with this id is known to your agency.")
+    if isinstance(error, CaseErasedError):
+        return problem(410, "Case erased", "This person's data was erased; the case can be "
+                       "verified but not read or changed.")  # fmt: skip
     if isinstance(error, VersionMismatchError):
         return problem(412, "The case has changed", str(error), current_version=error.actual)
     if isinstance(error, IntegrityError):
@@ -90,7 +93,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        if isinstance(error, DomainError | CaseNotFoundError | VersionMismatchError | IntegrityError):
+        if isinstance(error, DomainError | CaseNotFoundError | CaseErasedError | VersionMismatchError
+                      | IntegrityError):  # fmt: skip
             return problem_for(error)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error", "The error was logged; nothing was recorded.")

@@ -34,6 +34,8 @@ class Database:
                 sqlite_path(url), check_same_thread=False, isolation_level=None, timeout=10
             )
             self._sqlite.execute("PRAGMA journal_mode=WAL")
+            # Deleted rows are zeroed, so an erased key or purged row leaves no old bytes.
+            self._sqlite.execute("PRAGMA secure_delete=ON")
 
     @contextmanager
     def transaction(self) -> Iterator[_Tx]:
@@ -50,6 +52,18 @@ class Database:
                     cur.execute("ROLLBACK")
                     raise
                 cur.execute("COMMIT")
+
+    def compact(self, tables: list[str]) -> None:
+        """Physically drop old row versions after an erasure (PostgreSQL VACUUM, SQLite WAL)."""
+        if self.postgres:
+            with self._pool.connection() as conn:
+                conn.autocommit = True
+                for table in tables:
+                    conn.execute(f"VACUUM FULL {table}")
+        else:
+            with self._lock:
+                self._sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._sqlite.execute("VACUUM")
 
     def close(self) -> None:
         if self.postgres:

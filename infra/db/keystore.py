@@ -1,0 +1,69 @@
+"""The per-person key store in SQL (its own tables; point it at its own database in production)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from infra.db.sql import Database
+from services.keys import ErasedSubjectError
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS subject_keys (
+        subject_ref TEXT PRIMARY KEY, data_key BYTEA, created_at TEXT NOT NULL, erased_at TEXT)""",
+    """CREATE TABLE IF NOT EXISTS case_subjects (
+        case_id TEXT PRIMARY KEY, subject_ref TEXT NOT NULL)""",
+]
+
+
+class SqlKeyStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.transaction() as tx:
+            for statement in SCHEMA:
+                tx.execute(statement if db.postgres else statement.replace("BYTEA", "BLOB"))
+
+    def create_subject_key(self, subject_ref: str, key: bytes) -> bytes:
+        with self.db.transaction() as tx:
+            row = tx.execute("SELECT data_key, erased_at FROM subject_keys WHERE subject_ref = ?",
+                             (subject_ref,)).fetchone()  # fmt: skip
+            if row is None:
+                tx.execute("INSERT INTO subject_keys (subject_ref, data_key, created_at) "
+                           "VALUES (?, ?, ?)", (subject_ref, key, _now()))  # fmt: skip
+                return key
+        if row[1] is not None:
+            raise ErasedSubjectError(subject_ref)
+        return bytes(row[0])
+
+    def link_case(self, case_id: str, subject_ref: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM case_subjects WHERE case_id = ?", (case_id,))
+            tx.execute("INSERT INTO case_subjects (case_id, subject_ref) VALUES (?, ?)",
+                       (case_id, subject_ref))  # fmt: skip
+
+    def subject_of_case(self, case_id: str) -> str | None:
+        with self.db.transaction() as tx:
+            row = tx.execute("SELECT subject_ref FROM case_subjects WHERE case_id = ?",
+                             (case_id,)).fetchone()  # fmt: skip
+        return None if row is None else str(row[0])
+
+    def subject_key(self, subject_ref: str) -> bytes | None:
+        with self.db.transaction() as tx:
+            row = tx.execute("SELECT data_key FROM subject_keys WHERE subject_ref = ?",
+                             (subject_ref,)).fetchone()  # fmt: skip
+        return None if row is None or row[0] is None else bytes(row[0])
+
+    def erase_subject(self, subject_ref: str) -> list[str]:
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE subject_keys SET data_key = NULL, erased_at = ? WHERE subject_ref = ?",
+                       (_now(), subject_ref))  # fmt: skip
+        return self.cases_of(subject_ref)
+
+    def cases_of(self, subject_ref: str) -> list[str]:
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT case_id FROM case_subjects WHERE subject_ref = ?",
+                              (subject_ref,)).fetchall()  # fmt: skip
+        return [str(r[0]) for r in rows]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
