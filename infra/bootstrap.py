@@ -11,6 +11,7 @@ from uuid import UUID
 
 from domain.rules import Rules
 from infra.auth import TokenService
+from infra.db.access_log import AccessLog
 from infra.db.idempotency import IdempotencyStore
 from infra.db.keystore import SqlKeyStore
 from infra.db.sql import Database
@@ -38,6 +39,7 @@ class Container:
     idempotency: IdempotencyStore
     tokens: TokenService
     keys: SubjectKeys
+    access_log: AccessLog
     clock: Callable[[], datetime] = field(default=utc_now)
     new_id: Callable[[], UUID] = field(default=uuid.uuid4)
 
@@ -73,6 +75,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     )
     return Container(
         keys=keys,
+        access_log=AccessLog(database),
         settings=settings,
         rules=rules,
         contracts=contracts,

@@ -78,5 +78,13 @@ def show_settings(markdown: Annotated[bool, typer.Option(help="As a Markdown tab
             typer.echo(f"{env}={field.default!s}\n    {field.description}")
 
 
+# Command groups that live in their own modules register themselves here.
+for _module in ("infra.cli_audit", "infra.cli_streams"):
+    try:
+        __import__(_module, fromlist=["register"]).register(app)
+    except ModuleNotFoundError as error:
+        if error.name != _module:
+            raise
+
 if __name__ == "__main__":
     app()

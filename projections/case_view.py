@@ -103,6 +103,9 @@ def fold_case(case_id: str, views: Iterable[AgencyView]) -> CaseDoc | None:
             doc["status"] = view.status
             doc["status_since"] = view.at.isoformat()
         doc["categories"] = sorted(set(doc["categories"]) | set(view.basis))
+        basis = doc.setdefault("basis", {})
+        for category, grounds in view.basis.items():
+            basis[category] = sorted(set(basis.get(category, [])) | {grounds})
         fold = FOLDS.get(view.type)
         if fold is not None:
             fold(doc, view.fields)

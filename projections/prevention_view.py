@@ -14,6 +14,8 @@ def fold_prevention_case(case_id: str, views: Iterable[AgencyView]) -> dict[str,
         if doc is None:
             doc = {"id": case_id, "track": "prevention", "steps": []}
         doc["policy_version"] = view.policy_version
+        doc["categories"] = ["prevention"]
+        doc["basis"] = {"prevention": sorted(set(view.basis.values()))}
         if "person" in view.fields:
             doc["person"] = view.fields["person"]
         if view.type == "ConcernRegistered":

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
 from infra.api.problems import ProblemError, problem, problem_for
-from infra.api.views import contract_view, prevention_view
+from infra.api.views import contract_view, log_reads, prevention_view
 from infra.auth import Principal
 from infra.bootstrap import Container
 from services.contracts import CaseNotFoundError, CommandResult
@@ -102,6 +102,7 @@ class CommandRunner:
         log.info("%s by %s/%s on %s -> v%d", action, self.principal.agency.value,
                  self.principal.sub, result.case_id, result.version)  # fmt: skip
         view = self._view(UUID(result.case_id))
+        log_reads(self.container, self.principal, f"command:{action}", [view])
         body = {**view, **(extra or {})}
         headers = {"ETag": f'"{result.version}"'}
         if created and case_id is None:

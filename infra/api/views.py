@@ -17,7 +17,9 @@ from domain.contract import ContractStatus, allowed_actions
 from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
 from domain.policy import EventRecord
 from domain.values import Agency
+from infra.auth import Principal
 from infra.bootstrap import Container
+from infra.db.access_log import AccessEntry
 from projections.access import views_for
 from projections.case_view import fold_case
 from projections.prevention_view import fold_prevention_case
@@ -35,6 +37,18 @@ def contract_view(records: list[EventRecord], agency: Agency) -> dict[str, Any] 
     doc["version"] = last.version
     doc["allowed_actions"] = [a for a in allowed_actions(status) if agency in CONTRACT_COMMANDS[a]]
     return doc
+
+
+def log_reads(container: Container, principal: Principal, action: str,
+              docs: list[dict[str, Any]]) -> None:  # fmt: skip
+    """Append one access-log entry per case document returned to the caller."""
+    at = container.clock()
+    container.access_log.record([
+        AccessEntry(at, principal.sub, principal.agency.value,
+                    container.keys.store.subject_of_case(doc["id"]), doc["id"], action,
+                    list(doc.get("categories", [])), dict(doc.get("basis", {})))
+        for doc in docs
+    ])  # fmt: skip
 
 
 def contract_view_or_404(container: Container, case_id: UUID, agency: Agency) -> dict[str, Any]:
@@ -62,7 +76,10 @@ def worklist(container: Container, agency: Agency, now: datetime) -> list[dict[s
     for case_id in case_ids_of(container.contracts):
         doc = contract_view(container.contracts.records(case_id), agency)
         if doc is not None:
-            rows.append(worklist_row(doc, container.rules, local_day(now)))
+            row = worklist_row(doc, container.rules, local_day(now))
+            row["categories"] = [c for c in doc["categories"] if c == "terms"]
+            row["basis"] = {"terms": doc["basis"]["terms"]} if "terms" in doc["basis"] else {}
+            rows.append(row)
     return rows
 
 

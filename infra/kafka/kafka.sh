@@ -112,6 +112,10 @@ port_open() { # port_open PORT
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+alive() { # alive PID: exists and is not a zombie (an unreaped killed process)
+    [[ -r /proc/$1/stat ]] && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]
+}
+
 our_pid() {
     # pid of the broker started from this state dir, or nothing
     [[ -f $PIDFILE ]] || return 1
@@ -230,6 +234,8 @@ logger.raft.name = org.apache.kafka.raft
 logger.raft.level = WARN
 logger.controller.name = org.apache.kafka.controller
 logger.controller.level = INFO
+logger.perf.name = org.apache.kafka.controller.EventPerformanceMonitor
+logger.perf.level = WARN
 logger.authorizer.name = kafka.authorizer.logger
 logger.authorizer.level = INFO
 EOF
@@ -328,7 +334,7 @@ cmd_up() {
 wait_ready() { # wait_ready PID
     local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
     while ((SECONDS < deadline)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! alive "$pid"; then
             log "broker process $pid exited"
             return 1
         fi
@@ -344,14 +350,14 @@ stop_pid() { # stop_pid PID
     local pid=$1 i
     kill -TERM "$pid" 2>/dev/null || return 0
     for i in $(seq 1 60); do
-        kill -0 "$pid" 2>/dev/null || break
+        alive "$pid" || break
         sleep 0.5
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
         log "pid $pid did not stop within 30s; SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         for i in $(seq 1 20); do
-            kill -0 "$pid" 2>/dev/null || break
+            alive "$pid" || break
             sleep 0.25
         done
     fi

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from domain.values import Agency
 from infra.api.deps import ContainerDep, PrincipalDep
 from infra.api.problems import ProblemError
-from infra.api.views import contract_view_or_404, worklist
+from infra.api.views import contract_view_or_404, log_reads, worklist
 
 router = APIRouter(tags=["contract queries"])
 
@@ -25,7 +25,9 @@ def _no_county(agency: Agency) -> None:
 def list_contracts(c: ContainerDep, user: PrincipalDep) -> list[dict[str, Any]]:
     """The caller's worklist: only cases the agency may know."""
     _no_county(user.agency)
-    return worklist(c, user.agency, c.clock())
+    rows = worklist(c, user.agency, c.clock())
+    log_reads(c, user, "worklist", rows)
+    return rows
 
 
 @router.get("/contracts/{case_id}", response_model=None)
@@ -33,4 +35,5 @@ def get_contract(case_id: UUID, c: ContainerDep, user: PrincipalDep) -> JSONResp
     """The case with exactly the fields the caller's agency may see."""
     _no_county(user.agency)
     doc = contract_view_or_404(c, case_id, user.agency)
+    log_reads(c, user, "case_view", [doc])
     return JSONResponse(doc, headers={"ETag": f'"{doc["version"]}"'})

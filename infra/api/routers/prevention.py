@@ -16,7 +16,7 @@ from infra.api.commands import CommandRunner
 from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, get_principal
 from infra.api.problems import ProblemError
 from infra.api.schemas import ConcernBody, ConversationHeldBody, PreventionNoteBody, ReasonBody
-from infra.api.views import case_ids_of, prevention_view
+from infra.api.views import case_ids_of, log_reads, prevention_view
 from infra.auth import Principal
 from infra.bootstrap import Container
 from services.contracts import CaseNotFoundError
@@ -107,7 +107,9 @@ def list_prevention_cases(c: ContainerDep, user: PreventionUser) -> list[dict[st
     for case_id in case_ids_of(c.prevention):
         doc = prevention_view(c.prevention.records(case_id), user.agency)
         if doc is not None:
-            rows.append({k: doc.get(k) for k in ("id", "status", "municipality", "version")})
+            rows.append({k: doc.get(k) for k in ("id", "status", "municipality", "version",
+                                                  "categories", "basis")})  # fmt: skip
+    log_reads(c, user, "prevention_worklist", rows)
     return rows
 
 
@@ -116,4 +118,5 @@ def get_prevention_case(case_id: UUID, c: ContainerDep, user: PreventionUser) ->
     doc = prevention_view(c.prevention.records(case_id), user.agency)
     if doc is None:
         raise CaseNotFoundError(str(case_id))
+    log_reads(c, user, "prevention_case_view", [doc])
     return JSONResponse(doc, headers={"ETag": f'"{doc["version"]}"'})

@@ -1,0 +1,70 @@
+"""The access log (Normen): who read what about whom, when, and on which basis.
+
+Written by the API on every read that returns personal data, auditors' reads included.
+Subjects are stored as the key store's pseudonymous reference, never as national ids.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from infra.db.sql import Database
+
+SCHEMA = """CREATE TABLE IF NOT EXISTS access_log (
+    at TEXT NOT NULL, sub TEXT NOT NULL, agency TEXT NOT NULL, subject_ref TEXT,
+    case_id TEXT, action TEXT NOT NULL, categories TEXT NOT NULL, basis TEXT NOT NULL)"""
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    at: datetime
+    sub: str
+    agency: str
+    subject_ref: str | None
+    case_id: str | None
+    action: str
+    categories: list[str]
+    basis: dict[str, Any]
+
+
+class AccessLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.transaction() as tx:
+            tx.execute(SCHEMA)
+            tx.execute("CREATE INDEX IF NOT EXISTS access_log_subject ON access_log (subject_ref)")
+
+    def record(self, entries: list[AccessEntry]) -> None:
+        if not entries:
+            return
+        with self.db.transaction() as tx:
+            for e in entries:
+                tx.execute(
+                    "INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (e.at.isoformat(), e.sub, e.agency, e.subject_ref, e.case_id, e.action,
+                     json.dumps(e.categories), json.dumps(e.basis, sort_keys=True)),
+                )  # fmt: skip
+
+    def query(self, subject_ref: str | None = None, agency: str | None = None,
+              since: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:  # fmt: skip
+        where, params = [], []
+        for column, value in (("subject_ref", subject_ref), ("agency", agency)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("at >= ?")
+            params.append(since.isoformat())
+        sql = "SELECT at, sub, agency, subject_ref, case_id, action, categories, basis FROM access_log"
+        sql += (" WHERE " + " AND ".join(where)) if where else ""
+        sql += f" ORDER BY at LIMIT {int(limit)}"
+        with self.db.transaction() as tx:
+            rows = tx.execute(sql, params).fetchall()
+        return [
+            {"at": r[0], "sub": r[1], "agency": r[2], "subject_ref": r[3], "case_id": r[4],
+             "action": r[5], "categories": json.loads(r[6]), "basis": json.loads(r[7])}
+            for r in rows
+        ]  # fmt: skip
