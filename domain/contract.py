@@ -207,8 +207,12 @@ class ContractGuards:
         missing = self.contract.consents.missing_signatories(self.at)
         return set(missing) <= {signatory}
 
-    def withdraws_contract_consent(self, scope: tuple[ScopeItem, ...] | None = None) -> bool:
-        return scope is None
+    def withdraws_contract_consent(
+        self, signatory: str, scope: tuple[ScopeItem, ...] | None = None
+    ) -> bool:
+        """Only a required signatory's withdrawal ends the contract (a guardian's no longer
+        is once the youth is 18)."""
+        return scope is None and signatory in self.contract.consents.required_signatories(self.at)
 
     def offer_deadline_passed(self) -> None:
         if self.day <= self.contract.offer_deadline:
@@ -224,13 +228,17 @@ class ContractGuards:
     def amendment_is_valid(self, plan: Plan) -> None:
         check_plan(self.contract, plan, self.rules)
         current = self.contract.plan
-        if current is None:
-            return
-        old, new = current.test_regime.per_month, plan.test_regime.per_month
+        if current is not None and plan.test_regime.per_month > current.test_regime.per_month:
+            raise TestFrequencyStepUpError(
+                f"{current.test_regime.per_month} -> {plan.test_regime.per_month} tests per month"
+            )
+        self._step_down_allowed(plan)
+
+    def _step_down_allowed(self, plan: Plan) -> None:
+        current = self.contract.plan
         needed = self.rules.step_down_after_negative_tests
-        if new > old:
-            raise TestFrequencyStepUpError(f"{old} -> {new} tests per month")
-        if new < old and self.contract.consecutive_negatives < needed:
+        lower = current is not None and plan.test_regime.per_month < current.test_regime.per_month
+        if lower and self.contract.consecutive_negatives < needed:
             raise TestFrequencyStepDownError(
                 f"{self.contract.consecutive_negatives} consecutive negative tests, {needed} needed"
             )
@@ -269,6 +277,7 @@ class ContractGuards:
     def response_fits_breach(self, response: BreachResponse, plan: Plan | None = None) -> None:
         if plan is not None:
             check_plan(self.contract, plan, self.rules)
+            self._step_down_allowed(plan)  # stepping up is what a breach decision may do
 
     def end_date_reached(self) -> None:
         plan = self.contract.plan
@@ -291,7 +300,7 @@ class ContractGuards:
             or repeated_no_shows
             or repeated_breaches
         )
-        if contract.trinn == 1 and not repeated_breaches and breach.kind is not BreachKind.NEW_OFFENCE:
+        if contract.trinn == 1 and not repeated_breaches:
             raise StageOneSingleBreachError(f"breach {breach_id} is the first breach")
         if not grounded:
             raise TerminationNotGroundedError(f"breach {breach_id} ({breach.kind.value})")
@@ -304,7 +313,7 @@ def check_plan(contract: Contract, plan: Plan | None, rules: Rules) -> None:
         name
         for name, ok in [
             ("trinn", plan.trinn in rules.stages),
-            ("test_regime", plan.test_regime.per_month >= 0),
+            ("test_regime", plan.test_regime.per_month >= 1),
             ("meeting_frequency_days", plan.meeting_frequency_days > 0),
             ("team", bool(plan.team)),
         ]
@@ -507,7 +516,7 @@ class Contract(Aggregate):
         if not self.consents.contract_consent_of(signatory, at):
             raise ConsentNotGivenError(signatory)
         scope = None if scope is None else scope_of(scope)
-        status = self._fire("withdraw_consent", actor, at, rules, scope=scope)
+        status = self._fire("withdraw_consent", actor, at, rules, signatory=signatory, scope=scope)
         self._record(self.ConsentWithdrawn, actor, at, signatory=signatory, scope=scope)
         if status is ContractStatus.TERMINATED:
             self._terminate(TerminationReason.CONSENT_WITHDRAWN, f"withdrawn by {signatory}", actor, at)
@@ -599,6 +608,9 @@ class Contract(Aggregate):
         reason: str
 
         def apply_to(self, contract: Contract) -> None:
+            old = contract.plan
+            if old and self.plan.test_regime.per_month < old.test_regime.per_month:
+                contract.consecutive_negatives = 0  # the next step down needs a new series
             contract.plan = self.plan
             contract.trinn = self.plan.trinn
 
@@ -710,7 +722,7 @@ class Contract(Aggregate):
                       factors: ProportionalityFactors | None, reason: str, actor: Actor,
                       at: datetime, plan: Plan | None = None,
                       rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
-        if breach_id != self.open_breach_id:
+        if self.status is ContractStatus.BREACH_REVIEW and breach_id != self.open_breach_id:
             raise UnknownBreachError(breach_id)
         status = self._fire("decide_breach", actor, at, rules, breach_id=breach_id,
                             response=response, factors=factors, plan=plan)  # fmt: skip

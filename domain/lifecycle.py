@@ -30,8 +30,14 @@ class ContractLifecycle(StateMachine):
 
     # Validators run before a branch's `cond`, so a validator must ignore a branch not taken.
     # Consent: every ConsentGiven is recorded; the status moves on with the last signatory.
-    give_consent = offered.to(consented, cond="completes_contract_consent") | offered.to.itself(
-        internal=True
+    # Sharing consents may also be given later, while the contract runs.
+    give_consent = (
+        offered.to(consented, cond="completes_contract_consent")
+        | offered.to.itself(internal=True)
+        | consented.to.itself(internal=True)
+        | startup_scheduled.to.itself(internal=True)
+        | active.to.itself(internal=True)
+        | breach_review.to.itself(internal=True)
     )
     decline = offered.to(declined)
     lapse = offered.to(lapsed, validators="offer_deadline_passed")

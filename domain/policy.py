@@ -225,6 +225,8 @@ def _redact_prevention(
     consents: ConsentRegister | Disclosures | None,
     policy: Policy,
 ) -> AgencyView | None:
+    if agency is Agency.PROSECUTION:
+        return None  # never, whatever a caller passes as disclosures
     if agency in (Agency.AUDITOR, Agency.POLICE):
         basis = "role:auditor" if agency is Agency.AUDITOR else "role"
         return _view(event, agency, dict(event.payload), {"prevention": basis}, policy)

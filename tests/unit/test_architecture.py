@@ -1,0 +1,62 @@
+"""The dependency rule of quality.md: domain is pure; dependencies point one way."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN_ALLOWED = {"__future__", "eventsourcing", "statemachine", "domain"}
+STDLIB_FORBIDDEN = {"os", "sqlite3", "socket", "subprocess", "http", "urllib", "logging"}
+
+
+def imports_of(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, node.lineno))
+    return found
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules("domain"), ids=lambda p: p.name)
+def test_the_domain_imports_only_the_standard_library_eventsourcing_domain_and_statemachine(
+    path: Path,
+) -> None:
+    import sys
+
+    for name, line in imports_of(path):
+        top = name.split(".")[0]
+        if top in sys.stdlib_module_names:
+            assert top not in STDLIB_FORBIDDEN, f"{path.name}:{line} imports {name}"
+            continue
+        assert top in DOMAIN_ALLOWED, f"{path.name}:{line} imports {name}"
+        if top == "eventsourcing":
+            assert name == "eventsourcing.domain", f"{path.name}:{line} imports {name}"
+
+
+@pytest.mark.parametrize("path", modules("domain"), ids=lambda p: p.name)
+def test_the_domain_never_reads_the_environment(path: Path) -> None:
+    text = path.read_text()
+    assert "environ" not in text and "getenv" not in text, path.name
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [("domain", {"services", "projections", "infra"}), ("services", {"infra"}),
+     ("projections", {"infra", "services.contracts", "services.prevention"})],
+)  # fmt: skip
+def test_dependencies_point_from_the_edges_to_the_domain(package: str, forbidden: set[str]) -> None:
+    for path in modules(package):
+        for name, line in imports_of(path):
+            assert not any(name == f or name.startswith(f + ".") for f in forbidden), (
+                f"{package}/{path.name}:{line} imports {name}"
+            )
