@@ -18,6 +18,7 @@ from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env
 from infra.rules_file import load_rules
 from infra.settings import DEV_KEY_PEPPER, Settings
+from services.checkpoints import CheckpointLog, load_or_create_key
 from services.contracts import ContractsApplication
 from services.keys import SubjectKeys
 from services.prevention import PreventionApplication
@@ -40,7 +41,10 @@ class Container:
     tokens: TokenService
     keys: SubjectKeys
     access_log: AccessLog
+    checkpoints: CheckpointLog
     clock: Callable[[], datetime] = field(default=utc_now)
+    # Called with the ids of erased cases so every read model can drop its copies.
+    erasure_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
     new_id: Callable[[], UUID] = field(default=uuid.uuid4)
 
     def close(self) -> None:
@@ -81,7 +85,9 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         contracts=contracts,
         prevention=prevention,
         database=database,
-        idempotency=IdempotencyStore(database),
+        idempotency=IdempotencyStore(database, keys),
         tokens=TokenService(settings),
+        checkpoints=CheckpointLog(settings.checkpoint_file,
+                                  load_or_create_key(settings.checkpoint_key_file)),
         clock=clock or utc_now,
     )

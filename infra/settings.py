@@ -69,6 +69,23 @@ class Settings(BaseSettings):
         description="How long a process caches a person's data key; an erasure reaches other "
         "running processes within this time.",
     )
+    checkpoint_file: Path = Field(
+        Path("var/checkpoints.jsonl"),
+        description="Where signed chain-head checkpoints are appended. Copy it to storage the "
+        "database administrators cannot rewrite (see docs/audit.md).",
+    )
+    checkpoint_key_file: Path = Field(
+        Path("var/checkpoint-key.pem"),
+        description="Ed25519 private key that signs checkpoints (created on first use).",
+    )
+    retention_contract_days: int = Field(
+        5 * 365, description="Days after a contract's last event before its personal data is erased."
+    )
+    retention_prevention_days: int = Field(
+        2 * 365,
+        description="Days after a prevention case's last event before its personal data is erased "
+        "(shorter than contracts).",
+    )
     host: str = Field("127.0.0.1", description="Address `ruskontrakt serve` listens on.")
     port: int = Field(8000, description="Port `ruskontrakt serve` listens on.")
     log_level: str = Field("INFO", description="Python log level.")

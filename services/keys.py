@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
 
@@ -25,6 +28,12 @@ class KeyStore(Protocol):
         """Store `key` for the subject unless one exists; return the subject's key."""
 
     def link_case(self, case_id: str, subject_ref: str) -> None: ...
+
+    def mention(self, case_id: str, subject_ref: str, role: str) -> None:
+        """Record that a case names another person (a guardian), for their access requests."""
+
+    def cases_mentioning(self, subject_ref: str) -> list[tuple[str, str]]:
+        """(case id, role) of every case that names the person without being about them."""
 
     def subject_of_case(self, case_id: str) -> str | None: ...
 
@@ -69,8 +78,34 @@ class SubjectKeys:
         self._remember(case_id, key)
         return key
 
+    def seal_json(self, case_id: str, value: Any) -> bytes:
+        """Seal a copy of case data (a read model row, a stored response) with the case's key,
+        so erasing the person shreds the copy too, wherever it was written."""
+        key = self.key_for_case(case_id)
+        if key is None:
+            raise ErasedSubjectError(case_id)
+        nonce = os.urandom(12)
+        data = json.dumps(value, separators=(",", ":")).encode()
+        return nonce + AESGCM(key).encrypt(nonce, data, case_id.encode())
+
+    def open_json(self, case_id: str, sealed: bytes) -> Any | None:
+        """The sealed value, or None when the person was erased."""
+        key = self.key_for_case(case_id)
+        if key is None:
+            return None
+        return json.loads(AESGCM(key).decrypt(sealed[:12], sealed[12:], case_id.encode()))
+
+    def mention(self, case_id: str, national_id: str, role: str) -> None:
+        self.store.mention(case_id, self.subject_ref(national_id), role)
+
+    def cases_mentioning(self, national_id: str) -> list[tuple[str, str]]:
+        return self.store.cases_mentioning(self.subject_ref(national_id))
+
     def erase(self, national_id: str) -> list[str]:
-        cases = self.store.erase_subject(self.subject_ref(national_id))
+        return self.erase_ref(self.subject_ref(national_id))
+
+    def erase_ref(self, subject_ref: str) -> list[str]:
+        cases = self.store.erase_subject(subject_ref)
         with self._lock:
             for case_id in cases:
                 self._cache.pop(case_id, None)
@@ -92,6 +127,13 @@ class MemoryKeyStore:
     def __init__(self) -> None:
         self.keys: dict[str, bytes | None] = {}
         self.cases: dict[str, str] = {}
+        self.mentions: list[tuple[str, str, str]] = []
+
+    def mention(self, case_id: str, subject_ref: str, role: str) -> None:
+        self.mentions.append((case_id, subject_ref, role))
+
+    def cases_mentioning(self, subject_ref: str) -> list[tuple[str, str]]:
+        return [(c, r) for c, s, r in self.mentions if s == subject_ref]
 
     def create_subject_key(self, subject_ref: str, key: bytes) -> bytes:
         existing = self.keys.setdefault(subject_ref, key)

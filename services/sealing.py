@@ -83,6 +83,8 @@ class SealingMapper(Mapper[Any]):
         plaintext = self.transcoder.encode(state)
         if version == 1:
             key = self.keys.open_case(case_id, getattr(domain_event, self.subject_field).national_id)
+            for guardian in getattr(domain_event, "guardians", ()):
+                self.keys.mention(case_id, guardian.national_id, "guardian")
         else:
             found = self.keys.key_for_case(case_id)
             if found is None:

@@ -70,9 +70,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def container(database_url: str, clock: Clock) -> Iterator[Container]:
+def container(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Container]:
     settings = Settings(database_url=database_url, jwt_secret="test-secret-that-is-long-enough-for-hs256",
-                        key_pepper="test-pepper", kafka_bootstrap=None)
+                        key_pepper="test-pepper", kafka_bootstrap=None,
+                        checkpoint_file=tmp_path / "checkpoints.jsonl",
+                        checkpoint_key_file=tmp_path / "checkpoint-key.pem")
     container = build(settings, clock=clock)
     yield container
     container.close()

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
 from infra.api import problems
-from infra.api.routers import contract_queries, contracts, ops, prevention
+from infra.api.routers import audit, contract_queries, contracts, ops, prevention
 from infra.bootstrap import Container
 
 REQUESTS = Counter("ruskontrakt_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -26,7 +26,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
-    for module in (contracts, contract_queries, prevention, ops):
+    for module in (contracts, contract_queries, audit, prevention, ops):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -80,8 +80,9 @@ class CommandRunner:
             raise
         headers = {k: v for k, v in response.headers.items() if k in ("etag", "location",
                                                                        "content-type")}  # fmt: skip
-        store.complete(scope, idempotency_key, response.status_code, json.loads(response.body),
-                       headers)  # fmt: skip
+        body = json.loads(response.body)
+        case = str(case_id) if case_id else (body.get("id") if response.status_code < 300 else None)
+        store.complete(scope, idempotency_key, response.status_code, body, headers, case)
         return response
 
     def _execute(self, action: str, case_id: UUID | None, execute: Callable[[int | None], CommandResult],

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
 
 from domain.consent import local_day
 from domain.contract import ContractStatus, allowed_actions
@@ -24,6 +23,7 @@ from projections.access import views_for
 from projections.case_view import fold_case
 from projections.prevention_view import fold_prevention_case
 from projections.worklist import worklist_row
+from services.case_index import case_ids_of
 from services.contracts import CaseNotFoundError
 
 
@@ -56,19 +56,6 @@ def contract_view_or_404(container: Container, case_id: UUID, agency: Agency) ->
     if doc is None:
         raise CaseNotFoundError(str(case_id))
     return doc
-
-
-def case_ids_of(app: Application[UUID]) -> list[UUID]:
-    """Every case id of an application, in order of creation (from its notification log)."""
-    seen: dict[UUID, None] = {}
-    start = 1
-    while True:
-        section = app.recorder.select_notifications(start=start, limit=1000)
-        for notification in section:
-            seen.setdefault(UUID(str(notification.originator_id)), None)
-        if len(section) < 1000:
-            return list(seen)
-        start = section[-1].id + 1
 
 
 def worklist(container: Container, agency: Agency, now: datetime) -> list[dict[str, Any]]:

@@ -2,19 +2,22 @@
 
 A key is reserved before the command runs (so two concurrent retries cannot both run it)
 and completed with the response afterwards. The same key with a different body is 422.
+A stored case view is sealed with the case's key, so erasure shreds it with the case.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from infra.db.sql import Database
+from services.keys import SubjectKeys
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS idempotency_keys (
     scope TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
-    status INTEGER, body TEXT, headers TEXT,
+    status INTEGER, body BYTEA, headers TEXT, case_id TEXT,
     PRIMARY KEY (scope, key))"""
 
 
@@ -26,17 +29,24 @@ class StoredResponse:
     headers: dict[str, str]
 
 
+def _digest(key: str) -> str:
+    """Keys are client-chosen text; store only their hash, in case a client puts data in them."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 class IdempotencyStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keys: SubjectKeys) -> None:
         self.db = db
+        self.keys = keys
         with db.transaction() as tx:
-            tx.execute(SCHEMA)
+            tx.execute(SCHEMA if db.postgres else SCHEMA.replace("BYTEA", "BLOB"))
 
     def reserve(self, scope: str, key: str, request_hash: str) -> StoredResponse | None:
         """Reserve the key; return the earlier record instead if the key was used."""
+        key = _digest(key)
         with self.db.transaction() as tx:
             row = tx.execute(
-                "SELECT request_hash, status, body, headers FROM idempotency_keys "
+                "SELECT request_hash, status, body, headers, case_id FROM idempotency_keys "
                 "WHERE scope = ? AND key = ?", (scope, key)
             ).fetchone()  # fmt: skip
             if row is None:
@@ -45,18 +55,32 @@ class IdempotencyStore:
                     (scope, key, request_hash),
                 )
                 return None
-        body = json.loads(row[2]) if row[2] is not None else None
+        body = None
+        if row[2] is not None:
+            body = (self.keys.open_json(row[4], bytes(row[2])) if row[4]
+                    else json.loads(bytes(row[2])))  # fmt: skip
         return StoredResponse(row[0], row[1], body, json.loads(row[3] or "{}"))
 
-    def complete(self, scope: str, key: str, status: int, body: Any, headers: dict[str, str]) -> None:
+    def complete(self, scope: str, key: str, status: int, body: Any, headers: dict[str, str],
+                 case_id: str | None) -> None:  # fmt: skip
+        key = _digest(key)
+        stored = (self.keys.seal_json(case_id, body) if case_id
+                  else json.dumps(body).encode())  # fmt: skip
         with self.db.transaction() as tx:
             tx.execute(
-                "UPDATE idempotency_keys SET status = ?, body = ?, headers = ? "
+                "UPDATE idempotency_keys SET status = ?, body = ?, headers = ?, case_id = ? "
                 "WHERE scope = ? AND key = ?",
-                (status, json.dumps(body), json.dumps(headers), scope, key),
+                (status, stored, json.dumps(headers), case_id, scope, key),
             )
+
+    def purge_cases(self, case_ids: list[str]) -> None:
+        """Erasure: stored responses hold case views, so they go with the person's data."""
+        with self.db.transaction() as tx:
+            for case_id in case_ids:
+                tx.execute("DELETE FROM idempotency_keys WHERE case_id = ?", (case_id,))
 
     def release(self, scope: str, key: str) -> None:
         """Forget a reservation whose command failed unexpectedly, so a retry may run it."""
+        key = _digest(key)
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM idempotency_keys WHERE scope = ? AND key = ?", (scope, key))

@@ -12,6 +12,10 @@ SCHEMA = [
         subject_ref TEXT PRIMARY KEY, data_key BYTEA, created_at TEXT NOT NULL, erased_at TEXT)""",
     """CREATE TABLE IF NOT EXISTS case_subjects (
         case_id TEXT PRIMARY KEY, subject_ref TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS case_subjects_subject ON case_subjects (subject_ref)",
+    """CREATE TABLE IF NOT EXISTS case_mentions (
+        case_id TEXT NOT NULL, subject_ref TEXT NOT NULL, role TEXT NOT NULL,
+        PRIMARY KEY (case_id, subject_ref, role))""",
 ]
 
 
@@ -39,6 +43,19 @@ class SqlKeyStore:
             tx.execute("DELETE FROM case_subjects WHERE case_id = ?", (case_id,))
             tx.execute("INSERT INTO case_subjects (case_id, subject_ref) VALUES (?, ?)",
                        (case_id, subject_ref))  # fmt: skip
+
+    def mention(self, case_id: str, subject_ref: str, role: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM case_mentions WHERE case_id = ? AND subject_ref = ? AND role = ?",
+                       (case_id, subject_ref, role))  # fmt: skip
+            tx.execute("INSERT INTO case_mentions (case_id, subject_ref, role) VALUES (?, ?, ?)",
+                       (case_id, subject_ref, role))  # fmt: skip
+
+    def cases_mentioning(self, subject_ref: str) -> list[tuple[str, str]]:
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT case_id, role FROM case_mentions WHERE subject_ref = ?",
+                              (subject_ref,)).fetchall()  # fmt: skip
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     def subject_of_case(self, case_id: str) -> str | None:
         with self.db.transaction() as tx:

@@ -1,0 +1,74 @@
+"""After erasure no plaintext of the person is left in anything the service wrote; the
+history still verifies and other people's data is intact (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from tests.conftest import Api
+from tests.integration.flows import OFFER, activate, ok
+
+
+def _person(tag: str) -> tuple[str, str, str]:
+    digits = str(uuid.uuid4().int)[:11]
+    return f"Unikanavn {tag} {uuid.uuid4().hex[:8]}", digits, f"blaabaerhemmelighet-{uuid.uuid4().hex}"
+
+
+def _contract_for(api: Api, name: str, national_id: str, note: str) -> str:
+    body = {**OFFER, "youth": {**OFFER["youth"], "name": name, "national_id": national_id}}  # type: ignore[dict-item]
+    case_id = str(ok(api.post("prosecution", "/contracts", body, **{"Idempotency-Key": national_id}),
+                     201)["id"])  # fmt: skip
+    activate(api, case_id)
+    ok(api.post("municipal_health", f"/contracts/{case_id}/meetings",
+                {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00",
+                 "attended": True, "notes": note}))  # fmt: skip
+    ok(api.get("konfliktrad", f"/contracts/{case_id}"))
+    ok(api.get("police", "/contracts"))
+    return case_id
+
+
+def _written_files(api: Api) -> list[Path]:
+    url = api.container.settings.database_url
+    if url.startswith("sqlite"):
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        return [p for p in folder.rglob("*") if p.is_file()]
+    with psycopg.connect(url) as conn:
+        data_dir = Path(str(conn.execute("SHOW data_directory").fetchone()[0]))  # type: ignore[index]
+        conn.execute("CHECKPOINT")
+    return [p for p in data_dir.rglob("*") if p.is_file()]
+
+
+def _leaks(files: list[Path], secrets: list[str]) -> list[str]:
+    found = []
+    for path in files:
+        data = path.read_bytes()
+        found += [f"{s!r} in {path}" for s in secrets if s.encode() in data]
+    return found
+
+
+def test_erasing_a_person_leaves_no_plaintext_and_keeps_the_history_verifiable(api: Api) -> None:
+    name, national_id, note = _person("Erase")
+    other_name, other_id, other_note = _person("Keep")
+    case_id = _contract_for(api, name, national_id, note)
+    other_case = _contract_for(api, other_name, other_id, other_note)
+    assert not _leaks(_written_files(api), [name, note]), "sealed even before erasure"
+
+    erased = ok(api.post("auditor", f"/subjects/{national_id}/erase"))
+    assert erased["erased_cases"] == [case_id]
+
+    assert _leaks(_written_files(api), [name, national_id, note]) == []
+    verified = ok(api.get("auditor", f"/contracts/{case_id}/verify"))
+    assert verified["valid"] is True
+    history = ok(api.get("auditor", f"/contracts/{case_id}/history"))
+    assert all(e["payload"] == {"erased": True} for e in history["events"])
+    assert api.get("konfliktrad", f"/contracts/{case_id}").status_code in (404, 410)
+    assert api.post("konfliktrad", f"/contracts/{case_id}/complete").status_code in (404, 409, 410)
+
+    kept = ok(api.get("konfliktrad", f"/contracts/{other_case}"))
+    assert kept["youth"]["name"] == other_name
+    assert kept["meetings"][0]["notes"] == other_note
+    export = ok(api.get("auditor", f"/subjects/{national_id}/export"))
+    assert export["contracts"][0]["erased"] is True and name not in str(export)

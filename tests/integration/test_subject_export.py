@@ -1,0 +1,43 @@
+"""A person's access request returns everything about them and nothing about others."""
+
+from __future__ import annotations
+
+from tests.conftest import Api
+from tests.integration.flows import OFFER, activate, offer, ok
+
+YOUTH_ID = OFFER["youth"]["national_id"]  # type: ignore[index]
+GUARDIAN_ID = OFFER["guardians"][0]["national_id"]  # type: ignore[index]
+
+
+def test_the_youths_export_holds_their_case_history_and_who_read_it(api: Api) -> None:
+    case_id = offer(api)
+    activate(api, case_id)
+    ok(api.get("police", f"/contracts/{case_id}"))
+    export = ok(api.get("konfliktrad", f"/subjects/{YOUTH_ID}/export"))
+    assert export["subject"]["name"] == "Ola Nordmann"
+    [contract] = export["contracts"]
+    assert contract["id"] == case_id and contract["status"] == "active"
+    offered = contract["events"][0]["payload"]
+    assert offered["guardians"] == [{"name": "[annen person]", "national_id": "[skjult]",
+                                     "birth_date": None}]  # fmt: skip
+    assert "Kari" not in str(export)
+    assert any(e["agency"] == "police" and e["case_id"] == case_id for e in export["access_log"])
+
+
+def test_the_guardians_export_shows_their_own_registration_not_the_childs_case(api: Api) -> None:
+    case_id = offer(api)
+    export = ok(api.get("auditor", f"/subjects/{GUARDIAN_ID}/export"))
+    assert export["contracts"] == []
+    [as_guardian] = export["contracts_as_guardian"]
+    assert as_guardian["id"] == case_id
+    assert as_guardian["registered_as"][0]["name"] == "Kari Nordmann"
+    assert "Ola" not in str(export)
+
+
+def test_the_export_reads_as_a_norwegian_document(api: Api) -> None:
+    case_id = offer(api)
+    response = api.get("auditor", f"/subjects/{YOUTH_ID}/export?format=html")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "Innsyn i egne opplysninger" in response.text and "Tilbud om ruskontrakt" in response.text
+    assert case_id in response.text and "Hvem har sett opplysningene" in response.text
+    assert api.get("police", f"/subjects/{YOUTH_ID}/export").status_code == 403
