@@ -26,6 +26,7 @@ def serve(
     """Run the HTTP API (embedded default: SQLite under ./var, no Kafka needed)."""
     import uvicorn
 
+    from infra import log_privacy
     from infra.api.app import create_app
     from infra.bootstrap import build
 
@@ -34,8 +35,12 @@ def serve(
     container = build(settings)
     host, port = host or settings.host, port or settings.port
     logging.getLogger("ruskontrakt").info("serving on http://%s:%d (docs at /docs)", host, port)
+    config = uvicorn.Config(create_app(container), host=host, port=port,
+                            log_level=settings.log_level.lower())  # fmt: skip
+    server = uvicorn.Server(config)
+    log_privacy.install()  # after uvicorn configured its loggers
     try:
-        uvicorn.run(create_app(container), host=host, port=port, log_level=settings.log_level.lower())
+        server.run()
     finally:
         container.close()
 
