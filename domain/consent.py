@@ -59,7 +59,9 @@ class ConsentRegister:
     def is_signatory(self, signatory: str) -> bool:
         return signatory in self.signatories()
 
-    def _active(self, signatory: str, item: ScopeItem | None, at: datetime) -> ConsentInterval | None:
+    def _active(
+        self, signatory: str, item: ScopeItem | None, at: datetime
+    ) -> ConsentInterval | None:
         for interval in self.intervals:
             if interval.signatory == signatory and interval.item == item and interval.active_at(at):
                 return interval

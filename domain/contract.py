@@ -270,8 +270,16 @@ class ContractGuards:
         return response is BreachResponse.TERMINATE
 
     def factors_are_recorded(self, factors: ProportionalityFactors | None = None) -> None:
-        texts = [factors.seriousness, factors.fault, factors.condition_kind, factors.motivation] if factors else []
-        if factors is None or not all(t.strip() for t in texts) or not 0 <= factors.completed_share <= 1:
+        texts = (
+            [factors.seriousness, factors.fault, factors.condition_kind, factors.motivation]
+            if factors
+            else []
+        )
+        if (
+            factors is None
+            or not all(t.strip() for t in texts)
+            or not 0 <= factors.completed_share <= 1
+        ):
             raise ProportionalityFactorsMissingError()
 
     def response_fits_breach(self, response: BreachResponse, plan: Plan | None = None) -> None:
@@ -282,7 +290,9 @@ class ContractGuards:
     def end_date_reached(self) -> None:
         plan = self.contract.plan
         if plan is None or self.day < plan.end_date:
-            raise EndDateNotReachedError(f"end date {plan.end_date if plan else None}, today {self.day}")
+            raise EndDateNotReachedError(
+                f"end date {plan.end_date if plan else None}, today {self.day}"
+            )
 
     def termination_is_grounded(self, breach_id: str, response: BreachResponse) -> None:
         if response is not BreachResponse.TERMINATE:
@@ -293,7 +303,9 @@ class ContractGuards:
         repeated_breaches = len(contract.breaches) >= 2
         repeated_no_shows = contract.unexcused_no_shows >= 2
         if breach.kind is BreachKind.POSITIVE_TEST and test and test.kind is TestKind.RAPID:
-            raise RapidTestNotConfirmedError(f"breach {breach_id} rests on rapid test {breach.test_id}")
+            raise RapidTestNotConfirmedError(
+                f"breach {breach_id} rests on rapid test {breach.test_id}"
+            )
         grounded = (
             (test is not None and test.confirmed_positive)
             or breach.kind is BreachKind.NEW_OFFENCE
@@ -464,7 +476,9 @@ class Contract(Aggregate):
     def allowed_actions(self) -> list[str]:
         return allowed_actions(self.status)
 
-    def _fire(self, action: str, actor: Actor, at: datetime, rules: Rules, **kwargs: Any) -> ContractStatus:
+    def _fire(
+        self, action: str, actor: Actor, at: datetime, rules: Rules, **kwargs: Any
+    ) -> ContractStatus:
         """Validate `action` through the lifecycle; return the status it leads to."""
         guards = ContractGuards(self, actor, at, rules)
         machine = ContractLifecycle(model=guards, start_value=self.status.value)
@@ -519,7 +533,9 @@ class Contract(Aggregate):
         status = self._fire("withdraw_consent", actor, at, rules, signatory=signatory, scope=scope)
         self._record(self.ConsentWithdrawn, actor, at, signatory=signatory, scope=scope)
         if status is ContractStatus.TERMINATED:
-            self._terminate(TerminationReason.CONSENT_WITHDRAWN, f"withdrawn by {signatory}", actor, at)
+            self._terminate(
+                TerminationReason.CONSENT_WITHDRAWN, f"withdrawn by {signatory}", actor, at
+            )
 
     class ConsentWithdrawn(Event):
         signatory: str
@@ -528,7 +544,9 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.consents.withdraw(self.signatory, self.scope, self.timestamp)
 
-    def decline(self, signatory: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
+    def decline(
+        self, signatory: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
         if not self.consents.is_signatory(signatory):
             raise UnknownSignatoryError(signatory)
         status = self._fire("decline", actor, at, rules)
@@ -574,7 +592,9 @@ class Contract(Aggregate):
             contract.plan = self.plan
             contract.trinn = self.plan.trinn
 
-    def fail_startup(self, note: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
+    def fail_startup(
+        self, note: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
         self._fire("fail_startup", actor, at, rules)
         self._terminate(TerminationReason.PLAN_NOT_ESTABLISHED, note, actor, at)
 

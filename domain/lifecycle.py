@@ -45,9 +45,11 @@ class ContractLifecycle(StateMachine):
     hold_startup = startup_scheduled.to(active, validators="plan_is_complete")
     fail_startup = startup_scheduled.to(terminated)
     register_breach = active.to(breach_review, validators="breach_is_well_founded")
-    decide_breach = breach_review.to(terminated, cond="terminates", validators=[
-        "factors_are_recorded", "termination_is_grounded"
-    ]) | breach_review.to(active, validators=["factors_are_recorded", "response_fits_breach"])
+    decide_breach = breach_review.to(
+        terminated,
+        cond="terminates",
+        validators=["factors_are_recorded", "termination_is_grounded"],
+    ) | breach_review.to(active, validators=["factors_are_recorded", "response_fits_breach"])
     complete = active.to(completed, validators="end_date_reached")
     withdraw_consent = (
         consented.to(terminated, cond="withdraws_contract_consent")
@@ -82,4 +84,6 @@ class ContractLifecycle(StateMachine):
     )
 
 
-ACTIONS: tuple[str, ...] = tuple(e.id for e in ContractLifecycle.events)
+ACTIONS: tuple[str, ...] = tuple(
+    dict.fromkeys(str(t.event) for state in ContractLifecycle.states for t in state.transitions)
+)

@@ -45,5 +45,7 @@ PREVENTION_COMMANDS: dict[str, frozenset[Agency]] = {
 }
 
 
-def may(agency: Agency, action: str, table: dict[str, frozenset[Agency]] = CONTRACT_COMMANDS) -> bool:
+def may(
+    agency: Agency, action: str, table: dict[str, frozenset[Agency]] = CONTRACT_COMMANDS
+) -> bool:
     return agency in table.get(action, frozenset())

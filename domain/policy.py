@@ -238,7 +238,11 @@ def _redact_prevention(
 
 
 def _view(
-    event: EventRecord, agency: Agency, fields: dict[str, Any], basis: dict[str, str], policy: Policy
+    event: EventRecord,
+    agency: Agency,
+    fields: dict[str, Any],
+    basis: dict[str, str],
+    policy: Policy,
 ) -> AgencyView:
     return AgencyView(
         agency=agency,

@@ -49,7 +49,9 @@ class TokenService:
             log.warning("embedded mode: tokens are signed with the built-in DEVELOPMENT secret")
             self.secret = DEV_JWT_SECRET
 
-    def issue(self, agency: Agency, sub: str, municipality: str | None = None, ttl: int = 3600) -> str:
+    def issue(
+        self, agency: Agency, sub: str, municipality: str | None = None, ttl: int = 3600
+    ) -> str:
         if self.secret is None:
             raise ValueError("this service verifies public-key tokens; it cannot issue any")
         claims: dict[str, Any] = {"sub": sub, "agency": agency.value, "exp": int(time.time()) + ttl}

@@ -10,7 +10,9 @@ import typer
 from domain.values import Agency
 from infra.settings import Settings
 
-app = typer.Typer(help="ruskontrakt: case management for youth drug contracts.", no_args_is_help=True)
+app = typer.Typer(
+    help="ruskontrakt: case management for youth drug contracts.", no_args_is_help=True
+)
 
 
 def _logging(settings: Settings) -> None:
@@ -62,7 +64,9 @@ def token(
 
 @app.command()
 def demo(
-    url: Annotated[str, typer.Option(help="Base URL of the running service")] = "http://127.0.0.1:8000",
+    url: Annotated[
+        str, typer.Option(help="Base URL of the running service")
+    ] = "http://127.0.0.1:8000",
 ) -> None:
     """Load a realistic set of cases into the running service, through its API."""
     from infra.demo import load_demo
@@ -73,7 +77,9 @@ def demo(
 
 
 @app.command("settings")
-def show_settings(markdown: Annotated[bool, typer.Option(help="As a Markdown table")] = False) -> None:
+def show_settings(
+    markdown: Annotated[bool, typer.Option(help="As a Markdown table")] = False,
+) -> None:
     """List every setting with its environment variable, default and meaning."""
     for name, field in Settings.model_fields.items():
         env = f"RUSKONTRAKT_{name.upper()}"

@@ -47,7 +47,9 @@ def replay(
 
 def verify(
     contract_id: Annotated[UUID | None, typer.Argument(help="One contract, or --all")] = None,
-    all_cases: Annotated[bool, typer.Option("--all", help="Every contract and prevention case")] = False,
+    all_cases: Annotated[
+        bool, typer.Option("--all", help="Every contract and prevention case")
+    ] = False,
 ) -> None:
     """Recompute hash chains (against signed checkpoints); exit 1 if anything was altered."""
     from services.audit import verify as verify_case
@@ -84,7 +86,9 @@ def checkpoint() -> None:
 
 def export(
     national_id: Annotated[str, typer.Argument(help="The person's national id (11 digits)")],
-    html: Annotated[Path | None, typer.Option(help="Also write a readable HTML document here")] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write a readable HTML document here")
+    ] = None,
 ) -> None:
     """Everything stored about a person (subject-access request), as JSON on stdout."""
     from infra.export_html import render

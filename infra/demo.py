@@ -32,7 +32,9 @@ class Client:
     def post(self, agency: Agency, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self.http.post(path, json=body or {}, headers=self.headers[agency])
         if response.status_code >= 400:
-            raise RuntimeError(f"{agency.value} POST {path}: {response.status_code} {response.text}")
+            raise RuntimeError(
+                f"{agency.value} POST {path}: {response.status_code} {response.text}"
+            )
         result: dict[str, Any] = response.json()
         return result
 
@@ -55,15 +57,28 @@ def _offer(client: Client, i: int, trinn: int, today: date) -> str:
 
 def _activate(client: Client, case_id: str, trinn: int, start: date, months: int) -> None:
     k = Agency.KONFLIKTRAD
-    consent_scope = [{"agency": "school", "category": "outcome"}, {"agency": "gp", "category": "identity"}]
+    consent_scope = [
+        {"agency": "school", "category": "outcome"},
+        {"agency": "gp", "category": "identity"},
+    ]
     for signatory in ("youth", "guardian:0"):
-        client.post(k, f"/contracts/{case_id}/consents",
-                    {"signatory": signatory, "scope": consent_scope, "booklet_version": "2026-1"})
-    client.post(k, f"/contracts/{case_id}/startup-meeting",
-                {"at": f"{start.isoformat()}T10:00:00+01:00",
-                 "participants": ["konfliktrad", "municipal_health", "police"]})
+        client.post(
+            k,
+            f"/contracts/{case_id}/consents",
+            {"signatory": signatory, "scope": consent_scope, "booklet_version": "2026-1"},
+        )
+    client.post(
+        k,
+        f"/contracts/{case_id}/startup-meeting",
+        {
+            "at": f"{start.isoformat()}T10:00:00+01:00",
+            "participants": ["konfliktrad", "municipal_health", "police"],
+        },
+    )
     view = client.http.get(f"/contracts/{case_id}", headers=client.headers[k]).json()
-    end = date(start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1)
+    end = date(
+        start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1
+    )
     plan = {"trinn": trinn, "start_date": start.isoformat(), "end_date": end.isoformat(),
             "test_regime": {"kind": "rapid", "per_month": 4 if trinn > 1 else 2},
             "meeting_frequency_days": 14 if trinn != 2 else 30,
@@ -71,16 +86,22 @@ def _activate(client: Client, case_id: str, trinn: int, start: date, months: int
             "conditions": ["no drug use", "attend conversations"],
             "residence_municipality": view["residence_municipality"],
             "registered_municipality": view["registered_municipality"]}  # fmt: skip
-    client.post(k, f"/contracts/{case_id}/startup-meeting/held",
-                {"plan": plan, "attendees": ["konfliktrad", "municipal_health"], "notes": "Plan agreed."})
+    client.post(
+        k,
+        f"/contracts/{case_id}/startup-meeting/held",
+        {"plan": plan, "attendees": ["konfliktrad", "municipal_health"], "notes": "Plan agreed."},
+    )
 
 
 def _rapid_test(client: Client, case_id: str, day: date, positives: list[str]) -> str:
     test = client.post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case_id}/tests",
                        {"kind": "rapid", "purpose": "follow_up", "scheduled_for": day.isoformat(),
                         "random": True})  # fmt: skip
-    client.post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case_id}/tests/{test['test_id']}/result",
-                {"positives": positives, "collected_at": f"{day.isoformat()}T09:00:00+01:00"})
+    client.post(
+        Agency.MUNICIPAL_HEALTH,
+        f"/contracts/{case_id}/tests/{test['test_id']}/result",
+        {"positives": positives, "collected_at": f"{day.isoformat()}T09:00:00+01:00"},
+    )
     return str(test["test_id"])
 
 
@@ -106,23 +127,44 @@ def load_demo(url: str, settings: Settings) -> None:
         client.post(h, f"/contracts/{case_id}/meetings",
                     {"kind": "conversation", "held_at": f"{start.isoformat()}T14:00:00+01:00",
                      "attended": True, "notes": "Motivational conversation."})  # fmt: skip
-        test_id = _rapid_test(client, case_id, start + timedelta(days=7), ["THC"] if i % 4 == 1 else [])
+        test_id = _rapid_test(
+            client, case_id, start + timedelta(days=7), ["THC"] if i % 4 == 1 else []
+        )
         if i % 4 == 1:
-            breach = client.post(k, f"/contracts/{case_id}/breaches",
-                                 {"kind": "positive_test", "test_id": test_id, "evidence": "rapid THC"})
-            client.post(k, f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
-                        {"response": "warning", "reason": "First positive test", "factors": FACTORS})
+            breach = client.post(
+                k,
+                f"/contracts/{case_id}/breaches",
+                {"kind": "positive_test", "test_id": test_id, "evidence": "rapid THC"},
+            )
+            client.post(
+                k,
+                f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
+                {"response": "warning", "reason": "First positive test", "factors": FACTORS},
+            )
         if i == 5:  # a confirmed lab positive and a second breach end the contract
             lab = client.post(Agency.GP, f"/contracts/{case_id}/tests",
                               {"kind": "lab", "purpose": "follow_up",
                                "scheduled_for": today.isoformat()})  # fmt: skip
-            client.post(Agency.GP, f"/contracts/{case_id}/tests/{lab['test_id']}/result",
-                        {"positives": ["THC"], "collected_at": f"{today.isoformat()}T09:00:00+01:00",
-                         "requisition_code": "LAB-1", "interpretation": "confirmed use"})
-            breach = client.post(k, f"/contracts/{case_id}/breaches",
-                                 {"kind": "positive_test", "test_id": lab["test_id"], "evidence": "lab"})
-            client.post(k, f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
-                        {"response": "terminate", "reason": "Confirmed use", "factors": FACTORS})
+            client.post(
+                Agency.GP,
+                f"/contracts/{case_id}/tests/{lab['test_id']}/result",
+                {
+                    "positives": ["THC"],
+                    "collected_at": f"{today.isoformat()}T09:00:00+01:00",
+                    "requisition_code": "LAB-1",
+                    "interpretation": "confirmed use",
+                },
+            )
+            breach = client.post(
+                k,
+                f"/contracts/{case_id}/breaches",
+                {"kind": "positive_test", "test_id": lab["test_id"], "evidence": "lab"},
+            )
+            client.post(
+                k,
+                f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
+                {"response": "terminate", "reason": "Confirmed use", "factors": FACTORS},
+            )
             client.post(k, f"/contracts/{case_id}/return-to-prosecution", {"note": "New decision"})
         if finished:
             client.post(k, f"/contracts/{case_id}/complete")
@@ -136,17 +178,26 @@ def load_demo(url: str, settings: Settings) -> None:
 def _prevention(client: Client, today: date) -> None:
     police = Agency.POLICE
     for i in track(range(6), description="prevention"):
-        case = client.post(police, "/prevention-cases", {
-            "person": {"name": f"Forebygging Demo{i}", "national_id": f"1501{i:07d}"},
-            "source": "charged_buyer" if i % 2 else "school",
-            "municipality": MUNICIPALITIES[i % len(MUNICIPALITIES)], "summary": "Concern"})
+        case = client.post(
+            police,
+            "/prevention-cases",
+            {
+                "person": {"name": f"Forebygging Demo{i}", "national_id": f"1501{i:07d}"},
+                "source": "charged_buyer" if i % 2 else "school",
+                "municipality": MUNICIPALITIES[i % len(MUNICIPALITIES)],
+                "summary": "Concern",
+            },
+        )
         path = f"/prevention-cases/{case['id']}"
         client.post(police, f"{path}/conversation-offered")
         if i == 5:
             client.post(police, f"{path}/conversation-declined")
             continue
-        client.post(police, f"{path}/conversation-held",
-                    {"held_at": f"{today.isoformat()}T12:00:00+01:00", "notes": "Talk held"})
+        client.post(
+            police,
+            f"{path}/conversation-held",
+            {"held_at": f"{today.isoformat()}T12:00:00+01:00", "notes": "Talk held"},
+        )
         client.post(police, f"{path}/counselling-offered")
         if i % 4 == 0:
             client.post(police, f"{path}/counselling-accepted")

@@ -60,16 +60,20 @@ def render(export: dict[str, Any]) -> str:
             parts.append("<p>Ingen.</p>")
         for case in cases:
             note = " (personopplysningene er slettet)" if case.get("erased") else ""
-            parts.append(f"<h3>Sak {escape(case['id'])} – status: "
-                         f"{escape(STATUS.get(case['status'], str(case['status'])))}{note}</h3>")
+            parts.append(
+                f"<h3>Sak {escape(case['id'])} – status: "
+                f"{escape(STATUS.get(case['status'], str(case['status'])))}{note}</h3>"
+            )
             parts.append(_events(case["events"]))
     if export["contracts_as_guardian"]:
         parts.append("<h2>Saker der du er registrert som foresatt</h2><ul>")
         parts += [f"<li>Sak {escape(c['id'])}: {escape(STATUS.get(c['status'], str(c['status'])))}</li>"
                   for c in export["contracts_as_guardian"]]  # fmt: skip
         parts.append("</ul>")
-    parts.append("<h2>Hvem har sett opplysningene</h2><table><tr><th>Tidspunkt</th><th>Etat</th>"
-                 "<th>Bruker</th><th>Hva</th><th>Grunnlag</th></tr>")
+    parts.append(
+        "<h2>Hvem har sett opplysningene</h2><table><tr><th>Tidspunkt</th><th>Etat</th>"
+        "<th>Bruker</th><th>Hva</th><th>Grunnlag</th></tr>"
+    )
     parts += [f"<tr><td>{escape(a['at'][:16])}</td><td>{escape(a['agency'])}</td>"
               f"<td>{escape(a['sub'])}</td><td>{escape(', '.join(a['categories']))}</td>"
               f"<td>{escape(json.dumps(a['basis'], ensure_ascii=False))}</td></tr>"

@@ -25,7 +25,9 @@ def record_dict(record: EventRecord) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _fold(records: list[EventRecord], agency: Agency, as_of: datetime | None) -> dict[str, Any] | None:
+def _fold(
+    records: list[EventRecord], agency: Agency, as_of: datetime | None
+) -> dict[str, Any] | None:
     views = views_for(records, agency, as_of)
     if records and records[0].track.value == "prevention":
         return fold_prevention_case(records[0].case_id, views)
@@ -56,7 +58,9 @@ def agency_view(app: SealedApplication, case_id: UUID, agency: Agency,
             "view": doc}  # fmt: skip
 
 
-def verify(app: SealedApplication, case_id: UUID, checkpoints: CheckpointLog | None = None) -> Verification:
+def verify(
+    app: SealedApplication, case_id: UUID, checkpoints: CheckpointLog | None = None
+) -> Verification:
     checkpoint = checkpoints.latest(str(case_id)) if checkpoints else None
     return verify_chain(str(case_id), app.stored_events(case_id), checkpoint)
 

@@ -52,8 +52,18 @@ class CheckpointLog:
             for cp in heads:
                 stamp = at.isoformat()
                 signature = self.key.sign(_message(cp.case_id, cp.version, cp.head, stamp)).hex()
-                out.write(json.dumps({"case_id": cp.case_id, "version": cp.version,
-                                      "head": cp.head, "at": stamp, "signature": signature}) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "case_id": cp.case_id,
+                            "version": cp.version,
+                            "head": cp.head,
+                            "at": stamp,
+                            "signature": signature,
+                        }
+                    )
+                    + "\n"
+                )
                 count += 1
         return count
 

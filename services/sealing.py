@@ -53,7 +53,9 @@ def split(state: bytes) -> SealedParts:
                        state[HEADER:])  # fmt: skip
 
 
-def chain_hash(prev: bytes, case_id: str, version: int, topic: str, nonce: bytes, ciphertext: bytes) -> bytes:
+def chain_hash(
+    prev: bytes, case_id: str, version: int, topic: str, nonce: bytes, ciphertext: bytes
+) -> bytes:
     digest = hashlib.sha256(prev)
     for part in (case_id.encode(), str(version).encode(), topic.encode(), nonce, ciphertext):
         digest.update(len(part).to_bytes(4, "big"))
@@ -82,7 +84,9 @@ class SealingMapper(Mapper[Any]):
         case_id, version = str(state.pop("originator_id")), state.pop("originator_version")
         plaintext = self.transcoder.encode(state)
         if version == 1:
-            key = self.keys.open_case(case_id, getattr(domain_event, self.subject_field).national_id)
+            key = self.keys.open_case(
+                case_id, getattr(domain_event, self.subject_field).national_id
+            )
             for guardian in getattr(domain_event, "guardians", ()):
                 self.keys.mention(case_id, guardian.national_id, "guardian")
         else:

@@ -38,7 +38,9 @@ def _own_cases(app: SealedApplication, keys: SubjectKeys, national_id: str) -> l
     return cases
 
 
-def _as_guardian(app: SealedApplication, keys: SubjectKeys, national_id: str) -> list[dict[str, Any]]:
+def _as_guardian(
+    app: SealedApplication, keys: SubjectKeys, national_id: str
+) -> list[dict[str, Any]]:
     cases = []
     for case_id, role in keys.cases_mentioning(national_id):
         records = app.records(UUID(case_id))

@@ -20,8 +20,7 @@ from infra.api.app import create_app
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 
-import importlib.util  # TEMP
-pytest_plugins = ["tests.servers"] if importlib.util.find_spec("tests.servers") else []  # TEMP
+pytest_plugins = ["tests.servers"]
 
 
 @dataclass

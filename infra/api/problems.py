@@ -52,10 +52,14 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
         )  # fmt: skip
         extra: dict[str, Any] = {"rule": type(error).code()}
         if isinstance(error, ActionNotAllowedError):
-            extra["allowed_actions"] = allowed_actions if allowed_actions is not None else error.allowed
+            extra["allowed_actions"] = (
+                allowed_actions if allowed_actions is not None else error.allowed
+            )
         elif isinstance(error, RuleViolationError) and allowed_actions is not None:
             extra["allowed_actions"] = allowed_actions
-        return problem(status, type(error).rule(), str(error), TYPE_BASE + type(error).code(), **extra)
+        return problem(
+            status, type(error).rule(), str(error), TYPE_BASE + type(error).code(), **extra
+        )
     if isinstance(error, CaseNotFoundError):
         return problem(404, "Case not found", "No case with this id is known to your agency.")
     if isinstance(error, CaseErasedError):
@@ -89,7 +93,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
+        return problem(
+            error.status_code, str(error.detail), headers=getattr(error, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, error: Exception) -> JSONResponse:

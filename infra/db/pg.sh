@@ -47,7 +47,7 @@ find_bin() {
         return 0
     fi
     local d
-    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+    d="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
     if [[ -n $d && -x $d/pg_ctl && -x $d/initdb && -x $d/postgres ]]; then
         echo "$d"
         return 0
@@ -197,6 +197,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 logging_collector = off
+log_checkpoints = off
 log_min_messages = warning
 log_line_prefix = '%m [%p] %d '
 EOF

@@ -29,7 +29,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 
 KAFKA_VERSION="${RUSKONTRAKT_KAFKA_VERSION:-4.4.0}"
-CACHE="${RUSKONTRAKT_CACHE:-$HOME/.cache/ruskontrakt}"
+CACHE="${RUSKONTRAKT_CACHE:-${HOME:-/tmp}/.cache/ruskontrakt}"
 LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 VAR="${RUSKONTRAKT_VAR:-$REPO/var}"
 KDIR="$VAR/kafka"
@@ -43,7 +43,7 @@ CPORT="${RUSKONTRAKT_KAFKA_CONTROLLER_PORT:-19093}"
 HEAP_OPTS="${RUSKONTRAKT_KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}"
 START_TIMEOUT="${RUSKONTRAKT_KAFKA_START_TIMEOUT:-90}"
 
-ADMIN_USER=admin
+ADMIN_USER="admin"
 ADMIN_PASSWORD=admin-secret
 SERVICE_USER=ruskontrakt
 SERVICE_PASSWORD=ruskontrakt-secret
@@ -103,7 +103,7 @@ fetch() {
     rm -rf "$LIBS"
     mkdir -p "$(dirname "$LIBS")"
     mv "$tmp" "$LIBS"
-    log "fetched $(ls "$LIBS"/*.jar | wc -l) jars"
+    log "fetched $(find "$LIBS" -name '*.jar' | wc -l) jars"
 }
 
 # ---------------------------------------------------------------- process helpers
@@ -210,6 +210,9 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# after a crash the controller refuses the restarted broker until the old session expires
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
 auto.create.topics.enable=false
 delete.topic.enable=true
 num.network.threads=2
@@ -310,14 +313,13 @@ cmd_up() {
     log "starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (log: $LOG)"
     # setsid: own session, so that the broker survives the shell / test run that started it.
     # The inner shell writes its own pid and then becomes java (exec keeps the pid).
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086,SC2016
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PIDFILE" \
         java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
         -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J" -Dkafka.logs.dir="$KDIR" \
         -cp "$LIBS/*" kafka.Kafka "$CONF" \
         </dev/null >>"$LOG" 2>&1 9>&- &
-    local i
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         pid="$(our_pid || true)"
         [[ -n $pid ]] && break
         sleep 0.1
@@ -347,16 +349,16 @@ wait_ready() { # wait_ready PID
 }
 
 stop_pid() { # stop_pid PID
-    local pid=$1 i
+    local pid=$1
     kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 60); do
+    for _ in $(seq 1 60); do
         alive "$pid" || break
         sleep 0.5
     done
     if alive "$pid"; then
         log "pid $pid did not stop within 30s; SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
-        for i in $(seq 1 20); do
+        for _ in $(seq 1 20); do
             alive "$pid" || break
             sleep 0.25
         done

@@ -42,8 +42,13 @@ SIGNATORIES = ("youth", "guardian:0")
 def consent_all(api: Api, case_id: str, scope: list[dict[str, str]] | None = None,
                 signatories: tuple[str, ...] = SIGNATORIES) -> dict[str, Any]:  # fmt: skip
     for signatory in signatories:
-        view = ok(api.post("konfliktrad", f"/contracts/{case_id}/consents",
-                           {"signatory": signatory, "scope": scope or [], "booklet_version": "2026-1"}))
+        view = ok(
+            api.post(
+                "konfliktrad",
+                f"/contracts/{case_id}/consents",
+                {"signatory": signatory, "scope": scope or [], "booklet_version": "2026-1"},
+            )
+        )
     return view
 
 
@@ -57,9 +62,26 @@ def activate(api: Api, case_id: str, scope: list[dict[str, str]] | None = None,
 
 
 def rapid_test(api: Api, case_id: str, positives: list[str]) -> str:
-    test_id = str(ok(api.post("municipal_health", f"/contracts/{case_id}/tests",
-                              {"kind": "rapid", "purpose": "follow_up",
-                               "scheduled_for": "2026-10-20", "random": True}), 201)["test_id"])
-    ok(api.post("municipal_health", f"/contracts/{case_id}/tests/{test_id}/result",
-                {"positives": positives, "collected_at": "2026-10-20T09:00:00+02:00"}))
+    test_id = str(
+        ok(
+            api.post(
+                "municipal_health",
+                f"/contracts/{case_id}/tests",
+                {
+                    "kind": "rapid",
+                    "purpose": "follow_up",
+                    "scheduled_for": "2026-10-20",
+                    "random": True,
+                },
+            ),
+            201,
+        )["test_id"]
+    )
+    ok(
+        api.post(
+            "municipal_health",
+            f"/contracts/{case_id}/tests/{test_id}/result",
+            {"positives": positives, "collected_at": "2026-10-20T09:00:00+02:00"},
+        )
+    )
     return test_id

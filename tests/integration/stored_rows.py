@@ -20,7 +20,9 @@ def raw_events(container: Container) -> Iterator[tuple[Any, str, str]]:
         with psycopg.connect(url, autocommit=True) as conn:
             yield conn, "contracts_events", "%s"
     else:
-        conn = sqlite3.connect(container.contracts.env.get("SQLITE_DBNAME") or "", isolation_level=None)
+        conn = sqlite3.connect(
+            container.contracts.env.get("SQLITE_DBNAME") or "", isolation_level=None
+        )
         try:
             yield conn, "stored_events", "?"
         finally:
@@ -29,15 +31,20 @@ def raw_events(container: Container) -> Iterator[tuple[Any, str, str]]:
 
 def read_state(container: Container, case_id: str, version: int) -> bytes:
     with raw_events(container) as (conn, table, p):
-        row = conn.execute(f"SELECT state FROM {table} WHERE originator_id = {p} AND "
-                           f"originator_version = {p}", (_id(conn, case_id), version)).fetchone()
+        row = conn.execute(
+            f"SELECT state FROM {table} WHERE originator_id = {p} AND originator_version = {p}",
+            (_id(conn, case_id), version),
+        ).fetchone()
     return bytes(row[0])
 
 
 def write_state(container: Container, case_id: str, version: int, state: bytes) -> None:
     with raw_events(container) as (conn, table, p):
-        conn.execute(f"UPDATE {table} SET state = {p} WHERE originator_id = {p} AND "
-                     f"originator_version = {p}", (state, _id(conn, case_id), version))
+        conn.execute(
+            f"UPDATE {table} SET state = {p} WHERE originator_id = {p} AND "
+            f"originator_version = {p}",
+            (state, _id(conn, case_id), version),
+        )
 
 
 def delete_version(container: Container, case_id: str, version: int) -> None:

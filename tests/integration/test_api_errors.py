@@ -25,18 +25,31 @@ def test_requests_without_a_valid_token_get_401(api: Api) -> None:
     _is_problem(api.client.get("/contracts", headers={"Authorization": "Bearer nonsense"}), 401)
     expired = api.container.tokens.issue(Agency.POLICE, "p", ttl=-10)
     _is_problem(api.client.get("/contracts", headers={"Authorization": f"Bearer {expired}"}), 401)
-    forged = jwt.encode({"sub": "x", "agency": "auditor", "exp": int(time.time()) + 60}, "wrong-secret-wrong-secret-wrong-secret")
+    forged = jwt.encode(
+        {"sub": "x", "agency": "auditor", "exp": int(time.time()) + 60},
+        "wrong-secret-wrong-secret-wrong-secret",
+    )
     _is_problem(api.client.get("/contracts", headers={"Authorization": f"Bearer {forged}"}), 401)
-    unknown_agency = jwt.encode({"sub": "x", "agency": "journalist", "exp": int(time.time()) + 60},
-                                "test-secret-that-is-long-enough-for-hs256")
-    _is_problem(api.client.get("/contracts", headers={"Authorization": f"Bearer {unknown_agency}"}), 401)
+    unknown_agency = jwt.encode(
+        {"sub": "x", "agency": "journalist", "exp": int(time.time()) + 60},
+        "test-secret-that-is-long-enough-for-hs256",
+    )
+    _is_problem(
+        api.client.get("/contracts", headers={"Authorization": f"Bearer {unknown_agency}"}), 401
+    )
 
 
 def test_an_agency_outside_the_who_column_gets_403_and_nothing_is_recorded(api: Api) -> None:
     _is_problem(api.post("school", "/contracts", OFFER), 403)
     case_id = offer(api)
-    _is_problem(api.post("police", f"/contracts/{case_id}/consents",
-                         {"signatory": "youth", "scope": [], "booklet_version": "1"}), 403)
+    _is_problem(
+        api.post(
+            "police",
+            f"/contracts/{case_id}/consents",
+            {"signatory": "youth", "scope": [], "booklet_version": "1"},
+        ),
+        403,
+    )
     assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["version"] == 1
     _is_problem(api.get("county", "/contracts"), 403)
 
@@ -45,8 +58,14 @@ def test_a_case_the_agency_may_not_know_is_404_like_an_unknown_case(api: Api) ->
     _is_problem(api.get("police", f"/contracts/{uuid.uuid4()}"), 404)
     case_id = offer(api)
     _is_problem(api.get("school", f"/contracts/{case_id}"), 404)
-    _is_problem(api.post("gp", f"/contracts/{case_id}/tests",
-                         {"kind": "lab", "purpose": "follow_up", "scheduled_for": "2026-10-01"}), 404)
+    _is_problem(
+        api.post(
+            "gp",
+            f"/contracts/{case_id}/tests",
+            {"kind": "lab", "purpose": "follow_up", "scheduled_for": "2026-10-01"},
+        ),
+        404,
+    )
     assert all(row["id"] != case_id for row in ok(api.get("school", "/contracts")))  # type: ignore[union-attr]
 
 
@@ -61,11 +80,20 @@ def test_a_stale_if_match_is_412_and_changes_nothing(api: Api) -> None:
     case_id = offer(api)
     response = api.get("konfliktrad", f"/contracts/{case_id}")
     assert response.headers["etag"] == '"1"'
-    ok(api.post("konfliktrad", f"/contracts/{case_id}/consents",
-                {"signatory": "youth", "scope": [], "booklet_version": "1"}, **{"If-Match": '"1"'}))
-    stale = api.post("konfliktrad", f"/contracts/{case_id}/consents",
-                     {"signatory": "guardian:0", "scope": [], "booklet_version": "1"},
-                     **{"If-Match": '"1"'})
+    ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/consents",
+            {"signatory": "youth", "scope": [], "booklet_version": "1"},
+            **{"If-Match": '"1"'},
+        )
+    )
+    stale = api.post(
+        "konfliktrad",
+        f"/contracts/{case_id}/consents",
+        {"signatory": "guardian:0", "scope": [], "booklet_version": "1"},
+        **{"If-Match": '"1"'},
+    )
     assert _is_problem(stale, 412)["current_version"] == 2
     assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["status"] == "offered"
 
@@ -75,16 +103,37 @@ def test_invalid_input_is_422_with_the_offending_fields(api: Api) -> None:
     body = _is_problem(api.post("prosecution", "/contracts", bad), 422)
     locations = {tuple(e["loc"]) for e in body["errors"]}
     assert ("body", "youth", "national_id") in locations and ("body", "trinn") in locations
-    _is_problem(api.client.post("/contracts", content=b"{not json",
-                                headers={**api.headers("prosecution"), "content-type": "application/json"}), 422)
+    _is_problem(
+        api.client.post(
+            "/contracts",
+            content=b"{not json",
+            headers={**api.headers("prosecution"), "content-type": "application/json"},
+        ),
+        422,
+    )
 
 
 def test_age_is_checked_at_its_boundaries_on_the_offer_date(api: Api) -> None:
     # The clock says 2026-09-10: born 2011-09-10 is 15 today, 2011-09-11 is still 14.
-    assert api.post("prosecution", "/contracts", {**OFFER, "youth": {**OFFER["youth"], "birth_date": "2011-09-10"}}).status_code == 201  # type: ignore[dict-item]
-    too_young = api.post("prosecution", "/contracts", {**OFFER, "youth": {**OFFER["youth"], "birth_date": "2011-09-11"}})  # type: ignore[dict-item]
+    assert (
+        api.post(
+            "prosecution",
+            "/contracts",
+            {**OFFER, "youth": {**OFFER["youth"], "birth_date": "2011-09-10"}},
+        ).status_code
+        == 201
+    )  # type: ignore[dict-item]
+    too_young = api.post(
+        "prosecution",
+        "/contracts",
+        {**OFFER, "youth": {**OFFER["youth"], "birth_date": "2011-09-11"}},
+    )  # type: ignore[dict-item]
     assert _is_problem(too_young, 422)["rule"] == "age-out-of-range"
-    adult = api.post("prosecution", "/contracts", {**OFFER, "youth": {**OFFER["youth"], "birth_date": "2008-09-10"}})  # type: ignore[dict-item]
+    adult = api.post(
+        "prosecution",
+        "/contracts",
+        {**OFFER, "youth": {**OFFER["youth"], "birth_date": "2008-09-10"}},
+    )  # type: ignore[dict-item]
     assert _is_problem(adult, 422)["rule"] == "age-out-of-range"
 
 
@@ -103,12 +152,23 @@ def test_plan_without_team_is_422_and_the_case_stays_scheduled(api: Api) -> None
     case_id = offer(api)
     activate_body = {"signatory": "youth", "scope": [], "booklet_version": "1"}
     ok(api.post("konfliktrad", f"/contracts/{case_id}/consents", activate_body))
-    ok(api.post("konfliktrad", f"/contracts/{case_id}/consents", {**activate_body, "signatory": "guardian:0"}))
-    ok(api.post("konfliktrad", f"/contracts/{case_id}/startup-meeting", {"at": "2026-10-10T10:00:00+02:00"}))
+    ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/consents",
+            {**activate_body, "signatory": "guardian:0"},
+        )
+    )
+    ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/startup-meeting",
+            {"at": "2026-10-10T10:00:00+02:00"},
+        )
+    )
     plan = {"trinn": 2, "start_date": "2026-10-10", "end_date": "2027-10-11",
             "test_regime": {"kind": "rapid", "per_month": 4}, "meeting_frequency_days": 30,
             "team": ["konfliktrad"]}  # fmt: skip
     too_long = api.post("konfliktrad", f"/contracts/{case_id}/startup-meeting/held", {"plan": plan})
     assert _is_problem(too_long, 422)["rule"] == "plan-too-long"
     assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["status"] == "startup_scheduled"
-

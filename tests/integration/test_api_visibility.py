@@ -12,8 +12,14 @@ PREVENTION_ROUTES = ["conversation-offered", "conversation-held", "conversation-
 
 def test_the_school_sees_only_the_outcome_it_was_given_consent_for(api: Api) -> None:
     case_id = offer(api)
-    activate(api, case_id, scope=[{"agency": "school", "category": "outcome"},
-                                  {"agency": "school", "category": "identity"}])
+    activate(
+        api,
+        case_id,
+        scope=[
+            {"agency": "school", "category": "outcome"},
+            {"agency": "school", "category": "identity"},
+        ],
+    )
     rapid_test(api, case_id, [])
     school = ok(api.get("school", f"/contracts/{case_id}"))
     assert school["youth"]["name"] == "Ola Nordmann"
@@ -22,7 +28,9 @@ def test_the_school_sees_only_the_outcome_it_was_given_consent_for(api: Api) -> 
     assert school["allowed_actions"] == []
 
 
-def test_notes_reach_health_and_the_coordinator_but_never_the_prosecutor_or_police(api: Api) -> None:
+def test_notes_reach_health_and_the_coordinator_but_never_the_prosecutor_or_police(
+    api: Api,
+) -> None:
     case_id = offer(api)
     activate(api, case_id)
     ok(api.post("municipal_health", f"/contracts/{case_id}/meetings",
@@ -53,8 +61,13 @@ def test_health_sees_a_prevention_case_only_from_accepted_counselling_on(api: Ap
                         "municipality": "5001", "summary": "seen buying"}), 201)  # fmt: skip
     path = f"/prevention-cases/{case['id']}"
     ok(api.post("police", f"{path}/conversation-offered", {"note": "letter sent"}))
-    ok(api.post("police", f"{path}/conversation-held",
-                {"held_at": "2026-09-12T10:00:00+02:00", "notes": "police talk"}))
+    ok(
+        api.post(
+            "police",
+            f"{path}/conversation-held",
+            {"held_at": "2026-09-12T10:00:00+02:00", "notes": "police talk"},
+        )
+    )
     assert api.get("municipal_health", path).status_code == 404
     ok(api.post("police", f"{path}/counselling-offered"))
     ok(api.post("police", f"{path}/counselling-accepted"))

@@ -66,11 +66,17 @@ def test_replay_and_export_print_the_case(cli_env: Path) -> None:
 
 def test_retention_erases_only_persons_whose_cases_have_all_expired(cli_env: Path) -> None:
     old = _api_on_cli_database(Clock(datetime(2020, 1, 10, 8, tzinfo=UTC)))
-    old_case = offer(old, youth={**OFFER["youth"], "birth_date": "2003-06-01"},  # type: ignore[dict-item]
-                     offence={**OFFER["offence"], "date": "2020-01-01"})  # type: ignore[dict-item]
+    old_case = offer(
+        old,
+        youth={**OFFER["youth"], "birth_date": "2003-06-01"},  # type: ignore[dict-item]
+        offence={**OFFER["offence"], "date": "2020-01-01"},
+    )  # type: ignore[dict-item]
     recent = _api_on_cli_database(Clock(datetime.now(UTC)))
-    young = {**OFFER["youth"], "national_id": "03040912345",  # type: ignore[dict-item]
-             "birth_date": f"{datetime.now(UTC).year - 16}-01-01"}
+    young = {
+        **OFFER["youth"],
+        "national_id": "03040912345",  # type: ignore[dict-item]
+        "birth_date": f"{datetime.now(UTC).year - 16}-01-01",
+    }
     recent_case = offer(recent, youth=young, offer_deadline=None)
     dry = runner.invoke(app, ["retention", "--dry-run"])
     assert dry.exit_code == 0 and old_case in dry.output and recent_case not in dry.output

@@ -14,7 +14,11 @@ from tests.integration.flows import OFFER, activate, ok
 
 def _person(tag: str) -> tuple[str, str, str]:
     digits = str(uuid.uuid4().int)[:11]
-    return f"Unikanavn {tag} {uuid.uuid4().hex[:8]}", digits, f"blaabaerhemmelighet-{uuid.uuid4().hex}"
+    return (
+        f"Unikanavn {tag} {uuid.uuid4().hex[:8]}",
+        digits,
+        f"blaabaerhemmelighet-{uuid.uuid4().hex}",
+    )
 
 
 def _contract_for(api: Api, name: str, national_id: str, note: str) -> str:

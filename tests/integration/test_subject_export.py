@@ -38,6 +38,8 @@ def test_the_export_reads_as_a_norwegian_document(api: Api) -> None:
     case_id = offer(api)
     response = api.get("auditor", f"/subjects/{YOUTH_ID}/export?format=html")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    assert "Innsyn i egne opplysninger" in response.text and "Tilbud om ruskontrakt" in response.text
+    assert (
+        "Innsyn i egne opplysninger" in response.text and "Tilbud om ruskontrakt" in response.text
+    )
     assert case_id in response.text and "Hvem har sett opplysningene" in response.text
     assert api.get("police", f"/subjects/{YOUTH_ID}/export").status_code == 403

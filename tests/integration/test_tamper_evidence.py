@@ -67,6 +67,8 @@ def test_dropping_the_newest_events_is_detected_against_a_signed_checkpoint(api:
 def test_a_tampered_checkpoint_line_is_ignored_not_trusted(api: Api) -> None:
     case_id, version = _case(api)
     path = api.container.settings.checkpoint_file
-    path.write_text(f'{{"case_id": "{case_id}", "version": {version + 5}, "head": "00", '
-                    f'"at": "2026-01-01T00:00:00+00:00", "signature": "00"}}\n')
+    path.write_text(
+        f'{{"case_id": "{case_id}", "version": {version + 5}, "head": "00", '
+        f'"at": "2026-01-01T00:00:00+00:00", "signature": "00"}}\n'
+    )
     assert _verify(api, case_id)["valid"] is True

@@ -230,4 +230,3 @@ def test_an_in_status_action_is_recorded_without_changing_the_status(
     assert contract.status is status
     assert contract.version > version
     assert all(e.status is status for e in contract.pending_events[version:])
-

@@ -16,6 +16,7 @@ ALLOWED: dict[str, set[str]] = {
     for state in ContractLifecycle.states
 }
 
+
 def _refused_pairs() -> list[Any]:
     pairs = []
     for status in ContractStatus:

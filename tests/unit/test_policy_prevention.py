@@ -31,8 +31,13 @@ NEVER = [Agency.PROSECUTION, Agency.KONFLIKTRAD, Agency.GP, Agency.SCHOOL, Agenc
 def records(timeline: list[tuple[str, dict[str, Any]]]) -> list[EventRecord]:
     return [
         EventRecord(
-            track=Track.PREVENTION, case_id="p-1", version=i + 1, type=event_type,
-            at=T0 + timedelta(days=i), actor="police-1", actor_agency=Agency.POLICE,
+            track=Track.PREVENTION,
+            case_id="p-1",
+            version=i + 1,
+            type=event_type,
+            at=T0 + timedelta(days=i),
+            actor="police-1",
+            actor_agency=Agency.POLICE,
             payload=payload,
         )
         for i, (event_type, payload) in enumerate(timeline)
@@ -89,7 +94,10 @@ def test_the_auditor_sees_the_whole_prevention_case() -> None:
 
 def test_municipal_health_sees_the_case_from_the_accepted_counselling_on() -> None:
     assert visible(Agency.MUNICIPAL_HEALTH, ACCEPTED) == [
-        "CounsellingAccepted", "ConcernReportedToChildWelfare", "PreventionCaseClosed"]
+        "CounsellingAccepted",
+        "ConcernReportedToChildWelfare",
+        "PreventionCaseClosed",
+    ]
 
 
 def test_municipal_health_sees_nothing_when_counselling_was_declined() -> None:
@@ -98,7 +106,9 @@ def test_municipal_health_sees_nothing_when_counselling_was_declined() -> None:
 
 def test_child_welfare_sees_the_case_from_the_report_to_it_on() -> None:
     assert visible(Agency.CHILD_WELFARE, ACCEPTED) == [
-        "ConcernReportedToChildWelfare", "PreventionCaseClosed"]
+        "ConcernReportedToChildWelfare",
+        "PreventionCaseClosed",
+    ]
     assert visible(Agency.CHILD_WELFARE, DECLINED) == []
 
 

@@ -143,8 +143,11 @@ def test_an_agency_sees_exactly_the_fields_open_to_it_at_the_event_time(
     for record, consents in records_of_type(event_type):
         view = redact(record, agency, consents)
         categories = FIELD_CATEGORIES[event_type]
-        expected = {name for name in record.payload
-                    if name in categories and grounds(record, agency, categories[name], consents)}
+        expected = {
+            name
+            for name in record.payload
+            if name in categories and grounds(record, agency, categories[name], consents)
+        }
         if not expected:
             assert view is None
             continue
@@ -154,7 +157,8 @@ def test_an_agency_sees_exactly_the_fields_open_to_it_at_the_event_time(
         assert set(view.basis) == {categories[name].value for name in expected}
         for name in view.fields:
             assert SPEC[categories[name]][agency] in (Access.ALWAYS, Access.CONSENT) or (
-                agency is Agency.PROSECUTION and record.payload.get("purpose") == "sanction")
+                agency is Agency.PROSECUTION and record.payload.get("purpose") == "sanction"
+            )
         assert view.policy_version == CURRENT_POLICY.version
 
 

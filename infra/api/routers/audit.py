@@ -43,8 +43,20 @@ AuditorOrCoordinator = Annotated[Principal, _only(Agency.AUDITOR, Agency.KONFLIK
 
 def _log(c: Container, user: Principal, action: str, case_id: str | None,
          subject_ref: str | None, categories: list[str]) -> None:  # fmt: skip
-    c.access_log.record([AccessEntry(c.clock(), user.sub, user.agency.value, subject_ref, case_id,
-                                     action, categories, {"all": f"role:{user.agency.value}"})])
+    c.access_log.record(
+        [
+            AccessEntry(
+                c.clock(),
+                user.sub,
+                user.agency.value,
+                subject_ref,
+                case_id,
+                action,
+                categories,
+                {"all": f"role:{user.agency.value}"},
+            )
+        ]
+    )
 
 
 def _subject(c: Container, case_id: UUID) -> str | None:

@@ -1,0 +1,219 @@
+"""Property: nothing the policy forbids ever reaches an agency (quality.md reliability 4).
+
+Random event sequences with random consents, withdrawals and agencies go through the
+code every output path runs: the incremental views (`CaseViews`), the router's pure
+message-building step (sealed, then opened as a client would), the read model's rows
+(`CaseProjection`) and the API-shaped case view (`present`). Every field value is a
+unique marker whose category and event time are known, so each marker an agency
+receives is checked against an oracle written here from domain.md §3 and §4 by hand,
+independently of `domain.policy`'s table and of `ConsentRegister`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain.policy import FIELD_CATEGORIES, EventRecord, Track
+from domain.rules import DEFAULT_RULES
+from domain.values import Agency, Category
+from projections.read_model import VIEW_AGENCIES, CaseProjection
+from services.messages import open_agency_message
+from services.router import agency_messages
+
+# domain.md §3, by hand (A = always, C = consent, N/Agg = never in a case view or stream).
+_SPEC = """
+identity    A A A A C C C N
+offence     A A A C C C N N
+terms       A A A A C C C N
+notes       N N A A N C N N
+rapid_test  N C A A C C N N
+lab_test    N C C C A C N N
+breach      A A A A C C N N
+outcome     A A A A C C C N
+evaluation  N N A A N N N N
+"""
+_COLUMNS = [Agency.PROSECUTION, Agency.POLICE, Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH,
+            Agency.GP, Agency.CHILD_WELFARE, Agency.SCHOOL, Agency.COUNTY]  # fmt: skip
+SPEC = {Category(r.split()[0]): dict(zip(_COLUMNS, r.split()[1:], strict=True))
+        for r in _SPEC.strip().splitlines()}  # fmt: skip
+CONSENTABLE = [(a, c) for c, row in SPEC.items() for a, cell in row.items() if cell == "C"]
+EVENT_TYPES = sorted(set(FIELD_CATEGORIES) - {"ContractOffered", "CaseDisclosed",
+                                              "ConsentGiven", "ConsentWithdrawn"})  # fmt: skip
+STATUSES = ["offered", "consented", "active", "breach_review", "terminated", "completed"]
+MARK = re.compile(r"§(\d+)§")
+T0 = datetime(2026, 9, 10, 8, tzinfo=UTC)
+KEY = os.urandom(32)
+
+
+@dataclass
+class Case:
+    """The generated records plus what the oracle needs to judge each marker."""
+
+    guardians: int
+    records: list[EventRecord] = field(default_factory=list)
+    markers: dict[int, tuple[Category, int]] = field(default_factory=dict)  # -> (category, record)
+    consents: list[tuple[datetime, dict[str, set[tuple[Agency, Category]]]]] = field(default_factory=list)
+
+    def mark(self, category: Category) -> str:
+        n = len(self.markers)
+        self.markers[n] = (category, len(self.records))
+        return f"§{n}§"
+
+
+def _payload(case: Case, type_: str, purpose: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    for name, category in FIELD_CATEGORIES[type_].items():
+        marker = case.mark(category)
+        payload[name] = {
+            "trinn": 2, "from_trinn": 1, "to_trinn": 3, "test_id": "t1", "breach_id": "b1",
+            "offer_deadline": "2026-10-01", "meeting_at": "2026-10-10T10:00:00+02:00",
+            "purpose": purpose, "plan": {"trinn": 2, "end_date": "2027-04-10", "note": marker},
+        }.get(name, marker)  # fmt: skip
+    return payload
+
+
+def _record(case: Case, type_: str, payload: dict[str, Any], status: str,
+            track: Track = Track.CONTRACT) -> EventRecord:  # fmt: skip
+    at = T0 + timedelta(minutes=7 * len(case.records))
+    return EventRecord(track, "case-1", len(case.records) + 1, type_, at, "user",
+                       Agency.KONFLIKTRAD, payload, status if track is Track.CONTRACT else None)  # fmt: skip
+
+
+signatories = st.integers(0, 2)
+scopes = st.lists(st.sampled_from(CONSENTABLE), max_size=8, unique=True)
+steps = st.lists(st.one_of(
+    st.tuples(st.just("consent"), signatories, scopes),
+    st.tuples(st.just("withdraw"), signatories, st.none() | scopes),
+    st.tuples(st.just("event"), st.sampled_from(EVENT_TYPES),
+              st.sampled_from(["follow_up", "sanction"])),
+), min_size=1, max_size=14)  # fmt: skip
+
+
+@st.composite
+def contract_cases(draw: st.DrawFn) -> Case:
+    case = Case(guardians=draw(st.integers(0, 2)))
+    signers = ["youth"] + [f"guardian:{i}" for i in range(case.guardians)]
+    state: dict[str, set[tuple[Agency, Category]]] = {s: set() for s in signers}
+    offer = _payload(case, "ContractOffered", "follow_up")
+    offer["youth"] = {"name": offer["youth"], "birth_date": "2010-03-01"}  # under 18 throughout
+    offer["guardians"] = [{"name": case.mark(Category.IDENTITY)} for _ in range(case.guardians)]
+    case.records.append(_record(case, "ContractOffered", offer, "offered"))
+    case.consents.append((case.records[-1].at, {s: set(v) for s, v in state.items()}))
+    for kind, a, b in draw(steps):
+        status = draw(st.sampled_from(STATUSES))
+        if kind == "event":
+            record = _record(case, a, _payload(case, a, b), status)
+        else:
+            signer = signers[a % len(signers)]
+            scope = [{"agency": ag.value, "category": c.value} for ag, c in b] if b is not None else None
+            payload = {"signatory": signer, "scope": scope}
+            if kind == "consent":
+                state[signer] |= set(b)
+                payload |= {"scope": scope, "booklet_version": case.mark(Category.IDENTITY),
+                            "consent_id": f"c{len(case.records)}"}  # fmt: skip
+            else:
+                state[signer] = set() if b is None else state[signer] - set(b)
+            record = _record(case, "ConsentGiven" if kind == "consent" else "ConsentWithdrawn",
+                             payload, status)  # fmt: skip
+        case.records.append(record)
+        case.consents.append((record.at, {s: set(v) for s, v in state.items()}))
+    return case
+
+
+def _may(case: Case, agency: Agency, category: Category, record: EventRecord, at: datetime) -> bool:
+    """The oracle: may `agency` see a field of `category` of `record`, judged at time `at`?"""
+    if agency is Agency.AUDITOR:
+        return True
+    if category is Category.LAB_TEST and record.payload.get("purpose") == "sanction":
+        if agency is Agency.PROSECUTION:
+            return True  # footnote 1
+        if agency is Agency.GP:
+            return False  # never in the GP journal
+    cell = SPEC[category][agency]
+    if cell != "C":
+        return cell == "A"
+    consents = [state for when, state in case.consents if when <= at][-1]
+    return all((agency, category) in items for items in consents.values())
+
+
+def _may_ever(case: Case, agency: Agency, category: Category, index: int) -> bool:
+    """Visible at the event's time, or (for the offer) disclosed by a later consent."""
+    record = case.records[index]
+    if _may(case, agency, category, record, record.at):
+        return True
+    later = [r.at for r in case.records if r.type == "ConsentGiven"]
+    return record.type == "ContractOffered" and any(_may(case, agency, category, record, t) for t in later)
+
+
+def _markers(value: Any) -> list[int]:
+    return [int(m) for m in MARK.findall(json.dumps(value, default=str))]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contract_cases())
+def test_no_output_path_carries_a_category_the_policy_forbids_at_that_time(case: Case) -> None:
+    projection = CaseProjection(Track.CONTRACT, "case-1", DEFAULT_RULES)
+    for record in case.records:
+        change = projection.apply(record)
+        for agency, views in change.views.items():
+            for view in views:  # the view and the agency message, judged at the view's time
+                for m in _markers(view.fields):
+                    category, index = case.markers[m]
+                    assert _may(case, agency, category, case.records[index], view.at), (agency, view)
+            for message in agency_messages({agency: views}, KEY, record.version):
+                opened = open_agency_message(message, KEY)
+                assert not _markers({k: v for k, v in opened.items()
+                                     if k not in ("fields", "basis", "at")}), "plaintext envelope"  # fmt: skip
+                assert opened["agency"] == agency.value and not MARK.search(message.sealed.hex())
+                assert set(message.categories) == {case.markers[m][0].value
+                                                   for m in _markers(opened["fields"])} | (
+                    set(message.categories) - {c.value for c in Category})  # fmt: skip
+    for agency in VIEW_AGENCIES:
+        doc = projection.present(agency)
+        outputs = [doc, projection.row(agency)] if doc is not None else []
+        for m in _markers(outputs):
+            category, index = case.markers[m]
+            assert _may_ever(case, agency, category, index), (agency, category, case.records[index])
+    assert projection.present(Agency.SCHOOL) is None or all(
+        cat in {"identity", "terms", "outcome", "offence", "notes", "rapid_test", "lab_test",
+                "breach", "evaluation"} for cat in projection.present(Agency.SCHOOL)["categories"])  # type: ignore[index]
+
+
+PREVENTION_TYPES = ["ConversationOffered", "ConversationHeld", "ConversationDeclined",
+                    "CounsellingOffered", "CounsellingAccepted", "CounsellingDeclined",
+                    "ConcernReportedToChildWelfare", "PreventionCaseClosed"]  # fmt: skip
+DISCLOSED_BY = {Agency.MUNICIPAL_HEALTH: "CounsellingAccepted",
+                Agency.CHILD_WELFARE: "ConcernReportedToChildWelfare"}  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(PREVENTION_TYPES), max_size=10))
+def test_the_preventive_track_reaches_only_the_agencies_it_was_disclosed_to(types: list[str]) -> None:
+    case = Case(guardians=0)
+    records = []
+    for type_ in ["ConcernRegistered", *types]:
+        payload = {"person": {"name": case.mark(Category.IDENTITY)}, "note": case.mark(Category.NOTES)}
+        records.append(_record(case, type_, payload, "", Track.PREVENTION))
+        case.records.append(records[-1])
+    projection = CaseProjection(Track.PREVENTION, "case-1", DEFAULT_RULES)
+    for record in records:
+        change = projection.apply(record)
+        assert Agency.PROSECUTION not in change.views, "never the prosecution"
+        for agency, views in change.views.items():
+            since = [r.at for r in records if r.type == DISCLOSED_BY.get(agency)]
+            always = agency in (Agency.POLICE, Agency.AUDITOR)
+            assert always or (since and record.at >= since[0]), (agency, record.type)
+            for message in agency_messages({agency: views}, KEY, record.version):
+                assert message.agency != Agency.PROSECUTION.value
+                assert open_agency_message(message, KEY)["fields"] == dict(record.payload)
+    assert projection.present(Agency.PROSECUTION) is None
+    for agency in (Agency.SCHOOL, Agency.GP, Agency.KONFLIKTRAD):
+        assert projection.present(agency) is None
