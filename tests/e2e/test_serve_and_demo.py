@@ -1,0 +1,75 @@
+"""`ruskontrakt serve` on a fresh directory answers, and `ruskontrakt demo` fills it through the API."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CLI = [sys.executable, "-m", "infra.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUSKONTRAKT_")}
+    env["RUSKONTRAKT_PORT"] = str(_free_port())
+    url = f"http://127.0.0.1:{env['RUSKONTRAKT_PORT']}"
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen([*CLI, "serve"], cwd=tmp_path, env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("serve did not answer /health:\n" + (tmp_path / "serve.log").read_text())
+        yield url, env
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+def _token(env: dict[str, str], cwd: Path, agency: str) -> str:
+    out = subprocess.run([*CLI, "token", "--agency", agency, "--sub", f"{agency}-1"], env=env,
+                         cwd=cwd, capture_output=True, text=True, check=True)  # fmt: skip
+    return out.stdout.strip()
+
+
+def test_serve_on_a_fresh_directory_uses_sqlite_and_the_demo_loads_realistic_cases(
+    served: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, env = served
+    assert httpx.get(f"{url}/docs").status_code == 200
+    assert "/contracts/{case_id}/consents" in httpx.get(f"{url}/openapi.json").json()["paths"]
+    assert list((tmp_path / "var").glob("*.sqlite")), "the embedded default writes under ./var"
+
+    demo = subprocess.run([*CLI, "demo", "--url", url], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert demo.returncode == 0, demo.stderr[-3000:]
+
+    headers = {"Authorization": f"Bearer {_token(env, tmp_path, 'auditor')}"}
+    cases = httpx.get(f"{url}/contracts", headers=headers).json()
+    statuses = {c["status"] for c in cases}
+    assert {"active", "completed", "returned", "declined", "offered"} <= statuses
+    assert {c["trinn"] for c in cases} == {1, 2, 3}
+    assert len({c["municipality"] for c in cases}) >= 4
+    police = {"Authorization": f"Bearer {_token(env, tmp_path, 'police')}"}
+    prevention = httpx.get(f"{url}/prevention-cases", headers=police).json()
+    assert len(prevention) == 6 and {p["status"] for p in prevention} == {"open", "closed"}
