@@ -14,6 +14,7 @@ from infra.auth import TokenService
 from infra.db.access_log import AccessLog
 from infra.db.idempotency import IdempotencyStore
 from infra.db.keystore import SqlKeyStore
+from infra.db.read_models import ReadModels
 from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env
 from infra.rules_file import load_rules
@@ -22,6 +23,8 @@ from services.checkpoints import CheckpointLog, load_or_create_key
 from services.contracts import ContractsApplication
 from services.keys import SubjectKeys
 from services.prevention import PreventionApplication
+from services.projector import LogFeeder, Projector
+from services.store import SealedApplication
 
 log = logging.getLogger("ruskontrakt")
 
@@ -46,6 +49,17 @@ class Container:
     # Called with the ids of erased cases so every read model can drop its copies.
     erasure_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
     new_id: Callable[[], UUID] = field(default=uuid.uuid4)
+    read_models: ReadModels | None = None
+    # Embedded mode (no Kafka): the API process projects the notification logs itself.
+    feeder: LogFeeder | None = None
+
+    @property
+    def apps(self) -> list[SealedApplication]:
+        return [self.contracts, self.prevention]
+
+    def projector(self, consumer: str) -> Projector:
+        assert self.read_models is not None
+        return Projector(self.apps, self.read_models, self.keys, self.rules, consumer)
 
     def close(self) -> None:
         self.contracts.close()
@@ -77,7 +91,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         f"Kafka at {settings.kafka_bootstrap}" if settings.kafka_bootstrap else "in-process events",
         rules.version,
     )
-    return Container(
+    container = Container(
         keys=keys,
         access_log=AccessLog(database),
         settings=settings,
@@ -90,4 +104,12 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         checkpoints=CheckpointLog(settings.checkpoint_file,
                                   load_or_create_key(settings.checkpoint_key_file)),
         clock=clock or utc_now,
+        read_models=ReadModels(database),
     )
+    assert container.read_models is not None
+    container.erasure_hooks.append(container.read_models.forget_cases)
+    if settings.kafka_bootstrap is None:
+        projector = container.projector("in-process")
+        container.erasure_hooks.append(projector.forget)
+        container.feeder = LogFeeder(projector, container.apps, settings.relay_gap_timeout_seconds)
+    return container

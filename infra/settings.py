@@ -38,6 +38,19 @@ class Settings(BaseSettings):
         description="Prefix of every topic: `<prefix>.contracts`, `<prefix>.prevention`, "
         "`<prefix>.agency.<agency>`.",
     )
+    kafka_replication_factor: int = Field(
+        1, description="Replication factor of the topics the relay creates (1 for the dev broker)."
+    )
+    relay_gap_timeout_seconds: float = Field(
+        5.0,
+        description="How long a gap in a notification log may stay open before the relay skips "
+        "it, for event stores that do not serialise their writers (see services/log_follower.py).",
+    )
+    read_wait_seconds: float = Field(
+        5.0,
+        description="Longest time a query with `min_position` (and a command's response) waits "
+        "for the read models to reach a position (Kafka mode; embedded mode is immediate).",
+    )
     jwt_secret: str | None = Field(
         None,
         description="HS256 secret for tokens. Unset in embedded mode: a development secret is "

@@ -1,8 +1,10 @@
 """Replaying a case's records into what each agency may see of them.
 
 The consent register (contracts) and the disclosures (prevention) are rebuilt from the
-records themselves, so a live projection, a rebuild and an auditor's time travel all
-evaluate each event against the consents as they stood at that event's time.
+records themselves, so a live projection, a rebuild, the Kafka agency topics and an
+auditor's time travel all evaluate each event against the consents as they stood at
+that event's time. `CaseViews` is the one incremental implementation; `views_for` is
+the same thing over a finished list of records.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from domain.consent import ConsentRegister
-from domain.policy import PREVENTION_DISCLOSURES, AgencyView, Disclosures, EventRecord, Track, redact
+from domain.policy import (
+    PREVENTION_DISCLOSURES,
+    AgencyView,
+    Disclosures,
+    EventRecord,
+    Track,
+    redact,
+)
 from domain.values import Agency, Category, ScopeItem
 
 
@@ -20,6 +29,11 @@ def _scope(items: Iterable[dict[str, str]] | None) -> list[ScopeItem] | None:
     if items is None:
         return None
     return [ScopeItem(Agency(i["agency"]), Category(i["category"])) for i in items]
+
+
+def is_erased(record: EventRecord) -> bool:
+    """A placeholder for an event whose person was erased: it carries nothing to share."""
+    return bool(record.payload.get("erased")) and record.actor == "[erased]"
 
 
 class AccessTracker:
@@ -30,6 +44,8 @@ class AccessTracker:
         self.disclosures = Disclosures()
 
     def feed(self, record: EventRecord) -> None:
+        if is_erased(record):
+            return  # nothing readable: the consents it held are gone with the key
         p = record.payload
         if record.type == "ContractOffered":
             birth = date.fromisoformat(p["youth"]["birth_date"])
@@ -46,33 +62,53 @@ class AccessTracker:
         return self.disclosures if record.track is Track.PREVENTION else self.consents
 
 
-def views_for(
-    records: Iterable[EventRecord], agency: Agency, as_of: datetime | None = None
-) -> Iterator[AgencyView]:
-    """Every view `agency` had of a case's records (up to `as_of`), in order.
+class CaseViews:
+    """What each of `agencies` sees of one case, fed one record at a time, in order.
 
     Consent is judged at each event's time, so the offer itself (recorded before anyone
     could consent) would stay hidden from a consent-only agency for ever. A consent that
     opens a category of the offer therefore discloses the offer's data of that category
     at the consent's time, through the same `redact`, as a view of type `CaseDisclosed`.
     """
-    tracker = AccessTracker()
-    offered: EventRecord | None = None
-    disclosed: set[str] = set()
+
+    def __init__(self, agencies: Iterable[Agency]) -> None:
+        self.agencies = tuple(agencies)
+        self.tracker = AccessTracker()
+        self.version = 0
+        self._offered: EventRecord | None = None
+        self._disclosed: dict[Agency, set[str]] = {a: set() for a in self.agencies}
+
+    def feed(self, record: EventRecord) -> dict[Agency, list[AgencyView]]:
+        """The new views each agency gets from `record` (agencies that get none are absent)."""
+        self.tracker.feed(record)
+        self.version = record.version
+        context = self.tracker.context(record)
+        out: dict[Agency, list[AgencyView]] = {}
+        for agency in self.agencies:
+            view = redact(record, agency, context)
+            if record.type == "ContractOffered" and not is_erased(record):
+                self._disclosed[agency] = set(view.fields) if view else set()
+            if view is not None:
+                out.setdefault(agency, []).append(view)
+        if record.type == "ContractOffered" and not is_erased(record):
+            self._offered = record
+        if record.type == "ConsentGiven" and self._offered is not None:
+            late = replace(self._offered, type="CaseDisclosed", at=record.at,
+                           version=record.version, status=record.status)  # fmt: skip
+            for agency in self.agencies:
+                view = redact(late, agency, context)
+                if view is not None and set(view.fields) - self._disclosed[agency]:
+                    self._disclosed[agency] |= set(view.fields)
+                    out.setdefault(agency, []).append(view)
+        return out
+
+
+def views_for(
+    records: Iterable[EventRecord], agency: Agency, as_of: datetime | None = None
+) -> Iterator[AgencyView]:
+    """Every view `agency` had of a case's records (up to `as_of`), in order."""
+    case = CaseViews([agency])
     for record in records:
         if as_of is not None and record.at > as_of:
             break
-        tracker.feed(record)
-        view = redact(record, agency, tracker.context(record))
-        if record.type == "ContractOffered":
-            offered = record
-            disclosed = set(view.fields) if view else set()
-        if view is not None:
-            yield view
-        if record.type == "ConsentGiven" and offered is not None:
-            late = redact(replace(offered, type="CaseDisclosed", at=record.at,
-                                  version=record.version, status=record.status),
-                          agency, tracker.context(record))  # fmt: skip
-            if late is not None and set(late.fields) - disclosed:
-                disclosed |= set(late.fields)
-                yield late
+        yield from case.feed(record).get(agency, [])

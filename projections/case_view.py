@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from domain.contract import ContractStatus, allowed_actions
+from domain.permissions import CONTRACT_COMMANDS
 from domain.policy import AgencyView
+from domain.values import Agency
 
 CaseDoc = dict[str, Any]
 
@@ -90,9 +93,11 @@ FOLDS: dict[str, Callable[[CaseDoc, dict[str, Any]], None]] = {
 }
 
 
-def fold_case(case_id: str, views: Iterable[AgencyView]) -> CaseDoc | None:
-    """The case document for one agency, or None when it may not know the case exists."""
-    doc: CaseDoc | None = None
+def fold_case(case_id: str, views: Iterable[AgencyView], doc: CaseDoc | None = None) -> CaseDoc | None:
+    """The case document for one agency, or None when it may not know the case exists.
+
+    `doc` continues an earlier fold (the read models fold one event at a time).
+    """
     for view in views:
         if doc is None:
             doc = {"id": case_id, "categories": []}
@@ -112,3 +117,17 @@ def fold_case(case_id: str, views: Iterable[AgencyView]) -> CaseDoc | None:
         else:
             doc.setdefault("events", []).append({"type": view.type, **view.fields})
     return doc
+
+
+def present_case(doc: CaseDoc, status: str | None, version: int, agency: Agency) -> CaseDoc:
+    """The document served to `agency`: its fold plus the case's current status and version
+    (even when the latest event is hidden from it) and what it may do next."""
+    out = dict(doc)
+    if status is not None:
+        out["status"] = status
+        actions = allowed_actions(ContractStatus(status))
+        out["allowed_actions"] = [a for a in actions if agency in CONTRACT_COMMANDS[a]]
+    else:
+        out["allowed_actions"] = []
+    out["version"] = version
+    return out

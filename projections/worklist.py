@@ -25,6 +25,11 @@ def next_deadline(doc: CaseDoc, rules: Rules) -> date | None:
     return None
 
 
+def is_overdue(deadline: date | None, status: str | None, today: date) -> bool:
+    # An active contract's end date is a goal, not something to chase.
+    return bool(deadline and deadline < today and status != "active")
+
+
 def worklist_row(doc: CaseDoc, rules: Rules, today: date) -> dict[str, Any]:
     deadline = next_deadline(doc, rules)
     return {
@@ -33,8 +38,7 @@ def worklist_row(doc: CaseDoc, rules: Rules, today: date) -> dict[str, Any]:
         "trinn": doc.get("trinn"),
         "municipality": doc.get("residence_municipality"),
         "next_deadline": deadline.isoformat() if deadline else None,
-        # An active contract's end date is a goal, not something to chase.
-        "overdue": bool(deadline and deadline < today and doc.get("status") != "active"),
+        "overdue": is_overdue(deadline, doc.get("status"), today),
         "version": doc.get("version"),
         "policy_version": doc.get("policy_version"),
     }

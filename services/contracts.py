@@ -30,6 +30,7 @@ class CommandResult:
     case_id: str
     version: int
     records: list[EventRecord]
+    position: int | None = None  # notification id of the last event saved
 
 
 class ContractsApplication(SealedApplication):

@@ -76,15 +76,18 @@ class SealedApplication(Application[UUID]):
                 payload={"erased": True},
             )  # fmt: skip
 
-    def save_and_record(self, aggregate: Any) -> tuple[int, list[EventRecord]]:
+    def save_and_record(self, aggregate: Any) -> tuple[int, list[EventRecord], int | None]:
+        """(version, records, position): the position is the notification id of the last
+        event saved, which read models report once they have applied it (read-your-writes)."""
         pending = list(aggregate.pending_events)
         try:
-            self.save(aggregate)
+            recordings = self.save(aggregate)
         except Exception:
             assert isinstance(self.mapper, SealingMapper)
             self.mapper.forget(str(aggregate.id))
             raise
-        return aggregate.version, [record_of(e, self.track) for e in pending]
+        ids = [r.notification.id for r in recordings if r.notification is not None]
+        return aggregate.version, [record_of(e, self.track) for e in pending], max(ids, default=None)
 
     def load_aggregate(self, case_id: UUID) -> Any:
         try:

@@ -9,7 +9,16 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
 from infra.api import problems
-from infra.api.routers import audit, contract_queries, contracts, ops, prevention
+from infra.api.deps import RETURN_MINIMAL, prefers_minimal
+from infra.api.routers import (
+    access_log,
+    audit,
+    contract_queries,
+    contracts,
+    ops,
+    prevention,
+    streams,
+)
 from infra.bootstrap import Container
 
 REQUESTS = Counter("ruskontrakt_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -26,12 +35,13 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
-    for module in (contracts, contract_queries, audit, prevention, ops):
+    for module in (contracts, contract_queries, audit, access_log, streams, prevention, ops):
         app.include_router(module.router)
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         start = time.perf_counter()
+        RETURN_MINIMAL.set(prefers_minimal(request.headers.get("prefer")))
         response = await call_next(request)
         route = getattr(request.scope.get("route"), "path", "unmatched")
         REQUESTS.labels(request.method, route, str(response.status_code)).inc()

@@ -17,8 +17,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
+from domain.policy import Track
+from infra.api.deps import RETURN_MINIMAL
 from infra.api.problems import ProblemError, problem, problem_for
-from infra.api.views import contract_view, log_reads, prevention_view
+from infra.api.views import case_view_or_404, known_case_view, log_reads, sync
 from infra.auth import Principal
 from infra.bootstrap import Container
 from services.contracts import CaseNotFoundError, CommandResult
@@ -41,6 +43,7 @@ class CommandRunner:
         self.principal = principal
         self.track = track
         self.table = CONTRACT_COMMANDS if track == "contract" else PREVENTION_COMMANDS
+        self._action = ""
 
     def run(
         self,
@@ -79,7 +82,7 @@ class CommandRunner:
             store.release(scope, idempotency_key)
             raise
         headers = {k: v for k, v in response.headers.items() if k in ("etag", "location",
-                                                                       "content-type")}  # fmt: skip
+                                                                       "content-type", "x-position")}  # fmt: skip
         body = json.loads(response.body)
         case = str(case_id) if case_id else (body.get("id") if response.status_code < 300 else None)
         store.complete(scope, idempotency_key, response.status_code, body, headers, case)
@@ -87,6 +90,7 @@ class CommandRunner:
 
     def _execute(self, action: str, case_id: UUID | None, execute: Callable[[int | None], CommandResult],
                  if_match: str | None, created: bool, extra: dict[str, Any] | None) -> JSONResponse:  # fmt: skip
+        self._action = action
         try:
             expected = parse_if_match(if_match)
             if case_id is not None:
@@ -102,20 +106,46 @@ class CommandRunner:
             return problem_for(error, allowed)
         log.info("%s by %s/%s on %s -> v%d", action, self.principal.agency.value,
                  self.principal.sub, result.case_id, result.version)  # fmt: skip
-        view = self._view(UUID(result.case_id))
-        log_reads(self.container, self.principal, f"command:{action}", [view])
-        body = {**view, **(extra or {})}
+        body = self._response_view(result)
+        body.update(extra or {})
         headers = {"ETag": f'"{result.version}"'}
+        if result.position is not None:
+            body["position"] = result.position
+            headers["X-Position"] = str(result.position)
+        if RETURN_MINIMAL.get():
+            headers["Preference-Applied"] = "return=minimal"
         if created and case_id is None:
             prefix = "/contracts" if self.track == "contract" else "/prevention-cases"
             headers["Location"] = f"{prefix}/{result.case_id}"
         return JSONResponse(body, 201 if created else 200, headers=headers)
 
-    def _view(self, case_id: UUID) -> dict[str, Any]:
-        if self.track == "contract":
-            doc = contract_view(self.container.contracts.records(case_id), self.principal.agency)
-        else:
-            doc = prevention_view(self.container.prevention.records(case_id), self.principal.agency)
-        if doc is None:
-            raise CaseNotFoundError(str(case_id))
-        return doc
+    def _response_view(self, result: CommandResult) -> dict[str, Any]:
+        """The case view after the command, from the read models once they have applied it.
+
+        In Kafka mode the projector may lag beyond `read_wait_seconds`: then the response
+        says so and carries only what the command itself knows; `GET` with
+        `?min_position=` fetches the view when it is there.
+        """
+        if RETURN_MINIMAL.get():
+            return {"id": result.case_id, "version": result.version}
+        reached = sync(self.container, self._track, result.position)
+        view = None
+        if reached:
+            try:
+                view = self._view(UUID(result.case_id), catch_up=False)
+            except CaseNotFoundError:
+                view = None
+        if view is None:
+            return {"id": result.case_id, "version": result.version, "projection": "pending"}
+        log_reads(self.container, self.principal, f"command:{self._action}", [view])
+        return view
+
+    @property
+    def _track(self) -> Track:
+        return Track.CONTRACT if self.track == "contract" else Track.PREVENTION
+
+    def _view(self, case_id: UUID, catch_up: bool = True) -> dict[str, Any]:
+        if catch_up:
+            sync(self.container, self._track)
+            return known_case_view(self.container, self._track, case_id, self.principal.agency)
+        return case_view_or_404(self.container, self._track, case_id, self.principal.agency)

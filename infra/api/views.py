@@ -1,42 +1,114 @@
-"""Case views and worklists for one agency, computed through the access policy.
+"""Case views and worklists for one agency, read from the read models only.
 
-Until the Kafka-fed read models serve these, they are folded from the event store's
-records on each request, through the same `redact` every other reader uses.
+The read models are written by the projector (services/projector.py): in Kafka mode by
+`ruskontrakt project`, in embedded mode by this process itself, which catches up
+in-process before every read (`sync`). Case documents are stored sealed under the
+case's key and opened here for the caller.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-
 from domain.consent import local_day
-from domain.contract import ContractStatus, allowed_actions
-from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
-from domain.policy import EventRecord
+from domain.policy import Track
 from domain.values import Agency
 from infra.auth import Principal
 from infra.bootstrap import Container
 from infra.db.access_log import AccessEntry
-from projections.access import views_for
-from projections.case_view import fold_case
-from projections.prevention_view import fold_prevention_case
-from projections.worklist import worklist_row
-from services.case_index import case_ids_of
-from services.contracts import CaseNotFoundError
+from infra.db.read_models import ReadModels
+from projections.read_model import present
+from projections.worklist import is_overdue
+from services.contracts import CaseErasedError, CaseNotFoundError
+from services.messages import open_json
+from services.projector import doc_aad
 
 
-def contract_view(records: list[EventRecord], agency: Agency) -> dict[str, Any] | None:
-    doc = fold_case(records[0].case_id, views_for(records, agency))
-    if doc is None:
+def _models(container: Container) -> ReadModels:
+    assert container.read_models is not None, "infra.bootstrap.build wires the read models"
+    return container.read_models
+
+
+def sync(container: Container, track: Track, min_position: int | None = None) -> bool:
+    """Make the read models current enough to answer; False if they did not get there in time.
+
+    Embedded mode catches up in-process (immediate read-your-writes). With Kafka the
+    projector is another process: wait, bounded, until it has applied `min_position`.
+    """
+    if container.feeder is not None:
+        container.feeder.catch_up()
+        return True
+    if not min_position:
+        return True
+    return wait_for(container, track, min_position, container.settings.read_wait_seconds)
+
+
+def wait_for(container: Container, track: Track, position: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    pause = 0.002
+    while _models(container).track_position(track.value) < position:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)  # polling the position itself, with a short backoff
+        pause = min(pause * 2, 0.05)
+    return True
+
+
+def case_view(container: Container, track: Track, case_id: UUID, agency: Agency) -> dict[str, Any] | None:
+    """The case as `agency` may see it, or None when it may not know the case exists."""
+    stored = _models(container).view(agency.value, str(case_id), track.value)
+    if stored is None:
         return None
-    last = records[-1]
-    status = ContractStatus(last.status)
-    doc["status"] = status.value  # the current status, even if the latest event is hidden
-    doc["version"] = last.version
-    doc["allowed_actions"] = [a for a in allowed_actions(status) if agency in CONTRACT_COMMANDS[a]]
+    key = container.keys.key_for_case(str(case_id))
+    if key is None:
+        raise CaseErasedError(str(case_id))
+    fold = open_json(stored.sealed, key, doc_aad(agency.value, str(case_id)))
+    return present(track, fold, stored.version, stored.status, stored.types, agency)
+
+
+def case_view_or_404(container: Container, track: Track, case_id: UUID, agency: Agency) -> dict[str, Any]:
+    doc = case_view(container, track, case_id, agency)
+    if doc is None:
+        raise CaseNotFoundError(str(case_id))
     return doc
+
+
+def known_case_view(container: Container, track: Track, case_id: UUID, agency: Agency) -> dict[str, Any]:
+    """The case view a command's permission check uses (404 unless the agency may know it).
+
+    With Kafka the read models may not have caught up with a case created a moment ago:
+    before answering 404, wait (bounded) until they have applied everything stored now.
+    """
+    doc = case_view(container, track, case_id, agency)
+    if doc is None and container.feeder is None:
+        app = container.contracts if track is Track.CONTRACT else container.prevention
+        stored = app.recorder.max_notification_id() or 0
+        if wait_for(container, track, stored, container.settings.read_wait_seconds):
+            doc = case_view(container, track, case_id, agency)
+    if doc is None:
+        raise CaseNotFoundError(str(case_id))
+    return doc
+
+
+def contract_view_or_404(container: Container, case_id: UUID, agency: Agency) -> dict[str, Any]:
+    return case_view_or_404(container, Track.CONTRACT, case_id, agency)
+
+
+def worklist(container: Container, agency: Agency, now: datetime) -> list[dict[str, Any]]:
+    """The agency's contract worklist; `overdue` is judged now, not when the row was written."""
+    today = local_day(now)
+    rows = _models(container).rows(agency.value, Track.CONTRACT.value)
+    for row in rows:
+        deadline = date.fromisoformat(row["next_deadline"]) if row.get("next_deadline") else None
+        row["overdue"] = is_overdue(deadline, row.get("status"), today)
+    return rows
+
+
+def prevention_worklist(container: Container, agency: Agency) -> list[dict[str, Any]]:
+    return _models(container).rows(agency.value, Track.PREVENTION.value)
 
 
 def log_reads(container: Container, principal: Principal, action: str,
@@ -49,39 +121,3 @@ def log_reads(container: Container, principal: Principal, action: str,
                     list(doc.get("categories", [])), dict(doc.get("basis", {})))
         for doc in docs
     ])  # fmt: skip
-
-
-def contract_view_or_404(container: Container, case_id: UUID, agency: Agency) -> dict[str, Any]:
-    doc = contract_view(container.contracts.records(case_id), agency)
-    if doc is None:
-        raise CaseNotFoundError(str(case_id))
-    return doc
-
-
-def worklist(container: Container, agency: Agency, now: datetime) -> list[dict[str, Any]]:
-    rows = []
-    for case_id in case_ids_of(container.contracts):
-        doc = contract_view(container.contracts.records(case_id), agency)
-        if doc is not None:
-            row = worklist_row(doc, container.rules, local_day(now))
-            row["categories"] = [c for c in doc["categories"] if c == "terms"]
-            row["basis"] = {"terms": doc["basis"]["terms"]} if "terms" in doc["basis"] else {}
-            rows.append(row)
-    return rows
-
-
-def prevention_view(records: list[EventRecord], agency: Agency) -> dict[str, Any] | None:
-    doc = fold_prevention_case(records[0].case_id, views_for(records, agency))
-    if doc is None:
-        return None
-    doc["version"] = records[-1].version
-    closed = any(r.type == "PreventionCaseClosed" for r in records)
-    doc["status"] = "closed" if closed else "open"
-    steps = {r.type for r in records}
-    open_actions = [] if closed else [
-        "offer_conversation", "offer_counselling", "report_to_child_welfare", "close",
-        *(["hold_conversation", "decline_conversation"] if "ConversationOffered" in steps else []),
-        *(["accept_counselling", "decline_counselling"] if "CounsellingOffered" in steps else []),
-    ]  # fmt: skip
-    doc["allowed_actions"] = [a for a in open_actions if agency in PREVENTION_COMMANDS[a]]
-    return doc

@@ -154,37 +154,36 @@ def _may_ever(case: Case, agency: Agency, category: Category, index: int) -> boo
 
 
 def _markers(value: Any) -> list[int]:
-    return [int(m) for m in MARK.findall(json.dumps(value, default=str))]
+    return [int(m) for m in MARK.findall(json.dumps(value, default=str, ensure_ascii=False))]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(contract_cases())
 def test_no_output_path_carries_a_category_the_policy_forbids_at_that_time(case: Case) -> None:
     projection = CaseProjection(Track.CONTRACT, "case-1", DEFAULT_RULES)
+    seen = 0
     for record in case.records:
         change = projection.apply(record)
         for agency, views in change.views.items():
             for view in views:  # the view and the agency message, judged at the view's time
                 for m in _markers(view.fields):
+                    seen += 1
                     category, index = case.markers[m]
                     assert _may(case, agency, category, case.records[index], view.at), (agency, view)
             for message in agency_messages({agency: views}, KEY, record.version):
                 opened = open_agency_message(message, KEY)
-                assert not _markers({k: v for k, v in opened.items()
-                                     if k not in ("fields", "basis", "at")}), "plaintext envelope"  # fmt: skip
+                envelope = {k: v for k, v in opened.items() if k not in ("fields", "basis", "at")}
+                assert not _markers(envelope), "no plaintext in the envelope"
                 assert opened["agency"] == agency.value and not MARK.search(message.sealed.hex())
-                assert set(message.categories) == {case.markers[m][0].value
-                                                   for m in _markers(opened["fields"])} | (
-                    set(message.categories) - {c.value for c in Category})  # fmt: skip
+                carried = {FIELD_CATEGORIES[message.type][f].value for f in opened["fields"]}
+                assert set(message.categories) == ({"all"} if agency is Agency.AUDITOR else carried)
     for agency in VIEW_AGENCIES:
         doc = projection.present(agency)
         outputs = [doc, projection.row(agency)] if doc is not None else []
         for m in _markers(outputs):
             category, index = case.markers[m]
             assert _may_ever(case, agency, category, index), (agency, category, case.records[index])
-    assert projection.present(Agency.SCHOOL) is None or all(
-        cat in {"identity", "terms", "outcome", "offence", "notes", "rapid_test", "lab_test",
-                "breach", "evaluation"} for cat in projection.present(Agency.SCHOOL)["categories"])  # type: ignore[index]
+    assert seen, "the markers are found where they are"
 
 
 PREVENTION_TYPES = ["ConversationOffered", "ConversationHeld", "ConversationDeclined",
@@ -210,7 +209,7 @@ def test_the_preventive_track_reaches_only_the_agencies_it_was_disclosed_to(type
         for agency, views in change.views.items():
             since = [r.at for r in records if r.type == DISCLOSED_BY.get(agency)]
             always = agency in (Agency.POLICE, Agency.AUDITOR)
-            assert always or (since and record.at >= since[0]), (agency, record.type)
+            assert always or bool(since and record.at >= since[0]), (agency, record.type)
             for message in agency_messages({agency: views}, KEY, record.version):
                 assert message.agency != Agency.PROSECUTION.value
                 assert open_agency_message(message, KEY)["fields"] == dict(record.payload)

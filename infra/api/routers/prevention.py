@@ -10,16 +10,16 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from domain.policy import Track
 from domain.prevention import PreventionCase
 from domain.values import Agency
 from infra.api.commands import CommandRunner
-from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, get_principal
+from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, MinPosition, get_principal
 from infra.api.problems import ProblemError
 from infra.api.schemas import ConcernBody, ConversationHeldBody, PreventionNoteBody, ReasonBody
-from infra.api.views import case_ids_of, log_reads, prevention_view
+from infra.api.views import case_view_or_404, log_reads, prevention_worklist, sync
 from infra.auth import Principal
 from infra.bootstrap import Container
-from services.contracts import CaseNotFoundError
 
 
 def not_prosecution(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
@@ -102,21 +102,18 @@ def close_case(case_id: UUID, c: ContainerDep, user: PreventionUser, body: Reaso
 
 
 @router.get("/prevention-cases")
-def list_prevention_cases(c: ContainerDep, user: PreventionUser) -> list[dict[str, Any]]:
-    rows = []
-    for case_id in case_ids_of(c.prevention):
-        doc = prevention_view(c.prevention.records(case_id), user.agency)
-        if doc is not None:
-            rows.append({k: doc.get(k) for k in ("id", "status", "municipality", "version",
-                                                  "categories", "basis")})  # fmt: skip
+def list_prevention_cases(c: ContainerDep, user: PreventionUser,
+                          min_position: MinPosition = None) -> list[dict[str, Any]]:  # fmt: skip
+    sync(c, Track.PREVENTION, min_position)
+    rows = prevention_worklist(c, user.agency)
     log_reads(c, user, "prevention_worklist", rows)
     return rows
 
 
 @router.get("/prevention-cases/{case_id}", response_model=None)
-def get_prevention_case(case_id: UUID, c: ContainerDep, user: PreventionUser) -> JSONResponse:
-    doc = prevention_view(c.prevention.records(case_id), user.agency)
-    if doc is None:
-        raise CaseNotFoundError(str(case_id))
+def get_prevention_case(case_id: UUID, c: ContainerDep, user: PreventionUser,
+                        min_position: MinPosition = None) -> JSONResponse:  # fmt: skip
+    sync(c, Track.PREVENTION, min_position)
+    doc = case_view_or_404(c, Track.PREVENTION, case_id, user.agency)
     log_reads(c, user, "prevention_case_view", [doc])
     return JSONResponse(doc, headers={"ETag": f'"{doc["version"]}"'})

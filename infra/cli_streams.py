@@ -1,0 +1,114 @@
+"""Event-stream commands: `relay`, `router`, `project`, `rebuild-projections`.
+
+`ruskontrakt relay` runs the relay AND the redaction router in one process (two
+threads) by default, so one service feeds both the internal and the agency topics;
+`--no-router` plus `ruskontrakt router` split them when they should scale apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from infra.bootstrap import Container, build
+from infra.settings import Settings
+
+log = logging.getLogger("ruskontrakt")
+
+
+def _container(need_kafka: bool = True) -> Container:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    if need_kafka and not settings.kafka_bootstrap:
+        typer.echo("RUSKONTRAKT_KAFKA_BOOTSTRAP is not set: in embedded mode the API process "
+                   "distributes events itself.", err=True)  # fmt: skip
+        raise typer.Exit(2)
+    return build(settings)
+
+
+def _run(loops: list[Callable[[Container, threading.Event], None]]) -> None:
+    """Run the loops in threads until SIGTERM/SIGINT; exit non-zero if one of them fails,
+    so a supervisor restarts the process (positions make a restart safe)."""
+    container = _container()
+    stop = threading.Event()
+    failed: list[BaseException] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def guard(loop: Callable[[Container, threading.Event], None]) -> None:
+        try:
+            loop(container, stop)
+        except BaseException as error:
+            log.exception("%s failed", loop.__name__)
+            failed.append(error)
+            stop.set()
+
+    threads = [threading.Thread(target=guard, args=(loop,), name=loop.__name__) for loop in loops]
+    for thread in threads:
+        thread.start()
+    while not stop.wait(0.5):
+        pass
+    for thread in threads:
+        thread.join(timeout=30)
+    container.close()
+    if failed:
+        sys.exit(1)
+
+
+def relay(
+    router: Annotated[bool, typer.Option(help="Also run the redaction router")] = True,
+) -> None:
+    """Publish every stored event to Kafka (and, by default, route the agency topics)."""
+    from infra.kafka.runners import run_relay, run_router
+
+    _run([run_relay, run_router] if router else [run_relay])
+
+
+def router() -> None:
+    """Publish each agency's redacted topic from the internal topics (if not run by `relay`)."""
+    from infra.kafka.runners import run_router
+
+    _run([run_router])
+
+
+def project() -> None:
+    """Build the per-agency read models from the internal topics."""
+    from infra.kafka.runners import run_projector
+
+    _run([run_projector])
+
+
+def rebuild_projections(
+    batch: Annotated[int, typer.Option(help="Events per SQL transaction")] = 1000,
+) -> None:
+    """Empty the read models and rebuild them from the event store, with a progress bar."""
+    from services.projector import LogFeeder
+
+    container = _container(need_kafka=False)
+    assert container.read_models is not None
+    total = sum(app.recorder.max_notification_id() or 0 for app in container.apps)
+    container.read_models.clear()
+    feeder = LogFeeder(container.projector("rebuild"), container.apps,
+                       container.settings.relay_gap_timeout_seconds, batch)  # fmt: skip
+    columns = (TextColumn("[bold]rebuilding read models"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("events"), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns) as progress:
+        task = progress.add_task("rebuild", total=total)
+        done = feeder.catch_up(progress=lambda n: progress.advance(task, n))
+    typer.echo(f"rebuilt from {done} events")
+    container.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(relay)
+    app.command()(router)
+    app.command()(project)
+    app.command("rebuild-projections")(rebuild_projections)

@@ -1,0 +1,1 @@
+"""Kafka edges: clients, topics and ACLs (clients.py) and the relay/router/projector loops (runners.py)."""

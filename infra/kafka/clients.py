@@ -1,0 +1,157 @@
+"""Kafka clients as the service principal, the topics and the per-agency ACLs.
+
+Topics (prefix = `RUSKONTRAKT_KAFKA_TOPIC_PREFIX`):
+- `<prefix>.contracts`, `<prefix>.prevention`: every stored event, sealed (the relay).
+  ONE partition each, so the topic's order is the notification log's order and a
+  projection's position is a single notification id (read-your-writes); kept forever
+  (retention.ms=-1) since the payloads are sealed and erasure is by crypto-shredding.
+- `<prefix>.agency.<agency>`: that agency's redacted, sealed views (the router).
+
+ACLs, created idempotently at relay start: each agency principal `User:<agency>` may
+READ and DESCRIBE its own topic and its own consumer group `<prefix>.agency.<agency>`,
+nothing else. The service principal itself needs (a super user in development): CREATE
+and DESCRIBE on the `<prefix>.` topics (PREFIXED), WRITE on them (relay, router), READ on
+the internal topics and on the groups `<prefix>.router` and `<prefix>.projector`,
+ALTER on the CLUSTER (to create ACLs) and IDEMPOTENT_WRITE on the CLUSTER (idempotent
+producer; implied by WRITE on Kafka >= 3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import (
+    ACL,
+    ACLOperation,
+    ACLPermissionType,
+    ACLResourcePatternType,
+    ResourcePattern,
+    ResourceType,
+)
+from kafka.errors import TopicAlreadyExistsError
+
+from domain.policy import Track
+from domain.values import Agency
+from infra.settings import Settings
+from services.relay import Message
+
+log = logging.getLogger("ruskontrakt.kafka")
+TRACK_TOPICS = {Track.CONTRACT: "contracts", Track.PREVENTION: "prevention"}
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    assert settings.kafka_bootstrap, "Kafka mode needs RUSKONTRAKT_KAFKA_BOOTSTRAP"
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "security_protocol": settings.kafka_security_protocol,
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_username,
+        "sasl_plain_password": settings.kafka_password,
+    }
+
+
+def internal_topic(settings: Settings, track: Track) -> str:
+    return f"{settings.kafka_topic_prefix}.{TRACK_TOPICS[track]}"
+
+
+def agency_topic(settings: Settings, agency: Agency | str) -> str:
+    return f"{settings.kafka_topic_prefix}.agency.{Agency(agency).value}"
+
+
+def agency_group(settings: Settings, agency: Agency | str) -> str:
+    return agency_topic(settings, agency)
+
+
+def admin(settings: Settings) -> KafkaAdminClient:
+    return KafkaAdminClient(**client_config(settings), client_id="ruskontrakt-admin",
+                            request_timeout_ms=15_000)  # fmt: skip
+
+
+def producer(settings: Settings, client_id: str) -> KafkaProducer:
+    # Idempotent and acks=all: a retried send never duplicates or reorders within a partition.
+    return KafkaProducer(**client_config(settings), client_id=client_id, enable_idempotence=True,
+                         acks="all", linger_ms=2, max_in_flight_requests_per_connection=5)  # fmt: skip
+
+
+def consumer(settings: Settings, group: str | None, client_id: str, **kw: Any) -> KafkaConsumer:
+    return KafkaConsumer(**client_config(settings), group_id=group, client_id=client_id,
+                         enable_auto_commit=False, auto_offset_reset="earliest", **kw)  # fmt: skip
+
+
+def ensure_topics(settings: Settings) -> None:
+    wanted: dict[str, dict[str, Any]] = {
+        internal_topic(settings, t): {"num_partitions": 1, "configs": {"retention.ms": "-1"}}
+        for t in Track
+    }
+    for agency in Agency:
+        wanted[agency_topic(settings, agency)] = {"num_partitions": 1}
+    client = admin(settings)
+    try:
+        missing = set(wanted) - set(client.list_topics())
+        for name in sorted(missing):
+            spec = {**wanted[name], "replication_factor": settings.kafka_replication_factor}
+            with contextlib.suppress(TopicAlreadyExistsError):  # another relay was quicker
+                client.create_topics({name: spec}, wait_for_metadata=True)
+        if missing:
+            log.info("created topics %s", ", ".join(sorted(missing)))
+    finally:
+        client.close()
+
+
+def agency_acls(settings: Settings) -> list[ACL]:
+    acls = []
+    for agency in Agency:
+        for kind, name in ((ResourceType.TOPIC, agency_topic(settings, agency)),
+                           (ResourceType.GROUP, agency_group(settings, agency))):  # fmt: skip
+            for operation in (ACLOperation.READ, ACLOperation.DESCRIBE):
+                pattern = ResourcePattern(kind, name, ACLResourcePatternType.LITERAL)
+                acls.append(ACL(principal=f"User:{agency.value}", host="*", operation=operation,
+                                permission_type=ACLPermissionType.ALLOW, resource_pattern=pattern))
+    return acls
+
+
+def ensure_acls(settings: Settings) -> None:
+    """Creating an ACL binding that exists is a no-op on the broker: safe at every start."""
+    client = admin(settings)
+    try:
+        result = client.create_acls(agency_acls(settings))
+        if result.get("failed"):
+            raise RuntimeError(f"could not create agency ACLs: {result['failed']}")
+    finally:
+        client.close()
+
+
+class KafkaPublisher:
+    """`services.relay.Publisher` over an idempotent, acks=all producer."""
+
+    def __init__(self, settings: Settings, client_id: str) -> None:
+        self.producer = producer(settings, client_id)
+
+    def publish(self, topic: str, messages: Sequence[Message]) -> None:
+        futures = [self.producer.send(topic, key=k, value=v, headers=h) for k, v, h in messages]
+        self.producer.flush()
+        for future in futures:
+            future.get(timeout=60)  # raises if the broker did not acknowledge
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+def reachable(settings: Settings, timeout_ms: int = 3000) -> str:
+    """'ok' or the reason the broker cannot be reached (for `/ready`)."""
+    try:
+        client = KafkaAdminClient(**client_config(settings), client_id="ruskontrakt-ready",
+                                  request_timeout_ms=timeout_ms)  # fmt: skip
+    except Exception as error:
+        return f"unreachable: {type(error).__name__}"
+    try:
+        client.describe_cluster()
+        return "ok"
+    except Exception as error:
+        return f"unreachable: {type(error).__name__}"
+    finally:
+        client.close()

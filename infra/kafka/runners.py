@@ -1,0 +1,133 @@
+"""The long-running loops of `ruskontrakt relay` and `ruskontrakt project`.
+
+- relay: the notification logs -> `<prefix>.contracts|prevention` (services/relay.py);
+  by default the same process also runs the redaction router
+  (`<prefix>.contracts|prevention` -> `<prefix>.agency.<agency>`, services/router.py).
+- project: `<prefix>.contracts|prevention` -> read models (services/projector.py). Its
+  positions (topic, partition, offset) are stored in SQL with each batch of updates and
+  are the only positions it trusts: on every partition assignment it seeks there.
+Each loop runs until `stop` is set (SIGTERM/SIGINT in the CLI).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections import defaultdict
+from typing import Any
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+
+from domain.policy import Track
+from infra.bootstrap import Container
+from infra.kafka import clients
+from services.messages import decode_internal, encode
+from services.projector import Incoming
+from services.relay import Message, Relay
+from services.router import Router
+
+log = logging.getLogger("ruskontrakt.kafka")
+POLL_MS = 200
+
+
+def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.02) -> None:
+    settings = container.settings
+    clients.ensure_topics(settings)
+    clients.ensure_acls(settings)
+    assert container.read_models is not None
+    publisher = clients.KafkaPublisher(settings, "ruskontrakt-relay")
+    relay = Relay(container.apps, publisher, container.read_models,
+                  lambda track: clients.internal_topic(settings, track),
+                  settings.relay_gap_timeout_seconds)  # fmt: skip
+    log.info("relay: publishing to %s.{contracts,prevention}", settings.kafka_topic_prefix)
+    try:
+        while not stop.is_set():
+            if relay.step() == 0:
+                stop.wait(idle_wait)  # nothing new: poll the notification logs again shortly
+    finally:
+        publisher.close()
+
+
+def _internal_consumer(container: Container, group: str, **kw: Any) -> KafkaConsumer:
+    settings = container.settings
+    name = f"{settings.kafka_topic_prefix}.{group}"
+    # Static membership: a restarted process (same host) takes its partitions back at once
+    # instead of waiting for the dead member's session to time out.
+    return clients.consumer(settings, name, f"ruskontrakt-{group}", max_poll_records=500,
+                            group_instance_id=f"{name}.{socket.gethostname()}",
+                            session_timeout_ms=10_000, heartbeat_interval_ms=2_000, **kw)  # fmt: skip
+
+
+def _topics(container: Container) -> list[str]:
+    return [clients.internal_topic(container.settings, t) for t in Track]
+
+
+def run_router(container: Container, stop: threading.Event) -> None:
+    settings = container.settings
+    router = Router({a.track.value: a for a in container.apps}, container.keys)
+    publisher = clients.KafkaPublisher(settings, "ruskontrakt-router")
+    consumer = _internal_consumer(container, "router")
+    consumer.subscribe(_topics(container))
+    log.info("router: publishing to %s.agency.*", settings.kafka_topic_prefix)
+    try:
+        while not stop.is_set():
+            polled = consumer.poll(timeout_ms=POLL_MS)
+            if not polled:
+                continue
+            batch: dict[str, list[Message]] = defaultdict(list)
+            for tp in sorted(polled, key=lambda t: (t.topic, t.partition)):
+                for record in polled[tp]:
+                    for out in router.route([decode_internal(record.value)]):
+                        batch[clients.agency_topic(settings, out.agency)].append(encode(out))
+            for topic, messages in batch.items():
+                publisher.publish(topic, messages)
+            consumer.commit()  # only after the broker acknowledged every agency message
+    finally:
+        consumer.close()
+        publisher.close()
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, continue from the offsets committed with the read models."""
+
+    def __init__(self, container: Container, consumer: KafkaConsumer, name: str) -> None:
+        self.container, self.consumer, self.name = container, consumer, name
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        assert self.container.read_models is not None
+        for tp in assigned:
+            offset = self.container.read_models.position(self.name, tp.topic, tp.partition)
+            if offset:
+                self.consumer.seek(tp, offset)
+            else:
+                self.consumer.seek_to_beginning(tp)
+
+
+def run_projector(container: Container, stop: threading.Event, name: str = "kafka") -> None:
+    projector = container.projector(name)
+    consumer = _internal_consumer(container, "projector")
+    consumer.subscribe(_topics(container), listener=_SeekToStored(container, consumer, name))
+    log.info("projector: %s.{contracts,prevention} -> read models", container.settings.kafka_topic_prefix)
+    try:
+        while not stop.is_set():
+            polled = consumer.poll(timeout_ms=POLL_MS)
+            batch = [Incoming(decode_internal(r.value), tp.topic, tp.partition, r.offset + 1)
+                     for tp in sorted(polled, key=lambda t: (t.topic, t.partition))
+                     for r in polled[tp]]  # fmt: skip
+            if batch:
+                projector.apply(batch)  # read models + offsets in one SQL transaction
+                # For Kafka's own lag tooling only; the SQL offsets are authoritative.
+                consumer.commit_async({TopicPartition(i.source, i.partition): _meta(i.next_offset)
+                                       for i in batch})  # fmt: skip
+    finally:
+        consumer.close()
+
+
+def _meta(offset: int) -> Any:
+    from kafka.structs import OffsetAndMetadata
+
+    return OffsetAndMetadata(offset, "", -1)

@@ -1,0 +1,102 @@
+"""Every agency's case view and worklist row of one case, advanced one event at a time.
+
+Pure: no SQL and no Kafka. The projector (services/projector.py) feeds it records in
+per-case order and stores what it reports as changed; the Kafka path, the in-process
+path and a rebuild all run this same code, so they produce the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from domain.policy import AgencyView, EventRecord, Track
+from domain.rules import Rules
+from domain.values import Agency
+from projections.access import CaseViews
+from projections.case_view import CaseDoc, fold_case, present_case
+from projections.prevention_view import fold_prevention_case, present_prevention_case
+from projections.worklist import worklist_row
+
+# The county sees aggregated statistics only: it has no case views (api.md).
+VIEW_AGENCIES: tuple[Agency, ...] = tuple(a for a in Agency if a is not Agency.COUNTY)
+
+
+@dataclass
+class Change:
+    """What one record changed: the rows to rewrite and the views it produced."""
+
+    views: dict[Agency, list[AgencyView]] = field(default_factory=dict)
+    docs: set[Agency] = field(default_factory=set)
+    rows: set[Agency] = field(default_factory=set)
+    consents: bool = False
+
+
+class CaseProjection:
+    def __init__(self, track: Track, case_id: str, rules: Rules) -> None:
+        self.track, self.case_id, self.rules = track, case_id, rules
+        self.access = CaseViews(VIEW_AGENCIES)
+        self.version = 0
+        self.status: str | None = None
+        self.types: set[str] = set()
+        self.folds: dict[Agency, CaseDoc] = {}
+
+    def apply(self, record: EventRecord) -> Change:
+        assert record.version == self.version + 1, "records must come in per-case order"
+        change = Change(views=self.access.feed(record))
+        old_status, old_types = self.status, set(self.types)
+        self.version = record.version
+        self.status = record.status if record.status is not None else self.status
+        self.types.add(record.type)
+        for agency, views in change.views.items():
+            fold = fold_prevention_case if self.track is Track.PREVENTION else fold_case
+            self.folds[agency] = fold(self.case_id, views, self.folds.get(agency)) or {}
+        change.docs = set(change.views)
+        # The worklist shows the current status, even when the event that set it is hidden.
+        moved = self.status != old_status or (self.track is Track.PREVENTION and self.types != old_types)
+        change.rows = set(self.folds) if moved else set(change.docs)
+        change.consents = record.type in ("ContractOffered", "ConsentGiven", "ConsentWithdrawn")
+        return change
+
+    def present(self, agency: Agency) -> dict[str, Any] | None:
+        """The case document served to `agency` (what `GET .../{id}` returns)."""
+        return present(self.track, self.folds.get(agency), self.version, self.status,
+                       sorted(self.types), agency)  # fmt: skip
+
+    def row(self, agency: Agency) -> dict[str, Any]:
+        """The agency's worklist row as stored."""
+        # Neither `overdue` (it depends on the day of reading) nor `version` (it changes with
+        # every event, visible or not): both are added when the row is read.
+        doc = self.present(agency)
+        assert doc is not None
+        if self.track is Track.PREVENTION:
+            return {k: doc.get(k) for k in ("id", "status", "municipality", "categories", "basis")}
+        row = worklist_row(doc, self.rules, date.min)
+        del row["overdue"], row["version"]
+        row["categories"] = [c for c in doc["categories"] if c == "terms"]
+        row["basis"] = {"terms": doc["basis"]["terms"]} if "terms" in doc.get("basis", {}) else {}
+        return row
+
+    def consent_rows(self) -> list[dict[str, Any]]:
+        """The consent register of the case, one row per (signatory, scope item) interval."""
+        register = self.access.tracker.consents
+        if register is None:
+            return []
+        return [
+            {"signatory": i.signatory, "agency": i.item.agency.value if i.item else None,
+             "category": i.item.category.value if i.item else None, "consent_id": i.consent_id,
+             "booklet_version": i.booklet_version, "start": i.start.isoformat(),
+             "end": i.end.isoformat() if i.end else None}
+            for i in register.intervals
+        ]  # fmt: skip
+
+
+def present(track: Track, fold: CaseDoc | None, version: int, status: str | None,
+            types: list[str], agency: Agency) -> dict[str, Any] | None:  # fmt: skip
+    """A stored fold plus the case's progress, as the API serves it (None: unknown case)."""
+    if not fold:
+        return None
+    if track is Track.PREVENTION:
+        return present_prevention_case(fold, version, types, agency)
+    return present_case(fold, status, version, agency)

@@ -1,0 +1,132 @@
+"""What goes over Kafka: sealed internal events and sealed per-agency views.
+
+Message values never carry plaintext personal data. The internal topics carry the
+event store's SEALED bytes (AES-GCM under the person's key) plus a plaintext envelope
+(case id, version, type, notification id); the agency topics carry the redacted
+`fields` sealed again under the case's key, with an envelope of case id, version, type,
+status, policy version and categories. Erasing the person's key (crypto-shredding)
+therefore leaves nothing readable in the brokers' log segments.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.persistence import StoredEvent
+
+from domain.policy import CURRENT_POLICY, AgencyView, Track
+
+SCHEMA_VERSION = 1
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class InternalMessage:
+    """One stored event as the relay publishes it to `<prefix>.contracts|prevention`."""
+
+    track: str
+    case_id: str
+    version: int
+    type: str
+    topic: str  # the event class's topic: part of the sealed bytes' associated data
+    notification_id: int
+    state: bytes  # sealed, exactly as in the event store
+
+    def stored_event(self) -> StoredEvent:
+        return StoredEvent(UUID(self.case_id), self.version, self.topic, self.state)
+
+
+@dataclass(frozen=True)
+class AgencyMessage:
+    """One agency's view of one event, as published to `<prefix>.agency.<agency>`."""
+
+    agency: str
+    track: str
+    case_id: str
+    version: int
+    type: str
+    status: str | None
+    policy_version: str
+    categories: list[str]
+    notification_id: int
+    sealed: bytes  # nonce | AES-GCM({fields, basis, at, actor_agency}) under the case key
+
+
+def internal_message(track: Track, notification: StoredEvent, notification_id: int) -> InternalMessage:
+    return InternalMessage(
+        track=track.value, case_id=str(UUID(str(notification.originator_id))),
+        version=notification.originator_version, type=notification.topic.rsplit(".", 1)[-1],
+        topic=notification.topic, notification_id=notification_id, state=notification.state,
+    )  # fmt: skip
+
+
+def _headers(type_: str, notification_id: int, policy_version: str) -> Headers:
+    return [("event_type", type_.encode()), ("schema_version", str(SCHEMA_VERSION).encode()),
+            ("notification_id", str(notification_id).encode()),
+            ("policy_version", policy_version.encode())]  # fmt: skip
+
+
+def encode(message: InternalMessage | AgencyMessage) -> tuple[bytes, bytes, Headers]:
+    """(key, value, headers) for Kafka. The key is the case id: per-case order."""
+    body: dict[str, Any] = {"schema": SCHEMA_VERSION, **asdict(message)}
+    sealed_field = "state" if isinstance(message, InternalMessage) else "sealed"
+    body[sealed_field] = base64.b64encode(body[sealed_field]).decode()
+    # The relay does not decrypt, so it cannot know the event's time: its header names
+    # the policy version it runs under; agency messages name the one they were redacted by.
+    policy = message.policy_version if isinstance(message, AgencyMessage) else CURRENT_POLICY.version
+    headers = _headers(message.type, message.notification_id, policy)
+    return message.case_id.encode(), json.dumps(body, separators=(",", ":")).encode(), headers
+
+
+def decode_internal(value: bytes) -> InternalMessage:
+    body = json.loads(value)
+    body.pop("schema")
+    body["state"] = base64.b64decode(body["state"])
+    return InternalMessage(**body)
+
+
+def decode_agency(value: bytes) -> AgencyMessage:
+    body = json.loads(value)
+    body.pop("schema")
+    body["sealed"] = base64.b64decode(body["sealed"])
+    return AgencyMessage(**body)
+
+
+def seal_json(value: Any, key: bytes, aad: bytes) -> bytes:
+    """nonce | AES-GCM(json(value)): readable only while the person's key exists."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, json.dumps(value).encode(), aad)
+
+
+def open_json(sealed: bytes, key: bytes, aad: bytes) -> Any:
+    return json.loads(AESGCM(key).decrypt(sealed[:12], sealed[12:], aad))
+
+
+def _aad(agency: str, case_id: str, version: int, type_: str) -> bytes:
+    return f"agency|{agency}|{case_id}|{version}|{type_}".encode()
+
+
+def agency_message(view: AgencyView, key: bytes, notification_id: int) -> AgencyMessage:
+    """The pure message-building function of the router: exactly the view, sealed."""
+    secret = {"fields": view.fields, "basis": view.basis, "at": view.at.isoformat(),
+              "actor_agency": view.actor_agency.value}  # fmt: skip
+    sealed = seal_json(secret, key, _aad(view.agency.value, view.case_id, view.version, view.type))
+    return AgencyMessage(
+        agency=view.agency.value, track=view.track.value, case_id=view.case_id,
+        version=view.version, type=view.type, status=view.status,
+        policy_version=view.policy_version, categories=view.categories,
+        notification_id=notification_id, sealed=sealed,
+    )  # fmt: skip
+
+
+def open_agency_message(message: AgencyMessage, key: bytes) -> dict[str, Any]:
+    """The envelope plus the decrypted `fields`, `basis`, `at`, `actor_agency`."""
+    aad = _aad(message.agency, message.case_id, message.version, message.type)
+    envelope = {k: v for k, v in asdict(message).items() if k != "sealed"}
+    return {**envelope, **open_json(message.sealed, key, aad)}

@@ -1,0 +1,205 @@
+"""The projector: internal events in, per-agency read models out, exactly once per case version.
+
+Each batch is written in ONE SQL transaction together with the consumed positions (per
+topic partition offset, or per notification log), and applied idempotently per case: a
+record whose version is not above the case's applied version is a duplicate and skipped;
+a gap (a version we never saw) is refetched from the event store. The per-case fold
+state lives in memory and is checked against the applied version in the same
+transaction, so another writer (a rebuild, a second projector) can never be overwritten
+with stale state: the state is then rebuilt from the store first.
+
+The Kafka consumer (infra/kafka/runners.py) and the in-process `LogFeeder` (embedded
+mode, the API process itself) both call `Projector.apply`: one code path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from domain.policy import Track
+from domain.rules import Rules
+from projections.read_model import CaseProjection, Change
+from services.keys import SubjectKeys
+from services.log_follower import LogFollower
+from services.messages import InternalMessage, internal_message, seal_json
+from services.store import SealedApplication
+
+
+@dataclass(frozen=True)
+class Incoming:
+    message: InternalMessage
+    source: str  # a Kafka topic, or "log:<application>" in-process
+    partition: int
+    next_offset: int  # where to resume after this message
+
+
+class ReadModelTx(Protocol):
+    def lock_cases(self, track: str, case_ids: Sequence[str]) -> dict[str, int]: ...
+    def save_case(self, track: str, case_id: str, version: int, status: str | None,
+                  types: list[str], created: int) -> None: ...  # fmt: skip
+    def save_doc(self, agency: str, track: str, case_id: str, policy_version: str, sealed: bytes) -> None: ...
+    def save_row(self, agency: str, track: str, case_id: str, row: dict[str, Any]) -> None: ...
+    def save_consents(self, case_id: str, rows: list[dict[str, Any]]) -> None: ...
+    def save_position(self, consumer: str, source: str, partition: int, next_offset: int,
+                      track: str, notification_id: int) -> None: ...  # fmt: skip
+
+
+class ReadModelStore(Protocol):
+    def transaction(self) -> AbstractContextManager[ReadModelTx]: ...
+    def position(self, consumer: str, source: str, partition: int = 0) -> int: ...
+
+
+def doc_aad(agency: str, case_id: str) -> bytes:
+    return f"read-model|{agency}|{case_id}".encode()
+
+
+class Projector:
+    def __init__(self, apps: Sequence[SealedApplication], store: ReadModelStore, keys: SubjectKeys,
+                 rules: Rules, consumer: str, max_cases: int = 20_000) -> None:  # fmt: skip
+        self.apps = {a.track.value: a for a in apps}
+        self.store, self.keys, self.rules, self.consumer = store, keys, rules, consumer
+        self.max_cases = max_cases
+        self._cases: OrderedDict[str, CaseProjection] = OrderedDict()
+        self.applied = 0  # records applied by this process (for progress and tests)
+
+    def apply(self, batch: Sequence[Incoming]) -> None:
+        if not batch:
+            return
+        # Fetch the data keys first: the key store may share the read models' database, and
+        # SQLite allows one transaction at a time per connection (decrypting inside it would
+        # wait on itself). The keys stay cached while the batch is applied.
+        for case_id in {item.message.case_id for item in batch}:
+            self.keys.key_for_case(case_id)
+        try:
+            with self.store.transaction() as tx:
+                self._apply(tx, batch)
+        except BaseException:
+            for item in batch:  # their in-memory state may be ahead of what was committed
+                self._cases.pop(item.message.case_id, None)
+            raise
+
+    def forget(self, case_ids: Sequence[str]) -> None:
+        """Drop in-memory state (after an erasure: it holds the person's plaintext)."""
+        for case_id in case_ids:
+            self._cases.pop(case_id, None)
+
+    def _apply(self, tx: ReadModelTx, batch: Sequence[Incoming]) -> None:
+        applied: dict[str, int] = {}
+        for track in {i.message.track for i in batch}:
+            ids = sorted({i.message.case_id for i in batch if i.message.track == track})
+            applied.update(tx.lock_cases(track, ids))
+        dirty: dict[str, tuple[CaseProjection, Change, int]] = {}
+        positions: dict[tuple[str, int], Incoming] = {}
+        for item in batch:
+            positions[(item.source, item.partition)] = item
+            message = item.message
+            case = self._case(message.track, message.case_id, applied.get(message.case_id, 0))
+            if message.version <= case.version:
+                continue  # a duplicate (relay re-publication, consumer replay): already applied
+            for record_message in self._with_missing(case, message):
+                change = case.apply(self.apps[message.track].record_or_placeholder(
+                    record_message.stored_event()))  # fmt: skip
+                created = message.notification_id if case.version == 1 else 0
+                _merge(dirty, case, change, created)
+                self.applied += 1
+            applied[message.case_id] = case.version
+        for case, change, created in dirty.values():
+            self._write(tx, case, change, created)
+        for (source, partition), item in positions.items():
+            tx.save_position(self.consumer, source, partition, item.next_offset,
+                             item.message.track, item.message.notification_id)  # fmt: skip
+
+    def _with_missing(self, case: CaseProjection, message: InternalMessage) -> Iterator[InternalMessage]:
+        """The message, preceded by any versions we never received (refetched from the store)."""
+        if message.version > case.version + 1:
+            app = self.apps[message.track]
+            for stored in app.recorder.select_events(UUID(message.case_id), gt=case.version,
+                                                     lte=message.version - 1):  # fmt: skip
+                yield internal_message(app.track, stored, message.notification_id)
+        yield message
+
+    def _write(self, tx: ReadModelTx, case: CaseProjection, change: Change, created: int) -> None:
+        track = case.track.value
+        tx.save_case(track, case.case_id, case.version, case.status, sorted(case.types), created)
+        key = self.keys.key_for_case(case.case_id)
+        for agency in change.docs:
+            if key is None:
+                break  # an erased person: no document can be sealed, none is kept
+            fold = case.folds[agency]
+            tx.save_doc(agency.value, track, case.case_id, fold.get("policy_version", ""),
+                        seal_json(fold, key, doc_aad(agency.value, case.case_id)))  # fmt: skip
+        for agency in change.rows:
+            tx.save_row(agency.value, track, case.case_id, case.row(agency))
+        if change.consents and case.track is Track.CONTRACT:
+            tx.save_consents(case.case_id, case.consent_rows())
+
+    def _case(self, track: str, case_id: str, applied: int) -> CaseProjection:
+        """The case's fold state at exactly the applied version, rebuilt from the store if needed."""
+        case = self._cases.get(case_id)
+        if case is not None and case.version == applied:
+            self._cases.move_to_end(case_id)
+            return case
+        app = self.apps[track]
+        case = CaseProjection(app.track, case_id, self.rules)
+        for stored in app.recorder.select_events(UUID(case_id), lte=applied) if applied else []:
+            case.apply(app.record_or_placeholder(stored))
+        self._cases[case_id] = case
+        if len(self._cases) > self.max_cases:
+            self._cases.popitem(last=False)
+        return case
+
+
+def _merge(dirty: dict[str, tuple[CaseProjection, Change, int]], case: CaseProjection,
+           change: Change, created: int) -> None:  # fmt: skip
+    if case.case_id in dirty:
+        _, seen, first = dirty[case.case_id]
+        seen.docs |= change.docs
+        seen.rows |= change.rows
+        seen.consents |= change.consents
+        dirty[case.case_id] = (case, seen, first or created)
+    else:
+        dirty[case.case_id] = (case, change, created)
+
+
+class LogFeeder:
+    """Embedded mode: the projector fed straight from the notification logs, in-process.
+
+    `catch_up` runs synchronously after each command and before each query, so reads in
+    embedded mode always see every committed event (read-your-writes is immediate).
+    """
+
+    def __init__(self, projector: Projector, apps: Sequence[SealedApplication],
+                 gap_timeout: float = 5.0, batch: int = 500) -> None:  # fmt: skip
+        self.projector = projector
+        self.apps = list(apps)
+        self.batch = batch
+        self.followers = {a.name: LogFollower(a.recorder, gap_timeout) for a in self.apps}
+        self._lock = threading.Lock()
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        done = 0
+        with self._lock:
+            for app in self.apps:
+                source = f"log:{app.name}"
+                while True:
+                    after = self.projector.store.position(self.projector.consumer, source)
+                    notifications = self.followers[app.name].read(after, self.batch)
+                    if not notifications:
+                        break
+                    self.projector.apply([Incoming(internal_message(app.track, n, n.id), source, 0, n.id)
+                                          for n in notifications])  # fmt: skip
+                    done += len(notifications)
+                    if progress:
+                        progress(len(notifications))
+        return done
+
+    def lag(self) -> Mapping[str, int]:
+        return {a.name: max(0, self.followers[a.name].last_id() - self.projector.store.position(
+            self.projector.consumer, f"log:{a.name}")) for a in self.apps}  # fmt: skip
+

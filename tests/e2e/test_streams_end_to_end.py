@@ -1,0 +1,265 @@
+"""HTTP -> event store -> relay -> Kafka -> router -> agency topics, and Kafka -> projector
+-> read models -> HTTP, on the real broker and PostgreSQL.
+
+A scripted contract and prevention case flow through the whole path; what every agency
+receives on its topic (read as that agency's own Kafka principal) and what its case view
+shows is compared with an oracle that applies domain.md §3/§4/§6 by hand to the script.
+Then the same events projected in-process, and a rebuild from scratch, must give the very
+same read models as the Kafka path.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.values import Agency
+from infra.api.app import create_app
+from infra.bootstrap import Container, build
+from infra.db.read_models import ReadModels
+from infra.db.sql import Database
+from infra.kafka import clients
+from infra.kafka.runners import run_projector, run_relay, run_router
+from infra.settings import Settings
+from services.messages import decode_agency
+from services.projector import LogFeeder, Projector
+from tests.integration.flows import FACTORS, OFFER, PLAN
+from tests.integration.read_model_rows import snapshot
+from tests.servers import KafkaBroker
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+P, POL, K, H, GP, CW, S, CO, AU = (Agency.PROSECUTION, Agency.POLICE, Agency.KONFLIKTRAD,
+                                   Agency.MUNICIPAL_HEALTH, Agency.GP, Agency.CHILD_WELFARE,
+                                   Agency.SCHOOL, Agency.COUNTY, Agency.AUDITOR)  # fmt: skip
+
+# domain.md §3 by hand: the cells each agency has Always; C cells need consent.
+ALWAYS = {
+    P: {"identity", "offence", "terms", "breach", "outcome"},
+    POL: {"identity", "offence", "terms", "breach", "outcome"},
+    K: {"identity", "offence", "terms", "notes", "rapid_test", "breach", "outcome", "evaluation"},
+    H: {"identity", "terms", "notes", "rapid_test", "breach", "outcome", "evaluation"},
+    GP: {"lab_test"}, CW: set(), S: set(), CO: set(),
+}  # fmt: skip
+SHARING = [("gp", "identity"), ("gp", "terms"), ("gp", "rapid_test"), ("school", "identity"),
+           ("school", "outcome"), ("child_welfare", "notes")]  # fmt: skip
+WITHDRAWN = ("gp", "rapid_test")
+
+
+@dataclass
+class Step:
+    """One scripted event: its type, the categories its fields carry, the sharing in force."""
+
+    type: str
+    categories: set[str]
+    sharing: set[tuple[str, str]]
+
+
+def _script() -> list[Step]:
+    """The events the HTTP script below records, in order (domain.md §6, by hand)."""
+    full, narrowed = set(SHARING), set(SHARING) - {WITHDRAWN}
+    none: set[tuple[str, str]] = set()
+    return [
+        Step("ContractOffered", {"identity", "offence", "terms"}, none),
+        Step("ConsentGiven", {"identity"}, none),  # the youth: the guardian has not signed yet
+        Step("ConsentGiven", {"identity"}, full),  # every signatory: sharing starts here
+        Step("StartupMeetingScheduled", {"terms"}, full),
+        Step("StartupMeetingHeld", {"terms", "notes"}, full),
+        Step("PlanAgreed", {"terms"}, full),
+        Step("MeetingHeld", {"notes"}, full),
+        Step("TestScheduled", {"terms"}, full),
+        Step("RapidTestRecorded", {"rapid_test"}, full),
+        Step("BreachRegistered", {"breach"}, full),
+        Step("BreachDecided", {"breach"}, full),
+        Step("ConsentWithdrawn", {"identity"}, narrowed),
+        Step("TestScheduled", {"terms"}, narrowed),
+        Step("RapidTestRecorded", {"rapid_test"}, narrowed),
+        Step("EvaluationSubmitted", {"evaluation"}, narrowed),
+    ]
+
+
+def oracle(agency: Agency) -> list[tuple[str, int, list[str]]]:
+    """(type, version, categories) of every message `agency` must get, in order."""
+    if agency is AU:
+        return [(s.type, v, ["all"]) for v, s in enumerate(_script(), 1)]
+    out = []
+    disclosed = ALWAYS[agency] & {"identity", "offence", "terms"}
+    for version, step in enumerate(_script(), 1):
+        may = ALWAYS[agency] | {c for a, c in step.sharing if a == agency.value}
+        if step.categories & may:
+            out.append((step.type, version, sorted(step.categories & may)))
+        late = (may & {"identity", "offence", "terms"}) - disclosed
+        if step.type == "ConsentGiven" and late:  # the offer, disclosed by the consent
+            disclosed |= late
+            out.append(("CaseDisclosed", version, sorted(late)))
+    return out
+
+
+PREVENTION_ORACLE = {  # domain.md §6: police always; health from acceptance; child welfare from report
+    POL: ["ConcernRegistered", "CounsellingOffered", "CounsellingAccepted", "ConcernReportedToChildWelfare"],
+    H: ["CounsellingAccepted", "ConcernReportedToChildWelfare"],
+    CW: ["ConcernReportedToChildWelfare"],
+    AU: ["ConcernRegistered", "CounsellingOffered", "CounsellingAccepted", "ConcernReportedToChildWelfare"],
+}  # fmt: skip
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 9, 10, 8, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=30)  # every command at its own time
+        return self.now
+
+
+@pytest.fixture
+def system(kafka_broker: KafkaBroker, fresh_postgres_url: str) -> Iterator[Container]:
+    settings = Settings(database_url=fresh_postgres_url, kafka_bootstrap=kafka_broker.bootstrap,
+                        kafka_topic_prefix=kafka_broker.topic(f"e2e{time.monotonic_ns()}"),
+                        jwt_secret="e2e-secret-that-is-long-enough-for-hs256", key_pepper="e2e",
+                        read_wait_seconds=30)  # fmt: skip
+    container = build(settings, clock=Clock())
+    stop = threading.Event()
+    threads = [threading.Thread(target=loop, args=(container, stop), daemon=True)
+               for loop in (run_relay, run_router, run_projector)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    container.stop = stop  # type: ignore[attr-defined]
+    yield container
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    container.close()
+
+
+def _post(client: TestClient, c: Container, agency: Agency, path: str, body: Any = None,
+          status: int = 200) -> dict[str, Any]:  # fmt: skip
+    token = c.tokens.issue(agency, f"{agency.value}-user")
+    response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == status, response.text
+    assert "projection" not in response.json(), "the command waited for its read model"
+    return dict(response.json())
+
+
+def _get(client: TestClient, c: Container, agency: Agency, path: str) -> Any:
+    token = c.tokens.issue(agency, f"{agency.value}-user")
+    return client.get(path, headers={"Authorization": f"Bearer {token}"})
+
+
+def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
+    scope = [{"agency": a, "category": cat} for a, cat in SHARING]
+    case = _post(client, c, P, "/contracts", OFFER, 201)["id"]
+    for signatory in ("youth", "guardian:0"):
+        _post(client, c, K, f"/contracts/{case}/consents",
+              {"signatory": signatory, "scope": scope, "booklet_version": "2026-1"})  # fmt: skip
+    _post(client, c, K, f"/contracts/{case}/startup-meeting",
+          {"at": "2026-10-10T10:00:00+02:00", "participants": ["konfliktrad", "municipal_health"]})
+    _post(client, c, K, f"/contracts/{case}/startup-meeting/held", {"plan": PLAN})
+    _post(client, c, H, f"/contracts/{case}/meetings", {"kind": "conversation", "attended": True,
+          "held_at": "2026-10-25T14:00:00+02:00", "notes": "talked about cannabis"})  # fmt: skip
+    test = {"kind": "rapid", "purpose": "follow_up", "scheduled_for": "2026-10-20", "random": True}
+    test_id = _post(client, c, H, f"/contracts/{case}/tests", test, 201)["test_id"]
+    _post(client, c, H, f"/contracts/{case}/tests/{test_id}/result",
+          {"positives": ["THC"], "collected_at": "2026-10-20T09:00:00+02:00"})
+    breach = _post(client, c, K, f"/contracts/{case}/breaches",
+                   {"kind": "positive_test", "test_id": test_id, "evidence": "rapid THC"}, 201)
+    _post(client, c, K, f"/contracts/{case}/breaches/{breach['breach_id']}/decision",
+          {"response": "warning", "reason": "first positive", "factors": FACTORS})
+    _post(client, c, K, f"/contracts/{case}/consents/withdraw",
+          {"signatory": "guardian:0", "scope": [{"agency": "gp", "category": "rapid_test"}]})
+    test_id = _post(client, c, H, f"/contracts/{case}/tests", test, 201)["test_id"]
+    _post(client, c, H, f"/contracts/{case}/tests/{test_id}/result",
+          {"positives": [], "collected_at": "2026-11-20T09:00:00+02:00"})
+    last = _post(client, c, H, f"/contracts/{case}/evaluations",
+                 {"respondent_role": "youth", "form_version": "1", "answers": {"q1": 4}})
+    assert last["version"] == len(_script())
+    concern = _post(client, c, POL, "/prevention-cases",
+                    {"person": {"name": "Per Hansen", "national_id": "15011012345"},
+                     "municipality": "5001", "summary": "seen buying"}, 201)["id"]  # fmt: skip
+    for step in ("counselling-offered", "counselling-accepted", "reported-to-child-welfare"):
+        _post(client, c, POL, f"/prevention-cases/{concern}/{step}")
+    return case, concern, last["position"]
+
+
+def _topic(broker: KafkaBroker, c: Container, agency: Agency, want: int) -> list[Any]:
+    """The agency's topic, read as the agency's own principal in its own consumer group."""
+    consumer = broker.consumer(clients.agency_topic(c.settings, agency), agency=agency.value,
+                               group_id=clients.agency_group(c.settings, agency),
+                               isolation_level="read_committed")  # fmt: skip
+    seen: dict[tuple[str, int, str], Any] = {}  # at least once: (case, version, type) is the identity
+    deadline = time.monotonic() + 60
+    while len(seen) < want and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=500).values():
+            for record in records:
+                m = decode_agency(record.value)
+                seen.setdefault((m.case_id, m.version, m.type), m)
+    consumer.close()
+    return list(seen.values())
+
+
+def test_a_case_reaches_every_agency_exactly_as_the_policy_and_the_consents_allow(
+    system: Container, kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    c = system
+    with TestClient(create_app(c)) as client:
+        case, concern, position = _run_script(client, c)
+        assert c.read_models is not None
+        assert c.read_models.track_position("contract") >= position
+
+        for agency in Agency:
+            expected = oracle(agency)
+            prevention = PREVENTION_ORACLE.get(agency, [])
+            messages = _topic(kafka_broker, c, agency, len(expected) + len(prevention))
+            got = [(m.type, m.version, m.categories) for m in messages if m.case_id == case]
+            assert got == expected, agency
+            assert [m.type for m in messages if m.case_id == concern] == prevention, agency
+
+            response = _get(client, c, agency, f"/contracts/{case}")
+            if agency is CO:
+                assert response.status_code == 403
+                continue
+            assert response.status_code == 200, (agency, response.text)
+            view = response.json()
+            assert view["categories"] == sorted({cat for _, _, cats in expected for cat in cats})
+            assert view["version"] == len(_script()) and view["status"] == "active"
+            assert view["policy_version"] == "2026-1"
+            positives = [t["positives"] for t in view.get("tests", []) if "positives" in t]
+            rapid = [v for t, v, cats in expected if t == "RapidTestRecorded"]
+            assert positives == [[["THC"], []][v > 12] for v in rapid], agency
+            assert ("meetings" in view) == any(t == "MeetingHeld" for t, _, _ in expected)
+            listed = _get(client, c, agency, "/contracts").json()
+            assert [row["id"] for row in listed] == [case]
+        # The SSE mirror of the school's topic, decrypted for the client.
+        stream = _get(client, c, S, "/streams/school?limit=3&timeout=30")
+        events = [json.loads(line[6:]) for line in stream.text.splitlines() if line.startswith("data: ")]
+        assert [(e["type"], e["version"]) for e in events] == [(t, v) for t, v, _ in oracle(S)]
+        assert events[1]["fields"]["youth"]["name"] == OFFER["youth"]["name"]  # type: ignore[index]
+        assert "offence" not in events[1]["fields"]
+        assert _get(client, c, P, "/prevention-cases").status_code == 403
+        health = _get(client, c, H, f"/prevention-cases/{concern}").json()
+        assert [s["type"] for s in health["steps"]] == PREVENTION_ORACLE[H]
+        ready = _get(client, c, AU, "/ready").json()
+        assert ready["checks"]["kafka"] == "ok" and ready["checks"]["projections"]["behind"] == 0
+
+    c.stop.set()  # type: ignore[attr-defined]
+    time.sleep(0.5)  # let the loops see it; positions are checked below, not timed
+    live = snapshot(c.read_models, c.keys)
+
+    # The same events, projected in-process (embedded mode's path) into another database.
+    other_models = ReadModels(Database(f"sqlite:///{tmp_path}/in-process.sqlite"))
+    LogFeeder(Projector(c.apps, other_models, c.keys, c.rules, "in-process"), c.apps).catch_up()
+    assert snapshot(other_models, c.keys) == live
+
+    # Rebuilt from scratch: the same again.
+    c.read_models.clear()
+    LogFeeder(c.projector("rebuild"), c.apps).catch_up()
+    assert snapshot(c.read_models, c.keys) == live
