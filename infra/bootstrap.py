@@ -85,6 +85,9 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     contracts = ContractsApplication(eventsourcing_env(settings.database_url, "contracts"), keys)
     contracts.rules = rules
     prevention = PreventionApplication(eventsourcing_env(settings.database_url, "prevention"), keys)
+    if settings.group_commit:
+        contracts.enable_group_commit()
+        prevention.enable_group_commit()
     log.info(
         "event store %s, %s, rules %s",
         "PostgreSQL" if database.postgres else "SQLite",

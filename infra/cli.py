@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from domain.values import Agency
+from infra import cli_audit, cli_streams
 from infra.settings import Settings
 
 app = typer.Typer(
@@ -90,12 +91,8 @@ def show_settings(
 
 
 # Command groups that live in their own modules register themselves here.
-for _module in ("infra.cli_audit", "infra.cli_streams"):
-    try:
-        __import__(_module, fromlist=["register"]).register(app)
-    except ModuleNotFoundError as error:
-        if error.name != _module:
-            raise
+cli_audit.register(app)
+cli_streams.register(app)
 
 if __name__ == "__main__":
     app()

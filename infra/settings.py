@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         description="Days after a prevention case's last event before its personal data is erased "
         "(shorter than contracts).",
     )
+    group_commit: bool = Field(
+        True,
+        description="Commit concurrent commands on different cases in one transaction "
+        "(each still answered only after its own durable commit). 0 = one transaction each.",
+    )
     host: str = Field("127.0.0.1", description="Address `ruskontrakt serve` listens on.")
     port: int = Field(8000, description="Port `ruskontrakt serve` listens on.")
     log_level: str = Field("INFO", description="Python log level.")

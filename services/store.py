@@ -11,6 +11,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 
 from domain.policy import EventRecord, Track
 from domain.values import Agency
+from services.group_commit import GroupCommitter
 from services.keys import SubjectKeys
 from services.records import record_of
 from services.sealing import ErasedError, SealingMapper
@@ -44,6 +45,7 @@ class SealedApplication(Application[UUID]):
 
     def __init__(self, env: dict[str, str], keys: SubjectKeys) -> None:
         self.keys = keys
+        self.committer: GroupCommitter | None = None
         super().__init__(env=env)
         assert isinstance(self.mapper, SealingMapper)
         self.mapper.recorder = self.recorder
@@ -79,15 +81,31 @@ class SealedApplication(Application[UUID]):
     def save_and_record(self, aggregate: Any) -> tuple[int, list[EventRecord], int | None]:
         """(version, records, position): the position is the notification id of the last
         event saved, which read models report once they have applied it (read-your-writes)."""
-        pending = list(aggregate.pending_events)
-        try:
-            recordings = self.save(aggregate)
-        except Exception:
-            assert isinstance(self.mapper, SealingMapper)
-            self.mapper.forget(str(aggregate.id))
-            raise
+        pending = list(aggregate.collect_events())
+        if self.committer is not None:
+            recordings = self.committer.save(str(aggregate.id), pending)
+        else:
+            try:
+                recordings = list(self.save(*pending))
+            except Exception:
+                self.forget_head(str(aggregate.id))
+                raise
         ids = [r.notification.id for r in recordings if r.notification is not None]
         return aggregate.version, [record_of(e, self.track) for e in pending], max(ids, default=None)
+
+    def forget_head(self, case_id: str) -> None:
+        """After a failed save the cached chain head may be one another writer replaced."""
+        assert isinstance(self.mapper, SealingMapper)
+        self.mapper.forget(case_id)
+
+    def enable_group_commit(self) -> None:
+        """Share transactions between concurrent commands (`services/group_commit.py`)."""
+        self.committer = GroupCommitter(self.save, self.forget_head)
+
+    def close(self) -> None:
+        if self.committer is not None:
+            self.committer.close()
+        super().close()
 
     def load_aggregate(self, case_id: UUID) -> Any:
         try:
