@@ -8,11 +8,7 @@ of the lifecycle (domain.md §5) so tests never hand-craft aggregate state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields as dataclass_fields
-from dataclasses import is_dataclass
 from datetime import date, datetime, time, timedelta
-from enum import Enum
-from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -37,6 +33,7 @@ from domain.values import (
     TestPurpose,
     TestRegime,
 )
+from services import records
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -124,9 +121,7 @@ def offer(
     )  # fmt: skip
 
 
-def consent_all(
-    contract: Contract, at: datetime = CONSENT_AT, scope: tuple[ScopeItem, ...] = ()
-) -> None:
+def consent_all(contract: Contract, at: datetime = CONSENT_AT, scope: tuple[ScopeItem, ...] = ()) -> None:
     """The youth and every registered guardian consent (to the contract and `scope`)."""
     for signatory in ["youth", *guardian_ids(contract)]:
         contract.give_consent(signatory, scope, BOOKLET, KONFLIKTRAD, at)
@@ -225,35 +220,13 @@ def contract_in(
     raise AssertionError(f"no builder for {status}")
 
 
-# --- events as plain data, the form the policy gate sees (cf. services/records.py) ---
+# --- events as plain data, the form the policy gate sees ---
 
-ENVELOPE = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor",
-     "actor_agency", "status"}
-)  # fmt: skip
-
-
-def to_plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclass_fields(value)}
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_plain(v) for v in value]
-    return value
+ENVELOPE = records.ENVELOPE
 
 
 def record_of(event: Aggregate.Event, track: Track = Track.CONTRACT) -> EventRecord:
-    payload = {k: to_plain(v) for k, v in vars(event).items() if k not in ENVELOPE}
-    return EventRecord(
-        track=track, case_id=str(event.originator_id), version=event.originator_version,
-        type=type(event).__name__, at=event.timestamp, actor=event.actor,
-        actor_agency=Agency(event.actor_agency), payload=payload,
-    )  # fmt: skip
+    return records.record_of(event, track)
 
 
 def contract_event_classes() -> dict[str, type[Aggregate.Event]]:
