@@ -33,7 +33,7 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     cleaned = value.strip().removeprefix("W/").strip('"')
     if not cleaned.isdigit():
-        raise ProblemError(422, "Invalid If-Match", "If-Match must be the case version, e.g. \"3\"")
+        raise ProblemError(422, "Invalid If-Match", 'If-Match must be the case version, e.g. "3"')
     return int(cleaned)
 
 
@@ -81,15 +81,22 @@ class CommandRunner:
         except BaseException:
             store.release(scope, idempotency_key)
             raise
-        headers = {k: v for k, v in response.headers.items() if k in ("etag", "location",
-                                                                       "content-type", "x-position")}  # fmt: skip
+        kept = ("etag", "location", "content-type", "x-position")
+        headers = {k: v for k, v in response.headers.items() if k in kept}
         body = json.loads(response.body)
         case = str(case_id) if case_id else (body.get("id") if response.status_code < 300 else None)
         store.complete(scope, idempotency_key, response.status_code, body, headers, case)
         return response
 
-    def _execute(self, action: str, case_id: UUID | None, execute: Callable[[int | None], CommandResult],
-                 if_match: str | None, created: bool, extra: dict[str, Any] | None) -> JSONResponse:  # fmt: skip
+    def _execute(
+        self,
+        action: str,
+        case_id: UUID | None,
+        execute: Callable[[int | None], CommandResult],
+        if_match: str | None,
+        created: bool,
+        extra: dict[str, Any] | None,
+    ) -> JSONResponse:
         self._action = action
         try:
             expected = parse_if_match(if_match)

@@ -16,8 +16,8 @@ from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, PrincipalDep
 from infra.api.schemas import (
     BreachBody,
     ConsentBody,
-    DeclineBody,
     DecisionBody,
+    DeclineBody,
     EvaluationBody,
     MeetingBody,
     NoShowBody,
