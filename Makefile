@@ -50,3 +50,6 @@ pg-down:
 
 clean: kafka-down pg-down
 	rm -rf var
+
+bench: $(STAMP) pg-up kafka-up
+	$(PY) -m bench.run_all
