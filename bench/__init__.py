@@ -1,0 +1,1 @@
+"""Benchmarks (docs: BENCHMARKS.md, spec: quality.md "Performance"). Run `python -m bench.run_all`."""

@@ -1,0 +1,260 @@
+"""What every benchmark shares: a fresh PostgreSQL database, settings, active contracts,
+the one-line summary and the result dict that `bench.run_all` turns into BENCHMARKS.md.
+
+Contracts are created through the application (the same calls the command routes make,
+with bodies validated by the API's own schemas), not over HTTP: set-up is not what we
+measure, and it has to fit in the two-minute budget of each script.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.values import Actor, Agency
+from infra.api.schemas import ConsentBody, MeetingBody, OfferBody, StartupBody, StartupHeldBody
+from infra.bootstrap import Container, build
+from infra.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+PG_SH = REPO / "infra" / "db" / "pg.sh"
+JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256-signing"
+KEY_PEPPER = "bench-pepper"
+
+# The meeting of the brief: allowed again and again on an active contract, as konfliktrad.
+MEETING = {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
+           "notes": "Samtale om skole og fritid; avtalt ny samtale om to uker."}  # fmt: skip
+MEETING_JSON = json.dumps(MEETING).encode()
+
+
+# ---------------------------------------------------------------- result and summary line
+
+
+@dataclass
+class Result:
+    metric: str
+    value: float
+    unit: str
+    baseline: float
+    baseline_unit: str
+    ratio: float
+    target: str
+    met: bool | None  # None: no target to meet (an informative figure)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def line(self) -> str:
+        verdict = "" if self.met is None else ("; met" if self.met else "; MISSED")
+        baseline = f"{fmt(self.baseline)} {self.baseline_unit}"
+        return (f"{self.metric}: {fmt(self.value)} {self.unit} (baseline: {baseline}, "
+                f"ratio: {self.ratio:.2f}, target: {self.target}{verdict})")  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**vars(self), "line": self.line()}
+
+
+def fmt(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def report(results: list[Result], json_path: str | None = None) -> list[dict[str, Any]]:
+    """Print one summary line per metric; the dicts (also written to `json_path`, for run_all)."""
+    out = []
+    for r in results:
+        print(r.line(), flush=True)
+        out.append(r.as_dict())
+    if json_path:
+        Path(json_path).write_text(json.dumps(out, indent=2, default=str))
+    return out
+
+
+def add_json_option(parser: Any) -> None:
+    parser.add_argument("--json", metavar="PATH", help="also write the result dicts to PATH")
+
+
+def log(message: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---------------------------------------------------------------- database and settings
+
+
+def pg_up() -> None:
+    subprocess.run(["bash", str(PG_SH), "up"], check=True, timeout=180)
+
+
+def fresh_database(label: str) -> str:
+    """A new, empty database on the project's PostgreSQL (started if needed); its URL."""
+    pg_up()
+    name = f"bench_{label}_{time.strftime('%Y%m%d_%H%M%S')}_{uuid.uuid4().hex[:6]}"
+    done = subprocess.run(["bash", str(PG_SH), "createdb", name], check=True, timeout=60,
+                          capture_output=True, text=True)  # fmt: skip
+    return done.stdout.strip().splitlines()[-1]
+
+
+def drop_database(url: str) -> None:
+    if os.environ.get("BENCH_KEEP_DATABASES"):
+        return
+    name = url.rsplit("/", 1)[-1]
+    subprocess.run(["bash", str(PG_SH), "dropdb", name], check=False, timeout=60,
+                   capture_output=True)  # fmt: skip
+
+
+def bench_env(url: str, workdir: Path, **overrides: str) -> dict[str, str]:
+    """RUSKONTRAKT_* for a server or container on `url` (no Kafka: in-process projection)."""
+    env = {
+        "RUSKONTRAKT_DATABASE_URL": url,
+        "RUSKONTRAKT_JWT_SECRET": JWT_SECRET,
+        "RUSKONTRAKT_KEY_PEPPER": KEY_PEPPER,
+        "RUSKONTRAKT_CHECKPOINT_FILE": str(workdir / "checkpoints.jsonl"),
+        "RUSKONTRAKT_CHECKPOINT_KEY_FILE": str(workdir / "checkpoint-key.pem"),
+    }
+    env.update({f"RUSKONTRAKT_{k.upper()}": v for k, v in overrides.items()})
+    return env
+
+
+def settings_for(url: str, workdir: Path, **overrides: Any) -> Settings:
+    return Settings(database_url=url, jwt_secret=JWT_SECRET, key_pepper=KEY_PEPPER,
+                    kafka_bootstrap=None, checkpoint_file=workdir / "checkpoints.jsonl",
+                    checkpoint_key_file=workdir / "checkpoint-key.pem", **overrides)  # fmt: skip
+
+
+@contextmanager
+def bench_database(label: str, **overrides: Any) -> Iterator[tuple[str, Path, Container]]:
+    """(url, workdir, container) on a fresh database, dropped afterwards."""
+    url = fresh_database(label)
+    with tempfile.TemporaryDirectory(prefix=f"bench-{label}-") as tmp:
+        workdir = Path(tmp)
+        container = build(settings_for(url, workdir, **overrides))
+        try:
+            yield url, workdir, container
+        finally:
+            container.close()
+            drop_database(url)
+
+
+def has_setting(name: str) -> bool:
+    return name in Settings.model_fields
+
+
+# ---------------------------------------------------------------- contracts through the application
+
+
+def national_id(n: int) -> str:
+    return f"{(n % 28) + 1:02d}{(n // 28) % 12 + 1:02d}09{n % 100_000:05d}"
+
+
+def _offer_body(n: int, today: date) -> OfferBody:
+    # Deadlines relative to today: the domain judges them against the clock.
+    return OfferBody.model_validate({
+        "youth": {"name": f"Ungdom {n}", "national_id": national_id(n), "birth_date": "2009-12-01"},
+        "guardians": [{"name": f"Foresatt {n}", "national_id": national_id(n + 500_000)[:6] + "75"
+                       + national_id(n)[8:]}],
+        "offence": {"code": "NARK-BRUK", "substance": "cannabis",
+                    "date": str(today - timedelta(days=20)), "summary": "Caught with 2 g cannabis"},
+        "trinn": 2, "residence_municipality": "5001", "registered_municipality": "5001",
+        "offer_deadline": str(today + timedelta(days=30)),
+    })  # fmt: skip
+
+
+def _plan(today: date) -> StartupHeldBody:
+    return StartupHeldBody.model_validate({"plan": {
+        "trinn": 2, "start_date": str(today), "end_date": str(today + timedelta(days=182)),
+        "test_regime": {"kind": "rapid", "per_month": 4}, "meeting_frequency_days": 30,
+        "team": ["konfliktrad", "municipal_health", "police"],
+        "conditions": ["no drug use", "attend conversations"],
+    }})  # fmt: skip
+
+
+PROSECUTOR = Actor("bench-prosecutor", Agency.PROSECUTION)
+COORDINATOR = Actor("bench-konfliktrad", Agency.KONFLIKTRAD)
+
+
+def _consent(signatory: str, scope: tuple[Any, ...], booklet: str, c: Container, k: Any) -> None:
+    k.give_consent(signatory, scope, booklet, COORDINATOR, c.clock(), c.rules)
+
+
+def create_active_contract(c: Container, n: int) -> UUID:
+    """offer → consent (youth, guardian) → start-up scheduled → held with a plan: ACTIVE."""
+    now = c.clock()
+    today = now.date()
+    body = _offer_body(n, today)
+    case_id = c.new_id()
+    c.contracts.offer(
+        contract_id=case_id, youth=body.youth.value(), guardians=tuple(g.value() for g in body.guardians),
+        offence=body.offence.value(), trinn=body.trinn, residence_municipality=body.residence_municipality,
+        registered_municipality=body.registered_municipality, offer_deadline=body.offer_deadline,
+        actor=PROSECUTOR, at=now,
+    )  # fmt: skip
+    for signatory in ("youth", "guardian:0"):
+        b = ConsentBody.model_validate({"signatory": signatory, "scope": [], "booklet_version": "2026-1"})
+        scope = tuple(i.value() for i in b.scope)
+        c.contracts.command(case_id, partial(_consent, b.signatory, scope, b.booklet_version, c))
+    startup = StartupBody.model_validate({
+        "at": (now + timedelta(days=1)).isoformat(),
+        "participants": ["konfliktrad", "municipal_health", "police"],
+    })  # fmt: skip
+    c.contracts.command(case_id, lambda k: k.schedule_startup(
+        startup.at, tuple(startup.participants), COORDINATOR, c.clock(), c.rules))  # fmt: skip
+    held = _plan(today)
+    c.contracts.command(case_id, lambda k: k.hold_startup(
+        held.plan.value(), tuple(held.attendees), held.notes, COORDINATOR, c.clock(), c.rules))  # fmt: skip
+    return case_id
+
+
+def create_active_contracts(c: Container, count: int, first: int = 0, threads: int = 4) -> list[UUID]:
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda n: create_active_contract(c, n), range(first, first + count)))
+
+
+MEETING_BODY = MeetingBody.model_validate(MEETING)
+
+
+def meeting_command(c: Container) -> Callable[[Any], None]:
+    """Exactly what `POST /contracts/{id}/meetings` runs against the aggregate."""
+    b = MEETING_BODY
+    return lambda k: k.hold_meeting(b.kind, b.held_at, b.attended, b.notes, COORDINATOR, c.clock(), c.rules)
+
+
+def grow_history(c: Container, case_id: UUID, events: int, batch: int = 100) -> int:
+    """Append meetings until the case has `events` events: one load, saves every `batch`
+    commands (building the history is set-up, not the thing measured). The version."""
+    contract = c.contracts.load(case_id)
+    command = meeting_command(c)
+    while contract.version < events:
+        for _ in range(min(batch, events - contract.version)):
+            command(contract)
+        c.contracts.save_and_record(contract)
+    return int(contract.version)
+
+
+def stored_versions(c: Container, case_id: UUID) -> list[int]:
+    return [s.originator_version for s in c.contracts.stored_events(case_id)]
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def time_budget(name: str, seconds: float) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    took = time.perf_counter() - start
+    log(f"{name} took {took:.1f} s" + ("  (OVER the budget)" if took > seconds else ""))

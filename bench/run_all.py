@@ -1,0 +1,360 @@
+"""Run every benchmark, each in its own process, and write BENCHMARKS.md.
+
+    .venv/bin/python -m bench.run_all [--only bench_commands ...] [--no-write]
+
+Each script prints its summary lines as it goes; the result dicts come back through
+`--json` files. The hand-written interpretation in BENCHMARKS.md (between the
+`analysis:start` / `analysis:end` markers) is kept across runs; everything else is
+regenerated from the figures of this run. Raw results: bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench.common import PG_SH, REPO, pg_up
+
+RESULTS = REPO / "bench" / "results"
+OUTPUT = REPO / "BENCHMARKS.md"
+SCRIPT_TIMEOUT = 170.0  # each is meant to take < 120 s; this only stops a hung one
+SCRIPTS: list[tuple[str, list[str]]] = [
+    ("bench_commands", ["-m", "bench.bench_commands"]),
+    ("bench_audit_replay", ["-m", "bench.bench_audit_replay"]),
+    ("bench_long_case", ["-m", "bench.bench_long_case"]),
+    ("bench_key_cache", ["-m", "bench.bench_key_cache"]),
+    ("profile_fresh", ["-m", "bench.profile_commands", "--commands", "300"]),
+    ("profile_history", ["-m", "bench.profile_commands", "--history", "1000", "--commands", "30"]),
+]
+ANALYSIS_START, ANALYSIS_END = "<!-- analysis:start -->", "<!-- analysis:end -->"
+KAFKA_TODO = [
+    ("command → agency read model visible, through Kafka",
+     "Kafka's own produce→consume latency on the same broker", "p99 ≤ 250 ms at 200 commands/s"),
+    ("full projection rebuild, events/s", "reading and decoding the same notifications with no projection",
+     "≥ 0.5×"),
+    ("relay to Kafka, events/s", "kafka-python producing the same payloads directly", "≥ 0.8×"),
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------- machine
+
+
+def _sh(*cmd: str) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=REPO).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _ram() -> str:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    return "unknown"
+
+
+def _os() -> str:
+    pretty = "Linux"
+    release = Path("/etc/os-release")
+    if release.exists():
+        match = re.search(r'^PRETTY_NAME="?([^"\n]*)', release.read_text(), re.M)
+        pretty = match.group(1) if match else pretty
+    return f"{pretty}, kernel {platform.release()}"
+
+
+def _postgres() -> dict[str, str]:
+    import psycopg
+
+    url = _sh("bash", str(PG_SH), "url")
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            out = {"version": str(conn.execute("SHOW server_version").fetchone()[0])}  # type: ignore[index]
+            for name in (
+                "fsync",
+                "synchronous_commit",
+                "full_page_writes",
+                "shared_buffers",
+                "max_connections",
+            ):
+                out[name] = str(conn.execute(f"SHOW {name}").fetchone()[0])  # type: ignore[index]
+            return out
+    except Exception as error:
+        return {"version": f"unknown ({type(error).__name__})"}
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> dict[str, Any]:
+    packages = ["eventsourcing", "fastapi", "starlette", "uvicorn", "h11", "httptools", "uvloop", "pydantic",
+                "psycopg", "psycopg-pool", "cryptography", "python-statemachine", "PyJWT",
+                "pyinstrument"]  # fmt: skip
+    head = _sh("git", "rev-parse", "--short", "HEAD")
+    dirty = len([line for line in _sh("git", "status", "--porcelain").splitlines() if line.strip()])
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "nproc": _sh("nproc") or str(os.cpu_count()),
+        "cpu": _cpu_model(),
+        "ram": _ram(),
+        "os": _os(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "postgres": _postgres(),
+        "packages": {p: _version(p) for p in packages},
+        "git": f"{head} ({dirty} files changed in the working tree)" if dirty else head,
+    }
+
+
+# ---------------------------------------------------------------- running
+
+
+def run_script(name: str, args: list[str], workdir: Path) -> dict[str, Any]:
+    out = workdir / f"{name}.json"
+    print(f"\n=== {name}: {' '.join(['python', *args])}", flush=True)
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, *args, "--json", str(out)], cwd=REPO, start_new_session=True)
+    try:
+        code = process.wait(SCRIPT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the script's own process group: it and its server
+        process.wait(10)
+        code = -9
+    took = time.perf_counter() - start
+    data = json.loads(out.read_text()) if out.exists() else None
+    status = "ok" if code == 0 and data is not None else f"failed (exit {code})"
+    print(f"=== {name}: {status} in {took:.0f} s" + ("  (OVER the 2-minute budget)" if took > 120 else ""))
+    return {"name": name, "command": " ".join([".venv/bin/python", *args]), "seconds": round(took, 1),
+            "status": status, "data": data}  # fmt: skip
+
+
+# ---------------------------------------------------------------- BENCHMARKS.md
+
+
+def _n(value: float) -> str:
+    if value != value:  # NaN
+        return "–"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
+def _verdict(met: bool | None) -> str:
+    return "info" if met is None else ("**met**" if met else "**missed**")
+
+
+def results_table(runs: list[dict[str, Any]]) -> list[str]:
+    lines = ["| metric | measured | baseline (same run) | ratio | target | verdict |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for run in runs:
+        if run["name"].startswith("profile"):
+            continue
+        if run["data"] is None:
+            lines.append(f"| {run['name']} | – | – | – | – | **did not run: {run['status']}** |")
+            continue
+        for r in run["data"]:
+            lines.append(f"| {r['metric']} | {_n(r['value'])} {r['unit']} | {_n(r['baseline'])} "
+                         f"{r['baseline_unit']} | {r['ratio']:.2f}× | {r['target']} | "
+                         f"{_verdict(r['met'])} |")  # fmt: skip
+    for metric, baseline, target in KAFKA_TODO:
+        lines.append(f"| {metric} | TODO | TODO ({baseline}) | – | {target} | "
+                     "TODO: not measured yet (lead, after the streams work) |")  # fmt: skip
+    return lines
+
+
+def command_details(run: dict[str, Any]) -> list[str]:
+    if not run["data"]:
+        return []
+    d = run["data"][0]["details"]
+    lines = ["### Commands through the API (bench_commands)", "",
+             f"{d['cases']} active contracts, `POST /contracts/{{id}}/meetings` as konfliktrad "
+             f"round-robin over them, {d['connections']} keep-alive connections for the closed loops, "
+             f"{d['seconds']:g} s per phase, one uvicorn process (as `ruskontrakt serve`). CPU is in cores "
+             "(2 = both cores busy) for the server process, all PostgreSQL processes and the benchmark "
+             "process (load generator, or the in-process baseline).", "",
+             "| phase | 2xx | errors | rate/s | p50 ms | p90 ms | p99 ms | max ms "
+             "| CPU server / PG / bench |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for phase in d["phases"].values():
+        cpu = phase.get("cpu_cores", {})
+        errors = ", ".join(f"{k}: {v}" for k, v in phase.get("errors", {}).items()) or "0"
+        lines.append(f"| {phase['name']} | {phase.get('ok', '–')} | {errors} | {phase['rate_per_s']} | "
+                     f"{phase.get('p50_ms', '–')} | {phase.get('p90_ms', '–')} | "
+                     f"{phase.get('p99_ms', '–')} | "
+                     f"{phase.get('max_ms', '–')} | {cpu.get('server', '–')} / {cpu.get('postgres', '–')} / "
+                     f"{cpu.get('bench_process', '–')} |")  # fmt: skip
+    check = d["events_check"]
+    verdict = "nothing lost or duplicated" if check["ok"] else "**EVENTS CHECK FAILED**"
+    lines += ["", f"Events check after the run: {check['acknowledged']} acknowledged commands on "
+              f"{check['cases']} cases; lost {check['lost']}, duplicated {check['duplicated']}, cases with "
+              f"version gaps {check['cases_with_version_gaps']}: {verdict}.", ""]  # fmt: skip
+    if not d.get("group_commit_setting"):
+        lines += ["`RUSKONTRAKT_GROUP_COMMIT` does not exist yet, so the second baseline is the "
+                  "in-process loop: the meeting command through `ContractsApplication.command` "
+                  "(load, command, one `Application.save()`) from 8 threads on the same cases, no HTTP "
+                  "and no read-model projection. Once the setting exists the script runs the same HTTP "
+                  "load on a server with `RUSKONTRAKT_GROUP_COMMIT=0` instead.", ""]  # fmt: skip
+    return lines
+
+
+def other_details(runs: dict[str, dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    audit = runs.get("bench_audit_replay", {}).get("data")
+    if audit:
+        d = audit[0]["details"]
+        lines += ["### Audit replay (bench_audit_replay)", "",
+                  f"One case of {d['events']} events (activation, then meetings); `history()` and "
+                  f"read+decode alternated {d['rounds']} rounds, medians compared. Seconds per round: "
+                  f"history {d['seconds']['history']}, decode {d['seconds']['decode']}.", ""]  # fmt: skip
+    long_case = runs.get("bench_long_case", {}).get("data")
+    if long_case:
+        lines += [
+            "### Long case (bench_long_case)",
+            "",
+            "| path | long case: commands, s, rate/s | fresh cases: commands, s, rate/s |",
+            "|---|---|---|",
+        ]
+        for r in long_case:
+            d = r["details"]
+            lines.append(f"| {r['metric'].split(', ', 1)[1]} | {d['long']['commands']}, "
+                         f"{d['long']['seconds']}, "
+                         f"{d['long']['rate_per_s']} | {d['fresh']['commands']}, {d['fresh']['seconds']}, "
+                         f"{d['fresh']['rate_per_s']} |")  # fmt: skip
+        lines += [
+            "",
+            f"Long cases ended at versions {long_case[0]['details']['long_case_versions_at_end']}.",
+            "",
+        ]
+    keys = runs.get("bench_key_cache", {}).get("data")
+    if keys:
+        http = keys[0]["details"]
+        lines += ["### Key cache (bench_key_cache)", "",
+                  f"`GET /contracts/{{id}}`, 4 connections: with the cache {http['cached']['rate_per_s']}/s "
+                  f"(p99 {http['cached']['p99_ms']} ms), without {http['uncached']['rate_per_s']}/s "
+                  f"(p99 {http['uncached']['p99_ms']} ms). `records()` of 20-event cases: "
+                  f"{keys[1]['details']['cached']['rate_per_s']}/s vs "
+                  f"{keys[1]['details']['uncached']['rate_per_s']}/s.", ""]  # fmt: skip
+    return lines
+
+
+def profile_section(runs: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["## Where the time goes", "",
+             "pyinstrument (wall clock, 1 ms interval) on the command path in-process: the real route "
+             "function of `POST /contracts/{id}/meetings` with the token verified and the body validated "
+             "as the dependencies do, sequential, on PostgreSQL. Not in it: the HTTP stack (uvicorn, h11, "
+             "Starlette), whose cost is the no-op POST above. Full trees: "
+             "`bench/results/profile-commands-*.txt` and `.html`.", ""]  # fmt: skip
+    for key, title in (("profile_fresh", "fresh cases"), ("profile_history", "a case with 1,000 events")):
+        data = runs.get(key, {}).get("data")
+        if not data:
+            lines += [f"(profile on {title}: did not run)", ""]
+            continue
+        sql = ", ".join(f"{v:g} {k}" for k, v in data["sql_per_command"].items())
+        lines += [f"### Command on {title}: {data['ms_per_command']} ms per command under the profiler, "
+                  f"{data['sql_total_per_command']:g} SQL statements ({sql})", "",
+                  "| phase of the command | % | ms/command |", "|---|---|---|"]  # fmt: skip
+        lines += [f"| {p['what']} | {p['percent']} | {p['ms_per_command']:.2f} |" for p in data["phases"]]
+        lines += ["", "| layer (self time by file) | % | ms/command |", "|---|---|---|"]
+        lines += [f"| {p['what']} | {p['percent']} | {p['ms_per_command']:.2f} |" for p in data["layers"][:8]]
+        lines += ["", "| top functions by self time | % |", "|---|---|"]
+        lines += [f"| `{p['what']}` | {p['percent']} |" for p in data["top_self"][:8]]
+        lines.append("")
+    return lines
+
+
+def machine_section(m: dict[str, Any]) -> list[str]:
+    pg = m["postgres"]
+    pg_text = f"PostgreSQL {pg.get('version')}" + (
+        f" (dev cluster of `infra/db/pg.sh`: fsync={pg.get('fsync')}, synchronous_commit="
+        f"{pg.get('synchronous_commit')}, full_page_writes={pg.get('full_page_writes')}, shared_buffers="
+        f"{pg.get('shared_buffers')})" if "fsync" in pg else "")  # fmt: skip
+    packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    return ["## Machine", "",
+            "| | |", "|---|---|",
+            f"| date | {m['date']} |", f"| nproc | {m['nproc']} |", f"| CPU | {m['cpu']} |",
+            f"| RAM | {m['ram']} |", f"| OS | {m['os']} |", f"| Python | {m['python']} |",
+            f"| database | {pg_text} |", f"| packages | {packages} |", f"| code | git {m['git']} |", "",
+            "Server, PostgreSQL and load generator share these cores. The dev cluster does not fsync: "
+            "\"durable\" here means committed, not flushed to disk; on a production disk every commit "
+            "also waits for a WAL flush, which makes commits slower and group commit more valuable.",
+            ""]  # fmt: skip
+
+
+def render(m: dict[str, Any], runs: list[dict[str, Any]], analysis: str) -> str:
+    by_name = {r["name"]: r for r in runs}
+    timing = ", ".join(f"{r['name']} {r['seconds']:g} s" for r in runs)
+    lines = ["# Benchmarks", "",
+             "Every figure is a ratio against a baseline measured **in the same run on the same machine** "
+             "(spec `quality.md`, \"Performance: benchmarks, not timed tests\"). "
+             "Generated by `bench/run_all.py`; do not edit by hand except between the analysis markers.", "",
+             "Run: `bash infra/db/pg.sh up && .venv/bin/python -m bench.run_all` (each script also runs "
+             "alone, e.g. `.venv/bin/python -m bench.bench_commands`; all take `--help`).", "",
+             f"This run: {m['date']}; time per script: {timing}.", ""]  # fmt: skip
+    lines += machine_section(m)
+    lines += ["## Results", "", *results_table(runs), ""]
+    lines += ["## Details", "", *command_details(by_name.get("bench_commands", {"data": None}))]
+    lines += other_details(by_name)
+    lines += profile_section(by_name)
+    lines += ["## Interpretation", "", ANALYSIS_START, analysis.strip("\n"), ANALYSIS_END, ""]
+    return "\n".join(lines)
+
+
+def previous_analysis() -> str:
+    if OUTPUT.exists():
+        text = OUTPUT.read_text()
+        if ANALYSIS_START in text and ANALYSIS_END in text:
+            return text.split(ANALYSIS_START, 1)[1].split(ANALYSIS_END, 1)[0]
+    return "\n(Not written yet: read the profile above and say what limits throughput.)\n"
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", nargs="*", choices=[name for name, _ in SCRIPTS])
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    if importlib.util.find_spec("pyinstrument") is None:
+        raise SystemExit("pyinstrument is missing: .venv/bin/pip install pyinstrument")
+    pg_up()
+    m = machine()
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-run-all-") as tmp:
+        for name, script in SCRIPTS:
+            if not args.only or name in args.only:
+                runs.append(run_script(name, script, Path(tmp)))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps({"machine": m, "runs": runs}, indent=2, default=str))
+    print("\n=== summary")
+    for run in runs:
+        for r in run["data"] if run["data"] and isinstance(run["data"], list) else []:
+            print(r["line"])
+    if not args.no_write and not args.only:
+        OUTPUT.write_text(render(m, runs, previous_analysis()))
+        print(f"wrote {OUTPUT}")
+    return runs
+
+
+if __name__ == "__main__":
+    main()

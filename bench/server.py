@@ -1,0 +1,152 @@
+"""A real uvicorn server running bench/app.py in a subprocess on 127.0.0.1 (a free port).
+
+    with BenchServer(bench_env(url, workdir)) as server:
+        closed_loop(server.port, ...)
+
+Waits (bounded) for `/health`, stops with SIGTERM (uvicorn's graceful shutdown) and
+kills only its own process if that does not end it in time. The server's log goes to
+`<workdir>/server-<port>.log`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from bench.common import REPO
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """user + system CPU time of one process (from /proc), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every postgres process on the machine (the server is shared by the run)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    total += process_cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+class BenchServer:
+    def __init__(self, env: dict[str, str], workdir: Path | None = None) -> None:
+        # Only the given RUSKONTRAKT_* settings: nothing leaks in from the caller's shell.
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("RUSKONTRAKT_")}
+        self.env.update(env)
+        self.env["PYTHONPATH"] = str(REPO)
+        self.workdir = workdir or Path(env.get("RUSKONTRAKT_CHECKPOINT_FILE", "/tmp/x")).parent
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> BenchServer:
+        for _attempt in range(3):  # the free port may be taken between probe and bind
+            self.port = free_port()
+            self.log_path = self.workdir / f"server-{self.port}.log"
+            with open(self.log_path, "wb") as out:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "bench.app", "--host", "127.0.0.1", "--port", str(self.port)],
+                    cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+            if self._wait_healthy():
+                return self
+            self.stop()
+        raise RuntimeError(f"the benchmark server did not start; see {self.log_path}:\n{self.log_tail()}")
+
+    def _wait_healthy(self) -> bool:
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.2)
+        return False
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.process.pid) if self.process else 0.0
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+    def __enter__(self) -> BenchServer:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:  # fmt: skip
+        self.stop()
+
+
+class CpuMeter:
+    """CPU cores used by the server, PostgreSQL and this process (the load generator) over a run."""
+
+    def __init__(self, server: BenchServer | None) -> None:
+        self.server = server
+
+    def _now(self) -> tuple[float, float, float, float]:
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        server = self.server.cpu_seconds() if self.server else 0.0
+        return time.perf_counter(), server, postgres_cpu_seconds(), own.ru_utime + own.ru_stime
+
+    def __enter__(self) -> CpuMeter:
+        self._start = self._now()
+        self.cores: dict[str, float] = {}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._now()
+        wall = max(end[0] - self._start[0], 1e-9)
+        names = ("server", "postgres", "bench_process")
+        self.cores = {
+            n: round((b - a) / wall, 2) for n, a, b in zip(names, self._start[1:], end[1:], strict=True)
+        }
