@@ -20,6 +20,7 @@ from domain.errors import (
 )
 from infra.auth import AuthenticationError
 from services.contracts import CaseErasedError, CaseNotFoundError, VersionMismatchError
+from services.sealing import ErasedError
 
 log = logging.getLogger("ruskontrakt.api")
 PROBLEM = "application/problem+json"
@@ -52,17 +53,13 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
         )  # fmt: skip
         extra: dict[str, Any] = {"rule": type(error).code()}
         if isinstance(error, ActionNotAllowedError):
-            extra["allowed_actions"] = (
-                allowed_actions if allowed_actions is not None else error.allowed
-            )
+            extra["allowed_actions"] = allowed_actions if allowed_actions is not None else error.allowed
         elif isinstance(error, RuleViolationError) and allowed_actions is not None:
             extra["allowed_actions"] = allowed_actions
-        return problem(
-            status, type(error).rule(), str(error), TYPE_BASE + type(error).code(), **extra
-        )
+        return problem(status, type(error).rule(), str(error), TYPE_BASE + type(error).code(), **extra)
     if isinstance(error, CaseNotFoundError):
         return problem(404, "Case not found", "No case with this id is known to your agency.")
-    if isinstance(error, CaseErasedError):
+    if isinstance(error, CaseErasedError | ErasedError):
         return problem(410, "Case erased", "This person's data was erased; the case can be "
                        "verified but not read or changed.")  # fmt: skip
     if isinstance(error, VersionMismatchError):
@@ -71,6 +68,10 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
         return problem(409, "Concurrent change", "Another command changed this case at the same "
                        "time; reload it and try again.", TYPE_BASE + "concurrent-change")  # fmt: skip
     raise error
+
+
+KNOWN_REFUSALS = (DomainError, CaseNotFoundError, CaseErasedError, ErasedError, VersionMismatchError,
+                  IntegrityError)  # fmt: skip
 
 
 def install(app: FastAPI) -> None:
@@ -93,14 +94,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem(
-            error.status_code, str(error.detail), headers=getattr(error, "headers", None)
-        )
+        return problem(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        if isinstance(error, DomainError | CaseNotFoundError | CaseErasedError | VersionMismatchError
-                      | IntegrityError):  # fmt: skip
+        if isinstance(error, KNOWN_REFUSALS):
             return problem_for(error)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error", "The error was logged; nothing was recorded.")
