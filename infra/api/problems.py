@@ -96,9 +96,12 @@ def install(app: FastAPI) -> None:
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
         return problem(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
 
+    # Refusals get their own handlers: the catch-all below sits in Starlette's outermost
+    # middleware, which answers and then re-raises (a crash in tests, noise in logs).
+    for refusal in KNOWN_REFUSALS:
+        app.add_exception_handler(refusal, lambda _, error: problem_for(error))
+
     @app.exception_handler(Exception)
     def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        if isinstance(error, KNOWN_REFUSALS):
-            return problem_for(error)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error", "The error was logged; nothing was recorded.")

@@ -64,8 +64,10 @@ class IdempotencyStore:
     def complete(self, scope: str, key: str, status: int, body: Any, headers: dict[str, str],
                  case_id: str | None) -> None:  # fmt: skip
         key = _digest(key)
-        stored = (self.keys.seal_json(case_id, body) if case_id
-                  else json.dumps(body).encode())  # fmt: skip
+        if case_id and self.keys.key_for_case(case_id) is not None:
+            stored = self.keys.seal_json(case_id, body)
+        else:  # an unknown or erased case: the answer is a problem document, no personal data
+            stored, case_id = json.dumps(body).encode(), None
         with self.db.transaction() as tx:
             tx.execute(
                 "UPDATE idempotency_keys SET status = ?, body = ?, headers = ?, case_id = ? "
