@@ -27,23 +27,11 @@ from domain.values import Agency, Category
 from projections.read_model import VIEW_AGENCIES, CaseProjection
 from services.messages import open_agency_message
 from services.router import agency_messages
+from tests.unit.test_policy_redaction import SPEC as HAND_SPEC
 
-# domain.md §3, by hand (A = always, C = consent, N/Agg = never in a case view or stream).
-_SPEC = """
-identity    A A A A C C C N
-offence     A A A C C C N N
-terms       A A A A C C C N
-notes       N N A A N C N N
-rapid_test  N C A A C C N N
-lab_test    N C C C A C N N
-breach      A A A A C C N N
-outcome     A A A A C C C N
-evaluation  N N A A N N N N
-"""
-_COLUMNS = [Agency.PROSECUTION, Agency.POLICE, Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH,
-            Agency.GP, Agency.CHILD_WELFARE, Agency.SCHOOL, Agency.COUNTY]  # fmt: skip
-SPEC = {Category(r.split()[0]): dict(zip(_COLUMNS, r.split()[1:], strict=True))
-        for r in _SPEC.strip().splitlines()}  # fmt: skip
+# domain.md §3 by hand, shared with the cell-by-cell tests; Agg is never in a view or stream.
+SPEC = {cat: {a: "N" if cell.value == "Agg" else cell.value for a, cell in row.items()}
+        for cat, row in HAND_SPEC.items()}  # fmt: skip
 CONSENTABLE = [(a, c) for c, row in SPEC.items() for a, cell in row.items() if cell == "C"]
 EVENT_TYPES = sorted(set(FIELD_CATEGORIES) - {"ContractOffered", "CaseDisclosed",
                                               "ConsentGiven", "ConsentWithdrawn"})  # fmt: skip
