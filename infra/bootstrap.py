@@ -19,6 +19,7 @@ from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env
 from infra.rules_file import load_rules
 from infra.settings import DEV_KEY_PEPPER, Settings
+from services.background_catch_up import BackgroundCatchUp
 from services.checkpoints import CheckpointLog, load_or_create_key
 from services.contracts import ContractsApplication
 from services.keys import SubjectKeys
@@ -50,8 +51,10 @@ class Container:
     erasure_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
     new_id: Callable[[], UUID] = field(default=uuid.uuid4)
     read_models: ReadModels | None = None
-    # Embedded mode (no Kafka): the API process projects the notification logs itself.
+    # Embedded mode (no Kafka): the API process projects the notification logs itself,
+    # in the background after commands and in the foreground before reads.
     feeder: LogFeeder | None = None
+    background: BackgroundCatchUp | None = None
 
     @property
     def apps(self) -> list[SealedApplication]:
@@ -62,6 +65,8 @@ class Container:
         return Projector(self.apps, self.read_models, self.keys, self.rules, consumer)
 
     def close(self) -> None:
+        if self.background is not None:
+            self.background.close()
         self.contracts.close()
         self.prevention.close()
         self.database.close()
@@ -82,9 +87,10 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     database = Database(settings.database_url)
     keystore_db = Database(settings.keystore_url) if settings.keystore_url else database
     keys = SubjectKeys(SqlKeyStore(keystore_db), _pepper(settings), settings.key_cache_seconds)
-    contracts = ContractsApplication(eventsourcing_env(settings.database_url, "contracts"), keys)
-    contracts.rules = rules
-    prevention = PreventionApplication(eventsourcing_env(settings.database_url, "prevention"), keys)
+    contracts = ContractsApplication(eventsourcing_env(settings.database_url, "contracts"), keys,
+                                     rules, settings.live_cases)  # fmt: skip
+    prevention = PreventionApplication(eventsourcing_env(settings.database_url, "prevention"), keys,
+                                       rules, settings.live_cases)  # fmt: skip
     if settings.group_commit:
         contracts.enable_group_commit()
         prevention.enable_group_commit()
@@ -111,8 +117,13 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     )
     assert container.read_models is not None
     container.erasure_hooks.append(container.read_models.forget_cases)
+    for app in container.apps:
+        container.erasure_hooks.append(app.live.forget)
     if settings.kafka_bootstrap is None:
         projector = container.projector("in-process")
         container.erasure_hooks.append(projector.forget)
         container.feeder = LogFeeder(projector, container.apps, settings.relay_gap_timeout_seconds)
+        container.background = BackgroundCatchUp(container.feeder)
+        for app in container.apps:
+            app.after_save.append(container.background.kick)
     return container

@@ -48,8 +48,8 @@ class Settings(BaseSettings):
     )
     read_wait_seconds: float = Field(
         5.0,
-        description="Longest time a query with `min_position` (and a command's response) waits "
-        "for the read models to reach a position (Kafka mode; embedded mode is immediate).",
+        description="Longest time a query with `min_position` waits for the read models to reach "
+        "a position (Kafka mode; embedded mode catches up before every read).",
     )
     jwt_secret: str | None = Field(
         None,
@@ -103,6 +103,13 @@ class Settings(BaseSettings):
         True,
         description="Commit concurrent commands on different cases in one transaction "
         "(each still answered only after its own durable commit). 0 = one transaction each.",
+    )
+    live_cases: int = Field(
+        1000,
+        ge=1,
+        description="Cases per application a process keeps in memory between commands "
+        "(aggregate and agency views; least recently used dropped first). Commands on these "
+        "neither replay their history nor wait for the projector.",
     )
     host: str = Field("127.0.0.1", description="Address `ruskontrakt serve` listens on.")
     port: int = Field(8000, description="Port `ruskontrakt serve` listens on.")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent
 
 from domain.policy import EventRecord, Track
+from domain.rules import DEFAULT_RULES, Rules
 from domain.values import Agency
 from services.group_commit import GroupCommitter
 from services.keys import SubjectKeys
+from services.live_cases import LiveCase, LiveCases
 from services.records import record_of
 from services.sealing import ErasedError, SealingMapper
 from services.transcoding import register_all
@@ -37,18 +41,105 @@ class CaseErasedError(Exception):
     """This case's personal data was erased; it can be verified but no longer changed or read."""
 
 
+@dataclass(frozen=True)
+class CommandResult:
+    case_id: str
+    version: int
+    records: list[EventRecord]
+    position: int | None = None  # notification id of the last event saved
+    view: dict[str, Any] | None = None  # the case as the commanding agency sees it now
+
+
+# A save that conflicts means another process wrote the case since this one cached it:
+# the command is run again on the current state, a few times at most.
+CONFLICT_RETRIES = 3
+
+
 class SealedApplication(Application[UUID]):
     """An eventsourcing application whose events are sealed per person and hash-chained."""
 
     track: Track
     subject_field: str
 
-    def __init__(self, env: dict[str, str], keys: SubjectKeys) -> None:
+    def __init__(self, env: dict[str, str], keys: SubjectKeys, rules: Rules = DEFAULT_RULES,
+                 live_cases: int = 1000) -> None:  # fmt: skip
         self.keys = keys
+        self.rules = rules
         self.committer: GroupCommitter | None = None
+        # Called after every command's durable commit (embedded mode wakes its projector).
+        self.after_save: list[Callable[[], None]] = []
         super().__init__(env=env)
         assert isinstance(self.mapper, SealingMapper)
         self.mapper.recorder = self.recorder
+        self.live = LiveCases(self.track, rules, self._events_of, live_cases)
+
+    # --- commands -------------------------------------------------------------------------
+
+    def create(self, aggregate: Any, viewer: Agency | None = None) -> CommandResult:
+        """Save a new case; the result carries `viewer`'s view of it."""
+        version, records, position = self.save_and_record(aggregate)
+        case = self.live.adopt(aggregate, records)
+        return CommandResult(str(aggregate.id), version, records, position,
+                             case.view(viewer) if viewer else None)  # fmt: skip
+
+    def command(self, case_id: UUID, action: Callable[[Any], None], expected_version: int | None = None,
+                viewer: Agency | None = None) -> CommandResult:  # fmt: skip
+        """Run one command method (`lambda c: c.give_consent(...)`) on the case's current
+        state and save what it recorded.
+
+        With a `viewer`, the case is unknown (`CaseNotFoundError`) unless that agency may
+        know it, and the result carries the agency's view after the command.
+        """
+        for attempt in range(CONFLICT_RETRIES + 1):
+            with self.live.checkout(case_id) as case:
+                try:
+                    return self._run(case, action, expected_version, viewer)
+                except IntegrityError:
+                    case.discard()
+                    if attempt == CONFLICT_RETRIES:
+                        raise
+                except Exception:
+                    if case.fresh or self._is_current(case):
+                        raise  # refused on the current state
+                    case.discard()
+        raise AssertionError("unreachable")
+
+    def case_view(self, case_id: UUID, agency: Agency) -> dict[str, Any] | None:
+        """`agency`'s view of the case's current state (for a refusal's `allowed_actions`)."""
+        with self.live.checkout(case_id) as case:
+            if not (case.fresh or self._is_current(case)):
+                case.discard()
+                return None
+            return case.view(agency)
+
+    def _run(self, case: LiveCase, action: Callable[[Any], None], expected_version: int | None,
+             viewer: Agency | None) -> CommandResult:  # fmt: skip
+        if viewer is not None and case.view(viewer) is None:
+            raise CaseNotFoundError(str(case.aggregate.id))
+        if expected_version is not None and expected_version != case.version:
+            raise VersionMismatchError(expected_version, case.version)
+        action(case.aggregate)
+        try:
+            version, records, position = self.save_and_record(case.aggregate)
+        except BaseException:
+            case.discard()
+            raise
+        case.advance(records)
+        return CommandResult(str(case.aggregate.id), version, records, position,
+                             case.view(viewer) if viewer else None)  # fmt: skip
+
+    def _is_current(self, case: LiveCase) -> bool:
+        latest = self.recorder.select_events(case.aggregate.id, desc=True, limit=1)
+        return bool(latest) and latest[0].originator_version == case.version
+
+    def _events_of(self, case_id: UUID) -> list[Any]:
+        stored = self.stored_events(case_id)
+        if not stored:
+            raise CaseNotFoundError(str(case_id))
+        try:
+            return [self.mapper.to_domain_event(s) for s in stored]
+        except ErasedError:
+            raise CaseErasedError(str(case_id)) from None
 
     def construct_mapper(self) -> Mapper[UUID]:
         return SealingMapper(self.construct_transcoder(), self.keys, self.subject_field)
@@ -90,6 +181,8 @@ class SealedApplication(Application[UUID]):
             except Exception:
                 self.forget_head(str(aggregate.id))
                 raise
+        for hook in self.after_save:
+            hook()
         ids = [r.notification.id for r in recordings if r.notification is not None]
         return aggregate.version, [record_of(e, self.track) for e in pending], max(ids, default=None)
 

@@ -16,14 +16,14 @@ from uuid import UUID
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from domain.errors import DomainError
 from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
-from domain.policy import Track
 from infra.api.deps import RETURN_MINIMAL
 from infra.api.problems import ProblemError, problem, problem_for
-from infra.api.views import case_view_or_404, known_case_view, log_reads, sync
+from infra.api.views import log_reads
 from infra.auth import Principal
 from infra.bootstrap import Container
-from services.contracts import CaseNotFoundError, CommandResult
+from services.contracts import CommandResult
 
 log = logging.getLogger("ruskontrakt.commands")
 
@@ -43,7 +43,6 @@ class CommandRunner:
         self.principal = principal
         self.track = track
         self.table = CONTRACT_COMMANDS if track == "contract" else PREVENTION_COMMANDS
-        self._action = ""
 
     def run(
         self,
@@ -97,23 +96,13 @@ class CommandRunner:
         created: bool,
         extra: dict[str, Any] | None,
     ) -> JSONResponse:
-        self._action = action
         try:
-            expected = parse_if_match(if_match)
-            if case_id is not None:
-                self._view(case_id)  # 404 unless the agency may know the case
-            result = execute(expected)
+            result = execute(parse_if_match(if_match))
         except Exception as error:
-            allowed = None
-            if case_id is not None:
-                try:
-                    allowed = self._view(case_id).get("allowed_actions")
-                except Exception:
-                    allowed = None
-            return problem_for(error, allowed)
+            return problem_for(error, self._allowed_actions(case_id, error))
         log.info("%s by %s/%s on %s -> v%d", action, self.principal.agency.value,
                  self.principal.sub, result.case_id, result.version)  # fmt: skip
-        body = self._response_view(result)
+        body = self._response_view(action, result)
         body.update(extra or {})
         headers = {"ETag": f'"{result.version}"'}
         if result.position is not None:
@@ -126,33 +115,22 @@ class CommandRunner:
             headers["Location"] = f"{prefix}/{result.case_id}"
         return JSONResponse(body, 201 if created else 200, headers=headers)
 
-    def _response_view(self, result: CommandResult) -> dict[str, Any]:
-        """The case view after the command, from the read models once they have applied it.
-
-        In Kafka mode the projector may lag beyond `read_wait_seconds`: then the response
-        says so and carries only what the command itself knows; `GET` with
-        `?min_position=` fetches the view when it is there.
-        """
-        if RETURN_MINIMAL.get():
+    def _response_view(self, action: str, result: CommandResult) -> dict[str, Any]:
+        """The case as the caller's agency sees it after the command: computed by the
+        application from the case's own events, so it never waits for the projector.
+        `position` lets a later `GET ?min_position=` see the same state."""
+        if RETURN_MINIMAL.get() or result.view is None:
             return {"id": result.case_id, "version": result.version}
-        reached = sync(self.container, self._track, result.position)
-        view = None
-        if reached:
-            try:
-                view = self._view(UUID(result.case_id), catch_up=False)
-            except CaseNotFoundError:
-                view = None
-        if view is None:
-            return {"id": result.case_id, "version": result.version, "projection": "pending"}
-        log_reads(self.container, self.principal, f"command:{self._action}", [view])
-        return view
+        log_reads(self.container, self.principal, f"command:{action}", [result.view])
+        return dict(result.view)
 
-    @property
-    def _track(self) -> Track:
-        return Track.CONTRACT if self.track == "contract" else Track.PREVENTION
-
-    def _view(self, case_id: UUID, catch_up: bool = True) -> dict[str, Any]:
-        if catch_up:
-            sync(self.container, self._track)
-            return known_case_view(self.container, self._track, case_id, self.principal.agency)
-        return case_view_or_404(self.container, self._track, case_id, self.principal.agency)
+    def _allowed_actions(self, case_id: UUID | None, error: Exception) -> list[str] | None:
+        """What the caller may do next, for a 409 refused by the lifecycle or a rule."""
+        if case_id is None or not isinstance(error, DomainError):
+            return None
+        app = self.container.contracts if self.track == "contract" else self.container.prevention
+        try:
+            view = app.case_view(case_id, self.principal.agency)
+        except Exception:
+            return None
+        return view.get("allowed_actions") if view else None

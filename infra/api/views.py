@@ -35,8 +35,9 @@ def _models(container: Container) -> ReadModels:
 def sync(container: Container, track: Track, min_position: int | None = None) -> bool:
     """Make the read models current enough to answer; False if they did not get there in time.
 
-    Embedded mode catches up in-process (immediate read-your-writes). With Kafka the
-    projector is another process: wait, bounded, until it has applied `min_position`.
+    Embedded mode catches up in-process before every read (immediate read-your-writes).
+    With Kafka the projector is another process: wait, bounded, until it has applied
+    `min_position`.
     """
     if container.feeder is not None:
         container.feeder.catch_up()
@@ -71,23 +72,6 @@ def case_view(container: Container, track: Track, case_id: UUID, agency: Agency)
 
 def case_view_or_404(container: Container, track: Track, case_id: UUID, agency: Agency) -> dict[str, Any]:
     doc = case_view(container, track, case_id, agency)
-    if doc is None:
-        raise CaseNotFoundError(str(case_id))
-    return doc
-
-
-def known_case_view(container: Container, track: Track, case_id: UUID, agency: Agency) -> dict[str, Any]:
-    """The case view a command's permission check uses (404 unless the agency may know it).
-
-    With Kafka the read models may not have caught up with a case created a moment ago:
-    before answering 404, wait (bounded) until they have applied everything stored now.
-    """
-    doc = case_view(container, track, case_id, agency)
-    if doc is None and container.feeder is None:
-        app = container.contracts if track is Track.CONTRACT else container.prevention
-        stored = app.recorder.max_notification_id() or 0
-        if wait_for(container, track, stored, container.settings.read_wait_seconds):
-            doc = case_view(container, track, case_id, agency)
     if doc is None:
         raise CaseNotFoundError(str(case_id))
     return doc

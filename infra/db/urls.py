@@ -19,18 +19,11 @@ def sqlite_path(url: str, suffix: str = "") -> Path:
     return path
 
 
-# Recently used aggregates stay in memory and are fast-forwarded from the store on each
-# load, so a command on a long case does not replay its whole history.
-AGGREGATE_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
-
-
 def eventsourcing_env(url: str, app_name: str) -> dict[str, str]:
     """One SQLite file per application (no writer contention between tracks), or one
-    PostgreSQL database with a table per application (`contracts_events`, ...)."""
-    return {**_store_env(url, app_name), **AGGREGATE_CACHE}
+    PostgreSQL database with a table per application (`contracts_events`, ...).
 
-
-def _store_env(url: str, app_name: str) -> dict[str, str]:
+    No aggregate cache here: commands keep their cases in `services/live_cases.py`."""
     if is_postgres(url):
         parts = urlparse(url)
         return {

@@ -213,6 +213,8 @@ def test_a_case_reaches_every_agency_exactly_as_the_policy_and_the_consents_allo
     with TestClient(create_app(c)) as client:
         case, concern, position = _run_script(client, c)
         assert c.read_models is not None
+        # Commands answer without waiting for the projector; a read names the position to see.
+        assert _get(client, c, K, f"/contracts/{case}?min_position={position}").status_code == 200
         assert c.read_models.track_position("contract") >= position
 
         for agency in Agency:

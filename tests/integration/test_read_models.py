@@ -48,7 +48,8 @@ def test_rebuilding_the_read_models_from_scratch_gives_what_the_live_path_built(
         "person": {"name": "Per Hansen", "national_id": "15011012345"}, "municipality": "5001"}), 201)
     ok(api.post("police", f"/prevention-cases/{case['id']}/counselling-offered"))
     ok(api.post("police", f"/prevention-cases/{case['id']}/counselling-accepted"))
-    assert c.read_models is not None
+    assert c.read_models is not None and c.feeder is not None
+    c.feeder.catch_up()  # as every read does first: commands leave projection to the background
     live = snapshot(c.read_models, c.keys)
     assert live["rm_case_views"] and live["rm_worklist"] and live["rm_consents"]
 
@@ -113,7 +114,8 @@ def test_a_fresh_process_rebuilds_the_read_models_with_no_key_in_its_cache(api: 
     from services.projector import LogFeeder
 
     offer(api)
-    assert api.container.read_models is not None
+    assert api.container.read_models is not None and api.container.feeder is not None
+    api.container.feeder.catch_up()  # as every read does first
     live = snapshot(api.container.read_models, api.container.keys)
     fresh = build(api.container.settings, clock=api.clock)
     try:

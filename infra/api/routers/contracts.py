@@ -43,7 +43,7 @@ def _run(c: Container, user: Principal, action: str, case_id: UUID, body: BaseMo
          extra: dict[str, Any] | None = None) -> JSONResponse:  # fmt: skip
     return CommandRunner(c, user).run(
         action, case_id, body,
-        lambda expected: c.contracts.command(case_id, command, expected),
+        lambda expected: c.contracts.command(case_id, command, expected, viewer=user.agency),
         if_match=if_match, idempotency_key=key, created=created, extra=extra,
     )  # fmt: skip
 
@@ -60,7 +60,7 @@ def offer_contract(body: OfferBody, c: ContainerDep, user: PrincipalDep,
             guardians=tuple(g.value() for g in body.guardians), offence=body.offence.value(),
             trinn=body.trinn, residence_municipality=body.residence_municipality,
             registered_municipality=body.registered_municipality,
-            offer_deadline=body.offer_deadline, actor=user.actor, at=c.clock()),
+            offer_deadline=body.offer_deadline, actor=user.actor, at=c.clock(), viewer=user.agency),
         idempotency_key=key, created=True,
     )  # fmt: skip
 

@@ -36,7 +36,8 @@ def _run(c: Container, user: Principal, action: str, case_id: UUID, body: BaseMo
          command: Callable[[PreventionCase], None], if_match: str | None,
          key: str | None) -> JSONResponse:  # fmt: skip
     return CommandRunner(c, user, track="prevention").run(
-        action, case_id, body, lambda expected: c.prevention.command(case_id, command, expected),
+        action, case_id, body,
+        lambda expected: c.prevention.command(case_id, command, expected, viewer=user.agency),
         if_match=if_match, idempotency_key=key)  # fmt: skip
 
 
@@ -49,7 +50,7 @@ def register_concern(body: ConcernBody, c: ContainerDep, user: PreventionUser,
         lambda _: c.prevention.register_concern(
             case_id=case_id, person=body.person.value(), source=body.source,
             municipality=body.municipality, summary=body.summary, actor=user.actor,
-            at=c.clock()),
+            at=c.clock(), viewer=user.agency),
         idempotency_key=key, created=True)  # fmt: skip
 
 

@@ -1,0 +1,49 @@
+"""Embedded mode: the read models are kept current by a background thread.
+
+Commands answer from their own events (`services/live_cases.py`) and only wake this
+thread, so a command never waits for the projection of every agency's view. Reads still
+call `LogFeeder.catch_up` themselves before answering (it shares the feeder's lock), so
+a read never misses a committed event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from services.projector import LogFeeder
+
+log = logging.getLogger("ruskontrakt.projector")
+
+
+class BackgroundCatchUp:
+    def __init__(self, feeder: LogFeeder, retry_seconds: float = 1.0) -> None:
+        self.feeder = feeder
+        self.retry_seconds = retry_seconds
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="catch-up", daemon=True)
+        self._thread.start()
+
+    def kick(self) -> None:
+        """Something was committed: project it soon (never blocks)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        self._stopped = True
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            if self._stopped:
+                return
+            self._wake.clear()
+            try:
+                self.feeder.catch_up()
+            except Exception:
+                # The next read catches up itself (and reports the error); retry shortly.
+                log.exception("background projection failed; retrying in %.1f s", self.retry_seconds)
+                threading.Event().wait(self.retry_seconds)
+                self._wake.set()

@@ -1,0 +1,125 @@
+"""The cases this process is working on, kept in memory between commands.
+
+A command needs the case's aggregate (to decide) and the calling agency's view of the
+case (to check that the agency may know the case, and to answer with the view after
+the command). Both are folds over the same events, so they are kept together per case
+and advanced with the events each command saves: no replay of the history, no
+read-model round trip, and no wait for the projector, which may be another process a
+moment behind.
+
+The cache is trusted on the way to a save because the store checks it: a save succeeds
+only at the version after the stored one, so a command can only succeed on current
+state. The application (`services/store.py`) reloads and runs the command again when a
+save conflicts, and looks at the stored version before it answers a refusal from a
+cached case. Entries hold plaintext personal data: they are dropped on erasure, and the
+cache is bounded (least recently used first).
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import project_aggregate
+
+from domain.policy import EventRecord, Track
+from domain.rules import Rules
+from domain.values import Agency
+from projections.read_model import CaseProjection
+from services.records import record_of
+
+LOCK_STRIPES = 256  # commands on one case run one at a time; on different cases, in parallel
+
+
+@dataclass
+class LiveCase:
+    aggregate: Any
+    projection: CaseProjection
+    fresh: bool  # loaded from the store during this checkout (so certainly current)
+    discarded: bool = False
+
+    @property
+    def version(self) -> int:
+        return int(self.aggregate.version)
+
+    def view(self, agency: Agency) -> dict[str, Any] | None:
+        """The case as `agency` sees it now, or None when it may not know the case exists."""
+        return self.projection.present(agency)
+
+    def advance(self, records: Sequence[EventRecord]) -> None:
+        for record in records:
+            self.projection.apply(record)
+
+    def discard(self) -> None:
+        """Drop this entry at check-in (its aggregate may hold unsaved or stale state)."""
+        self.discarded = True
+
+
+class LiveCases:
+    def __init__(self, track: Track, rules: Rules, events_of: Callable[[UUID], Sequence[Any]],
+                 max_cases: int = 1000) -> None:  # fmt: skip
+        """`events_of(case_id)`: the case's domain events from the store, in order (it raises
+        what the application answers for an unknown or erased case)."""
+        self.track, self.rules = track, rules
+        self._events_of = events_of
+        self.max_cases = max_cases
+        self._cases: OrderedDict[str, LiveCase] = OrderedDict()
+        self._lock = threading.Lock()
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    @contextmanager
+    def checkout(self, case_id: UUID) -> Iterator[LiveCase]:
+        """The case, locked against other commands in this process, loaded if not cached.
+
+        It is kept for the next command unless discarded or holding unsaved events.
+        """
+        key = str(case_id)
+        with self._stripes[zlib.crc32(key.encode()) % LOCK_STRIPES]:
+            with self._lock:
+                case = self._cases.pop(key, None)
+            if case is None:
+                case = self._load(case_id)
+            else:
+                case.fresh = False
+            try:
+                yield case
+            finally:
+                if not case.discarded and not case.aggregate.pending_events:
+                    self._keep(key, case)
+
+    def adopt(self, aggregate: Any, records: Sequence[EventRecord]) -> LiveCase:
+        """A case just created and saved by this process."""
+        projection = CaseProjection(self.track, str(aggregate.id), self.rules)
+        case = LiveCase(aggregate, projection, fresh=True)
+        case.advance(records)
+        self._keep(str(aggregate.id), case)
+        return case
+
+    def __contains__(self, case_id: object) -> bool:
+        with self._lock:
+            return str(case_id) in self._cases
+
+    def forget(self, case_ids: Sequence[str]) -> None:
+        """After an erasure: drop the cases' plaintext at once."""
+        with self._lock:
+            for case_id in case_ids:
+                self._cases.pop(case_id, None)
+
+    def _keep(self, key: str, case: LiveCase) -> None:
+        with self._lock:
+            self._cases[key] = case
+            while len(self._cases) > self.max_cases:
+                self._cases.popitem(last=False)
+
+    def _load(self, case_id: UUID) -> LiveCase:
+        events = self._events_of(case_id)
+        projection = CaseProjection(self.track, str(case_id), self.rules)
+        for event in events:
+            projection.apply(record_of(event, self.track))
+        return LiveCase(project_aggregate(None, events), projection, fresh=True)

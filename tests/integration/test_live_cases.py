@@ -1,0 +1,136 @@
+"""Commands answer from the cases kept in memory (services/live_cases.py): the answer is
+what a read gives at the same version, another process's writes are never overwritten
+or ignored, a refusal is never judged on stale state, and memory forgets erased people."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain.values import Actor, Agency, BreachKind, MeetingKind
+from infra.bootstrap import Container, build
+from tests.conftest import Api
+from tests.integration.flows import FACTORS, OFFER, PLAN, activate, offer, ok, rapid_test
+
+MEETING = {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
+           "notes": "talked about school"}  # fmt: skip
+COORDINATOR = Actor("k-1", Agency.KONFLIKTRAD)
+
+
+@pytest.fixture
+def other_process(api: Api) -> Iterator[Container]:
+    """A second service process on the same database (its own memory, its own caches)."""
+    other = build(api.container.settings, clock=api.clock)
+    yield other
+    other.close()
+
+
+def _read(api: Api, agency: str, case_id: str, position: int) -> dict[str, Any]:
+    return ok(api.get(agency, f"/contracts/{case_id}?min_position={position}"))
+
+
+def _meeting(c: Container, case_id: str) -> Any:
+    return c.contracts.command(UUID(case_id), lambda k: k.hold_meeting(
+        MeetingKind.CONVERSATION, c.clock(), True, "note", COORDINATOR, c.clock(), c.rules))  # fmt: skip
+
+
+def test_every_command_answers_with_the_view_a_read_gives_at_the_same_version(api: Api) -> None:
+    case_id = offer(api)
+    answers: list[tuple[str, dict[str, Any]]] = []
+
+    def command(agency: str, path: str, body: dict[str, Any] | None = None, status: int = 200) -> Any:
+        answer = ok(api.post(agency, f"/contracts/{case_id}{path}", body), status)
+        answers.append((agency, answer))
+        return answer
+
+    scope = [{"agency": "gp", "category": "identity"}, {"agency": "gp", "category": "rapid_test"}]
+    for signatory in ("youth", "guardian:0"):
+        command("konfliktrad", "/consents", {"signatory": signatory, "scope": scope,
+                                             "booklet_version": "2026-1"})  # fmt: skip
+    command("konfliktrad", "/startup-meeting", {"at": "2026-10-10T10:00:00+02:00",
+                                                "participants": ["konfliktrad", "police"]})
+    command("konfliktrad", "/startup-meeting/held", {"plan": PLAN})
+    command("police", "/meetings", MEETING)
+    test_id = rapid_test(api, case_id, ["THC"])
+    breach = command("konfliktrad", "/breaches", {"kind": "positive_test", "test_id": test_id,
+                                                  "evidence": "THC"}, 201)  # fmt: skip
+    command("konfliktrad", f"/breaches/{breach['breach_id']}/decision",
+            {"response": "warning", "reason": "first", "factors": FACTORS})  # fmt: skip
+    command("konfliktrad", "/consents/withdraw", {"signatory": "youth", "scope": [scope[1]]})
+    command("municipal_health", "/meetings", MEETING)
+
+    for agency, answer in answers:
+        extras = {"position", "breach_id", "test_id"}
+        read = _read(api, agency, case_id, answer["position"])
+        if read["version"] == answer["version"]:  # later commands moved the case on
+            assert {k: v for k, v in answer.items() if k not in extras} == read
+    final = answers[-1][1]
+    assert {k: v for k, v in final.items() if k != "position"} == _read(api, "municipal_health",
+                                                                          case_id, final["position"])
+
+
+def test_a_command_after_another_process_wrote_runs_on_the_current_state(
+    api: Api, other_process: Container
+) -> None:
+    case_id = offer(api)
+    activate(api, case_id)
+    mine = ok(api.post("konfliktrad", f"/contracts/{case_id}/meetings", MEETING))  # now in memory
+    theirs = _meeting(other_process, case_id)
+    assert theirs.version == mine["version"] + 1
+
+    answer = ok(api.post("konfliktrad", f"/contracts/{case_id}/meetings", MEETING))
+
+    assert answer["version"] == theirs.version + 1
+    assert len(answer["meetings"]) == 3, "the other process's meeting is in the answer"
+    versions = [s.originator_version for s in api.container.contracts.stored_events(UUID(case_id))]
+    assert versions == list(range(1, answer["version"] + 1))
+
+
+def test_a_refusal_is_judged_on_the_stored_state_not_on_a_stale_copy(
+    api: Api, other_process: Container
+) -> None:
+    case_id = offer(api)
+    activate(api, case_id)
+    test_id = rapid_test(api, case_id, ["THC"])  # this process now holds the case as active
+    breach_id = "b-1"
+    other_process.contracts.command(UUID(case_id), lambda k: k.register_breach(
+        breach_id, BreachKind.POSITIVE_TEST, "THC", test_id, COORDINATOR, other_process.clock(),
+        other_process.rules))  # fmt: skip
+
+    # In this process's copy the case is active, where no breach can be decided.
+    decided = api.post("konfliktrad", f"/contracts/{case_id}/breaches/{breach_id}/decision",
+                       {"response": "warning", "reason": "first", "factors": FACTORS})  # fmt: skip
+
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "active"
+
+
+def test_a_command_that_fails_after_recording_saves_nothing_and_leaves_nothing_in_memory(
+    api: Api,
+) -> None:
+    case_id = offer(api)
+    activate(api, case_id)
+    c = api.container
+    before = len(c.contracts.stored_events(UUID(case_id)))
+
+    def half_done(contract: Any) -> None:
+        contract.hold_meeting(MeetingKind.CONVERSATION, c.clock(), True, "note", COORDINATOR,
+                              c.clock(), c.rules)  # fmt: skip
+        raise RuntimeError("crashed after recording")
+
+    with pytest.raises(RuntimeError):
+        c.contracts.command(UUID(case_id), half_done)
+
+    assert len(c.contracts.stored_events(UUID(case_id))) == before
+    assert _meeting(c, case_id).version == before + 1, "the next command starts from the stored state"
+
+
+def test_an_erasure_drops_the_person_s_cases_from_memory(api: Api) -> None:
+    case_id = offer(api)
+    assert case_id in api.container.contracts.live
+    ok(api.post("auditor", f"/subjects/{OFFER['youth']['national_id']}/erase"))
+    assert case_id not in api.container.contracts.live
+    assert api.post("prosecution", f"/contracts/{case_id}/decline", {}).status_code == 410
