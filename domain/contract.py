@@ -8,6 +8,7 @@ state and never re-runs a guard.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -480,8 +481,7 @@ class Contract(Aggregate):
         self, action: str, actor: Actor, at: datetime, rules: Rules, **kwargs: Any
     ) -> ContractStatus:
         """Validate `action` through the lifecycle; return the status it leads to."""
-        guards = ContractGuards(self, actor, at, rules)
-        machine = ContractLifecycle(model=guards, start_value=self.status.value)
+        machine = _lifecycle(self, actor, at, rules)
         try:
             machine.send(action, **kwargs)
         except TransitionNotAllowed:
@@ -813,6 +813,27 @@ class Contract(Aggregate):
 
 def add_days(day: date, days: int) -> date:
     return date.fromordinal(day.toordinal() + days)
+
+
+_THREAD = threading.local()
+
+
+def _lifecycle(contract: Contract, actor: Actor, at: datetime, rules: Rules) -> ContractLifecycle:
+    """This thread's lifecycle machine, bound to the command's guards and the contract's status.
+
+    Building a python-statemachine machine costs more than the transition itself, so each
+    thread builds one and rebinds its model (the machine is not shared between threads).
+    """
+    machine: ContractLifecycle | None = getattr(_THREAD, "lifecycle", None)
+    if machine is None:
+        machine = ContractLifecycle(model=ContractGuards(contract, actor, at, rules),
+                                    start_value=contract.status.value)  # fmt: skip
+        _THREAD.lifecycle = machine
+        return machine
+    guards: ContractGuards = machine.model
+    guards.contract, guards.actor, guards.at, guards.rules = contract, actor, at, rules
+    machine.current_state_value = contract.status.value
+    return machine
 
 
 @cache
