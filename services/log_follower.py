@@ -13,6 +13,10 @@ visible id is skipped at once. For any recorder that does not serialise its writ
 (e.g. `POSTGRES_ENABLE_DB_FUNCTIONS`, which inserts without the table lock) a gap is
 skipped only once it is older than `gap_timeout` seconds, long after any commit that
 could still fill it.
+
+Reading: on PostgreSQL one prepared SELECT with plain tuple rows in binary format. The
+recorder's generic `select_notifications` (dict rows, text format) costs 3-5× more per
+row, which was a fifth of the relay's own time per event (bench/bench_relay.py).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ import time
 from collections.abc import Callable, Sequence
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.utils import retry
+
+Select = Callable[[int, int], Sequence[Notification]]  # (first id, limit) -> notifications
 
 
 def serialises_writers(recorder: ApplicationRecorder) -> bool:
@@ -35,17 +42,43 @@ def serialises_writers(recorder: ApplicationRecorder) -> bool:
     return False
 
 
+def selector(recorder: ApplicationRecorder) -> Select:
+    """Notifications from an id on, in id order, as cheaply as the recorder allows."""
+    if not type(recorder).__module__.startswith("eventsourcing.postgres"):
+        return lambda start, limit: recorder.select_notifications(start=start, limit=limit)
+    from eventsourcing.persistence import InterfaceError, OperationalError
+    from psycopg.rows import tuple_row
+    from psycopg.sql import SQL, Identifier
+
+    datastore = recorder.datastore  # type: ignore[attr-defined]
+    statement = SQL("SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM {}.{} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s").format(
+        Identifier(datastore.schema), Identifier(recorder.events_table_name))  # type: ignore[attr-defined]  # fmt: skip
+
+    # The recorder's own select retries these the same way (a restarted server, a dropped
+    # pooled connection).
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select(start: int, limit: int) -> Sequence[Notification]:
+        with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(statement, (start, limit), prepare=True, binary=True)
+            return [Notification(id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3],
+                                 state=r[4]) for r in cur.fetchall()]  # fmt: skip
+
+    return select
+
+
 class LogFollower:
     def __init__(self, recorder: ApplicationRecorder, gap_timeout: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.recorder = recorder
         self.gap_timeout = 0.0 if serialises_writers(recorder) else gap_timeout
         self.clock = clock
+        self._select = selector(recorder)
         self._gaps: dict[int, float] = {}  # first missing id -> when it was first seen
 
     def read(self, after: int, limit: int = 500) -> Sequence[Notification]:
         """The notifications after `after` that are safe to hand on, in id order."""
-        section = self.recorder.select_notifications(start=after + 1, limit=limit)
+        section = self._select(after + 1, limit)
         out: list[Notification] = []
         expected = after + 1
         for notification in section:

@@ -23,6 +23,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.policy import CURRENT_POLICY, AgencyView, Track
 
 SCHEMA_VERSION = 1
+SCHEMA_BYTES = str(SCHEMA_VERSION).encode()
 Headers = list[tuple[str, bytes]]
 
 
@@ -60,21 +61,28 @@ class AgencyMessage:
 
 def internal_message(track: Track, notification: StoredEvent, notification_id: int) -> InternalMessage:
     return InternalMessage(
-        track=track.value, case_id=str(UUID(str(notification.originator_id))),
+        track=track.value, case_id=_case_id(notification.originator_id),
         version=notification.originator_version, type=notification.topic.rsplit(".", 1)[-1],
         topic=notification.topic, notification_id=notification_id, state=notification.state,
     )  # fmt: skip
 
 
+def _case_id(originator_id: Any) -> str:
+    # The store hands out UUIDs; anything else is normalised to the canonical text form.
+    return str(originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id)))
+
+
 def _headers(type_: str, notification_id: int, policy_version: str) -> Headers:
-    return [("event_type", type_.encode()), ("schema_version", str(SCHEMA_VERSION).encode()),
+    return [("event_type", type_.encode()), ("schema_version", SCHEMA_BYTES),
             ("notification_id", str(notification_id).encode()),
             ("policy_version", policy_version.encode())]  # fmt: skip
 
 
 def encode(message: InternalMessage | AgencyMessage) -> tuple[bytes, bytes, Headers]:
     """(key, value, headers) for Kafka. The key is the case id: per-case order."""
-    body: dict[str, Any] = {"schema": SCHEMA_VERSION, **asdict(message)}
+    # vars(), not dataclasses.asdict: asdict deep-copies every field, a third of the
+    # relay's own time per event.
+    body: dict[str, Any] = {"schema": SCHEMA_VERSION, **vars(message)}
     sealed_field = "state" if isinstance(message, InternalMessage) else "sealed"
     body[sealed_field] = base64.b64encode(body[sealed_field]).decode()
     # The relay does not decrypt, so it cannot know the event's time: its header names
@@ -82,6 +90,21 @@ def encode(message: InternalMessage | AgencyMessage) -> tuple[bytes, bytes, Head
     policy = message.policy_version if isinstance(message, AgencyMessage) else CURRENT_POLICY.version
     headers = _headers(message.type, message.notification_id, policy)
     return message.case_id.encode(), json.dumps(body, separators=(",", ":")).encode(), headers
+
+
+def encode_internal(track: Track, notification: StoredEvent,
+                    notification_id: int) -> tuple[bytes, bytes, Headers]:  # fmt: skip
+    """`encode(internal_message(...))`, the relay's hot path, paid once per event: no
+    intermediate dataclass, and the sealed state spliced in after `json.dumps` of the
+    envelope. Base64 text never needs JSON escaping, and scanning ~1 KiB of it for
+    escapes was most of `json.dumps`' time (and of the relay's own time per event)."""
+    case_id, topic = _case_id(notification.originator_id), notification.topic
+    type_ = topic.rsplit(".", 1)[-1]
+    envelope = json.dumps({"schema": SCHEMA_VERSION, "track": track.value, "case_id": case_id,
+                           "version": notification.originator_version, "type": type_, "topic": topic,
+                           "notification_id": notification_id}, separators=(",", ":"))  # fmt: skip
+    value = b"".join((envelope[:-1].encode(), b',"state":"', base64.b64encode(notification.state), b'"}'))
+    return case_id.encode(), value, _headers(type_, notification_id, CURRENT_POLICY.version)
 
 
 def decode_internal(value: bytes) -> InternalMessage:

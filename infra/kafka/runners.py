@@ -45,6 +45,7 @@ def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.
         while not stop.is_set():
             if relay.step() == 0:
                 stop.wait(idle_wait)  # nothing new: poll the notification logs again shortly
+        relay.flush()  # store the position of the batch still in flight (a kill just re-sends it)
     finally:
         publisher.close()
 

@@ -1,0 +1,94 @@
+"""What the event-stream benchmarks share: the Kafka broker, a filled event store, topics.
+
+The broker is the project's own (`infra/kafka/kafka.sh up`), PostgreSQL the dev cluster
+(`bench.common.fresh_database`). When either cannot be started or reached the script
+stops with an error: a stream benchmark never skips.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from bench.common import REPO, create_active_contracts, grow_history, log
+from infra.bootstrap import Container
+from infra.settings import Settings
+
+KAFKA_SH = REPO / "infra" / "kafka" / "kafka.sh"
+KAFKA_BOOTSTRAP = "127.0.0.1:19092"  # kafka.sh's client listener (RUSKONTRAKT_KAFKA_PORT)
+
+
+def kafka_up() -> str:
+    """Start the dev broker if needed and check that it answers; its bootstrap address."""
+    done = subprocess.run(["bash", str(KAFKA_SH), "up"], capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise SystemExit(f"Kafka did not start (infra/kafka/kafka.sh up exited {done.returncode}):\n"
+                         f"{done.stdout}{done.stderr}")  # fmt: skip
+    from infra.kafka.clients import reachable
+
+    state = reachable(Settings(kafka_bootstrap=KAFKA_BOOTSTRAP))
+    if state != "ok":
+        raise SystemExit(f"Kafka at {KAFKA_BOOTSTRAP} is {state}")
+    return KAFKA_BOOTSTRAP
+
+
+def topic_prefix(label: str) -> str:
+    return f"bench{label}{time.strftime('%H%M%S')}{uuid.uuid4().hex[:4]}"
+
+
+def kafka_env(bootstrap: str, prefix: str) -> dict[str, str]:
+    return {"RUSKONTRAKT_KAFKA_BOOTSTRAP": bootstrap, "RUSKONTRAKT_KAFKA_TOPIC_PREFIX": prefix}
+
+
+def kafka_settings(settings: Settings, bootstrap: str, prefix: str) -> Settings:
+    return settings.model_copy(update={"kafka_bootstrap": bootstrap, "kafka_topic_prefix": prefix})
+
+
+def delete_topics(settings: Settings) -> None:
+    """Every topic of this run's prefix (best effort: a leftover topic only costs disk)."""
+    from infra.kafka.clients import admin
+
+    try:
+        client = admin(settings)
+        try:
+            mine = [t for t in client.list_topics() if t.startswith(settings.kafka_topic_prefix + ".")]
+            if mine:
+                client.delete_topics(mine)
+        finally:
+            client.close()
+    except Exception as error:
+        log(f"could not delete the topics of {settings.kafka_topic_prefix}: {error!r}")
+
+
+def fill_store(c: Container, cases: int, events_per_case: int, threads: int = 4) -> list[UUID]:
+    """`cases` active contracts grown to `events_per_case` events each (meetings, saved in
+    batches: set-up, not the thing measured). Creation order interleaves the cases' first
+    events in the notification log, as concurrent users would."""
+    start = time.perf_counter()
+    ids = create_active_contracts(c, cases, threads=threads)
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda case_id: grow_history(c, case_id, events_per_case, batch=20), ids))
+    total = sum(app.recorder.max_notification_id() or 0 for app in c.apps)
+    log(f"event store: {cases} cases, {total} notifications in {time.perf_counter() - start:.1f} s")
+    return ids
+
+
+@contextmanager
+def timed(label: str, into: dict[str, Any]) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    into[label] = time.perf_counter() - start
+
+
+def read_text(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
