@@ -54,6 +54,7 @@ class SubjectKeys:
         self.pepper = pepper
         self.ttl = ttl
         self._cache: dict[str, tuple[float, bytes | None]] = {}
+        self._refs: dict[str, str] = {}  # case -> subject: a case's subject never changes
         self._lock = threading.Lock()
 
     def subject_ref(self, national_id: str) -> str:
@@ -64,8 +65,18 @@ class SubjectKeys:
         ref = self.subject_ref(national_id)
         key = self.store.create_subject_key(ref, os.urandom(KEY_BYTES))
         self.store.link_case(case_id, ref)
-        self._remember(case_id, key)
+        self._remember(case_id, key, ref)
         return key
+
+    def subject_of_case(self, case_id: str) -> str | None:
+        """The pseudonymous reference of the person the case is about (cached)."""
+        with self._lock:
+            ref = self._refs.get(case_id)
+        if ref is None:
+            ref = self.store.subject_of_case(case_id)
+            if ref is not None:
+                self._remember_ref(case_id, ref)
+        return ref
 
     def key_for_case(self, case_id: str) -> bytes | None:
         now = time.monotonic()
@@ -73,7 +84,7 @@ class SubjectKeys:
             cached = self._cache.get(case_id)
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
-        ref = self.store.subject_of_case(case_id)
+        ref = self.subject_of_case(case_id)
         key = self.store.subject_key(ref) if ref else None
         self._remember(case_id, key)
         return key
@@ -114,11 +125,19 @@ class SubjectKeys:
     def cases_of(self, national_id: str) -> list[str]:
         return self.store.cases_of(self.subject_ref(national_id))
 
-    def _remember(self, case_id: str, key: bytes | None) -> None:
+    def _remember(self, case_id: str, key: bytes | None, ref: str | None = None) -> None:
         with self._lock:
             if len(self._cache) > 100_000:
                 self._cache.clear()
             self._cache[case_id] = (time.monotonic(), key)
+        if ref is not None:
+            self._remember_ref(case_id, ref)
+
+    def _remember_ref(self, case_id: str, ref: str) -> None:
+        with self._lock:
+            if len(self._refs) > 100_000:
+                self._refs.clear()
+            self._refs[case_id] = ref
 
 
 class MemoryKeyStore:

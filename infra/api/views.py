@@ -101,7 +101,7 @@ def log_reads(container: Container, principal: Principal, action: str,
     at = container.clock()
     container.access_log.record([
         AccessEntry(at, principal.sub, principal.agency.value,
-                    container.keys.store.subject_of_case(doc["id"]), doc["id"], action,
+                    container.keys.subject_of_case(doc["id"]), doc["id"], action,
                     list(doc.get("categories", [])), dict(doc.get("basis", {})))
         for doc in docs
     ])  # fmt: skip

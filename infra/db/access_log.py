@@ -1,7 +1,9 @@
 """The access log (Normen): who read what about whom, when, and on which basis.
 
-Written by the API on every read that returns personal data, auditors' reads included.
-Subjects are stored as the key store's pseudonymous reference, never as national ids.
+Written by the API on every read that returns personal data, auditors' reads included,
+before the data is returned. Concurrent requests share one insert transaction
+(`services/batching.py`). Subjects are stored as the key store's pseudonymous
+reference, never as national ids.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from infra.db.sql import Database
+from services.batching import BatchWriter
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS access_log (
     at TEXT NOT NULL, sub TEXT NOT NULL, agency TEXT NOT NULL, subject_ref TEXT,
@@ -36,17 +39,23 @@ class AccessLog:
         with db.transaction() as tx:
             tx.execute(SCHEMA)
             tx.execute("CREATE INDEX IF NOT EXISTS access_log_subject ON access_log (subject_ref)")
+        self._writer = BatchWriter(self._insert, "access-log")
 
     def record(self, entries: list[AccessEntry]) -> None:
-        if not entries:
-            return
+        """Append the entries; returns once they are committed."""
+        if entries:
+            self._writer.submit(entries)
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def _insert(self, batch: list[list[AccessEntry]]) -> list[None]:
+        rows = [(e.at.isoformat(), e.sub, e.agency, e.subject_ref, e.case_id, e.action,
+                 json.dumps(e.categories), json.dumps(e.basis, sort_keys=True))
+                for entries in batch for e in entries]  # fmt: skip
         with self.db.transaction() as tx:
-            for e in entries:
-                tx.execute(
-                    "INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (e.at.isoformat(), e.sub, e.agency, e.subject_ref, e.case_id, e.action,
-                     json.dumps(e.categories), json.dumps(e.basis, sort_keys=True)),
-                )  # fmt: skip
+            tx.executemany("INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return [None] * len(batch)
 
     def query(self, subject_ref: str | None = None, agency: str | None = None,
               since: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:  # fmt: skip

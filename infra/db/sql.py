@@ -81,6 +81,9 @@ class _Tx:
         self.cursor.execute(sql.replace("?", "%s") if self.postgres else sql, params)
         return self
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.cursor.executemany(sql.replace("?", "%s") if self.postgres else sql, rows)
+
     def fetchone(self) -> Any:
         return self.cursor.fetchone()
 

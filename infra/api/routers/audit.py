@@ -60,7 +60,7 @@ def _log(c: Container, user: Principal, action: str, case_id: str | None,
 
 
 def _subject(c: Container, case_id: UUID) -> str | None:
-    return c.keys.store.subject_of_case(str(case_id))
+    return c.keys.subject_of_case(str(case_id))
 
 
 @router.get("/contracts/{case_id}/history")
@@ -92,7 +92,8 @@ def verify_contract(case_id: UUID, c: ContainerDep, user: Auditor) -> dict[str, 
     return audit.verify(c.contracts, case_id, c.checkpoints).as_dict()
 
 
-@router.get("/subjects/{national_id}/export", response_model=None)
+@router.get("/subjects/{national_id}/export", response_model=None,
+            responses={200: {"content": {"text/html": {}}}})  # with ?format=html
 def export_subject(national_id: NationalId, c: ContainerDep, user: AuditorOrCoordinator,
                    format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
                    ) -> JSONResponse | HTMLResponse:  # fmt: skip

@@ -68,7 +68,7 @@ def _events(c: Container, user: Principal, agency: Agency, limit: int, timeout: 
             continue  # the person was erased: nothing readable is left
         data = open_agency_message(message, key)
         c.access_log.record([AccessEntry(c.clock(), user.sub, user.agency.value,
-                                         c.keys.store.subject_of_case(message.case_id),
+                                         c.keys.subject_of_case(message.case_id),
                                          message.case_id, "stream", message.categories,
                                          data["basis"])])  # fmt: skip
         yield (f"id: {message.case_id}:{message.version}:{message.type}\n"
