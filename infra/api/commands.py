@@ -32,7 +32,7 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
     cleaned = value.strip().removeprefix("W/").strip('"')
-    if not cleaned.isdigit():
+    if not (cleaned.isascii() and cleaned.isdigit()):  # "²".isdigit(), but int("²") fails
         raise ProblemError(422, "Invalid If-Match", 'If-Match must be the case version, e.g. "3"')
     return int(cleaned)
 

@@ -172,3 +172,17 @@ def test_plan_without_team_is_422_and_the_case_stays_scheduled(api: Api) -> None
     too_long = api.post("konfliktrad", f"/contracts/{case_id}/startup-meeting/held", {"plan": plan})
     assert _is_problem(too_long, 422)["rule"] == "plan-too-long"
     assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["status"] == "startup_scheduled"
+
+
+def test_an_if_match_that_is_not_a_version_is_422_and_never_a_500(api: Api) -> None:
+    # "²" is a digit to str.isdigit() but not to int(): it once reached int() and was a 500.
+    case_id = offer(api)
+    for value in ("²".encode("latin-1"), b'"3a"', b"*"):
+        response = api.client.post(
+            f"/contracts/{case_id}/consents",
+            json={"signatory": "youth", "scope": [], "booklet_version": "1"},
+            headers={**api.headers("konfliktrad"), "If-Match": value},  # type: ignore[dict-item]
+        )
+        _is_problem(response, 422)
+    assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["version"] == 1
+
