@@ -94,6 +94,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and isinstance(error.__cause__, UnicodeDecodeError):
+            # FastAPI answers 400 for a body that is not text, but 422 for text that is not
+            # JSON; to a client both are the same invalid body (api.md: 422).
+            return problem(422, "Invalid request", "The body is not JSON text.", errors=[
+                {"loc": ["body"], "msg": str(error.__cause__), "type": "json_invalid"}])  # fmt: skip
         return problem(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
 
     # Refusals get their own handlers: the catch-all below sits in Starlette's outermost

@@ -186,3 +186,11 @@ def test_an_if_match_that_is_not_a_version_is_422_and_never_a_500(api: Api) -> N
         _is_problem(response, 422)
     assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["version"] == 1
 
+
+def test_a_body_that_is_not_text_is_422_like_one_that_is_not_json(api: Api) -> None:
+    response = api.client.post(
+        "/contracts",
+        content=b"\xf3\x33\xfe\x50",
+        headers={**api.headers("prosecution"), "content-type": "application/json"},
+    )
+    assert _is_problem(response, 422)["errors"][0]["loc"] == ["body"]
