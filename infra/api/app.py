@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
-from infra.api import problems
+from infra.api import openapi, problems
 from infra.api.deps import RETURN_MINIMAL, prefers_minimal
 from infra.api.routers import (
     access_log,
@@ -35,6 +35,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
+    openapi.install(app)
     for module in (contracts, contract_queries, audit, access_log, streams, prevention, ops):
         app.include_router(module.router)
 

@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from infra.auth import AuthenticationError, Principal
 from infra.bootstrap import Container
@@ -16,20 +17,32 @@ def get_container(request: Request) -> Container:
     return container
 
 
+# Declares the bearer scheme in the OpenAPI document; a missing or malformed header is
+# answered by us (401 as a problem document), not by FastAPI's own 403.
+BEARER = HTTPBearer(auto_error=False, description="JWT with `sub`, `agency`, optional "
+                    "`municipality` and `exp` (`ruskontrakt token` issues one in development)")
+
+
 def get_principal(
-    request: Request, authorization: Annotated[str | None, Header()] = None
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 ) -> Principal:
-    if not authorization or not authorization.lower().startswith("bearer "):
+    if credentials is None or not credentials.credentials.strip():
         raise AuthenticationError("an 'Authorization: Bearer <token>' header is required")
-    principal = get_container(request).tokens.verify(authorization[7:].strip())
+    principal = get_container(request).tokens.verify(credentials.credentials.strip())
     request.state.principal = principal
     return principal
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IfMatch = Annotated[str | None, Header(
+    alias="If-Match", pattern=r'^(W/)?"?[0-9]+"?$',
+    description='The case version the command expects (the `ETag` of the case), e.g. `"3"`; '
+    "a mismatch is 412 and changes nothing")]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=200,
+    description="A repeat with the same key and body returns the first answer and records "
+    "nothing new; the same key with another body is 422")]
 
 
 def get_min_position(

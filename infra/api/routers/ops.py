@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from infra.api.deps import ContainerDep
@@ -20,7 +20,9 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=None)
+@router.get("/ready", response_model=None,
+            responses={503: {"description": "Not ready: `checks` says what is unreachable",
+                             "content": {"application/json": {}}}})
 def ready(c: ContainerDep) -> JSONResponse:
     checks: dict[str, Any] = {}
     try:
@@ -66,6 +68,6 @@ def _projections(c: Container) -> dict[str, Any]:
     return {"mode": mode, "lag": lag, "behind": sum(lag.values())}
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(_: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
