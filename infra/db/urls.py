@@ -36,6 +36,9 @@ def eventsourcing_env(url: str, app_name: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_MAX_OVERFLOW": "20",
             "CREATE_TABLE": "y",
+            # One round trip per save, with the table lock (infra/db/event_store.py).
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            "APPLICATION_RECORDER_TOPIC": "infra.db.event_store:LockingFunctionRecorder",
         }
     if url.startswith("sqlite"):
         return {
