@@ -44,17 +44,21 @@ class IdempotencyStore:
     def reserve(self, scope: str, key: str, request_hash: str) -> StoredResponse | None:
         """Reserve the key; return the earlier record instead if the key was used."""
         key = _digest(key)
-        with self.db.transaction() as tx:
-            row = tx.execute(
-                "SELECT request_hash, status, body, headers, case_id FROM idempotency_keys "
-                "WHERE scope = ? AND key = ?", (scope, key)
-            ).fetchone()  # fmt: skip
-            if row is None:
-                tx.execute(
-                    "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (?, ?, ?)",
-                    (scope, key, request_hash),
-                )
-                return None
+        row = None
+        while row is None:  # again only if the earlier request was released in between
+            with self.db.transaction() as tx:
+                # Insert first: of concurrent retries exactly one inserts. (Reading first let
+                # two PostgreSQL transactions both see no row, and the second insert was a 500.)
+                inserted = tx.execute(
+                    "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (?, ?, ?) "
+                    "ON CONFLICT (scope, key) DO NOTHING", (scope, key, request_hash)
+                ).cursor.rowcount  # fmt: skip
+                if inserted == 1:
+                    return None
+                row = tx.execute(
+                    "SELECT request_hash, status, body, headers, case_id FROM idempotency_keys "
+                    "WHERE scope = ? AND key = ?", (scope, key)
+                ).fetchone()  # fmt: skip
         body = None
         if row[2] is not None:
             body = (self.keys.open_json(row[4], bytes(row[2])) if row[4]
