@@ -27,7 +27,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.common import Result, add_json_option, bench_database, log, report
-from bench.streams import delete_topics, fill_store, kafka_settings, kafka_up, topic_prefix
+from bench.streams import delete_topics, fill_store, kafka_settings, kafka_up, profiled, topic_prefix
 from domain.policy import Track
 from infra.bootstrap import Container
 from infra.kafka import clients
@@ -116,7 +116,7 @@ def run(cases: int = 200, events_per_case: int = 60, rounds: int = 3,
                     settings = kafka_settings(c.settings, bootstrap, topic_prefix(f"relay{name}{n}"))
                     used.append(settings)
                     if profile and name == "relay" and n == rounds - 1:
-                        took, published = profiled(lambda s=settings, f=side: f(s), profile)
+                        took, published = profiled(lambda s=settings, f=side: f(s), profile, "relay round")
                     else:
                         took, published = side(settings)
                     if published != events:
@@ -136,20 +136,6 @@ def run(cases: int = 200, events_per_case: int = 60, rounds: int = 3,
     return [Result("relay to Kafka, events/s", rate["relay"], "events/s", rate["direct"],
                    "events/s (kafka-python producing the same payloads)", ratio, "≥ 0.8×",
                    ratio >= 0.8, details)]  # fmt: skip
-
-
-def profiled(fn: Callable[[], tuple[float, int]], path: str) -> tuple[float, int]:
-    from pyinstrument import Profiler
-
-    profiler = Profiler(interval=0.001)
-    profiler.start()
-    try:
-        return fn()
-    finally:
-        profiler.stop()
-        with open(path, "w") as out:
-            out.write(profiler.output_text(unicode=True, show_all=False))
-        log(f"profile of the last relay round: {path} (its time is inflated by the profiler)")
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from domain.policy import (
     Disclosures,
     EventRecord,
     Track,
+    policy_in_force,
     redact,
 )
 from domain.values import Agency, Category, ScopeItem
@@ -36,6 +37,20 @@ def is_erased(record: EventRecord) -> bool:
     return bool(record.payload.get("erased")) and record.actor == "[erased]"
 
 
+class _Register(ConsentRegister):
+    """A case's consent register that remembers `required_signatories` for the instant
+    asked last: `redact` asks it for every field and agency of one event (about 30 times
+    per event, a tenth of a projection's time), and the answer depends on that instant
+    alone (the birth date and the number of guardians never change)."""
+
+    _last: tuple[datetime, list[str]] | None = None
+
+    def required_signatories(self, at: datetime) -> list[str]:
+        if self._last is None or self._last[0] != at:
+            self._last = (at, super().required_signatories(at))
+        return self._last[1]
+
+
 class AccessTracker:
     """Consents or disclosures of one case, fed record by record, in order."""
 
@@ -49,7 +64,7 @@ class AccessTracker:
         p = record.payload
         if record.type == "ContractOffered":
             birth = date.fromisoformat(p["youth"]["birth_date"])
-            self.consents = ConsentRegister(birth, len(p["guardians"]))
+            self.consents = _Register(birth, len(p["guardians"]))
         elif record.type == "ConsentGiven" and self.consents:
             self.consents.give(p["signatory"], _scope(p["scope"]) or [], p["consent_id"],
                                p["booklet_version"], record.at)  # fmt: skip
@@ -83,9 +98,10 @@ class CaseViews:
         self.tracker.feed(record)
         self.version = record.version
         context = self.tracker.context(record)
+        policy = policy_in_force(record.at)  # once per event, not once per agency
         out: dict[Agency, list[AgencyView]] = {}
         for agency in self.agencies:
-            view = redact(record, agency, context)
+            view = redact(record, agency, context, policy)
             if record.type == "ContractOffered" and not is_erased(record):
                 self._disclosed[agency] = set(view.fields) if view else set()
             if view is not None:
@@ -96,7 +112,7 @@ class CaseViews:
             late = replace(self._offered, type="CaseDisclosed", at=record.at,
                            version=record.version, status=record.status)  # fmt: skip
             for agency in self.agencies:
-                view = redact(late, agency, context)
+                view = redact(late, agency, context, policy)
                 if view is not None and set(view.fields) - self._disclosed[agency]:
                     self._disclosed[agency] |= set(view.fields)
                     out.setdefault(agency, []).append(view)

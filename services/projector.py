@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -40,14 +40,30 @@ class Incoming:
 
 
 class ReadModelTx(Protocol):
+    """One transaction's writes; each method takes all the rows of a batch at once."""
+
     def lock_cases(self, track: str, case_ids: Sequence[str]) -> dict[str, int]: ...
-    def save_case(self, track: str, case_id: str, version: int, status: str | None,
-                  types: list[str], created: int) -> None: ...  # fmt: skip
-    def save_doc(self, agency: str, track: str, case_id: str, policy_version: str, sealed: bytes) -> None: ...
-    def save_row(self, agency: str, track: str, case_id: str, row: dict[str, Any]) -> None: ...
-    def save_consents(self, case_id: str, rows: list[dict[str, Any]]) -> None: ...
-    def save_position(self, consumer: str, source: str, partition: int, next_offset: int,
-                      track: str, notification_id: int) -> None: ...  # fmt: skip
+    def save_cases(self, rows: Sequence[tuple[str, str, int, str | None, list[str], int]]) -> None: ...
+    def save_docs(self, rows: Sequence[tuple[str, str, str, str, bytes]]) -> None: ...
+    def save_rows(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None: ...
+    def save_consents(self, registers: dict[str, list[dict[str, Any]]]) -> None: ...
+    def save_positions(self, rows: Sequence[tuple[str, str, int, int, str, int]]) -> None: ...
+
+
+@dataclass
+class _Writes:
+    """The rows of one batch, gathered per table and written together at the end."""
+
+    cases: list[tuple[str, str, int, str | None, list[str], int]] = field(default_factory=list)
+    docs: list[tuple[str, str, str, str, bytes]] = field(default_factory=list)
+    rows: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    consents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def write(self, tx: ReadModelTx) -> None:
+        tx.save_cases(self.cases)
+        tx.save_docs(self.docs)
+        tx.save_rows(self.rows)
+        tx.save_consents(self.consents)
 
 
 class ReadModelStore(Protocol):
@@ -109,11 +125,13 @@ class Projector:
                 _merge(dirty, case, change, created)
                 self.applied += 1
             applied[message.case_id] = case.version
+        writes = _Writes()
         for case, change, created in dirty.values():
-            self._write(tx, case, change, created)
-        for (source, partition), item in positions.items():
-            tx.save_position(self.consumer, source, partition, item.next_offset,
-                             item.message.track, item.message.notification_id)  # fmt: skip
+            self._write(writes, case, change, created)
+        writes.write(tx)
+        tx.save_positions([(self.consumer, source, partition, item.next_offset, item.message.track,
+                            item.message.notification_id)
+                           for (source, partition), item in positions.items()])  # fmt: skip
 
     def _with_missing(self, case: CaseProjection, message: InternalMessage) -> Iterator[InternalMessage]:
         """The message, preceded by any versions we never received (refetched from the store)."""
@@ -124,20 +142,19 @@ class Projector:
                 yield internal_message(app.track, stored, message.notification_id)
         yield message
 
-    def _write(self, tx: ReadModelTx, case: CaseProjection, change: Change, created: int) -> None:
+    def _write(self, writes: _Writes, case: CaseProjection, change: Change, created: int) -> None:
         track = case.track.value
-        tx.save_case(track, case.case_id, case.version, case.status, sorted(case.types), created)
+        writes.cases.append((track, case.case_id, case.version, case.status, sorted(case.types), created))
         key = self.keys.key_for_case(case.case_id)
         for agency in change.docs:
             if key is None:
                 break  # an erased person: no document can be sealed, none is kept
             fold = case.folds[agency]
-            tx.save_doc(agency.value, track, case.case_id, fold.get("policy_version", ""),
-                        seal_json(fold, key, doc_aad(agency.value, case.case_id)))  # fmt: skip
-        for agency in change.rows:
-            tx.save_row(agency.value, track, case.case_id, case.row(agency))
+            writes.docs.append((agency.value, track, case.case_id, fold.get("policy_version", ""),
+                                seal_json(fold, key, doc_aad(agency.value, case.case_id))))  # fmt: skip
+        writes.rows += [(agency.value, track, case.case_id, case.row(agency)) for agency in change.rows]
         if change.consents and case.track is Track.CONTRACT:
-            tx.save_consents(case.case_id, case.consent_rows())
+            writes.consents[case.case_id] = case.consent_rows()
 
     def _case(self, track: str, case_id: str, applied: int) -> CaseProjection:
         """The case's fold state at exactly the applied version, rebuilt from the store if needed."""

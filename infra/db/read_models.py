@@ -23,7 +23,7 @@ SCHEMA = [
         version BIGINT NOT NULL, status TEXT, types TEXT NOT NULL, created BIGINT NOT NULL,
         PRIMARY KEY (track, case_id))""",
     """CREATE TABLE IF NOT EXISTS rm_case_views (agency TEXT NOT NULL, case_id TEXT NOT NULL,
-        track TEXT NOT NULL, policy_version TEXT NOT NULL, doc TEXT NOT NULL,
+        track TEXT NOT NULL, policy_version TEXT NOT NULL, doc {blob} NOT NULL,
         PRIMARY KEY (agency, case_id))""",
     """CREATE TABLE IF NOT EXISTS rm_worklist (agency TEXT NOT NULL, case_id TEXT NOT NULL,
         track TEXT NOT NULL, policy_version TEXT, row_json TEXT NOT NULL,
@@ -51,58 +51,102 @@ class StoredView:
     sealed: bytes
 
 
+def doc_bytes(stored: bytes | str) -> bytes:
+    """A stored case document: bytes, or hex text as written before the column was binary
+    (SQLite keeps such rows until the projector next rewrites them)."""
+    return bytes.fromhex(stored) if isinstance(stored, str) else bytes(stored)
+
+
+def _docs_as_bytea(tx: _Tx) -> None:
+    """The documents were hex text until the projector had to rewrite them by the thousand:
+    sealed bytes as hex are twice as long, and PostgreSQL then tries (and fails) to
+    compress every one of them, 4-6x the cost of writing them as bytea. Converted once, by
+    whichever process starts first (the others wait on the lock, then find it done)."""
+    def doc_type() -> str | None:
+        row = tx.execute("SELECT data_type FROM information_schema.columns WHERE table_schema = "
+                         "current_schema() AND table_name = 'rm_case_views' "
+                         "AND column_name = 'doc'").fetchone()  # fmt: skip
+        return row[0] if row else None
+
+    if doc_type() == "text":
+        tx.execute("LOCK TABLE rm_case_views IN ACCESS EXCLUSIVE MODE")
+        if doc_type() == "text":
+            tx.execute("ALTER TABLE rm_case_views ALTER COLUMN doc TYPE BYTEA USING decode(doc, 'hex')")
+
+
 class ReadModelWriter:
-    """One transaction's writes (the projector's `ReadModelTx`)."""
+    """One transaction's writes (the projector's `ReadModelTx`).
+
+    Every method takes all the rows of a batch at once: one `executemany` per table and
+    batch (psycopg pipelines it: one round trip, not one per row), so the cost of a batch
+    grows with its rows, not with its statements.
+    """
 
     def __init__(self, tx: _Tx) -> None:
         self.tx = tx
 
-    def lock_cases(self, track: str, case_ids: Sequence[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for case_id in case_ids:
-            if self.tx.postgres:  # a row to lock, so concurrent writers of one case queue up
-                self.tx.execute("INSERT INTO rm_cases VALUES (?, ?, 0, NULL, '[]', 0) "
-                                "ON CONFLICT DO NOTHING", (track, case_id))  # fmt: skip
-            lock = " FOR UPDATE" if self.tx.postgres else ""
-            row = self.tx.execute("SELECT version FROM rm_cases WHERE track = ? AND case_id = ?"
-                                  + lock, (track, case_id)).fetchone()  # fmt: skip
-            out[case_id] = int(row[0]) if row else 0
-        return out
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.tx.executemany(sql, rows)
 
-    def save_case(self, track: str, case_id: str, version: int, status: str | None,
-                  types: list[str], created: int) -> None:  # fmt: skip
-        self.tx.execute(
+    def lock_cases(self, track: str, case_ids: Sequence[str]) -> dict[str, int]:
+        """Lock the cases' progress rows (creating missing ones) in case-id order, so two
+        writers of overlapping batches queue up instead of deadlocking; their versions."""
+        ordered = sorted(set(case_ids))
+        if not ordered:
+            return {}
+        if self.tx.postgres:
+            self._many("INSERT INTO rm_cases VALUES (?, ?, 0, NULL, '[]', 0) ON CONFLICT DO NOTHING",
+                                [(track, case_id) for case_id in ordered])  # fmt: skip
+            found = self.tx.execute("SELECT case_id, version FROM rm_cases WHERE track = ? AND "
+                                    "case_id = ANY(?) ORDER BY case_id FOR UPDATE",
+                                    (track, ordered)).fetchall()  # fmt: skip
+        else:  # SQLite: BEGIN IMMEDIATE already serialises every writer
+            found = []
+            for i in range(0, len(ordered), 500):  # below SQLite's bound-parameter limit
+                chunk = ordered[i : i + 500]
+                found += self.tx.execute(f"SELECT case_id, version FROM rm_cases WHERE track = ? AND "
+                                         f"case_id IN ({', '.join('?' * len(chunk))})",
+                                         (track, *chunk)).fetchall()  # fmt: skip
+        versions = {str(r[0]): int(r[1]) for r in found}
+        return {case_id: versions.get(case_id, 0) for case_id in ordered}
+
+    def save_cases(self, rows: Sequence[tuple[str, str, int, str | None, list[str], int]]) -> None:
+        """(track, case_id, version, status, types, created) per case."""
+        self._many(
             "INSERT INTO rm_cases VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (track, case_id) DO UPDATE "
             "SET version = excluded.version, status = excluded.status, types = excluded.types, "
             "created = CASE WHEN rm_cases.created = 0 THEN excluded.created ELSE rm_cases.created END",
-            (track, case_id, version, status, json.dumps(types), created))  # fmt: skip
+            [(t, c, v, s, json.dumps(types), created) for t, c, v, s, types, created in rows])  # fmt: skip
 
-    def save_doc(self, agency: str, track: str, case_id: str, policy_version: str, sealed: bytes) -> None:
-        self.tx.execute(
+    def save_docs(self, rows: Sequence[tuple[str, str, str, str, bytes]]) -> None:
+        """(agency, track, case_id, policy_version, sealed document) per document."""
+        self._many(
             "INSERT INTO rm_case_views VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency, case_id) "
             "DO UPDATE SET policy_version = excluded.policy_version, doc = excluded.doc",
-            (agency, case_id, track, policy_version, sealed.hex()))  # fmt: skip
+            [(a, c, t, pv, sealed) for a, t, c, pv, sealed in rows])  # fmt: skip
 
-    def save_row(self, agency: str, track: str, case_id: str, row: dict[str, Any]) -> None:
-        self.tx.execute(
+    def save_rows(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """(agency, track, case_id, worklist row) per row."""
+        self._many(
             "INSERT INTO rm_worklist VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency, case_id) "
             "DO UPDATE SET policy_version = excluded.policy_version, row_json = excluded.row_json",
-            (agency, case_id, track, row.get("policy_version"), json.dumps(row)))  # fmt: skip
+            [(a, c, t, row.get("policy_version"), json.dumps(row)) for a, t, c, row in rows])  # fmt: skip
 
-    def save_consents(self, case_id: str, rows: list[dict[str, Any]]) -> None:
-        self.tx.execute("DELETE FROM rm_consents WHERE case_id = ?", (case_id,))
-        for seq, r in enumerate(rows):
-            self.tx.execute("INSERT INTO rm_consents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (case_id, seq, r["signatory"], r["agency"], r["category"],
-                             r["consent_id"], r["booklet_version"], r["start"], r["end"]))  # fmt: skip
+    def save_consents(self, registers: dict[str, list[dict[str, Any]]]) -> None:
+        """Replace the consent register of each case (case id -> its rows)."""
+        self._many("DELETE FROM rm_consents WHERE case_id = ?", [(c,) for c in registers])
+        self._many("INSERT INTO rm_consents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(case_id, seq, r["signatory"], r["agency"], r["category"], r["consent_id"],
+                     r["booklet_version"], r["start"], r["end"])
+                    for case_id, rows in registers.items() for seq, r in enumerate(rows)])  # fmt: skip
 
-    def save_position(self, consumer: str, source: str, partition: int, next_offset: int,
-                      track: str, notification_id: int) -> None:  # fmt: skip
-        self.tx.execute(
+    def save_positions(self, rows: Sequence[tuple[str, str, int, int, str, int]]) -> None:
+        """(consumer, source, partition, next_offset, track, notification_id) per partition."""
+        self._many(
             "INSERT INTO rm_positions VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (consumer, source, part) "
             "DO UPDATE SET next_offset = excluded.next_offset, "
-            "notification_id = excluded.notification_id",
-            (consumer, source, partition, next_offset, track, notification_id))  # fmt: skip
+            "notification_id = excluded.notification_id", rows)  # fmt: skip
 
 
 class ReadModels:
@@ -110,8 +154,10 @@ class ReadModels:
         self.db = db
         with db.transaction() as tx:
             for statement in SCHEMA:
-                tx.execute(statement)
+                tx.execute(statement.replace("{blob}", "BYTEA" if tx.postgres else "BLOB"))
             tx.execute("CREATE INDEX IF NOT EXISTS rm_worklist_agency ON rm_worklist (agency, track)")
+            if tx.postgres:
+                _docs_as_bytea(tx)
 
     @contextmanager
     def transaction(self) -> Iterator[ReadModelWriter]:
@@ -156,7 +202,7 @@ class ReadModels:
         if row is None:
             return None
         return StoredView(track, case_id, int(row[0]), row[1], json.loads(row[2]), row[3],
-                          bytes.fromhex(row[4]))  # fmt: skip
+                          doc_bytes(row[4]))  # fmt: skip
 
     def rows(self, agency: str, track: str) -> list[dict[str, Any]]:
         """The agency's worklist rows in order of case creation, with the current version."""
@@ -194,5 +240,11 @@ class ReadModels:
     def clear(self) -> None:
         """Empty every read model and the projectors' positions (before a rebuild)."""
         with self.db.transaction() as tx:
+            if tx.postgres:
+                # Before any row: a projector running meanwhile (the API's own, in embedded
+                # mode) holds row locks it takes in case order, DELETE takes them in storage
+                # order, and the two would deadlock. With the tables locked first, one of
+                # them simply waits for the other to commit.
+                tx.execute(f"LOCK TABLE {', '.join(TABLES)} IN SHARE ROW EXCLUSIVE MODE")
             for table in TABLES:
                 tx.execute(f"DELETE FROM {table}")

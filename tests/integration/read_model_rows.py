@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.db.read_models import ReadModels
+from infra.db.read_models import ReadModels, doc_bytes
 from services.keys import SubjectKeys
 from services.messages import open_json
 from services.projector import doc_aad
@@ -17,5 +17,5 @@ def snapshot(models: ReadModels, keys: SubjectKeys) -> dict[str, list[Any]]:
         key = keys.key_for_case(case_id)
         assert key is not None
         opened.append((agency, case_id, track, policy_version,
-                       open_json(bytes.fromhex(doc), key, doc_aad(agency, case_id))))  # fmt: skip
+                       open_json(doc_bytes(doc), key, doc_aad(agency, case_id))))  # fmt: skip
     return {**rows, "rm_case_views": opened}

@@ -125,3 +125,27 @@ def test_a_fresh_process_rebuilds_the_read_models_with_no_key_in_its_cache(api: 
         assert snapshot(fresh.read_models, fresh.keys) == live
     finally:
         fresh.close()
+
+
+def test_case_documents_stored_as_hex_text_by_an_earlier_version_are_converted_to_bytes(
+    fresh_postgres_url: str,
+) -> None:
+    from infra.db.read_models import ReadModels
+    from infra.db.sql import Database
+
+    db = Database(fresh_postgres_url)
+    try:
+        with db.transaction() as tx:  # the schema and a row as the earlier version wrote them
+            tx.execute("CREATE TABLE rm_case_views (agency TEXT NOT NULL, case_id TEXT NOT NULL, "
+                       "track TEXT NOT NULL, policy_version TEXT NOT NULL, doc TEXT NOT NULL, "
+                       "PRIMARY KEY (agency, case_id))")  # fmt: skip
+            tx.execute("INSERT INTO rm_case_views VALUES ('police', 'c1', 'contract', '2026-1', ?)",
+                       (b"\x00sealed\xff".hex(),))  # fmt: skip
+        models = ReadModels(db)
+        ReadModels(db)  # a second process starting later finds nothing left to convert
+        with models.transaction() as w:
+            w.save_cases([("contract", "c1", 3, "active", ["ContractOffered"], 1)])
+        view = models.view("police", "c1", "contract")
+        assert view is not None and view.sealed == b"\x00sealed\xff" and view.version == 3
+    finally:
+        db.close()

@@ -1,0 +1,142 @@
+"""Full projection rebuild, events/s, vs reading and decoding the same notifications.
+
+quality.md: a rebuild (what `ruskontrakt rebuild-projections` does: empty the read models,
+then `LogFeeder.catch_up` with the projector, in its batches of events) ≥ 0.5× the rate of
+reading the same notification logs and decoding every event to a record with no
+projection at all (the same `LogFollower` reads, then `record_or_placeholder`: unseal,
+transcode, plain record).
+
+PostgreSQL (the durable backend), one fresh database filled with active contracts and
+their meetings. Each round runs in a freshly built container, as the CLI does in a new
+process, so both sides start with an empty key cache and no projector state. Rounds
+alternate; medians are compared. Every rebuild must end with each case at its stored
+version and the same rows as the first one (nothing lost, nothing applied twice).
+
+    .venv/bin/python -m bench.bench_rebuild [--cases 150] [--events-per-case 40] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.common import Result, add_json_option, bench_database, log, report
+from bench.streams import fill_store, profiled
+from infra.bootstrap import build
+from infra.cli_streams import REBUILD_BATCH
+from infra.settings import Settings
+from services.log_follower import LogFollower
+from services.projector import LogFeeder
+
+BATCH = REBUILD_BATCH  # `ruskontrakt rebuild-projections --batch` default
+
+
+def decode_round(settings: Settings) -> tuple[float, int]:
+    """The baseline: every notification read and decoded to a record, nothing projected."""
+    c = build(settings)
+    try:
+        start = time.perf_counter()
+        done = 0
+        for app in c.apps:
+            follower, after = LogFollower(app.recorder, settings.relay_gap_timeout_seconds), 0
+            while notifications := follower.read(after, BATCH):
+                done += len([app.record_or_placeholder(n) for n in notifications])
+                after = notifications[-1].id
+        return time.perf_counter() - start, done
+    finally:
+        c.close()
+
+
+def rebuild_round(settings: Settings) -> tuple[float, int]:
+    """infra.cli_streams.rebuild_projections without the progress bar."""
+    c = build(settings)
+    try:
+        assert c.read_models is not None
+        start = time.perf_counter()
+        c.read_models.clear()
+        feeder = LogFeeder(c.projector("rebuild"), c.apps, settings.relay_gap_timeout_seconds, BATCH)
+        done = feeder.catch_up()
+        return time.perf_counter() - start, done
+    finally:
+        c.close()
+
+
+def rows(settings: Settings) -> dict[str, Any]:
+    """What a rebuild must reproduce exactly (the case documents are sealed with a fresh
+    nonce each time, so only their number and owners are compared)."""
+    c = build(settings)
+    try:
+        assert c.read_models is not None
+        dump = c.read_models.dump()
+        dump["rm_case_views"] = sorted(r[:3] for r in dump["rm_case_views"])
+        return dump
+    finally:
+        c.close()
+
+
+def run(cases: int = 150, events_per_case: int = 40, rounds: int = 3,
+        profile: str | None = None) -> list[Result]:  # fmt: skip
+    # Set-up saves without group commit: it is not what is measured (see bench_relay).
+    with bench_database("rebuild", group_commit=False) as (_url, _workdir, c):
+        fill_store(c, cases, events_per_case)
+        settings = c.settings
+        events = sum(app.recorder.max_notification_id() or 0 for app in c.apps)
+        times: dict[str, list[float]] = {"rebuild": [], "decode": []}
+        sides: dict[str, Callable[[Settings], tuple[float, int]]] = {
+            "decode": decode_round,
+            "rebuild": rebuild_round,
+        }
+        first: dict[str, Any] | None = None
+        for n in range(rounds):
+            for name, side in sides.items():
+                if profile and name == "rebuild" and n == rounds - 1:
+                    took, done = profiled(lambda f=side: f(settings), profile, "rebuild round")
+                else:
+                    took, done = side(settings)
+                if done != events:
+                    raise SystemExit(f"{name} round {n}: {done} events, expected {events}")
+                times[name].append(took)
+                log(f"round {n} {name}: {events} events in {took:.2f} s = {events / took:,.0f}/s")
+            now = rows(settings)
+            first = first or now
+            if now != first:
+                raise SystemExit(f"rebuild round {n} gave different read models than round 0")
+        check_versions(first, cases, events_per_case)
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    rate = {name: events / t for name, t in med.items()}
+    ratio = rate["rebuild"] / rate["decode"]
+    details = {"events": events, "cases": cases, "batch": BATCH, "rounds": rounds,
+               "seconds": {k: [round(t, 3) for t in v] for k, v in times.items()}}  # fmt: skip
+    return [Result("full projection rebuild, events/s", rate["rebuild"], "events/s", rate["decode"],
+                   "events/s (read + decode, no projection)", ratio, "≥ 0.5×", ratio >= 0.5,
+                   details)]  # fmt: skip
+
+
+def check_versions(dump: dict[str, Any] | None, cases: int, events_per_case: int) -> None:
+    assert dump is not None
+    versions = [r[2] for r in dump["rm_cases"]]
+    if len(versions) != cases or set(versions) != {events_per_case}:
+        raise SystemExit(f"rebuilt cases or versions are wrong: {len(versions)} cases, versions "
+                         f"{sorted(set(versions))}, expected {cases} at {events_per_case}")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cases", type=int, default=150)
+    parser.add_argument("--events-per-case", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", metavar="PATH", help="pyinstrument text of the last rebuild round")
+    add_json_option(parser)
+    args = parser.parse_args(argv)
+    results = run(min(args.cases, 2000), min(max(args.events_per_case, 6), 500), min(max(args.rounds, 1), 9),
+                  args.profile)  # fmt: skip
+    return report(results, args.json)
+
+
+if __name__ == "__main__":
+    main()
