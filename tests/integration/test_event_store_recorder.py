@@ -1,0 +1,101 @@
+"""The PostgreSQL recorder the service uses (infra/db/event_store.py): one round trip per
+save, yet the table lock of eventsourcing's default path, one function per table, and
+optimistic concurrency per case. Fails, never skips, without PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from uuid import UUID
+
+import psycopg
+import pytest
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
+
+from infra.db.urls import eventsourcing_env
+
+pytestmark = pytest.mark.postgres
+
+
+class Dossier(Aggregate):
+    """A throwaway aggregate: not the project's domain model."""
+
+    @event("Opened")
+    def __init__(self, title: str) -> None:
+        self.title = title
+
+    @event("Noted")
+    def note(self, text: str) -> None:
+        self.title += f"; {text}"
+
+
+class Dossiers(Application[UUID]):
+    def open(self, title: str) -> UUID:
+        dossier = Dossier(title)
+        self.save(dossier)
+        return dossier.id
+
+
+class Notebooks(Dossiers):
+    """A second application in the same database, as contracts and prevention are."""
+
+
+def _count(url: str, table: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_two_applications_in_one_database_keep_their_events_apart(fresh_postgres_url: str) -> None:
+    dossiers = Dossiers(env=eventsourcing_env(fresh_postgres_url, "dossiers"))
+    notebooks = Notebooks(env=eventsourcing_env(fresh_postgres_url, "notebooks"))  # created last
+    dossier_id = dossiers.open("Kari, 15")
+    notebooks.open("Ola, 16")
+    notebooks.open("Per, 17")
+
+    assert dossiers.repository.get(dossier_id).title == "Kari, 15"
+    counts = [_count(fresh_postgres_url, f"{name}_events") for name in ("dossiers", "notebooks")]
+    assert counts == [1, 2]
+    dossiers.close()
+    notebooks.close()
+
+
+def test_a_save_waits_for_the_table_lock_so_ids_follow_commit_order(fresh_postgres_url: str) -> None:
+    dossiers = Dossiers(env=eventsourcing_env(fresh_postgres_url, "dossiers"))
+    dossiers.open("first")
+    saved = threading.Event()
+    with psycopg.connect(fresh_postgres_url) as holder:
+        # What another writer's uncommitted insert holds: it does not block a plain INSERT,
+        # only one that first takes the table's EXCLUSIVE lock (as every save must).
+        holder.execute("LOCK TABLE dossiers_events IN ROW EXCLUSIVE MODE")
+        writer = threading.Thread(target=lambda: (dossiers.open("second"), saved.set()))
+        writer.start()
+        deadline = time.monotonic() + 10
+        waiting = 0
+        while waiting == 0 and time.monotonic() < deadline:  # until PostgreSQL reports the wait
+            with psycopg.connect(fresh_postgres_url) as probe:
+                row = probe.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                    " AND query LIKE '%rk_insert_dossiers_events%'").fetchone()  # fmt: skip
+            waiting = int(row[0]) if row else 0
+        assert waiting == 1 and not saved.is_set(), "the save must queue behind the table lock"
+    writer.join(10)
+    assert saved.is_set() and _count(fresh_postgres_url, "dossiers_events") == 2
+    dossiers.close()
+
+
+def test_a_stale_writer_of_one_case_is_refused(fresh_postgres_url: str) -> None:
+    a = Dossiers(env=eventsourcing_env(fresh_postgres_url, "dossiers"))
+    b = Dossiers(env=eventsourcing_env(fresh_postgres_url, "dossiers"))
+    dossier_id = a.open("Ola, 16")
+    seen_by_a, seen_by_b = a.repository.get(dossier_id), b.repository.get(dossier_id)
+    seen_by_a.note("from a")
+    a.save(seen_by_a)
+    seen_by_b.note("from b")
+    with pytest.raises(IntegrityError):
+        b.save(seen_by_b)
+    assert b.repository.get(dossier_id).title == "Ola, 16; from a"
+    a.close()
+    b.close()
