@@ -4,13 +4,18 @@ quality.md: commands/s ≥ 0.5× the same HTTP stack answering a no-op POST with
 body, and ≥ 3× the rate of one `Application.save()` per command; p99 at half the maximum
 command rate ≤ 5× the no-op's p99 at the same rate.
 
-One fresh database, ~300 active contracts, one real uvicorn server (bench/app.py). The
-command is `POST /contracts/{id}/meetings` as konfliktrad, round-robin over the cases
-(no two in-flight commands on one case, so no 409s from the load itself). Afterwards every
-case's stored events are counted against the 2xx answers: nothing lost or duplicated.
+One fresh database, ~300 active contracts, one real uvicorn server (bench/app.py) in its
+production role: PostgreSQL and Kafka mode, so the API process commits and answers while
+publishing and projecting are the relay's and the projector's (separate processes, with
+metrics of their own; they do not run during the phases). The command is
+`POST /contracts/{id}/meetings` as konfliktrad, round-robin over the cases (no two
+in-flight commands on one case, so no 409s from the load itself). The second baseline is
+the same server and load with `RUSKONTRAKT_GROUP_COMMIT=0`: one `Application.save()`
+(one transaction) per command.
 
-Second baseline: with `RUSKONTRAKT_GROUP_COMMIT=0` when that setting exists; until then
-the same domain command run in-process from 8 threads, one `Application.save()` each.
+Afterwards: every case's stored events are counted against the 2xx answers (nothing lost
+or duplicated, no version gaps), and the projector (the code `ruskontrakt project` runs)
+applies every stored event exactly once into fresh read models.
 
     .venv/bin/python -m bench.bench_commands [--cases 300] [--seconds 12] [--connections 8]
 """
@@ -19,11 +24,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
 
@@ -35,16 +37,16 @@ from bench.common import (
     bench_database,
     bench_env,
     create_active_contracts,
-    has_setting,
     log,
-    meeting_command,
     report,
     stored_versions,
 )
-from bench.loadgen import LoadResult, Request, closed_loop, get, json_post, open_loop
+from bench.loadgen import LoadResult, Request, closed_loop, json_post, open_loop
 from bench.server import BenchServer, CpuMeter
+from bench.streams import delete_topics, kafka_up, topic_prefix
 from domain.values import Agency
 from infra.bootstrap import Container
+from services.projector import LogFeeder
 
 ACTIVATION_EVENTS = 6  # offered, 2 consents, start-up scheduled, start-up held, plan agreed
 
@@ -75,43 +77,6 @@ def run_phase(name: str, server: BenchServer | None, fn: Callable[[], LoadResult
     return {"name": name, **result.summary(), "cpu_cores": cpu.cores, "_result": result}
 
 
-def save_per_command(c: Container, cases: list[UUID], seconds: float, threads: int = 8,
-                     limit: int = 20_000) -> tuple[dict[str, Any], Counter[str]]:  # fmt: skip
-    """The same domain command in-process, one load + `Application.save()` per command, from
-    `threads` threads, each on its own slice of the cases (no conflicts)."""
-    ok: Counter[str] = Counter()
-    errors: Counter[str] = Counter()
-    lock = threading.Lock()
-    command = meeting_command(c)
-    deadline = time.perf_counter() + seconds
-
-    def work(mine: list[UUID]) -> None:
-        for i in range(limit):
-            if time.perf_counter() >= deadline:
-                return
-            case_id = mine[i % len(mine)]
-            try:
-                c.contracts.command(case_id, command)
-            except Exception as error:
-                with lock:
-                    errors[type(error).__name__] += 1
-                continue
-            with lock:
-                ok[str(case_id)] += 1
-
-    start = time.perf_counter()
-    with CpuMeter(None) as cpu, ThreadPoolExecutor(threads) as pool:
-        list(pool.map(work, [cases[t::threads] for t in range(threads)]))
-    took = time.perf_counter() - start
-    total = sum(ok.values())
-    summary = {"name": f"save per command, in-process, {threads} threads", "ok": total,
-               "errors": dict(errors), "duration_s": round(took, 3), "rate_per_s": round(total / took, 1),
-               "cpu_cores": cpu.cores}  # fmt: skip
-    log(f"save per command ({threads} threads): {total} commands in {took:.1f} s = "
-        f"{total / took:.1f}/s, errors {dict(errors) or 'none'}; CPU cores {cpu.cores}")  # fmt: skip
-    return summary, ok
-
-
 def check_events(c: Container, cases: list[UUID], *counts: Counter[str]) -> dict[str, Any]:
     """Stored events per case against activation + every acknowledged command."""
     lost = duplicated = gaps = 0
@@ -126,67 +91,77 @@ def check_events(c: Container, cases: list[UUID], *counts: Counter[str]) -> dict
             "ok": lost == duplicated == gaps == 0}  # fmt: skip
 
 
+def check_projection(c: Container, cases: list[UUID]) -> dict[str, Any]:
+    """Project every stored event into the (empty) read models, as `ruskontrakt project`
+    does: each must be applied exactly once and every case end at its stored version."""
+    projector = c.projector("bench-check")
+    LogFeeder(projector, c.apps).catch_up()
+    assert c.read_models is not None
+    stored = {str(k): stored_versions(c, k)[-1] for k in cases}
+    projected = {k: view.version if (view := c.read_models.view("konfliktrad", k, "contract")) else 0
+                 for k in stored}  # fmt: skip
+    behind = sum(projected[k] != v for k, v in stored.items())
+    events = sum(stored.values())
+    return {"events": events, "applied": projector.applied, "cases_not_at_stored_version": behind,
+            "ok": projector.applied == events and behind == 0}  # fmt: skip
+
+
 def run(cases: int = 300, seconds: float = 12.0, connections: int = 8) -> list[Result]:
-    with bench_database("commands") as (url, workdir, c):
+    kafka = {"kafka_bootstrap": kafka_up(), "kafka_topic_prefix": topic_prefix("commands")}
+    with bench_database("commands", **kafka) as (url, workdir, c):
         log(f"creating {cases} active contracts through the application")
         ids = create_active_contracts(c, cases)
         token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad", ttl=3600)
         load = Load(ids, token)
         phases: dict[str, dict[str, Any]] = {}
-        group_commit = has_setting("group_commit")
-        with BenchServer(bench_env(url, workdir), workdir) as server:
-            # the first read projects the set-up events in-process; then warm both routes
-            closed_loop(server.port, lambda: get(f"/contracts/{ids[0]}", token), connections=1, count=1,
-                        timeout=60)  # fmt: skip
-            closed_loop(server.port, load.noops, connections, duration=2)
-            closed_loop(server.port, load.commands, connections, duration=2, on_response=load.count)
-            phases["noop"] = run_phase("no-op POST, closed loop", server, lambda: closed_loop(
-                server.port, load.noops, connections, duration=seconds))  # fmt: skip
-            phases["commands"] = run_phase("commands, closed loop", server, lambda: closed_loop(
-                server.port, load.commands, connections, duration=seconds,
-                on_response=load.count))  # fmt: skip
-        if group_commit:
-            with BenchServer(bench_env(url, workdir, group_commit="0"), workdir) as server:
-                closed_loop(server.port, lambda: get(f"/contracts/{ids[0]}", token), connections=1, count=1,
-                            timeout=60)  # fmt: skip
-                closed_loop(server.port, load.commands, connections, duration=2, on_response=load.count)
-                phases["baseline2"] = run_phase(
-                    "commands with RUSKONTRAKT_GROUP_COMMIT=0", server, lambda: closed_loop(
-                        server.port, load.commands, connections, duration=seconds,
-                        on_response=load.count))  # fmt: skip
-            inproc: Counter[str] = Counter()
-            baseline2_label = "the same load with RUSKONTRAKT_GROUP_COMMIT=0"
-        else:
-            phases["baseline2"], inproc = save_per_command(c, ids, min(seconds, 10.0))
-            baseline2_label = "one Application.save() per command, in-process, 8 threads"
-        max_rate = phases["commands"]["rate_per_s"]
-        half = max(1.0, max_rate / 2)
+
+        def server(**overrides: str) -> BenchServer:
+            return BenchServer(bench_env(url, workdir, **kafka, **overrides), workdir)
+
+        def warm(port: int) -> None:  # every case into the server's memory, both routes hot
+            closed_loop(port, load.noops, connections, count=len(ids))
+            closed_loop(port, load.commands, connections, count=len(ids), on_response=load.count)
+
+        with server() as s:
+            warm(s.port)
+            phases["noop"] = run_phase("no-op POST, closed loop", s, lambda: closed_loop(
+                s.port, load.noops, connections, duration=seconds))  # fmt: skip
+            phases["commands"] = run_phase("commands, closed loop", s, lambda: closed_loop(
+                s.port, load.commands, connections, duration=seconds, on_response=load.count))  # fmt: skip
+        with server(group_commit="0") as s:
+            warm(s.port)
+            phases["baseline2"] = run_phase(
+                "commands with RUSKONTRAKT_GROUP_COMMIT=0", s, lambda: closed_loop(
+                    s.port, load.commands, connections, duration=seconds,
+                    on_response=load.count))  # fmt: skip
+        half = max(1.0, phases["commands"]["rate_per_s"] / 2)
         open_seconds = min(seconds * 1.25, 15.0)  # a few more samples for the p99
-        with BenchServer(bench_env(url, workdir), workdir) as server:
-            closed_loop(server.port, lambda: get(f"/contracts/{ids[0]}", token), connections=1, count=1,
-                        timeout=60)  # fmt: skip
-            closed_loop(server.port, load.commands, connections, duration=2, on_response=load.count)
+        with server() as s:
+            warm(s.port)
             phases["commands_open"] = run_phase(
-                f"commands, open loop at {half:.1f}/s", server, lambda: open_loop(
-                    server.port, load.commands, half, duration=open_seconds, connections=64,
+                f"commands, open loop at {half:.1f}/s", s, lambda: open_loop(
+                    s.port, load.commands, half, duration=open_seconds, connections=64,
                     on_response=load.count))  # fmt: skip
             phases["noop_open"] = run_phase(
-                f"no-op POST, open loop at {half:.1f}/s", server, lambda: open_loop(
-                    server.port, load.noops, half, duration=open_seconds, connections=64))  # fmt: skip
-        check = check_events(c, ids, load.ok, inproc)
+                f"no-op POST, open loop at {half:.1f}/s", s, lambda: open_loop(
+                    s.port, load.noops, half, duration=open_seconds, connections=64))  # fmt: skip
+        check = {**check_events(c, ids, load.ok), "projection": check_projection(c, ids)}
+        check["ok"] = check["ok"] and check["projection"]["ok"]
         log(f"check: {check}")
+        delete_topics(c.settings)
     for phase in phases.values():
         phase.pop("_result", None)
     noop, cmd, base2 = phases["noop"], phases["commands"], phases["baseline2"]
     details = {"phases": phases, "events_check": check, "cases": cases, "connections": connections,
-               "seconds": seconds, "group_commit_setting": group_commit}  # fmt: skip
+               "seconds": seconds}  # fmt: skip
     r_noop = cmd["rate_per_s"] / noop["rate_per_s"] if noop["rate_per_s"] else 0.0
     r_base2 = cmd["rate_per_s"] / base2["rate_per_s"] if base2["rate_per_s"] else 0.0
     integrity = "" if check["ok"] else " [EVENTS CHECK FAILED]"
     first = Result("durable commands/s through the API (PostgreSQL) vs no-op POST", cmd["rate_per_s"],
                    "commands/s", noop["rate_per_s"], "no-op POST/s", r_noop, f"≥ 0.5×{integrity}",
                    r_noop >= 0.5 and check["ok"], details)  # fmt: skip
-    second = Result(f"durable commands/s through the API vs {baseline2_label}", cmd["rate_per_s"],
+    second = Result("durable commands/s through the API vs one Application.save() per command "
+                    "(the same load with RUSKONTRAKT_GROUP_COMMIT=0)", cmd["rate_per_s"],
                     "commands/s", base2["rate_per_s"], "commands/s", r_base2, f"≥ 3×{integrity}",
                     r_base2 >= 3 and check["ok"])  # fmt: skip
     p_cmd, p_noop = phases["commands_open"]["p99_ms"], phases["noop_open"]["p99_ms"]

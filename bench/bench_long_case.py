@@ -5,7 +5,8 @@ sequentially (one at a time: one case cannot take concurrent commands without co
 
 * in-process, through `ContractsApplication.command` (load, command, save), blocks of
   commands alternating between the long case and fresh cases;
-* through HTTP on a real server, one keep-alive connection, alternating long and fresh.
+* through HTTP on a real server (Kafka mode, as bench_commands), one keep-alive
+  connection, alternating long and fresh.
 
 "Fresh" is a pool of just-activated contracts (6 events each), round-robin, so they stay
 fresh. Separate long cases for the two paths, so each has 1,000 events at the start and
@@ -34,8 +35,9 @@ from bench.common import (
     meeting_command,
     report,
 )
-from bench.loadgen import closed_loop, get, json_post
+from bench.loadgen import closed_loop, json_post
 from bench.server import BenchServer
+from bench.streams import kafka_up, topic_prefix
 from domain.values import Agency
 from infra.bootstrap import Container
 
@@ -85,7 +87,9 @@ def over_http(port: int, token: str, long_case: UUID, fresh: list[UUID], seconds
 
 
 def run(events: int = 1000, seconds: float = 16.0) -> list[Result]:
-    with bench_database("long") as (url, workdir, c):
+    # As bench_commands: the API process in its production role (Kafka mode), no projection.
+    kafka = {"kafka_bootstrap": kafka_up(), "kafka_topic_prefix": topic_prefix("long")}
+    with bench_database("long", **kafka) as (url, workdir, c):
         fresh = create_active_contracts(c, 40)
         long_cases = create_active_contracts(c, 2, first=1000)
         for case_id in long_cases:
@@ -96,9 +100,10 @@ def run(events: int = 1000, seconds: float = 16.0) -> list[Result]:
         inproc = in_process(c, long_cases[0], fresh, seconds / 2)
         log(f"in-process: {inproc}")
         token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad")
-        with BenchServer(bench_env(url, workdir), workdir) as server:
-            closed_loop(server.port, lambda: get(f"/contracts/{fresh[0]}", token), connections=1, count=1,
-                        timeout=60)  # fmt: skip
+        with BenchServer(bench_env(url, workdir, **kafka), workdir) as server:
+            for case_id in [long_cases[1], *fresh]:  # the server's first command loads the case
+                closed_loop(server.port, lambda k=case_id: json_post(f"/contracts/{k}/meetings",
+                            MEETING_JSON, token), connections=1, count=1, timeout=60)  # fmt: skip
             http = over_http(server.port, token, long_cases[1], fresh, seconds)
         log(f"HTTP: {http}")
         final = [c.contracts.load(k).version for k in long_cases]

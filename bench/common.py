@@ -95,25 +95,36 @@ def log(message: str) -> None:
 # ---------------------------------------------------------------- database and settings
 
 
+# The benchmarks' own PostgreSQL cluster, beside the tests' one: it flushes every commit
+# (fsync, synchronous_commit and full_page_writes on), so "durable" means on disk.
+BENCH_PG_ENV = {"RUSKONTRAKT_VAR": str(REPO / "var" / "bench"), "RUSKONTRAKT_PG_PORT": "15433",
+                "RUSKONTRAKT_PG_DURABLE": "1"}  # fmt: skip
+
+
+def pg_sh(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """infra/db/pg.sh on the benchmarks' cluster."""
+    env = {k: v for k, v in os.environ.items() if k != "RUSKONTRAKT_DATABASE_URL"}
+    return subprocess.run(["bash", str(PG_SH), *args], check=check, timeout=timeout,
+                          capture_output=True, text=True, env={**env, **BENCH_PG_ENV})  # fmt: skip
+
+
 def pg_up() -> None:
-    subprocess.run(["bash", str(PG_SH), "up"], check=True, timeout=180)
+    done = pg_sh("up", check=False, timeout=300)
+    if done.returncode != 0:
+        raise SystemExit(f"PostgreSQL did not start (infra/db/pg.sh up):\n{done.stderr}")
 
 
 def fresh_database(label: str) -> str:
-    """A new, empty database on the project's PostgreSQL (started if needed); its URL."""
+    """A new, empty database on the benchmarks' PostgreSQL (started if needed); its URL."""
     pg_up()
     name = f"bench_{label}_{time.strftime('%Y%m%d_%H%M%S')}_{uuid.uuid4().hex[:6]}"
-    done = subprocess.run(["bash", str(PG_SH), "createdb", name], check=True, timeout=60,
-                          capture_output=True, text=True)  # fmt: skip
-    return done.stdout.strip().splitlines()[-1]
+    return pg_sh("createdb", name).stdout.strip().splitlines()[-1]
 
 
 def drop_database(url: str) -> None:
     if os.environ.get("BENCH_KEEP_DATABASES"):
         return
-    name = url.rsplit("/", 1)[-1]
-    subprocess.run(["bash", str(PG_SH), "dropdb", name], check=False, timeout=60,
-                   capture_output=True)  # fmt: skip
+    pg_sh("dropdb", url.rsplit("/", 1)[-1], check=False)
 
 
 def bench_env(url: str, workdir: Path, **overrides: str) -> dict[str, str]:
@@ -130,9 +141,10 @@ def bench_env(url: str, workdir: Path, **overrides: str) -> dict[str, str]:
 
 
 def settings_for(url: str, workdir: Path, **overrides: Any) -> Settings:
-    return Settings(database_url=url, jwt_secret=JWT_SECRET, key_pepper=KEY_PEPPER,
-                    kafka_bootstrap=None, checkpoint_file=workdir / "checkpoints.jsonl",
-                    checkpoint_key_file=workdir / "checkpoint-key.pem", **overrides)  # fmt: skip
+    """Embedded projection (no Kafka) unless `kafka_bootstrap` is among the overrides."""
+    return Settings(**{"database_url": url, "jwt_secret": JWT_SECRET, "key_pepper": KEY_PEPPER,
+                       "kafka_bootstrap": None, "checkpoint_file": workdir / "checkpoints.jsonl",
+                       "checkpoint_key_file": workdir / "checkpoint-key.pem", **overrides})  # fmt: skip
 
 
 @contextmanager

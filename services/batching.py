@@ -1,24 +1,42 @@
-"""Concurrent callers share one writer thread, and so one transaction per batch.
+"""Concurrent callers share one transaction per batch (leader and followers).
 
-Each caller hands its item to the writer and waits for its own result. Whatever is
-queued when the writer is free goes into the next batch: no timer is needed, because
-while one batch is being written the next one forms by itself. A batch that fails is
-written again one item at a time, so a bad item fails only its own caller and every
-other item is still written. Nobody is answered before their item is durable.
+A caller that finds no write in progress leads: it writes everything waiting, its own
+item included, in one transaction. Callers who arrive meanwhile wait; when the leader is
+done it answers them and wakes the oldest one still waiting to lead the next batch. No
+timer is needed (while one batch is written the next one forms by itself), and no
+dedicated thread: handing work to a thread and back costs more than the writing.
+
+A batch that fails is written again one item at a time, so a bad item fails only its
+own caller and every other item is still written. Nobody is answered before their item
+is durable.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 log = logging.getLogger("ruskontrakt.batching")
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _Waiter(Generic[T]):
+    __slots__ = ("error", "item", "lead", "result", "settled", "wake")
+
+    def __init__(self, item: T) -> None:
+        self.item = item
+        self.wake = threading.Event()
+        self.settled = self.lead = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def settle(self, result: Any = None, error: BaseException | None = None) -> None:
+        self.result, self.error, self.settled = result, error, True
+        self.wake.set()
 
 
 class BatchWriter(Generic[T, R]):
@@ -27,64 +45,77 @@ class BatchWriter(Generic[T, R]):
         """`write(items)` writes all items in one transaction and returns one result per
         item, in order. `forget(item)` runs for every item of a failed write (caches that
         the attempt may have advanced are dropped before anything is tried again)."""
+        self.name = name
         self._write, self._forget, self._max_batch = write, forget, max_batch
-        self._queue: queue.SimpleQueue[tuple[T, Future[R]] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+        self._waiting: deque[_Waiter[T]] = deque()
+        self._busy = False
         self.batches = 0  # for metrics and tests
         self.items = 0
 
     def submit(self, item: T) -> R:
         """Write `item` with whatever else is waiting; its result, or the write's error."""
-        done: Future[R] = Future()
-        self._queue.put((item, done))
-        return done.result()
+        me: _Waiter[T] = _Waiter(item)
+        with self._lock:
+            self._waiting.append(me)
+            me.lead, self._busy = not self._busy, True
+        while not me.settled:
+            if not me.lead:
+                me.wake.wait()
+                me.wake.clear()
+                continue
+            me.lead = False
+            self._lead()
+        if me.error is not None:
+            raise me.error
+        return cast(R, me.result)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        """Nothing to stop: the writing happens in the callers' threads."""
 
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._write_batch(batch)
-                    return
-                batch.append(nxt)
+    def _lead(self) -> None:
+        with self._lock:
+            batch = [self._waiting.popleft() for _ in range(min(self._max_batch, len(self._waiting)))]
+        try:
             self._write_batch(batch)
+        except BaseException as error:  # interrupted: nobody in the batch may wait for ever
+            for waiter in batch:
+                if not waiter.settled:
+                    waiter.settle(error=error)
+            raise
+        finally:
+            with self._lock:
+                if self._waiting:
+                    successor = self._waiting[0]
+                    successor.lead = True
+                    successor.wake.set()
+                else:
+                    self._busy = False
 
-    def _write_batch(self, batch: list[tuple[T, Future[R]]]) -> None:
+    def _write_batch(self, batch: list[_Waiter[T]]) -> None:
         self.batches += 1
         self.items += len(batch)
         try:
-            results = self._write([item for item, _ in batch])
+            results = self._write([w.item for w in batch])
         except Exception as error:
-            for item, _ in batch:
-                self._forgotten(item)
+            for waiter in batch:
+                self._forgotten(waiter.item)
             if len(batch) == 1:
-                batch[0][1].set_exception(error)
+                batch[0].settle(error=error)
                 return
-            log.debug("batch of %d failed (%s); writing one by one", len(batch), error)
-            for one in batch:
-                self._write_one(*one)
+            log.debug("%s: batch of %d failed (%s); writing one by one", self.name, len(batch), error)
+            for waiter in batch:
+                self._write_one(waiter)
             return
-        for (_, done), result in zip(batch, results, strict=True):
-            done.set_result(result)
+        for waiter, result in zip(batch, results, strict=True):
+            waiter.settle(result)
 
-    def _write_one(self, item: T, done: Future[R]) -> None:
+    def _write_one(self, waiter: _Waiter[T]) -> None:
         try:
-            done.set_result(self._write([item])[0])
+            waiter.settle(self._write([waiter.item])[0])
         except Exception as error:
-            self._forgotten(item)
-            done.set_exception(error)
+            self._forgotten(waiter.item)
+            waiter.settle(error=error)
 
     def _forgotten(self, item: T) -> None:
         if self._forget is not None:

@@ -13,7 +13,8 @@
 #
 # Layout: $RUSKONTRAKT_VAR/pg/data (PGDATA), $RUSKONTRAKT_VAR/pg/server.log.
 # Listens on 127.0.0.1 only (TCP, no unix socket), trust authentication for loopback: a
-# development server, never a production one. Durability is traded for speed (fsync=off).
+# development server, never a production one. Durability is traded for speed (fsync=off)
+# unless RUSKONTRAKT_PG_DURABLE=1 (the benchmarks' own cluster: every commit is flushed).
 #
 # Environment:
 #   RUSKONTRAKT_DATABASE_URL  if a reachable postgresql:// URL, 'up' leaves everything alone
@@ -21,6 +22,7 @@
 #   RUSKONTRAKT_PG_PORT       port (default 15432)
 #   RUSKONTRAKT_PG_BIN        directory with initdb/pg_ctl/postgres (default: newest /usr/lib/postgresql/*/bin)
 #   RUSKONTRAKT_PG_OS_USER    OS user that runs the server when we are root (default postgres)
+#   RUSKONTRAKT_PG_DURABLE    1: fsync, synchronous_commit and full_page_writes on (default 0)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -244,8 +246,12 @@ cmd_up() {
     as_owner touch "$LOG"
     log "starting PostgreSQL ($("$BIN/postgres" --version)) on 127.0.0.1:$PORT (log: $LOG)"
     # setsid: the server survives the shell / test run that started it. fd 8 (the lock) is closed.
+    local options="-p $PORT"
+    if [[ ${RUSKONTRAKT_PG_DURABLE:-0} == 1 ]]; then
+        options+=" -c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    fi
     if ! setsid "${RUN[@]}" "$BIN/pg_ctl" start -D "$PGDATA" -l "$LOG" -s -w -t "$START_TIMEOUT" \
-        -o "-p $PORT" </dev/null >/dev/null 2>"$PGDIR/pg_ctl.err" 8>&-; then
+        -o "$options" </dev/null >/dev/null 2>"$PGDIR/pg_ctl.err" 8>&-; then
         cat "$PGDIR/pg_ctl.err" >&2 || true
         print_log_tail
         die "PostgreSQL did not start"
