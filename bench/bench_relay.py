@@ -87,6 +87,7 @@ def relay_round(c: Container, settings: Settings) -> tuple[float, int]:
         start = time.perf_counter()
         while relay.step():
             pass
+        relay.flush()  # every acknowledgement in, the position stored
         took = time.perf_counter() - start
     finally:
         publisher.close()

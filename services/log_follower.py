@@ -21,30 +21,46 @@ row, which was a fifth of the relay's own time per event (bench/bench_relay.py).
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from eventsourcing.utils import retry
 
+log = logging.getLogger("ruskontrakt.relay")
 Select = Callable[[int, int], Sequence[Notification]]  # (first id, limit) -> notifications
 
 
 def serialises_writers(recorder: ApplicationRecorder) -> bool:
-    """True when a visible notification id proves every lower id is final."""
-    module = type(recorder).__module__
-    if module.startswith("eventsourcing.sqlite"):
+    """True when a visible notification id proves every lower id is final.
+
+    A recorder can say so itself (`serialises_writers = True`: infra/db/event_store.py,
+    whose insert function takes the table lock); otherwise it is known of eventsourcing's
+    own recorders only."""
+    declared = getattr(recorder, "serialises_writers", None)
+    if declared is not None:
+        return bool(declared)
+    if type(recorder).__module__.startswith("eventsourcing.sqlite"):
         return True
-    if module.startswith("eventsourcing.postgres"):
+    if _postgres(recorder):
         datastore = getattr(recorder, "datastore", None)
         locks = getattr(recorder, "lock_table_statements", [])
         return bool(locks) and not getattr(datastore, "enable_db_functions", True)
     return False
 
 
+def _postgres(recorder: ApplicationRecorder) -> bool:
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    return isinstance(recorder, PostgresApplicationRecorder)
+
+
 def selector(recorder: ApplicationRecorder) -> Select:
     """Notifications from an id on, in id order, as cheaply as the recorder allows."""
-    if not type(recorder).__module__.startswith("eventsourcing.postgres"):
+    if not _postgres(recorder):
         return lambda start, limit: recorder.select_notifications(start=start, limit=limit)
     from eventsourcing.persistence import InterfaceError, OperationalError
     from psycopg.rows import tuple_row
@@ -100,3 +116,51 @@ class LogFollower:
             return False
         del self._gaps[first_missing]
         return True
+
+
+class NewNotifications:
+    """Wakes a follower as soon as a recorder announces new notifications.
+
+    eventsourcing's PostgreSQL recorders NOTIFY on their channel with every insert; one
+    thread per recorder LISTENs and sets an event. Polling stays the fallback (SQLite has
+    no NOTIFY, and a lost listening connection is retried), so waking is only ever early,
+    never needed for correctness. `clear()` before reading, `wait()` after finding nothing:
+    a NOTIFY that arrives in between makes `wait()` return at once.
+    """
+
+    def __init__(self, recorders: Sequence[ApplicationRecorder]) -> None:
+        self._event = threading.Event()
+        self._stopped = threading.Event()
+        listening = [r for r in recorders if _postgres(r)]
+        self.available = bool(listening) and len(listening) == len(recorders)
+        self._threads = [threading.Thread(target=self._listen, args=(r,), daemon=True,
+                                          name=f"listen-{r.channel_name}")  # type: ignore[attr-defined]
+                         for r in listening]  # fmt: skip
+        for thread in self._threads:
+            thread.start()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def wait(self, timeout: float) -> bool:
+        return self._event.wait(timeout)
+
+    def close(self) -> None:
+        self._stopped.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _listen(self, recorder: Any) -> None:
+        from psycopg.sql import SQL, Identifier
+
+        while not self._stopped.is_set():
+            try:
+                with recorder.datastore.get_connection() as conn:  # autocommit, as the pool makes them
+                    conn.execute(SQL("LISTEN {}").format(Identifier(recorder.channel_name)))
+                    while not self._stopped.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self._event.set()
+            except Exception:
+                log.warning("listening for %s failed; polling until it is back", recorder.channel_name,
+                            exc_info=True)  # fmt: skip
+                self._stopped.wait(1.0)

@@ -2,20 +2,24 @@
 
 It never decrypts: each message carries the event's sealed bytes and a plaintext
 envelope (services/messages.py). Its position per application is stored durably only
-after the broker acknowledged the whole batch (acks=all, idempotent producer), so a
-crash can only cause re-publication of the batches in flight, never a loss; downstream
-(router and projector) skip a case version they have already applied.
+after the broker acknowledged every message up to it (acks=all, idempotent producer), so
+a crash can only cause re-publication of what was sent after the stored position, never
+a loss; downstream (router and projector) skip a case version they have already applied.
 
-Batches are pipelined: while batch N is on its way to the broker, batch N+1 is read
-from the store, encoded and handed to the producer; then N's acknowledgement is awaited
-and only then N's position stored. Reading the store and waiting for the broker thus
-overlap instead of taking turns, and the producer (idempotent, so a retried send is
-never duplicated or reordered within a partition) keeps a steady stream going.
+Publishing never waits for the broker: each step reads the next batch from the store and
+hands it to the producer while earlier batches are still on their way (up to
+`max_in_flight`; the idempotent producer keeps them in order and never duplicates a
+retried send). Acknowledgements are collected as they arrive, and the position of the
+last acknowledged batch is stored at most every `save_every` seconds (and by `flush`): a
+store commit per batch would otherwise be most of the relay's time, and with events
+trickling in, every step would wait for the broker and the store before reading again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -30,6 +34,9 @@ Message = tuple[bytes, bytes, Headers]
 
 
 class Sent(Protocol):
+    def done(self) -> bool:
+        """The broker has answered for every message of the send (either way)."""
+
     def wait(self) -> None:
         """Return once the broker acknowledged every message of the send; raise otherwise."""
 
@@ -51,56 +58,65 @@ class RelayPositions(Protocol):
 @dataclass
 class _InFlight:
     first: int
-    last: int  # the notification id to store once `sent` is acknowledged
+    last: int  # the notification id the position may move to once `sent` is acknowledged
     sent: Sent
 
 
 class Relay:
     def __init__(self, apps: Sequence[SealedApplication], publisher: Publisher,
                  positions: RelayPositions, topic_of: Callable[[Track], str],
-                 gap_timeout: float = 5.0, batch: int = 1000) -> None:  # fmt: skip
+                 gap_timeout: float = 5.0, batch: int = 1000, max_in_flight: int = 4,
+                 save_every: float = 0.25, clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.apps = list(apps)
         self.publisher = publisher
         self.positions = positions
         self.topic_of = topic_of
-        self.batch = batch
+        self.batch, self.max_in_flight, self.save_every, self.clock = batch, max_in_flight, save_every, clock
         self.followers = {app.name: LogFollower(app.recorder, gap_timeout) for app in self.apps}
-        self._in_flight: dict[str, _InFlight | None] = {app.name: None for app in self.apps}
-        self._stored: dict[str, int] = {}  # positions this process stored (it is their only writer)
+        self._in_flight: dict[str, deque[_InFlight]] = {app.name: deque() for app in self.apps}
+        self._acked: dict[str, int] = {}  # last acknowledged notification id per application
+        self._stored: dict[str, int] = {}  # positions as stored (this process is their only writer)
+        self._stored_at: dict[str, float] = {app.name: clock() for app in self.apps}
 
     def step(self) -> int:
-        """Send the next batch of each application and store the position of the previous
-        one once it is acknowledged; the number of events sent (0: nothing new, and
-        nothing left in flight)."""
+        """Send the next batch of each application and collect the acknowledgements that
+        have arrived; the number of events sent (0: nothing new)."""
         return sum(self._step(app) for app in self.apps)
 
+    def in_flight(self) -> int:
+        """Batches sent and not yet acknowledged."""
+        return sum(len(queue) for queue in self._in_flight.values())
+
     def flush(self) -> None:
-        """Wait for every batch in flight and store its position (before stopping)."""
+        """Wait for every batch in flight and store the position (before stopping)."""
         for app in self.apps:
-            self._settle(app.name)
+            self._settle(app.name, keep=0, save=True)
 
     def _step(self, app: SealedApplication) -> int:
         source = app.name
-        previous = self._in_flight[source]
-        after = previous.last if previous else self._position(source)
+        queue = self._in_flight[source]
+        after = queue[-1].last if queue else max(self._acked.get(source, 0), self._position(source))
         notifications = self.followers[source].read(after, self.batch)
         if notifications:
             messages = [encode_internal(app.track, n, n.id) for n in notifications]
             sent = self.publisher.send(self.topic_of(app.track), messages)
-        self._settle(source)
-        if notifications:
-            self._in_flight[source] = _InFlight(notifications[0].id, notifications[-1].id, sent)
+            queue.append(_InFlight(notifications[0].id, notifications[-1].id, sent))
+        self._settle(source, keep=self.max_in_flight)  # blocks only when the pipeline is full
         return len(notifications)
 
-    def _settle(self, source: str) -> None:
-        in_flight, self._in_flight[source] = self._in_flight[source], None
-        if in_flight is None:
-            return
-        in_flight.sent.wait()
-        # Only now: the broker has every message of the batch (acks=all).
-        self.positions.save_relay_position(source, in_flight.last)
-        self._stored[source] = in_flight.last
-        log.debug("relayed %s %d..%d", source, in_flight.first, in_flight.last)
+    def _settle(self, source: str, keep: int, save: bool = False) -> None:
+        queue = self._in_flight[source]
+        while queue and (len(queue) > keep or queue[0].sent.done()):
+            batch = queue.popleft()
+            batch.sent.wait()  # raises if the broker did not acknowledge: nothing later is stored
+            self._acked[source] = batch.last
+            log.debug("relayed %s %d..%d", source, batch.first, batch.last)
+        acked = self._acked.get(source, 0)
+        due = save or self.clock() - self._stored_at[source] >= self.save_every
+        if acked > self._position(source) and due:
+            # Only now: the broker has every message up to `acked` (acks=all).
+            self.positions.save_relay_position(source, acked)
+            self._stored[source], self._stored_at[source] = acked, self.clock()
 
     def _position(self, source: str) -> int:
         if source not in self._stored:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -136,6 +136,10 @@ class Sent:
     def __init__(self, futures: list[Any]) -> None:
         self.futures = futures
 
+    def done(self) -> bool:
+        # One partition per topic: the last message is answered only after the earlier ones.
+        return not self.futures or bool(self.futures[-1].is_done)
+
     def wait(self) -> None:
         # No flush: the batches leave on their own after linger_ms, and a flush would also
         # wait for whatever was sent after them.
@@ -153,9 +157,15 @@ class KafkaPublisher:
         return Sent([self.producer.send(topic, key=k, value=v, headers=h) for k, v, h in messages])
 
     def publish(self, topic: str, messages: Sequence[Message]) -> None:
-        sent = self.send(topic, messages)
+        self.publish_all({topic: messages})
+
+    def publish_all(self, by_topic: Mapping[str, Sequence[Message]]) -> None:
+        """Every topic's messages, acknowledged. One flush for all of them: the router
+        writes to an agency topic each, and a flush per topic was a broker round trip each."""
+        sent = [self.send(topic, messages) for topic, messages in by_topic.items()]
         self.producer.flush()
-        sent.wait()
+        for s in sent:
+            s.wait()
 
     def close(self) -> None:
         self.producer.close()

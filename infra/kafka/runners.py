@@ -22,6 +22,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from domain.policy import Track
 from infra.bootstrap import Container
 from infra.kafka import clients
+from services.log_follower import NewNotifications
 from services.messages import decode_internal, encode
 from services.projector import Incoming
 from services.relay import Message, Relay
@@ -29,6 +30,8 @@ from services.router import Router
 
 log = logging.getLogger("ruskontrakt.kafka")
 POLL_MS = 200
+IDLE_WAIT_NOTIFIED = 0.5  # the relay's poll when the store announces new events itself
+ACK_POLL = 0.01  # the relay's poll while batches await their acknowledgement
 
 
 def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.02) -> None:
@@ -40,13 +43,20 @@ def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.
     relay = Relay(container.apps, publisher, container.read_models,
                   lambda track: clients.internal_topic(settings, track),
                   settings.relay_gap_timeout_seconds)  # fmt: skip
+    # Woken by the store's NOTIFY on every save; polling only as the fallback (SQLite).
+    woken = NewNotifications([app.recorder for app in container.apps])
+    idle = IDLE_WAIT_NOTIFIED if woken.available else idle_wait
     log.info("relay: publishing to %s.{contracts,prevention}", settings.kafka_topic_prefix)
     try:
         while not stop.is_set():
+            woken.clear()
             if relay.step() == 0:
-                stop.wait(idle_wait)  # nothing new: poll the notification logs again shortly
-        relay.flush()  # store the position of the batch still in flight (a kill just re-sends it)
+                # Nothing new: until the store announces more, or shortly when acknowledgements
+                # are due (they arrive without a NOTIFY; the next step collects them).
+                woken.wait(ACK_POLL if relay.in_flight() else idle)
+        relay.flush()  # store the position of what is still in flight (a kill just re-sends it)
     finally:
+        woken.close()
         publisher.close()
 
 
@@ -81,8 +91,7 @@ def run_router(container: Container, stop: threading.Event) -> None:
                 for record in polled[tp]:
                     for out in router.route([decode_internal(record.value)]):
                         batch[clients.agency_topic(settings, out.agency)].append(encode(out))
-            for topic, messages in batch.items():
-                publisher.publish(topic, messages)
+            publisher.publish_all(batch)
             consumer.commit()  # only after the broker acknowledged every agency message
     finally:
         consumer.close()
