@@ -39,6 +39,7 @@ from bench.common import (
     grow_history,
     log,
 )
+from bench.streams import kafka_up, topic_prefix
 from domain.values import Agency
 from infra.api.routers.contracts import hold_meeting
 from infra.api.schemas import MeetingBody
@@ -47,18 +48,14 @@ from infra.bootstrap import Container
 RESULTS = REPO / "bench" / "results"
 
 # (phase, frame name, required ancestor, forbidden ancestor); outermost match only.
-# `_response_view` calls `_view(catch_up=False)`, hence the forbidden ancestor.
-BEFORE, AFTER = "CommandRunner._view", "CommandRunner._response_view"
 PHASES: list[tuple[str, str, str | None, str | None]] = [
-    ("authenticate (JWT verify)", "TokenService.verify", None, None),
-    ("before: projector catch-up (nothing new to project)", "LogFeeder.catch_up", BEFORE, AFTER),
-    ("before: case view (may the agency know the case?)", "case_view", BEFORE, AFTER),
-    ("load aggregate (read + decrypt + replay)", "ContractsApplication.load", None, None),
+    ("authenticate (JWT verify, remembered per token)", "TokenService.verify", None, None),
+    ("the case from memory (checkout; loaded from the store on a miss)", "LiveCases.checkout", None, None),
     ("domain command (state machine + event)", "Contract.hold_meeting", None, None),
-    ("save (seal + insert + commit)", "save_and_record", None, None),
-    ("after: projector catch-up (project the new event)", "LogFeeder.catch_up", AFTER, None),
-    ("after: case view for the response", "case_view", AFTER, None),
-    ("after: access log", "log_reads", None, None),
+    ("save (seal + one round trip, shared by concurrent commands)", "save_and_record", None, None),
+    ("every agency's view advanced by the new event", "LiveCase.advance", None, None),
+    ("access log (shared transaction)", "log_reads", None, None),
+    ("response rendering (JSON)", "JSONResponse.__init__", None, None),
 ]
 REST = "rest (route, CommandRunner, logging, response rendering)"
 LAYERS = [
@@ -180,7 +177,9 @@ def one_command(c: Container, token: str) -> Callable[[Any], int]:
 
 def profile(commands: int = 300, history: int = 0, write: bool = True) -> dict[str, Any]:
     label = f"history{history}" if history else "fresh"
-    with bench_database(f"profile_{label}") as (_url, _workdir, c):
+    # As bench_commands: the API process in its production role (Kafka mode), no projection.
+    kafka = {"kafka_bootstrap": kafka_up(), "kafka_topic_prefix": topic_prefix("profile")}
+    with bench_database(f"profile_{label}", **kafka) as (_url, _workdir, c):
         ids = create_active_contracts(c, 100 if not history else 1)
         if history:
             grow_history(c, ids[0], history)
@@ -193,6 +192,10 @@ def profile(commands: int = 300, history: int = 0, write: bool = True) -> dict[s
             counted = min(50, commands)
             for _ in range(counted):
                 command(next(cases))
+        cpu_start = time.process_time()
+        for _ in range(commands):  # unprofiled: what a command costs in CPU, all threads
+            command(next(cases))
+        cpu_ms = 1000 * (time.process_time() - cpu_start) / commands
         profiler = Profiler(interval=0.001)
         start = time.perf_counter()
         profiler.start()
@@ -207,6 +210,7 @@ def profile(commands: int = 300, history: int = 0, write: bool = True) -> dict[s
     assert root is not None, "pyinstrument recorded no samples"
     out = analyse(root, commands)
     out.update({"commands": commands, "history_events": history, "wall_s": round(wall, 3),
+                "cpu_ms_per_command_unprofiled": round(cpu_ms, 3),
                 "sql_per_command": {k: round(v / counted, 2) for k, v in sql.most_common()},
                 "sql_total_per_command": round(sum(sql.values()) / counted, 2)})  # fmt: skip
     if write:
@@ -221,7 +225,8 @@ def profile(commands: int = 300, history: int = 0, write: bool = True) -> dict[s
 
 def print_summary(out: dict[str, Any]) -> None:
     what = f"on a case with {out['history_events']} events" if out["history_events"] else "on fresh cases"
-    print(f"command path {what}: {out['ms_per_command']} ms per command in-process (profiled), "
+    print(f"command path {what}: {out['ms_per_command']} ms per command in-process (profiled, wall), "
+          f"{out['cpu_ms_per_command_unprofiled']} ms CPU unprofiled, "
           f"{out['sql_total_per_command']} SQL statements per command")  # fmt: skip
     for row in out["phases"]:
         print(f"  {row['percent']:5.1f}%  {row['ms_per_command']:7.2f} ms  {row['what']}")
