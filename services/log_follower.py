@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
@@ -119,28 +119,35 @@ class LogFollower:
 
 
 class NewNotifications:
-    """Wakes a follower as soon as a recorder announces new notifications.
+    """Tells a follower which notification logs have news, as soon as they have.
 
     eventsourcing's PostgreSQL recorders NOTIFY on their channel with every insert; one
-    thread per recorder LISTENs and sets an event. Polling stays the fallback (SQLite has
-    no NOTIFY, and a lost listening connection is retried), so waking is only ever early,
-    never needed for correctness. `clear()` before reading, `wait()` after finding nothing:
-    a NOTIFY that arrives in between makes `wait()` return at once.
+    thread per recorder LISTENs. Polling stays the fallback (SQLite has no NOTIFY, and a
+    lost listening connection is retried), so an announcement is only ever early, never
+    needed for correctness. `take()` before reading, `wait()` after finding nothing: an
+    announcement that arrives in between makes `wait()` return at once.
     """
 
-    def __init__(self, recorders: Sequence[ApplicationRecorder]) -> None:
+    def __init__(self, recorders: Mapping[str, ApplicationRecorder]) -> None:
         self._event = threading.Event()
         self._stopped = threading.Event()
-        listening = [r for r in recorders if _postgres(r)]
+        self._news: set[str] = set()
+        self._lock = threading.Lock()
+        listening = {name: r for name, r in recorders.items() if _postgres(r)}
         self.available = bool(listening) and len(listening) == len(recorders)
-        self._threads = [threading.Thread(target=self._listen, args=(r,), daemon=True,
-                                          name=f"listen-{r.channel_name}")  # type: ignore[attr-defined]
-                         for r in listening]  # fmt: skip
+        self._threads = [threading.Thread(target=self._listen, args=(name, r), daemon=True,
+                                          name=f"listen-{name}")
+                         for name, r in listening.items()]  # fmt: skip
         for thread in self._threads:
             thread.start()
 
-    def clear(self) -> None:
-        self._event.clear()
+    def take(self) -> set[str] | None:
+        """The logs announced since the last call (None: announcements are not available,
+        read them all)."""
+        with self._lock:
+            news, self._news = self._news, set()
+            self._event.clear()
+        return news if self.available else None
 
     def wait(self, timeout: float) -> bool:
         return self._event.wait(timeout)
@@ -150,7 +157,7 @@ class NewNotifications:
         for thread in self._threads:
             thread.join(timeout=5)
 
-    def _listen(self, recorder: Any) -> None:
+    def _listen(self, name: str, recorder: Any) -> None:
         from psycopg.sql import SQL, Identifier
 
         while not self._stopped.is_set():
@@ -159,8 +166,9 @@ class NewNotifications:
                     conn.execute(SQL("LISTEN {}").format(Identifier(recorder.channel_name)))
                     while not self._stopped.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self._event.set()
+                            with self._lock:
+                                self._news.add(name)
+                                self._event.set()
             except Exception:
-                log.warning("listening for %s failed; polling until it is back", recorder.channel_name,
-                            exc_info=True)  # fmt: skip
+                log.warning("listening for %s failed; polling until it is back", name, exc_info=True)
                 self._stopped.wait(1.0)

@@ -48,6 +48,7 @@ class ReadModelTx(Protocol):
     def save_rows(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None: ...
     def save_consents(self, registers: dict[str, list[dict[str, Any]]]) -> None: ...
     def save_positions(self, rows: Sequence[tuple[str, str, int, int, str, int]]) -> None: ...
+    def pipelined(self) -> AbstractContextManager[None]: ...
 
 
 @dataclass
@@ -128,10 +129,11 @@ class Projector:
         writes = _Writes()
         for case, change, created in dirty.values():
             self._write(writes, case, change, created)
-        writes.write(tx)
-        tx.save_positions([(self.consumer, source, partition, item.next_offset, item.message.track,
-                            item.message.notification_id)
-                           for (source, partition), item in positions.items()])  # fmt: skip
+        with tx.pipelined():
+            writes.write(tx)
+            tx.save_positions([(self.consumer, source, partition, item.next_offset, item.message.track,
+                                item.message.notification_id)
+                               for (source, partition), item in positions.items()])  # fmt: skip
 
     def _with_missing(self, case: CaseProjection, message: InternalMessage) -> Iterator[InternalMessage]:
         """The message, preceded by any versions we never received (refetched from the store)."""

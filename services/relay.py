@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -77,11 +77,19 @@ class Relay:
         self._acked: dict[str, int] = {}  # last acknowledged notification id per application
         self._stored: dict[str, int] = {}  # positions as stored (this process is their only writer)
         self._stored_at: dict[str, float] = {app.name: clock() for app in self.apps}
+        self._full = {app.name: False for app in self.apps}  # its last read hit the batch limit
 
-    def step(self) -> int:
-        """Send the next batch of each application and collect the acknowledgements that
-        have arrived; the number of events sent (0: nothing new)."""
-        return sum(self._step(app) for app in self.apps)
+    def step(self, only: Collection[str] | None = None) -> int:
+        """Send the next batch of each application (of those named in `only`, and of any
+        whose last batch was full) and collect the acknowledgements that have arrived; the
+        number of events sent (0: nothing new)."""
+        return sum(self._step(app) for app in self.apps
+                   if only is None or app.name in only or self._full[app.name])  # fmt: skip
+
+    def collect(self) -> None:
+        """Collect the acknowledgements that have arrived (no reading)."""
+        for app in self.apps:
+            self._settle(app.name, keep=self.max_in_flight)
 
     def in_flight(self) -> int:
         """Batches sent and not yet acknowledged."""
@@ -97,6 +105,7 @@ class Relay:
         queue = self._in_flight[source]
         after = queue[-1].last if queue else max(self._acked.get(source, 0), self._position(source))
         notifications = self.followers[source].read(after, self.batch)
+        self._full[source] = len(notifications) >= self.batch
         if notifications:
             messages = [encode_internal(app.track, n, n.id) for n in notifications]
             sent = self.publisher.send(self.topic_of(app.track), messages)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -43,21 +44,34 @@ def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.
     relay = Relay(container.apps, publisher, container.read_models,
                   lambda track: clients.internal_topic(settings, track),
                   settings.relay_gap_timeout_seconds)  # fmt: skip
-    # Woken by the store's NOTIFY on every save; polling only as the fallback (SQLite).
-    woken = NewNotifications([app.recorder for app in container.apps])
-    idle = IDLE_WAIT_NOTIFIED if woken.available else idle_wait
+    # Woken by the store's NOTIFY on every save, for the application that saved; polling
+    # every log only as the fallback (SQLite, a lost listening connection).
+    news = NewNotifications({app.name: app.recorder for app in container.apps})
+    idle = IDLE_WAIT_NOTIFIED if news.available else idle_wait
     log.info("relay: publishing to %s.{contracts,prevention}", settings.kafka_topic_prefix)
+    read_all = True
     try:
         while not stop.is_set():
-            woken.clear()
-            if relay.step() == 0:
-                # Nothing new: until the store announces more, or shortly when acknowledgements
-                # are due (they arrive without a NOTIFY; the next step collects them).
-                woken.wait(ACK_POLL if relay.in_flight() else idle)
+            announced = news.take()
+            if relay.step(None if read_all else announced):
+                read_all = False
+                continue
+            read_all = not _wait_for_news(relay, news, idle, stop)
         relay.flush()  # store the position of what is still in flight (a kill just re-sends it)
     finally:
-        woken.close()
+        news.close()
         publisher.close()
+
+
+def _wait_for_news(relay: Relay, news: NewNotifications, idle: float, stop: threading.Event) -> bool:
+    """Until a log announces news (True) or `idle` seconds pass; meanwhile collect the
+    broker's acknowledgements (they come without an announcement) without reading the store."""
+    deadline = time.monotonic() + idle
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if news.wait(min(left, ACK_POLL) if relay.in_flight() else left):
+            return True
+        relay.collect()
+    return False
 
 
 def _internal_consumer(container: Container, group: str, **kw: Any) -> KafkaConsumer:

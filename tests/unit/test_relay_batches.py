@@ -171,3 +171,23 @@ def test_a_recorder_that_declares_it_serialises_its_writers_lets_gaps_be_skipped
 
     assert serialises_writers(Locking(1)) and LogFollower(Locking(1)).gap_timeout == 0  # type: ignore[arg-type]
     assert not serialises_writers(Recorder(1)) and LogFollower(Recorder(1)).gap_timeout > 0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("topic", ["domain.contract:Contract.MeetingHeld", 'odd:Ø"quoted\\back.Ev"ent'])
+def test_the_relay_fast_encoding_is_byte_for_byte_the_general_one(topic: str) -> None:
+    from services.messages import encode_internal
+
+    n = Notification(id=7, originator_id=CASE, originator_version=3, topic=topic, state=bytes(range(256)))
+    for track in Track:
+        assert encode_internal(track, n, 7) == encode(internal_message(track, n, 7))
+        assert decode_internal(encode_internal(track, n, 7)[1]) == internal_message(track, n, 7)
+
+
+def test_a_step_reads_only_the_logs_with_news_unless_the_last_batch_was_full() -> None:
+    r, broker, _ = relay(25, batch=10)
+    assert r.step(only=set()) == 0  # nothing announced: nothing read
+    assert r.step(only={"contracts"}) == 10
+    assert r.step(only=set()) == 10  # the last batch was full: there may be more
+    assert r.step(only=set()) == 5
+    assert r.step(only=set()) == 0
+    assert ids(broker) == list(range(1, 26))
