@@ -92,9 +92,10 @@ class ReadModelWriter:
         if not rows:
             return
         if self.tx.postgres:
-            arrays = ", ".join(f"?::{t}[]" for t in types)
-            self.tx.execute(f"INSERT INTO {table} SELECT * FROM unnest({arrays}) {conflict}",
-                            [list(column) for column in zip(*rows, strict=True)])  # fmt: skip
+            # %b: the arrays go in binary; as text, psycopg quotes every element with a regex.
+            arrays = ", ".join(f"%b::{t}[]" for t in types)
+            self.tx.cursor.execute(f"INSERT INTO {table} SELECT * FROM unnest({arrays}) {conflict}",
+                                   [list(column) for column in zip(*rows, strict=True)])  # fmt: skip
         else:
             values = ", ".join("?" * len(types))
             self.tx.executemany(f"INSERT INTO {table} VALUES ({values}) {conflict}", rows)
