@@ -262,7 +262,9 @@ def run(rate: float = TARGET_RATE, seconds: float = 15.0, cases: int = 300,
         workdir = Path(tmp)
         settings = kafka_settings(settings_for(url, workdir), bootstrap, prefix)
         baseline_settings = kafka_settings(settings, bootstrap, topic_prefix("rtt"))
-        c = build(settings)  # Kafka mode: no in-process projection here
+        # Kafka mode (no in-process projection here); set-up saves without group commit, as in
+        # bench_relay. The server runs with the service's defaults.
+        c = build(settings.model_copy(update={"group_commit": False}))
         services: list[Service] = []
         try:
             log(f"creating {cases} active contracts through the application")
