@@ -38,6 +38,11 @@ def kafka_up() -> str:
     state = reachable(Settings(kafka_bootstrap=KAFKA_BOOTSTRAP))
     if state != "ok":
         raise SystemExit(f"Kafka at {KAFKA_BOOTSTRAP} is {state}")
+    from kafka.record import util
+
+    if util.crc32c_c is None:  # kafka-python's optional accelerator (`kafka-python[crc32c]`)
+        log("WARNING: the crc32c package is missing: kafka-python checksums every record batch "
+            "in pure Python (about 3 MB/s), which caps producer and consumer rates")  # fmt: skip
     return KAFKA_BOOTSTRAP
 
 
