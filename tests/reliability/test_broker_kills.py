@@ -1,0 +1,231 @@
+"""Killing the Kafka broker at random moments during a stream of commands (quality.md
+reliability 1, the broker's part; the relay's and projector's is
+test_relay_projector_restarts.py).
+
+A private broker (its own state directory and ports, so the session's broker is not
+disturbed) is SIGKILLed and started again while commands go in through the API, with
+`ruskontrakt relay` and `ruskontrakt project` running as real subprocesses under a
+supervisor that starts again whichever exits (as a deployment's restart policy does).
+Afterwards: every committed event is applied exactly once and in per-case order in every
+read model, and everything the relay published to the internal topic is a committed event,
+byte for byte (nothing uncommitted ever reaches Kafka).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.policy import Track
+from domain.values import Agency
+from infra.api.app import create_app
+from infra.api.views import case_view
+from infra.bootstrap import Container, build
+from infra.kafka.clients import internal_topic
+from infra.settings import Settings
+from services.messages import decode_internal
+from tests.integration.flows import OFFER, PLAN
+from tests.reliability.test_relay_projector_restarts import Service
+from tests.servers import REPO, KafkaBroker
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]
+KAFKA_SH = REPO / "infra" / "kafka" / "kafka.sh"
+CASES, MEETINGS, KILLS = 10, 300, 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivateBroker:
+    """A second development broker (infra/kafka/kafka.sh) that this test may kill."""
+
+    def __init__(self, var: Path) -> None:
+        self.var, self.port = var, _free_port()
+        self.env = {**os.environ, "RUSKONTRAKT_VAR": str(var), "RUSKONTRAKT_KAFKA_PORT": str(self.port),
+                    "RUSKONTRAKT_KAFKA_CONTROLLER_PORT": str(_free_port())}  # fmt: skip
+        self.kills = 0
+
+    def sh(self, command: str) -> None:
+        done = subprocess.run(["bash", str(KAFKA_SH), command], env=self.env, capture_output=True,
+                              text=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
+        assert done.returncode == 0, f"kafka.sh {command}: {done.stdout}{done.stderr}"
+
+    def kill_and_restart(self) -> None:
+        pid = int((self.var / "kafka" / "kafka.pid").read_text().strip())
+        os.kill(pid, 9)
+        self.kills += 1
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{pid}").exists():  # until the JVM is gone and its ports are free
+            assert time.monotonic() < deadline, "the killed broker did not exit"
+            time.sleep(0.05)
+        self.sh("up")  # notices the stale pid, recovers the logs, waits until it answers
+
+
+@pytest.fixture
+def system(
+    fresh_postgres_url: str, tmp_path: Path
+) -> Iterator[tuple[Container, PrivateBroker, list[Service]]]:
+    broker = PrivateBroker(tmp_path / "var")
+    broker.sh("up")
+    values = {
+        "RUSKONTRAKT_DATABASE_URL": fresh_postgres_url,
+        "RUSKONTRAKT_KAFKA_BOOTSTRAP": f"127.0.0.1:{broker.port}",
+        "RUSKONTRAKT_KAFKA_TOPIC_PREFIX": f"kills{uuid.uuid4().hex[:8]}",
+        "RUSKONTRAKT_JWT_SECRET": "reliability-secret-long-enough-for-hs256",
+        "RUSKONTRAKT_KEY_PEPPER": "reliability",
+        "RUSKONTRAKT_LOG_LEVEL": "WARNING",
+    }
+    settings = Settings(**{k.removeprefix("RUSKONTRAKT_").lower(): v for k, v in values.items()})
+    container = build(settings, clock=lambda: datetime(2026, 9, 10, 8, tzinfo=UTC))
+    env = {**os.environ, **values}
+    services = [Service(name, env, tmp_path / f"{name}.log") for name in ("relay", "project")]
+    for service in services:
+        service.start()
+    try:
+        yield container, broker, services
+    finally:
+        for service in services:
+            service.stop()
+        container.close()
+        broker.sh("down")
+
+
+def _supervise(services: list[Service], done: threading.Event) -> dict[str, int]:
+    """Start again whichever service exited (a broker outage may end it), as systemd would."""
+    restarts = {s.command: 0 for s in services}
+    while not done.wait(0.2):
+        for service in services:
+            if service.process is not None and service.process.poll() is not None:
+                restarts[service.command] += 1
+                service.start()
+    return restarts
+
+
+def _commands(client: TestClient, c: Container, chaos: threading.Thread) -> dict[str, list[str]]:
+    """Contracts activated, then meetings until at least MEETINGS are in and the chaos is over
+    (so every kill happens while commands are going in)."""
+    def post(agency: Agency, path: str, body: object) -> dict[str, str]:
+        token = c.tokens.issue(agency, "stream")
+        response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code in (200, 201), response.text
+        return dict(response.json())
+
+    meetings: dict[str, list[str]] = {}
+    for _ in range(CASES):
+        case = post(Agency.PROSECUTION, "/contracts", OFFER)["id"]
+        for signatory in ("youth", "guardian:0"):
+            post(Agency.KONFLIKTRAD, f"/contracts/{case}/consents",
+                 {"signatory": signatory, "scope": [], "booklet_version": "1"})  # fmt: skip
+        post(
+            Agency.KONFLIKTRAD,
+            f"/contracts/{case}/startup-meeting",
+            {"at": "2026-10-10T10:00:00+02:00", "participants": ["konfliktrad"]},
+        )
+        post(Agency.KONFLIKTRAD, f"/contracts/{case}/startup-meeting/held", {"plan": PLAN})
+        meetings[case] = []
+    cases = list(meetings)
+    i = 0
+    while i < MEETINGS or chaos.is_alive():
+        case = cases[i % CASES]
+        i += 1
+        note = f"meeting {len(meetings[case]):04d}"
+        post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case}/meetings",
+             {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
+              "notes": note})  # fmt: skip
+        meetings[case].append(note)
+    return meetings
+
+
+def _wait_applied(c: Container, deadline_s: float = 120) -> None:
+    assert c.read_models is not None
+    target = c.contracts.recorder.max_notification_id() or 0
+    deadline = time.monotonic() + deadline_s
+    while c.read_models.track_position("contract") < target:  # waiting on the position itself
+        assert time.monotonic() < deadline, f"stuck at {c.read_models.track_position('contract')}/{target}"
+        time.sleep(0.1)
+
+
+def _published(c: Container, broker: PrivateBroker) -> list[tuple[str, int, bytes]]:
+    """(case, version, stored bytes) of every message on the contracts' internal topic."""
+    s = c.settings
+    config = KafkaBroker(bootstrap=f"127.0.0.1:{broker.port}", service_user=s.kafka_username,
+                         service_password=s.kafka_password, mechanism=s.kafka_sasl_mechanism,
+                         security_protocol=s.kafka_security_protocol, agency_credentials={},
+                         run_id="kills")  # fmt: skip
+    consumer = config.consumer(internal_topic(s, Track.CONTRACT), auto_offset_reset="earliest",
+                               group_id=f"check-{uuid.uuid4().hex[:8]}",
+                               enable_auto_commit=False)  # fmt: skip
+    try:
+        out: list[tuple[str, int, bytes]] = []
+        idle_since = time.monotonic()
+        while time.monotonic() - idle_since < 3:  # until three seconds bring nothing new
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    message = decode_internal(record.value)
+                    out.append((message.case_id, message.version, message.state))
+                    idle_since = time.monotonic()
+        return out
+    finally:
+        consumer.close()
+
+
+def test_killing_the_broker_during_a_command_stream_loses_nothing_and_publishes_nothing_uncommitted(
+    system: tuple[Container, PrivateBroker, list[Service]],
+) -> None:
+    c, broker, services = system
+    done = threading.Event()
+    restarts: dict[str, int] = {}
+    supervisor = threading.Thread(target=lambda: restarts.update(_supervise(services, done)))
+    rng = random.Random(20261127)
+
+    def chaos() -> None:
+        for _ in range(KILLS):
+            if done.wait(rng.uniform(1.0, 4.0)):
+                return
+            broker.kill_and_restart()
+
+    killer = threading.Thread(target=chaos)
+    supervisor.start()
+    killer.start()
+    try:
+        with TestClient(create_app(c)) as client:
+            meetings = _commands(client, c, killer)
+        _wait_applied(c)
+    finally:
+        done.set()
+        killer.join()
+        supervisor.join()
+    print("broker kills:", broker.kills, "service restarts:", restarts)
+    assert broker.kills == KILLS
+
+    assert c.read_models is not None
+    for case, notes in meetings.items():
+        stored = c.contracts.recorder.select_events(UUID(case), desc=True, limit=1)[0]
+        view = c.read_models.view("konfliktrad", case, "contract")
+        assert view is not None and view.version == stored.originator_version
+        doc = case_view(c, Track.CONTRACT, UUID(case), Agency.KONFLIKTRAD)
+        assert doc is not None
+        assert [m["notes"] for m in doc["meetings"]] == notes, "each once, in the order held"
+
+    committed = {(str(s.originator_id), s.originator_version): s.state
+                 for case in meetings for s in c.contracts.stored_events(UUID(case))}  # fmt: skip
+    published = _published(c, broker)
+    assert {(case, version) for case, version, _ in published} == set(committed), "every event published"
+    assert all(committed[(case, version)] == state for case, version, state in published), (
+        "nothing but committed events, byte for byte"
+    )
