@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from domain.values import Agency, Category, ScopeItem
@@ -52,9 +53,21 @@ class ConsentRegister:
 
     def required_signatories(self, at: datetime) -> list[str]:
         """Youth and every guardian under 18; the youth alone from the 18th birthday."""
-        if age_on(self.birth_date, local_day(at)) >= ADULT_AGE:
+        if at >= self._adult_from:
             return [YOUTH]
         return self.signatories()
+
+    @cached_property
+    def _adult_from(self) -> datetime:
+        """Midnight in Norway on the 18th birthday (1 March for one born on 29 February):
+        the instant `age_on(birth_date, local_day(at))` reaches 18. Asked for every field
+        and agency of every event the policy judges, so computed once, not per instant."""
+        year = self.birth_date.year + ADULT_AGE
+        try:
+            birthday = self.birth_date.replace(year=year)
+        except ValueError:
+            birthday = date(year, 3, 1)
+        return datetime.combine(birthday, time.min, tzinfo=OSLO)
 
     def is_signatory(self, signatory: str) -> bool:
         return signatory in self.signatories()

@@ -186,10 +186,13 @@ def redact(
         return _view(event, agency, dict(event.payload), {"all": "role:auditor"}, policy)
     fields: dict[str, Any] = {}
     basis: dict[str, str] = {}
+    decided: dict[Category, str | None] = {}  # the grounds depend on the category, not the field
     for name, category in FIELD_CATEGORIES.get(event.type, {}).items():
         if name not in event.payload:
             continue
-        grounds = _grounds(event, agency, category, consents, policy)
+        if category not in decided:
+            decided[category] = _grounds(event, agency, category, consents, policy)
+        grounds = decided[category]
         if grounds is not None:
             fields[name] = event.payload[name]
             basis[category.value] = grounds

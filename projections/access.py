@@ -37,20 +37,6 @@ def is_erased(record: EventRecord) -> bool:
     return bool(record.payload.get("erased")) and record.actor == "[erased]"
 
 
-class _Register(ConsentRegister):
-    """A case's consent register that remembers `required_signatories` for the instant
-    asked last: `redact` asks it for every field and agency of one event (about 30 times
-    per event, a tenth of a projection's time), and the answer depends on that instant
-    alone (the birth date and the number of guardians never change)."""
-
-    _last: tuple[datetime, list[str]] | None = None
-
-    def required_signatories(self, at: datetime) -> list[str]:
-        if self._last is None or self._last[0] != at:
-            self._last = (at, super().required_signatories(at))
-        return self._last[1]
-
-
 class AccessTracker:
     """Consents or disclosures of one case, fed record by record, in order."""
 
@@ -64,7 +50,7 @@ class AccessTracker:
         p = record.payload
         if record.type == "ContractOffered":
             birth = date.fromisoformat(p["youth"]["birth_date"])
-            self.consents = _Register(birth, len(p["guardians"]))
+            self.consents = ConsentRegister(birth, len(p["guardians"]))
         elif record.type == "ConsentGiven" and self.consents:
             self.consents.give(p["signatory"], _scope(p["scope"]) or [], p["consent_id"],
                                p["booklet_version"], record.at)  # fmt: skip
