@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.common import PG_SH, REPO, pg_up
+from bench.common import REPO, pg_sh, pg_up
 from bench.stream_details import stream_details
 
 RESULTS = REPO / "bench" / "results"
@@ -81,7 +81,7 @@ def _os() -> str:
 def _postgres() -> dict[str, str]:
     import psycopg
 
-    url = _sh("bash", str(PG_SH), "url")
+    url = pg_sh("url", check=False).stdout.strip()  # the benchmarks' own (durable) cluster
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
             out = {"version": str(conn.execute("SHOW server_version").fetchone()[0])}  # type: ignore[index]
@@ -280,7 +280,8 @@ def profile_section(runs: dict[str, dict[str, Any]]) -> list[str]:
 def machine_section(m: dict[str, Any]) -> list[str]:
     pg = m["postgres"]
     pg_text = f"PostgreSQL {pg.get('version')}" + (
-        f" (dev cluster of `infra/db/pg.sh`: fsync={pg.get('fsync')}, synchronous_commit="
+        f" (the benchmarks' cluster, `infra/db/pg.sh` with RUSKONTRAKT_PG_DURABLE=1: "
+        f"fsync={pg.get('fsync')}, synchronous_commit="
         f"{pg.get('synchronous_commit')}, full_page_writes={pg.get('full_page_writes')}, shared_buffers="
         f"{pg.get('shared_buffers')})" if "fsync" in pg else "")  # fmt: skip
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
@@ -289,9 +290,9 @@ def machine_section(m: dict[str, Any]) -> list[str]:
             f"| date | {m['date']} |", f"| nproc | {m['nproc']} |", f"| CPU | {m['cpu']} |",
             f"| RAM | {m['ram']} |", f"| OS | {m['os']} |", f"| Python | {m['python']} |",
             f"| database | {pg_text} |", f"| packages | {packages} |", f"| code | git {m['git']} |", "",
-            "Server, PostgreSQL and load generator share these cores. The dev cluster does not fsync: "
-            "\"durable\" here means committed, not flushed to disk; on a production disk every commit "
-            "also waits for a WAL flush, which makes commits slower and group commit more valuable.",
+            "Server, PostgreSQL, Kafka, the relay/projector (where a benchmark runs them) and the load "
+            "generator share these cores. The benchmarks run on their own PostgreSQL cluster, which "
+            "flushes the WAL on every commit (\"durable\" means on disk); the tests' cluster does not.",
             ""]  # fmt: skip
 
 
