@@ -42,9 +42,7 @@ def create_bench_app(container: Container) -> FastAPI:
 
 
 def main() -> None:
-    import uvicorn
-
-    from infra import log_privacy
+    from infra import serving
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -53,18 +51,11 @@ def main() -> None:
     if args.host not in ("127.0.0.1", "localhost"):
         raise SystemExit("the benchmark server listens on the loopback interface only")
     settings = Settings()
-    # as infra.cli.serve: same log format and level, same national-id mask
+    # as infra.cli.serve: same log format and level, same national-id mask, same server
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     container = build(settings)
-    config = uvicorn.Config(create_bench_app(container), host=args.host, port=args.port,
-                            log_level=settings.log_level.lower())  # fmt: skip
-    server = uvicorn.Server(config)
-    log_privacy.install()
-    try:
-        server.run()
-    finally:
-        container.close()
+    serving.run(create_bench_app(container), container, settings, args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -27,25 +27,14 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Override RUSKONTRAKT_PORT")] = None,
 ) -> None:
     """Run the HTTP API (embedded default: SQLite under ./var, no Kafka needed)."""
-    import uvicorn
-
-    from infra import log_privacy
+    from infra import serving
     from infra.api.app import create_app
     from infra.bootstrap import build
 
     settings = Settings()
     _logging(settings)
     container = build(settings)
-    host, port = host or settings.host, port or settings.port
-    logging.getLogger("ruskontrakt").info("serving on http://%s:%d (docs at /docs)", host, port)
-    config = uvicorn.Config(create_app(container), host=host, port=port,
-                            log_level=settings.log_level.lower())  # fmt: skip
-    server = uvicorn.Server(config)
-    log_privacy.install()  # after uvicorn configured its loggers
-    try:
-        server.run()
-    finally:
-        container.close()
+    serving.run(create_app(container), container, settings, host or settings.host, port or settings.port)
 
 
 @app.command()
