@@ -99,10 +99,10 @@ class SealedApplication(Application[UUID]):
                     if attempt == CONFLICT_RETRIES:
                         raise
                 except Exception:
-                    if case.fresh or self._is_current(case):
-                        raise  # refused on the current state
+                    if case.fresh or attempt == CONFLICT_RETRIES or self._is_current(case):
+                        raise  # refused on the current state (or on the newest we could get)
                     case.discard()
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def case_view(self, case_id: UUID, agency: Agency) -> dict[str, Any] | None:
         """`agency`'s view of the case's current state (for a refusal's `allowed_actions`)."""

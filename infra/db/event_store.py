@@ -12,6 +12,10 @@ The function is named per table: eventsourcing names it after the id type only
 (`es_insert_events_uuid`), so with two applications in one database the one created last
 would receive the other's events.
 
+Processes that start together (the API, the relay and the projector) set the schema up one at
+a time: PostgreSQL refuses concurrent CREATE TYPE / CREATE OR REPLACE FUNCTION of the same
+object ("tuple concurrently updated").
+
 Selected in `infra/db/urls.py` (APPLICATION_RECORDER_TOPIC, POSTGRES_ENABLE_DB_FUNCTIONS).
 """
 
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
+
+SCHEMA_LOCK = 0x726B5F736368656D  # pg_advisory_lock key for the schema set-up ("rk_schem")
 
 
 class LockingFunctionRecorder(PostgresApplicationRecorder):
@@ -56,3 +62,13 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             schema=Identifier(self.datastore.schema),
             table=Identifier(self.events_table_name),
         )
+
+    def create_table(self) -> None:
+        # A session lock on a connection of its own: eventsourcing sets the schema up in
+        # several transactions on other connections of the pool.
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))

@@ -99,3 +99,28 @@ def test_a_stale_writer_of_one_case_is_refused(fresh_postgres_url: str) -> None:
     assert b.repository.get(dossier_id).title == "Ola, 16; from a"
     a.close()
     b.close()
+
+
+def test_processes_starting_together_on_a_fresh_database_all_start(fresh_postgres_url: str) -> None:
+    """The API, the relay and the projector start at once (compose.yaml): their schema
+    set-up (CREATE TYPE, CREATE OR REPLACE FUNCTION) must not collide."""
+    starting = threading.Barrier(8)
+    errors: list[BaseException] = []
+    apps: list[Dossiers] = []
+
+    def start() -> None:
+        starting.wait()
+        try:
+            apps.append(Dossiers(env=eventsourcing_env(fresh_postgres_url, "dossiers")))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert apps[0].open("Kari, 15") and _count(fresh_postgres_url, "dossiers_events") == 1
+    for app in apps:
+        app.close()
