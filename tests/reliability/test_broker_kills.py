@@ -31,13 +31,12 @@ from fastapi.testclient import TestClient
 from domain.policy import Track
 from domain.values import Agency
 from infra.api.app import create_app
-from infra.api.views import case_view
 from infra.bootstrap import Container, build
 from infra.kafka.clients import internal_topic
 from infra.settings import Settings
 from services.messages import decode_internal
 from tests.integration.flows import OFFER, PLAN
-from tests.reliability.test_relay_projector_restarts import Service
+from tests.reliability.streams import Service, assert_meetings_applied_once_in_order, wait_until_applied
 from tests.servers import REPO, KafkaBroker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]
@@ -151,15 +150,6 @@ def _commands(client: TestClient, c: Container, chaos: threading.Thread) -> dict
     return meetings
 
 
-def _wait_applied(c: Container, deadline_s: float = 120) -> None:
-    assert c.read_models is not None
-    target = c.contracts.recorder.max_notification_id() or 0
-    deadline = time.monotonic() + deadline_s
-    while c.read_models.track_position("contract") < target:  # waiting on the position itself
-        assert time.monotonic() < deadline, f"stuck at {c.read_models.track_position('contract')}/{target}"
-        time.sleep(0.1)
-
-
 def _published(c: Container, broker: PrivateBroker) -> list[tuple[str, int, bytes]]:
     """(case, version, stored bytes) of every message on the contracts' internal topic."""
     s = c.settings
@@ -205,7 +195,7 @@ def test_killing_the_broker_during_a_command_stream_loses_nothing_and_publishes_
     try:
         with TestClient(create_app(c)) as client:
             meetings = _commands(client, c, killer)
-        _wait_applied(c)
+        wait_until_applied(c)
     finally:
         done.set()
         killer.join()
@@ -213,14 +203,7 @@ def test_killing_the_broker_during_a_command_stream_loses_nothing_and_publishes_
     print("broker kills:", broker.kills, "service restarts:", restarts)
     assert broker.kills == KILLS
 
-    assert c.read_models is not None
-    for case, notes in meetings.items():
-        stored = c.contracts.recorder.select_events(UUID(case), desc=True, limit=1)[0]
-        view = c.read_models.view("konfliktrad", case, "contract")
-        assert view is not None and view.version == stored.originator_version
-        doc = case_view(c, Track.CONTRACT, UUID(case), Agency.KONFLIKTRAD)
-        assert doc is not None
-        assert [m["notes"] for m in doc["meetings"]] == notes, "each once, in the order held"
+    assert_meetings_applied_once_in_order(c, meetings)
 
     committed = {(str(s.originator_id), s.originator_version): s.state
                  for case in meetings for s in c.contracts.stored_events(UUID(case))}  # fmt: skip

@@ -13,23 +13,17 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.policy import Track
 from domain.values import Agency
 from infra.api.app import create_app
-from infra.api.views import case_view
 from infra.bootstrap import Container, build
 from infra.db.read_models import ReadModels
 from infra.db.sql import Database
@@ -37,43 +31,11 @@ from infra.settings import Settings
 from services.projector import LogFeeder, Projector
 from tests.integration.flows import OFFER, PLAN
 from tests.integration.read_model_rows import snapshot
-from tests.servers import REPO, KafkaBroker
+from tests.reliability.streams import Service, assert_meetings_applied_once_in_order, wait_until_applied
+from tests.servers import KafkaBroker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(180)]
 CASES, COMMANDS = 25, 1000
-
-
-class Service:
-    """One `ruskontrakt <command>` subprocess that can be killed and started again."""
-
-    def __init__(self, command: str, env: dict[str, str], log: Path) -> None:
-        self.command, self.env, self.log = command, env, log
-        self.process: subprocess.Popen[bytes] | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "infra.cli", self.command],
-                                            cwd=REPO, env=self.env, stdout=out, stderr=out,
-                                            stdin=subprocess.DEVNULL)  # fmt: skip
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self.kills += 1
-
-    def ensure_running(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            self.start()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -173,19 +135,8 @@ def test_killed_relays_and_projectors_leave_every_event_applied_once_in_order(
     for service in services:
         service.ensure_running()
 
-    target = c.contracts.recorder.max_notification_id() or 0
-    deadline = time.monotonic() + 120
-    while c.read_models.track_position("contract") < target:  # waiting on the position itself
-        assert time.monotonic() < deadline, f"stuck at {c.read_models.track_position('contract')}/{target}"
-        time.sleep(0.1)
-
-    for case, notes in meetings.items():
-        stored = c.contracts.recorder.select_events(UUID(case), desc=True, limit=1)[0]
-        view = c.read_models.view("konfliktrad", case, "contract")
-        assert view is not None and view.version == stored.originator_version
-        doc = case_view(c, Track.CONTRACT, UUID(case), Agency.KONFLIKTRAD)
-        assert doc is not None
-        assert [m["notes"] for m in doc["meetings"]] == notes, "each once, in the order held"
+    wait_until_applied(c)
+    assert_meetings_applied_once_in_order(c, meetings)
 
     fresh = ReadModels(Database(f"sqlite:///{tmp_path}/fresh.sqlite"))
     LogFeeder(Projector(c.apps, fresh, c.keys, c.rules, "fresh"), c.apps).catch_up()

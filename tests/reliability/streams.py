@@ -1,0 +1,74 @@
+"""What the stream reliability tests share: the relay and projector as real subprocesses
+that can be killed, and the check that every committed event was applied exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from uuid import UUID
+
+from domain.policy import Track
+from domain.values import Agency
+from infra.api.views import case_view
+from infra.bootstrap import Container
+from tests.servers import REPO
+
+
+class Service:
+    """One `ruskontrakt <command>` subprocess that can be killed and started again."""
+
+    def __init__(self, command: str, env: dict[str, str], log: Path) -> None:
+        self.command, self.env, self.log = command, env, log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "infra.cli", self.command],
+                                            cwd=REPO, env=self.env, stdout=out, stderr=out,
+                                            stdin=subprocess.DEVNULL)  # fmt: skip
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.kills += 1
+
+    def ensure_running(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_until_applied(c: Container, seconds: float = 120) -> None:
+    """Until the read models have applied every contract event stored now."""
+    assert c.read_models is not None
+    target = c.contracts.recorder.max_notification_id() or 0
+    deadline = time.monotonic() + seconds
+    while c.read_models.track_position("contract") < target:  # waiting on the position itself
+        assert time.monotonic() < deadline, f"stuck at {c.read_models.track_position('contract')}/{target}"
+        time.sleep(0.1)
+
+
+def assert_meetings_applied_once_in_order(c: Container, meetings: dict[str, list[str]]) -> None:
+    """Each case's read model is at its stored version and holds its meetings (by their
+    notes) once each, in the order they were held."""
+    assert c.read_models is not None
+    for case, notes in meetings.items():
+        stored = c.contracts.recorder.select_events(UUID(case), desc=True, limit=1)[0]
+        view = c.read_models.view("konfliktrad", case, "contract")
+        assert view is not None and view.version == stored.originator_version
+        doc = case_view(c, Track.CONTRACT, UUID(case), Agency.KONFLIKTRAD)
+        assert doc is not None
+        assert [m["notes"] for m in doc["meetings"]] == notes, "each once, in the order held"
