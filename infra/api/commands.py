@@ -20,6 +20,7 @@ from domain.errors import DomainError
 from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
 from infra.api.deps import RETURN_MINIMAL
 from infra.api.problems import ProblemError, problem, problem_for
+from infra.api.responses import CaseResponse
 from infra.api.views import log_reads
 from infra.auth import Principal
 from infra.bootstrap import Container
@@ -113,7 +114,7 @@ class CommandRunner:
         if created and case_id is None:
             prefix = "/contracts" if self.track == "contract" else "/prevention-cases"
             headers["Location"] = f"{prefix}/{result.case_id}"
-        return JSONResponse(body, 201 if created else 200, headers=headers)
+        return CaseResponse(body, 201 if created else 200, headers=headers)
 
     def _response_view(self, action: str, result: CommandResult) -> dict[str, Any]:
         """The case as the caller's agency sees it after the command: computed by the

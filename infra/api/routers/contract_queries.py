@@ -12,6 +12,7 @@ from domain.policy import Track
 from domain.values import Agency
 from infra.api.deps import ContainerDep, MinPosition, PrincipalDep
 from infra.api.problems import ProblemError
+from infra.api.responses import CaseResponse
 from infra.api.views import contract_view_or_404, log_reads, sync, worklist
 
 router = APIRouter(tags=["contract queries"])
@@ -41,4 +42,4 @@ def get_contract(case_id: UUID, c: ContainerDep, user: PrincipalDep,
     sync(c, Track.CONTRACT, min_position)
     doc = contract_view_or_404(c, case_id, user.agency)
     log_reads(c, user, "case_view", [doc])
-    return JSONResponse(doc, headers={"ETag": f'"{doc["version"]}"'})
+    return CaseResponse(doc, headers={"ETag": f'"{doc["version"]}"'})

@@ -16,6 +16,7 @@ from domain.values import Agency
 from infra.api.commands import CommandRunner
 from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, MinPosition, get_principal
 from infra.api.problems import ProblemError
+from infra.api.responses import CaseResponse
 from infra.api.schemas import ConcernBody, ConversationHeldBody, PreventionNoteBody, ReasonBody
 from infra.api.views import case_view_or_404, log_reads, prevention_worklist, sync
 from infra.auth import Principal
@@ -117,4 +118,4 @@ def get_prevention_case(case_id: UUID, c: ContainerDep, user: PreventionUser,
     sync(c, Track.PREVENTION, min_position)
     doc = case_view_or_404(c, Track.PREVENTION, case_id, user.agency)
     log_reads(c, user, "prevention_case_view", [doc])
-    return JSONResponse(doc, headers={"ETag": f'"{doc["version"]}"'})
+    return CaseResponse(doc, headers={"ETag": f'"{doc["version"]}"'})
