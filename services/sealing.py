@@ -106,8 +106,10 @@ class SealingMapper(Mapper[Any]):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         case_id, version = str(stored_event.originator_id), stored_event.originator_version
         parts = split(stored_event.state)
-        with self._lock:
-            self._heads[case_id] = (version, parts.own_hash)
+        with self._lock:  # forward only: a reader of old events must not move a writer's head back
+            cached = self._heads.get(case_id)
+            if cached is None or cached[0] < version:
+                self._heads[case_id] = (version, parts.own_hash)
         key = self.keys.key_for_case(case_id)
         if key is None:
             raise ErasedError(f"case {case_id} v{version} belongs to an erased person")
