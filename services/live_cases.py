@@ -70,6 +70,7 @@ class LiveCases:
         self._events_of = events_of
         self.max_cases = max_cases
         self._cases: OrderedDict[str, LiveCase] = OrderedDict()
+        self._erased: set[str] = set()  # never kept again, even by a command in flight
         self._lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
@@ -106,13 +107,16 @@ class LiveCases:
             return str(case_id) in self._cases
 
     def forget(self, case_ids: Sequence[str]) -> None:
-        """After an erasure: drop the cases' plaintext at once."""
+        """After an erasure: drop the cases' plaintext at once, and for good."""
         with self._lock:
+            self._erased.update(case_ids)
             for case_id in case_ids:
                 self._cases.pop(case_id, None)
 
     def _keep(self, key: str, case: LiveCase) -> None:
         with self._lock:
+            if key in self._erased:
+                return
             self._cases[key] = case
             while len(self._cases) > self.max_cases:
                 self._cases.popitem(last=False)

@@ -134,3 +134,11 @@ def test_an_erasure_drops_the_person_s_cases_from_memory(api: Api) -> None:
     ok(api.post("auditor", f"/subjects/{OFFER['youth']['national_id']}/erase"))
     assert case_id not in api.container.contracts.live
     assert api.post("prosecution", f"/contracts/{case_id}/decline", {}).status_code == 410
+
+
+def test_a_command_in_flight_during_an_erasure_does_not_bring_the_case_back_into_memory(api: Api) -> None:
+    case_id = offer(api)
+    live = api.container.contracts.live
+    with live.checkout(UUID(case_id)):  # a command holds the case while the erasure runs
+        ok(api.post("auditor", f"/subjects/{OFFER['youth']['national_id']}/erase"))
+    assert case_id not in live
