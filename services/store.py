@@ -45,7 +45,6 @@ class CaseErasedError(Exception):
 class CommandResult:
     case_id: str
     version: int
-    records: list[EventRecord]
     position: int | None = None  # notification id of the last event saved
     view: dict[str, Any] | None = None  # the case as the commanding agency sees it now
 
@@ -79,8 +78,7 @@ class SealedApplication(Application[UUID]):
         """Save a new case; the result carries `viewer`'s view of it."""
         version, records, position = self.save_and_record(aggregate)
         case = self.live.adopt(aggregate, records)
-        return CommandResult(str(aggregate.id), version, records, position,
-                             case.view(viewer) if viewer else None)  # fmt: skip
+        return CommandResult(str(aggregate.id), version, position, case.view(viewer) if viewer else None)
 
     def command(self, case_id: UUID, action: Callable[[Any], None], expected_version: int | None = None,
                 viewer: Agency | None = None) -> CommandResult:  # fmt: skip
@@ -125,8 +123,7 @@ class SealedApplication(Application[UUID]):
             case.discard()
             raise
         case.advance(records)
-        return CommandResult(str(case.aggregate.id), version, records, position,
-                             case.view(viewer) if viewer else None)  # fmt: skip
+        return CommandResult(str(case.aggregate.id), version, position, case.view(viewer) if viewer else None)
 
     def _is_current(self, case: LiveCase) -> bool:
         latest = self.recorder.select_events(case.aggregate.id, desc=True, limit=1)
