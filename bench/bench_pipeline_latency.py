@@ -22,7 +22,6 @@ import argparse
 import bisect
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -50,7 +49,7 @@ from bench.common import (
     settings_for,
 )
 from bench.loadgen import Request, json_post, open_loop
-from bench.server import BenchServer, postgres_cpu_seconds, process_cpu_seconds
+from bench.server import BenchServer, postgres_cpu_seconds, process_cpu_seconds, stop_process
 from bench.streams import delete_topics, kafka_settings, kafka_up, read_text, topic_prefix
 from domain.policy import Track
 from domain.values import Agency
@@ -100,14 +99,7 @@ class Service:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, timeout=30)
 
 
 class PositionPoller(threading.Thread):

@@ -54,6 +54,18 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = STOP_TIMEOUT) -> None:
+    """SIGTERM (a graceful stop), and SIGKILL only if it does not end in time."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 class BenchServer:
     def __init__(self, env: dict[str, str], workdir: Path | None = None) -> None:
         # Only the given RUSKONTRAKT_* settings: nothing leaks in from the caller's shell.
@@ -108,14 +120,7 @@ class BenchServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process)
 
     def __enter__(self) -> BenchServer:
         return self.start()
