@@ -69,7 +69,6 @@ class Container:
             self.background.close()
         self.contracts.close()
         self.prevention.close()
-        self.access_log.close()
         self.database.close()
 
 

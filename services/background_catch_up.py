@@ -21,7 +21,7 @@ class BackgroundCatchUp:
         self.feeder = feeder
         self.retry_seconds = retry_seconds
         self._wake = threading.Event()
-        self._stopped = False
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="catch-up", daemon=True)
         self._thread.start()
 
@@ -30,14 +30,14 @@ class BackgroundCatchUp:
         self._wake.set()
 
     def close(self) -> None:
-        self._stopped = True
+        self._stop.set()
         self._wake.set()
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            if self._stopped:
+            if self._stop.is_set():
                 return
             self._wake.clear()
             try:
@@ -45,5 +45,5 @@ class BackgroundCatchUp:
             except Exception:
                 # The next read catches up itself (and reports the error); retry shortly.
                 log.exception("background projection failed; retrying in %.1f s", self.retry_seconds)
-                threading.Event().wait(self.retry_seconds)
+                self._stop.wait(self.retry_seconds)  # close() need not wait the pause out
                 self._wake.set()

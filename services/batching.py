@@ -70,9 +70,6 @@ class BatchWriter(Generic[T, R]):
             raise me.error
         return cast(R, me.result)
 
-    def close(self) -> None:
-        """Nothing to stop: the writing happens in the callers' threads."""
-
     def _lead(self) -> None:
         with self._lock:
             batch = [self._waiting.popleft() for _ in range(min(self._max_batch, len(self._waiting)))]

@@ -35,9 +35,6 @@ class GroupCommitter:
         """Commit `events` of one case; return their recordings or raise the save's error."""
         return self.writer.submit(_Request(case_id, events))
 
-    def close(self) -> None:
-        self.writer.close()
-
     def _save_batch(self, batch: list[_Request]) -> list[list[Any]]:
         recordings = self._save(*[e for r in batch for e in r.events])
         by_case: dict[str, list[Any]] = {}

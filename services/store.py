@@ -192,11 +192,6 @@ class SealedApplication(Application[UUID]):
         """Share transactions between concurrent commands (`services/group_commit.py`)."""
         self.committer = GroupCommitter(self.save, self.forget_head)
 
-    def close(self) -> None:
-        if self.committer is not None:
-            self.committer.close()
-        super().close()
-
     def load_aggregate(self, case_id: UUID) -> Any:
         try:
             return self.repository.get(case_id)

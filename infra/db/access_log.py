@@ -46,9 +46,6 @@ class AccessLog:
         if entries:
             self._writer.submit(entries)
 
-    def close(self) -> None:
-        self._writer.close()
-
     def _insert(self, batch: list[list[AccessEntry]]) -> list[None]:
         rows = [(e.at.isoformat(), e.sub, e.agency, e.subject_ref, e.case_id, e.action,
                  json.dumps(e.categories), json.dumps(e.basis, sort_keys=True))

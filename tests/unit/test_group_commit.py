@@ -68,7 +68,6 @@ def test_commands_on_different_cases_are_committed_together() -> None:
     results = _run_concurrently(committer, requests, store)
     assert all(len(r) == 2 for r in results)
     assert len(store.rows) == 40 and store.saves < 20
-    committer.close()
 
 
 def test_a_conflict_fails_only_its_own_command() -> None:
@@ -80,7 +79,6 @@ def test_a_conflict_fails_only_its_own_command() -> None:
     failures = [r for r in results if isinstance(r, Exception)]
     assert len(failures) == 1 and len(store.rows) == 10
     assert "case-3" in forgotten
-    committer.close()
 
 
 def test_a_lone_failing_command_gets_its_error() -> None:
@@ -90,4 +88,3 @@ def test_a_lone_failing_command_gets_its_error() -> None:
     committer = GroupCommitter(store.save, lambda _: None)
     with pytest.raises(RuntimeError, match="integrity"):
         committer.save("case-1", [Event("case-1", 1)])
-    committer.close()
