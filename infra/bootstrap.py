@@ -94,6 +94,11 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     if settings.group_commit:
         contracts.enable_group_commit()
         prevention.enable_group_commit()
+    # The access log lives in the events' database: on PostgreSQL a command's answer is
+    # logged in the statement that stores its events; on SQLite right after the commit.
+    access_log = AccessLog(database)
+    for app in (contracts, prevention):
+        app.log_separately = access_log.record
     log.info(
         "event store %s, %s, rules %s",
         "PostgreSQL" if database.postgres else "SQLite",
@@ -102,7 +107,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     )
     container = Container(
         keys=keys,
-        access_log=AccessLog(database),
+        access_log=access_log,
         settings=settings,
         rules=rules,
         contracts=contracts,

@@ -16,12 +16,13 @@ from services.store import (
     CaseErasedError,
     CaseNotFoundError,
     CommandResult,
+    LogView,
     SealedApplication,
     VersionMismatchError,
 )
 
 __all__ = ["CaseErasedError", "CaseNotFoundError", "CommandResult", "ContractsApplication",
-           "VersionMismatchError"]  # fmt: skip
+           "LogView", "VersionMismatchError"]  # fmt: skip
 
 
 class ContractsApplication(SealedApplication):
@@ -29,8 +30,9 @@ class ContractsApplication(SealedApplication):
     track = Track.CONTRACT
     subject_field = "youth"
 
-    def offer(self, viewer: Agency | None = None, **kwargs: Any) -> CommandResult:
-        return self.create(Contract.offer(rules=self.rules, **kwargs), viewer)
+    def offer(self, viewer: Agency | None = None, log_view: LogView | None = None,
+              **kwargs: Any) -> CommandResult:  # fmt: skip
+        return self.create(Contract.offer(rules=self.rules, **kwargs), viewer, log_view)
 
     def load(self, case_id: UUID) -> Contract:
         contract = self.load_aggregate(case_id)

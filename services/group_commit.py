@@ -16,28 +16,34 @@ from typing import Any
 
 from services.batching import BatchWriter
 
-SaveEvents = Callable[..., Sequence[Any]]  # app.save(*events) -> recordings
+# recorder.insert_events(stored_events, access_entries=[...]) -> their notification ids
+InsertEvents = Callable[..., Sequence[int] | None]
 
 
 @dataclass(frozen=True)
 class _Request:
     case_id: str
-    events: list[Any]
+    stored_events: list[Any]
+    access_entries: Sequence[Any]
 
 
 class GroupCommitter:
-    def __init__(self, save: SaveEvents, forget: Callable[[str], None], max_batch: int = 200) -> None:
-        self._save = save
+    def __init__(self, insert: InsertEvents, forget: Callable[[str], None], max_batch: int = 200) -> None:
+        self._insert = insert
         self.writer = BatchWriter(self._save_batch, "group-commit", max_batch,
                                   forget=lambda request: forget(request.case_id))  # fmt: skip
 
-    def save(self, case_id: str, events: list[Any]) -> list[Any]:
-        """Commit `events` of one case; return their recordings or raise the save's error."""
-        return self.writer.submit(_Request(case_id, events))
+    def save(self, case_id: str, stored_events: list[Any], access_entries: Sequence[Any] = ()) -> list[int]:
+        """Commit one case's sealed events (and the access-log entries of the command's
+        answer); return their notification ids, or raise the save's error."""
+        return self.writer.submit(_Request(case_id, stored_events, access_entries))
 
-    def _save_batch(self, batch: list[_Request]) -> list[list[Any]]:
-        recordings = self._save(*[e for r in batch for e in r.events])
-        by_case: dict[str, list[Any]] = {}
-        for recording in recordings:
-            by_case.setdefault(str(recording.domain_event.originator_id), []).append(recording)
-        return [by_case.get(r.case_id, []) for r in batch]
+    def _save_batch(self, batch: list[_Request]) -> list[list[int]]:
+        events = [e for r in batch for e in r.stored_events]
+        ids = list(self._insert(events, access_entries=[a for r in batch for a in r.access_entries]) or [])
+        results, start = [], 0
+        for request in batch:  # the ids come in the order of the events
+            end = start + len(request.stored_events)
+            results.append(ids[start:end])
+            start = end
+        return results

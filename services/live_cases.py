@@ -94,13 +94,15 @@ class LiveCases:
                 if not case.discarded and not case.aggregate.pending_events:
                     self._keep(key, case)
 
-    def adopt(self, aggregate: Any, records: Sequence[EventRecord]) -> LiveCase:
-        """A case just created and saved by this process."""
+    def new(self, aggregate: Any, records: Sequence[EventRecord]) -> LiveCase:
+        """A case this process is creating; `keep` it once it is saved."""
         projection = CaseProjection(self.track, str(aggregate.id), self.rules)
         case = LiveCase(aggregate, projection, fresh=True)
         case.advance(records)
-        self._keep(str(aggregate.id), case)
         return case
+
+    def keep(self, case: LiveCase) -> None:
+        self._keep(str(case.aggregate.id), case)
 
     def __contains__(self, case_id: object) -> bool:
         with self._lock:

@@ -7,7 +7,7 @@ from typing import Any
 from domain.policy import Track
 from domain.prevention import PreventionCase
 from domain.values import Agency
-from services.store import CommandResult, SealedApplication
+from services.store import CommandResult, LogView, SealedApplication
 
 
 class PreventionApplication(SealedApplication):
@@ -15,5 +15,6 @@ class PreventionApplication(SealedApplication):
     track = Track.PREVENTION
     subject_field = "person"
 
-    def register_concern(self, viewer: Agency | None = None, **kwargs: Any) -> CommandResult:
-        return self.create(PreventionCase.register_concern(**kwargs), viewer)
+    def register_concern(self, viewer: Agency | None = None, log_view: LogView | None = None,
+                         **kwargs: Any) -> CommandResult:  # fmt: skip
+        return self.create(PreventionCase.register_concern(**kwargs), viewer, log_view)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +49,14 @@ class CommandResult:
     view: dict[str, Any] | None = None  # the case as the commanding agency sees it now
 
 
+# Given the view a command's caller is about to be shown: the access-log entries of that.
+LogView = Callable[[dict[str, Any]], Sequence[Any]]
+
+
+def _no_access_log(entries: Sequence[Any]) -> None:
+    raise RuntimeError("access-log entries given, but no access log wired (infra/bootstrap.py)")
+
+
 # A save that conflicts means another process wrote the case since this one cached it:
 # the command is run again on the current state, a few times at most.
 CONFLICT_RETRIES = 3
@@ -71,27 +79,36 @@ class SealedApplication(Application[UUID]):
         assert isinstance(self.mapper, SealingMapper)
         self.mapper.recorder = self.recorder
         self.live = LiveCases(self.track, rules, self._events_of, live_cases)
+        # Where the access-log entries of commands' answers go when the event store cannot
+        # store them in the events' transaction (SQLite: the log is another database).
+        self.stores_access_entries = bool(getattr(self.recorder, "stores_access_entries", False))
+        self.log_separately: Callable[[Sequence[Any]], None] = _no_access_log
 
     # --- commands -------------------------------------------------------------------------
 
-    def create(self, aggregate: Any, viewer: Agency | None = None) -> CommandResult:
+    def create(self, aggregate: Any, viewer: Agency | None = None,
+               log_view: LogView | None = None) -> CommandResult:  # fmt: skip
         """Save a new case; the result carries `viewer`'s view of it."""
-        version, records, position = self.save_and_record(aggregate)
-        case = self.live.adopt(aggregate, records)
-        return CommandResult(str(aggregate.id), version, position, case.view(viewer) if viewer else None)
+        pending = list(aggregate.collect_events())
+        case = self.live.new(aggregate, [record_of(e, self.track) for e in pending])
+        view = case.view(viewer) if viewer else None
+        position = self._commit(str(aggregate.id), pending, view, log_view)
+        self.live.keep(case)
+        return CommandResult(str(aggregate.id), aggregate.version, position, view)
 
     def command(self, case_id: UUID, action: Callable[[Any], None], expected_version: int | None = None,
-                viewer: Agency | None = None) -> CommandResult:  # fmt: skip
+                viewer: Agency | None = None, log_view: LogView | None = None) -> CommandResult:  # fmt: skip
         """Run one command method (`lambda c: c.give_consent(...)`) on the case's current
         state and save what it recorded.
 
         With a `viewer`, the case is unknown (`CaseNotFoundError`) unless that agency may
-        know it, and the result carries the agency's view after the command.
+        know it, and the result carries the agency's view after the command;
+        `log_view(view)` gives the access-log entries of showing it, stored with the events.
         """
         for attempt in range(CONFLICT_RETRIES + 1):
             with self.live.checkout(case_id) as case:
                 try:
-                    return self._run(case, action, expected_version, viewer)
+                    return self._run(case, action, expected_version, viewer, log_view)
                 except IntegrityError:
                     case.discard()
                     if attempt == CONFLICT_RETRIES:
@@ -111,19 +128,23 @@ class SealedApplication(Application[UUID]):
             return case.view(agency)
 
     def _run(self, case: LiveCase, action: Callable[[Any], None], expected_version: int | None,
-             viewer: Agency | None) -> CommandResult:  # fmt: skip
+             viewer: Agency | None, log_view: LogView | None) -> CommandResult:  # fmt: skip
         if viewer is not None and case.view(viewer) is None:
             raise CaseNotFoundError(str(case.aggregate.id))
         if expected_version is not None and expected_version != case.version:
             raise VersionMismatchError(expected_version, case.version)
         action(case.aggregate)
+        pending = list(case.aggregate.collect_events())
         try:
-            version, records, position = self.save_and_record(case.aggregate)
+            # Advanced before the commit: a checked-out case is seen by no one else, and
+            # it is discarded if the commit fails.
+            case.advance([record_of(e, self.track) for e in pending])
+            view = case.view(viewer) if viewer else None
+            position = self._commit(str(case.aggregate.id), pending, view, log_view)
         except BaseException:
             case.discard()
             raise
-        case.advance(records)
-        return CommandResult(str(case.aggregate.id), version, position, case.view(viewer) if viewer else None)
+        return CommandResult(str(case.aggregate.id), case.version, position, view)
 
     def _is_current(self, case: LiveCase) -> bool:
         latest = self.recorder.select_events(case.aggregate.id, desc=True, limit=1)
@@ -166,22 +187,35 @@ class SealedApplication(Application[UUID]):
                 payload={"erased": True},
             )  # fmt: skip
 
-    def save_and_record(self, aggregate: Any) -> tuple[int, list[EventRecord], int | None]:
-        """(version, records, position): the position is the notification id of the last
-        event saved, which read models report once they have applied it (read-your-writes)."""
-        pending = list(aggregate.collect_events())
-        if self.committer is not None:
-            recordings = self.committer.save(str(aggregate.id), pending)
-        else:
-            try:
-                recordings = list(self.save(*pending))
-            except Exception:
-                self.forget_head(str(aggregate.id))
-                raise
+    def _commit(self, case_id: str, pending: list[Any], view: dict[str, Any] | None,
+                log_view: LogView | None) -> int | None:
+        """Store the case's new events durably, with the access-log entries of showing
+        `view`; the position is the notification id of the last event saved, which read
+        models report once they have applied it (read-your-writes)."""
+        try:
+            # Sealed here, under the case's lock: this also links a new case to its person,
+            # which the access-log entry names.
+            stored = [self.mapper.to_stored_event(e) for e in pending]
+            entries = log_view(view) if log_view is not None and view is not None else ()
+            together = entries if self.stores_access_entries else ()
+            if self.committer is not None:
+                ids = self.committer.save(case_id, stored, together)
+            else:
+                ids = self.recorder.insert_events(stored, access_entries=together) or []
+        except Exception:
+            self.forget_head(case_id)
+            raise
+        if entries and not together:
+            self.log_separately(entries)
         for hook in self.after_save:
             hook()
-        ids = [r.notification.id for r in recordings if r.notification is not None]
-        return aggregate.version, [record_of(e, self.track) for e in pending], max(ids, default=None)
+        return max(ids, default=None)
+
+    def save_and_record(self, aggregate: Any) -> tuple[int, list[EventRecord], int | None]:
+        """Save an aggregate built outside a command (benchmarks' and tests' set-up)."""
+        pending = list(aggregate.collect_events())
+        position = self._commit(str(aggregate.id), pending, None, None)
+        return aggregate.version, [record_of(e, self.track) for e in pending], position
 
     def forget_head(self, case_id: str) -> None:
         """After a failed save the cached chain head may be one another writer replaced."""
@@ -190,7 +224,7 @@ class SealedApplication(Application[UUID]):
 
     def enable_group_commit(self) -> None:
         """Share transactions between concurrent commands (`services/group_commit.py`)."""
-        self.committer = GroupCommitter(self.save, self.forget_head)
+        self.committer = GroupCommitter(self.recorder.insert_events, self.forget_head)
 
     def load_aggregate(self, case_id: UUID) -> Any:
         try:

@@ -21,10 +21,10 @@ from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
 from infra.api.deps import RETURN_MINIMAL
 from infra.api.problems import ProblemError, problem, problem_for
 from infra.api.responses import CaseResponse
-from infra.api.views import log_reads
+from infra.api.views import access_entries
 from infra.auth import Principal
 from infra.bootstrap import Container
-from services.contracts import CommandResult
+from services.contracts import CommandResult, LogView
 
 log = logging.getLogger("ruskontrakt.commands")
 
@@ -50,7 +50,7 @@ class CommandRunner:
         action: str,
         case_id: UUID | None,
         body: BaseModel | None,
-        execute: Callable[[int | None], CommandResult],
+        execute: Callable[[int | None, LogView | None], CommandResult],
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
@@ -92,18 +92,18 @@ class CommandRunner:
         self,
         action: str,
         case_id: UUID | None,
-        execute: Callable[[int | None], CommandResult],
+        execute: Callable[[int | None, LogView | None], CommandResult],
         if_match: str | None,
         created: bool,
         extra: dict[str, Any] | None,
     ) -> JSONResponse:
         try:
-            result = execute(parse_if_match(if_match))
+            result = execute(parse_if_match(if_match), self._log_view(action))
         except Exception as error:
             return problem_for(error, self._allowed_actions(case_id, error))
         log.info("%s by %s/%s on %s -> v%d", action, self.principal.agency.value,
                  self.principal.sub, result.case_id, result.version)  # fmt: skip
-        body = self._response_view(action, result)
+        body = self._response_view(result)
         body.update(extra or {})
         headers = {"ETag": f'"{result.version}"'}
         if result.position is not None:
@@ -116,13 +116,19 @@ class CommandRunner:
             headers["Location"] = f"{prefix}/{result.case_id}"
         return CaseResponse(body, 201 if created else 200, headers=headers)
 
-    def _response_view(self, action: str, result: CommandResult) -> dict[str, Any]:
+    def _log_view(self, action: str) -> LogView | None:
+        """The access-log entry of the answer's view, which the application stores with the
+        command's events (no view in a `return=minimal` answer, so nothing to log)."""
+        if RETURN_MINIMAL.get():
+            return None
+        return lambda view: access_entries(self.container, self.principal, f"command:{action}", [view])
+
+    def _response_view(self, result: CommandResult) -> dict[str, Any]:
         """The case as the caller's agency sees it after the command: computed by the
         application from the case's own events, so it never waits for the projector.
         `position` lets a later `GET ?min_position=` see the same state."""
         if RETURN_MINIMAL.get() or result.view is None:
             return {"id": result.case_id, "version": result.version}
-        log_reads(self.container, self.principal, f"command:{action}", [result.view])
         return dict(result.view)
 
     def _allowed_actions(self, case_id: UUID | None, error: Exception) -> list[str] | None:

@@ -98,10 +98,16 @@ def prevention_worklist(container: Container, agency: Agency) -> list[dict[str, 
 def log_reads(container: Container, principal: Principal, action: str,
               docs: list[dict[str, Any]]) -> None:  # fmt: skip
     """Append one access-log entry per case document returned to the caller."""
+    container.access_log.record(access_entries(container, principal, action, docs))
+
+
+def access_entries(container: Container, principal: Principal, action: str,
+                   docs: list[dict[str, Any]]) -> list[AccessEntry]:  # fmt: skip
+    """One access-log entry per case document shown to the caller."""
     at = container.clock()
-    container.access_log.record([
+    return [
         AccessEntry(at, principal.sub, principal.agency.value,
                     container.keys.subject_of_case(doc["id"]), doc["id"], action,
                     list(doc.get("categories", [])), dict(doc.get("basis", {})))
         for doc in docs
-    ])  # fmt: skip
+    ]  # fmt: skip

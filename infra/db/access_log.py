@@ -2,8 +2,9 @@
 
 Written by the API on every read that returns personal data, auditors' reads included,
 before the data is returned. Concurrent requests share one insert transaction
-(`services/batching.py`). Subjects are stored as the key store's pseudonymous
-reference, never as national ids.
+(`services/batching.py`); a command's answer is logged in the transaction of the
+command's own events where the event store can do that (`infra/db/event_store.py`).
+Subjects are stored as the key store's pseudonymous reference, never as national ids.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from services.batching import BatchWriter
 SCHEMA = """CREATE TABLE IF NOT EXISTS access_log (
     at TEXT NOT NULL, sub TEXT NOT NULL, agency TEXT NOT NULL, subject_ref TEXT,
     case_id TEXT, action TEXT NOT NULL, categories TEXT NOT NULL, basis TEXT NOT NULL)"""
+COLUMNS = ("at", "sub", "agency", "subject_ref", "case_id", "action", "categories", "basis")
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,7 @@ class AccessLog:
             self._writer.submit(entries)
 
     def _insert(self, batch: list[list[AccessEntry]]) -> list[None]:
-        rows = [(e.at.isoformat(), e.sub, e.agency, e.subject_ref, e.case_id, e.action,
-                 json.dumps(e.categories), json.dumps(e.basis, sort_keys=True))
-                for entries in batch for e in entries]  # fmt: skip
+        rows = rows_of([e for entries in batch for e in entries])
         with self.db.transaction() as tx:
             tx.executemany("INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return [None] * len(batch)
@@ -74,3 +74,10 @@ class AccessLog:
              "action": r[5], "categories": json.loads(r[6]), "basis": json.loads(r[7])}
             for r in rows
         ]  # fmt: skip
+
+
+def rows_of(entries: list[AccessEntry]) -> list[tuple[str | None, ...]]:
+    """The table's rows (in `COLUMNS` order) for these entries."""
+    return [(e.at.isoformat(), e.sub, e.agency, e.subject_ref, e.case_id, e.action,
+             json.dumps(e.categories), json.dumps(e.basis, sort_keys=True))
+            for e in entries]  # fmt: skip

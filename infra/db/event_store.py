@@ -12,6 +12,11 @@ The function is named per table: eventsourcing names it after the id type only
 (`es_insert_events_uuid`), so with two applications in one database the one created last
 would receive the other's events.
 
+A command's answer is logged in the same statement (`access_entries`): the access-log rows
+are inserted by a data-modifying WITH clause around the function call, so logging what
+the caller will see costs no second transaction and can never be missing for an answer
+whose events committed.
+
 Processes that start together (the API, the relay and the projector) set the schema up one at
 a time: PostgreSQL refuses concurrent CREATE TYPE / CREATE OR REPLACE FUNCTION of the same
 object ("tuple concurrently updated").
@@ -21,8 +26,16 @@ Selected in `infra/db/urls.py` (APPLICATION_RECORDER_TOPIC, POSTGRES_ENABLE_DB_F
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
+from psycopg import InterfaceError, OperationalError
 from psycopg.sql import SQL, Identifier
+
+from infra.db.access_log import COLUMNS, AccessEntry, rows_of
 
 SCHEMA_LOCK = 0x726B5F736368656D  # pg_advisory_lock key for the schema set-up ("rk_schem")
 
@@ -32,6 +45,8 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
     # proves every lower id committed or was rolled back for good, so a gap is skipped at
     # once instead of after the relay's gap timeout.
     serialises_writers = True
+    # Read by services/store.py: `insert_events(..., access_entries=...)` stores them.
+    stores_access_entries = True
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
@@ -39,6 +54,15 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
         self.sql_invoke_pg_function_insert_events = SQL(
             "SELECT * FROM {schema}.{insert_events}((%s))"
         ).format(
+            schema=Identifier(self.datastore.schema),
+            insert_events=Identifier(self.pg_function_name_insert_events),
+        )
+        self.sql_insert_with_access_entries = SQL(
+            "WITH logged AS (INSERT INTO access_log ({columns}) SELECT * FROM unnest({arrays})) "
+            "SELECT * FROM {schema}.{insert_events}((%s))"
+        ).format(
+            columns=SQL(", ").join(map(Identifier, COLUMNS)),
+            arrays=SQL(", ").join([SQL("%s::text[]")] * len(COLUMNS)),
             schema=Identifier(self.datastore.schema),
             insert_events=Identifier(self.pg_function_name_insert_events),
         )
@@ -62,6 +86,23 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             schema=Identifier(self.datastore.schema),
             table=Identifier(self.events_table_name),
         )
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], *,
+                      access_entries: Sequence[AccessEntry] = (), **kwargs: Any) -> Sequence[int] | None:
+        """The events and, with them, the access-log entries of the command's answer."""
+        if not access_entries:
+            return super().insert_events(stored_events, **kwargs)
+        return self._insert_with_access_entries(stored_events, access_entries)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the base class
+    def _insert_with_access_entries(self, stored_events: Sequence[StoredEvent],
+                                    access_entries: Sequence[AccessEntry]) -> list[int]:  # fmt: skip
+        columns = [list(c) for c in zip(*rows_of(list(access_entries)), strict=True)]
+        events = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+                  for e in stored_events]  # fmt: skip
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.sql_insert_with_access_entries, (*columns, events), prepare=True)
+            return [r[self.pg_function_name_insert_events] for r in curs.fetchall()]
 
     def create_table(self) -> None:
         # A session lock on a connection of its own: eventsourcing sets the schema up in

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from uuid import UUID
 
 import psycopg
@@ -14,6 +15,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from infra.db.access_log import AccessEntry, AccessLog
+from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env
 
 pytestmark = pytest.mark.postgres
@@ -124,3 +127,30 @@ def test_processes_starting_together_on_a_fresh_database_all_start(fresh_postgre
     assert apps[0].open("Kari, 15") and _count(fresh_postgres_url, "dossiers_events") == 1
     for app in apps:
         app.close()
+
+
+def _entry(case_id: UUID) -> AccessEntry:
+    return AccessEntry(datetime(2026, 11, 27, 12, tzinfo=UTC), "kr-1", "konfliktrad", "ref-1",
+                       str(case_id), "command:note", ["identity"], {"identity": "role"})  # fmt: skip
+
+
+def test_the_access_log_entries_of_an_answer_commit_with_its_events_or_not_at_all(
+    fresh_postgres_url: str,
+) -> None:
+    AccessLog(Database(fresh_postgres_url))  # the table, as the service creates it
+    app = Dossiers(env=eventsourcing_env(fresh_postgres_url, "dossiers"))
+    dossier_id = app.open("Kari, 15")
+    dossier = app.repository.get(dossier_id)
+    dossier.note("meeting held")
+    stored = [app.mapper.to_stored_event(e) for e in dossier.collect_events()]
+
+    ids = app.recorder.insert_events(stored, access_entries=[_entry(dossier_id)])
+    assert ids and _count(fresh_postgres_url, "access_log") == 1
+    logged = AccessLog(Database(fresh_postgres_url)).query()
+    assert logged[0]["case_id"] == str(dossier_id) and logged[0]["categories"] == ["identity"]
+
+    with pytest.raises(IntegrityError):  # the same version again: refused, and not logged
+        app.recorder.insert_events(stored, access_entries=[_entry(dossier_id)])
+    assert _count(fresh_postgres_url, "access_log") == 1
+    assert _count(fresh_postgres_url, "dossiers_events") == 2
+    app.close()

@@ -17,21 +17,17 @@ class Event:
     originator_version: int
 
 
-@dataclass
-class Recording:
-    domain_event: Event
-
-
 class FakeStore:
     """Unique (case, version), all-or-nothing per save, like the real recorders."""
 
     def __init__(self) -> None:
         self.rows: set[tuple[str, int]] = set()
         self.saves = 0
+        self.logged: list[Any] = []
         self.lock = threading.Lock()
         self.gate = threading.Event()
 
-    def save(self, *events: Event) -> list[Recording]:
+    def save(self, events: list[Event], access_entries: list[Any]) -> list[int]:
         self.gate.wait(5)
         with self.lock:
             self.saves += 1
@@ -39,7 +35,8 @@ class FakeStore:
             if len(set(keys)) != len(keys) or self.rows & set(keys):
                 raise RuntimeError("integrity error")
             self.rows |= set(keys)
-        return [Recording(e) for e in events]
+            self.logged += access_entries
+            return [len(self.rows) - len(events) + i + 1 for i in range(len(events))]
 
 
 def _run_concurrently(committer: GroupCommitter, requests: list[tuple[str, list[Event]]],
@@ -48,7 +45,7 @@ def _run_concurrently(committer: GroupCommitter, requests: list[tuple[str, list[
 
     def call(i: int, case_id: str, events: list[Event]) -> None:
         try:
-            results[i] = committer.save(case_id, events)
+            results[i] = committer.save(case_id, events, [f"answer {i}"])
         except Exception as error:
             results[i] = error
 
@@ -68,6 +65,9 @@ def test_commands_on_different_cases_are_committed_together() -> None:
     results = _run_concurrently(committer, requests, store)
     assert all(len(r) == 2 for r in results)
     assert len(store.rows) == 40 and store.saves < 20
+    # every command got the ids of its own events, and its answer was logged once
+    assert sorted(i for r in results for i in r) == list(range(1, 41))
+    assert sorted(store.logged) == sorted(f"answer {i}" for i in range(20))
 
 
 def test_a_conflict_fails_only_its_own_command() -> None:
@@ -79,6 +79,9 @@ def test_a_conflict_fails_only_its_own_command() -> None:
     failures = [r for r in results if isinstance(r, Exception)]
     assert len(failures) == 1 and len(store.rows) == 10
     assert "case-3" in forgotten
+    # the refused command's answer is not logged (it was never shown); the others' are
+    refused = results.index(failures[0])
+    assert sorted(store.logged) == sorted(f"answer {i}" for i in range(11) if i != refused)
 
 
 def test_a_lone_failing_command_gets_its_error() -> None:

@@ -43,7 +43,7 @@ def _run(c: Container, user: Principal, action: str, case_id: UUID, body: BaseMo
          extra: dict[str, Any] | None = None) -> JSONResponse:  # fmt: skip
     return CommandRunner(c, user).run(
         action, case_id, body,
-        lambda expected: c.contracts.command(case_id, command, expected, viewer=user.agency),
+        lambda expected, log_view: c.contracts.command(case_id, command, expected, user.agency, log_view),
         if_match=if_match, idempotency_key=key, created=created, extra=extra,
     )  # fmt: skip
 
@@ -55,12 +55,13 @@ def offer_contract(body: OfferBody, c: ContainerDep, user: PrincipalDep,
     case_id = c.new_id()
     return CommandRunner(c, user).run(
         "offer", None, body,
-        lambda _: c.contracts.offer(
+        lambda _, log_view: c.contracts.offer(
             contract_id=case_id, youth=body.youth.value(),
             guardians=tuple(g.value() for g in body.guardians), offence=body.offence.value(),
             trinn=body.trinn, residence_municipality=body.residence_municipality,
             registered_municipality=body.registered_municipality,
-            offer_deadline=body.offer_deadline, actor=user.actor, at=c.clock(), viewer=user.agency),
+            offer_deadline=body.offer_deadline, actor=user.actor, at=c.clock(), viewer=user.agency,
+            log_view=log_view),
         idempotency_key=key, created=True,
     )  # fmt: skip
 

@@ -38,7 +38,7 @@ def _run(c: Container, user: Principal, action: str, case_id: UUID, body: BaseMo
          key: str | None) -> JSONResponse:  # fmt: skip
     return CommandRunner(c, user, track="prevention").run(
         action, case_id, body,
-        lambda expected: c.prevention.command(case_id, command, expected, viewer=user.agency),
+        lambda expected, log_view: c.prevention.command(case_id, command, expected, user.agency, log_view),
         if_match=if_match, idempotency_key=key)  # fmt: skip
 
 
@@ -48,10 +48,10 @@ def register_concern(body: ConcernBody, c: ContainerDep, user: PreventionUser,
     case_id = c.new_id()
     return CommandRunner(c, user, track="prevention").run(
         "register_concern", None, body,
-        lambda _: c.prevention.register_concern(
+        lambda _, log_view: c.prevention.register_concern(
             case_id=case_id, person=body.person.value(), source=body.source,
             municipality=body.municipality, summary=body.summary, actor=user.actor,
-            at=c.clock(), viewer=user.agency),
+            at=c.clock(), viewer=user.agency, log_view=log_view),
         idempotency_key=key, created=True)  # fmt: skip
 
 
