@@ -33,6 +33,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import InterfaceError, OperationalError
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infra.db.access_log import COLUMNS, AccessEntry, rows_of
@@ -57,6 +58,7 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             schema=Identifier(self.datastore.schema),
             insert_events=Identifier(self.pg_function_name_insert_events),
         )
+        # Rendered once: psycopg would compose an SQL object again on every execute.
         self.sql_insert_with_access_entries = SQL(
             "WITH logged AS (INSERT INTO access_log ({columns}) SELECT * FROM unnest({arrays})) "
             "SELECT * FROM {schema}.{insert_events}((%s))"
@@ -65,7 +67,7 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             arrays=SQL(", ").join([SQL("%s::text[]")] * len(COLUMNS)),
             schema=Identifier(self.datastore.schema),
             insert_events=Identifier(self.pg_function_name_insert_events),
-        )
+        ).as_bytes()
         # The lock is held until the function's (implicit) transaction commits.
         self.sql_create_statements[self.create_insert_function_statement_index] = SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{insert_events}(events {schema}.{event}[]) "
@@ -100,9 +102,9 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
         columns = [list(c) for c in zip(*rows_of(list(access_entries)), strict=True)]
         events = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
                   for e in stored_events]  # fmt: skip
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self.sql_insert_with_access_entries, (*columns, events), prepare=True)
-            return [r[self.pg_function_name_insert_events] for r in curs.fetchall()]
+            return [r[0] for r in curs.fetchall()]
 
     def create_table(self) -> None:
         # A session lock on a connection of its own: eventsourcing sets the schema up in
