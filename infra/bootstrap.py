@@ -87,10 +87,11 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     database = Database(settings.database_url)
     keystore_db = Database(settings.keystore_url) if settings.keystore_url else database
     keys = SubjectKeys(SqlKeyStore(keystore_db), _pepper(settings), settings.key_cache_seconds)
-    contracts = ContractsApplication(eventsourcing_env(settings.database_url, "contracts"), keys,
-                                     rules, settings.live_cases)  # fmt: skip
-    prevention = PreventionApplication(eventsourcing_env(settings.database_url, "prevention"), keys,
-                                       rules, settings.live_cases)  # fmt: skip
+    fast = settings.pg_insert_function
+    contracts = ContractsApplication(eventsourcing_env(settings.database_url, "contracts", fast),
+                                     keys, rules, settings.live_cases)  # fmt: skip
+    prevention = PreventionApplication(eventsourcing_env(settings.database_url, "prevention", fast),
+                                       keys, rules, settings.live_cases)  # fmt: skip
     if settings.group_commit:
         contracts.enable_group_commit()
         prevention.enable_group_commit()

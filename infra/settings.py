@@ -104,6 +104,13 @@ class Settings(BaseSettings):
         description="Commit concurrent commands on different cases in one transaction "
         "(each still answered only after its own durable commit). 0 = one transaction each.",
     )
+    pg_insert_function: bool = Field(
+        True,
+        description="PostgreSQL: save through the project's insert function (one round trip, the "
+        "command's access-log entry in the same statement; needs the right to CREATE FUNCTION). "
+        "0 = eventsourcing's own insert (about fourteen round trips per transaction, the access "
+        "log in a transaction of its own).",
+    )
     live_cases: int = Field(
         1000,
         ge=1,

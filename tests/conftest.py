@@ -68,13 +68,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+def settings_for_tests(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(database_url=database_url, jwt_secret="test-secret-that-is-long-enough-for-hs256",
+                    key_pepper="test-pepper", kafka_bootstrap=None,
+                    checkpoint_file=tmp_path / "checkpoints.jsonl",
+                    checkpoint_key_file=tmp_path / "checkpoint-key.pem", **overrides)  # fmt: skip
+
+
 @pytest.fixture
 def container(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Container]:
-    settings = Settings(database_url=database_url, jwt_secret="test-secret-that-is-long-enough-for-hs256",
-                        key_pepper="test-pepper", kafka_bootstrap=None,
-                        checkpoint_file=tmp_path / "checkpoints.jsonl",
-                        checkpoint_key_file=tmp_path / "checkpoint-key.pem")
-    container = build(settings, clock=clock)
+    container = build(settings_for_tests(database_url, tmp_path), clock=clock)
     yield container
     container.close()
 

@@ -19,14 +19,14 @@ def sqlite_path(url: str, suffix: str = "") -> Path:
     return path
 
 
-def eventsourcing_env(url: str, app_name: str) -> dict[str, str]:
+def eventsourcing_env(url: str, app_name: str, insert_function: bool = True) -> dict[str, str]:
     """One SQLite file per application (no writer contention between tracks), or one
     PostgreSQL database with a table per application (`contracts_events`, ...).
 
     No aggregate cache here: commands keep their cases in `services/live_cases.py`."""
     if is_postgres(url):
         parts = urlparse(url)
-        return {
+        env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",
@@ -36,10 +36,11 @@ def eventsourcing_env(url: str, app_name: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_MAX_OVERFLOW": "20",
             "CREATE_TABLE": "y",
-            # One round trip per save, with the table lock (infra/db/event_store.py).
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
-            "APPLICATION_RECORDER_TOPIC": "infra.db.event_store:LockingFunctionRecorder",
         }
+        if insert_function:  # one round trip per save, with the table lock (infra/db/event_store.py)
+            env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "y"
+            env["APPLICATION_RECORDER_TOPIC"] = "infra.db.event_store:LockingFunctionRecorder"
+        return env
     if url.startswith("sqlite"):
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from tests.conftest import Api
-from tests.integration.flows import OFFER, consent_all, offer, ok
+import pytest
+from fastapi.testclient import TestClient
+
+from infra.api.app import create_app
+from infra.bootstrap import build
+from tests.conftest import Api, Clock, settings_for_tests
+from tests.integration.flows import OFFER, SIGNATORIES, consent_all, offer, ok
 
 PERSON = {"name": "Per Hansen", "national_id": "03041012345", "birth_date": "2010-04-03"}
 READS = [  # (agency, path, logged action)
@@ -42,3 +47,38 @@ def test_a_read_of_personal_data_logs_who_read_whose_which_fields_and_on_which_b
         assert entry["subject_ref"] == subject
         assert entry["categories"], "which fields were read"
         assert entry["basis"], "on which basis"
+
+
+def _command_entries(api: Api) -> list[tuple[str, str, str | None]]:
+    return sorted((e["agency"], e["action"], e["subject_ref"]) for e in api.container.access_log.query()
+                  if e["action"].startswith("command:"))  # fmt: skip
+
+
+def _commands_are_logged_once_each(api: Api) -> None:
+    contract = offer(api)
+    consent_all(api, contract)
+    body = {"signatory": "youth", "scope": [], "booklet_version": "2026-1"}
+    stale = api.post("konfliktrad", f"/contracts/{contract}/consents", body, **{"If-Match": '"1"'})
+    assert stale.status_code == 412  # refused: nothing shown, so nothing logged
+    youth = api.container.keys.subject_ref(str(OFFER["youth"]["national_id"]))  # type: ignore[index]
+
+    assert _command_entries(api) == sorted(
+        [("prosecution", "command:offer", youth)]  # a new case already names its person
+        + [("konfliktrad", "command:give_consent", youth)] * len(SIGNATORIES))
+
+
+def test_every_commands_answer_is_logged_once_with_its_person(api: Api) -> None:
+    _commands_are_logged_once_each(api)
+
+
+def test_commands_are_logged_on_eventsourcings_own_postgresql_insert_too(
+    fresh_postgres_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    settings = settings_for_tests(fresh_postgres_url, tmp_path, pg_insert_function=False)
+    container = build(settings, clock=clock)
+    assert not container.contracts.stores_access_entries  # logged after the commit instead
+    try:
+        with TestClient(create_app(container), raise_server_exceptions=False) as client:
+            _commands_are_logged_once_each(Api(client, container, clock))
+    finally:
+        container.close()
