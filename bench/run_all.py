@@ -186,8 +186,11 @@ def command_details(run: dict[str, Any]) -> list[str]:
              f"round-robin over them, {d['connections']} keep-alive connections for the closed loops, "
              f"{d['seconds']:g} s per phase, one uvicorn process (as `ruskontrakt serve`) in Kafka mode: "
              "it commits and answers; the relay and projector (their own metrics below) do not run "
-             "during the phases. The second baseline is the same server and load with "
-             "`RUSKONTRAKT_GROUP_COMMIT=0`: one `Application.save()` (one transaction) per command. "
+             "during the phases. The second baseline is the same server and load saving as "
+             "`Application.save()` does with eventsourcing's own PostgreSQL insert, one transaction "
+             "per command (`RUSKONTRAKT_PG_INSERT_FUNCTION=0 RUSKONTRAKT_GROUP_COMMIT=0`); the phase "
+             "with only `RUSKONTRAKT_GROUP_COMMIT=0` shows what group commit adds to this project's "
+             "insert. "
              "CPU is in cores (2 = both cores busy) for the server process, all PostgreSQL processes "
              "and the load generator.", "",
              "| phase | 2xx | errors | rate/s | p50 ms | p90 ms | p99 ms | max ms "
