@@ -94,23 +94,28 @@ REBUILD_BATCH = 5000
 
 def rebuild_projections(
     batch: Annotated[int, typer.Option(help="Events per SQL transaction")] = REBUILD_BATCH,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Processes sharing the rebuild by case (default: every core on "
+        "PostgreSQL, 1 on SQLite)")] = None,
 ) -> None:
     """Empty the read models and rebuild them from the event store, with a progress bar."""
-    from services.projector import LogFeeder
+    from infra.rebuild import default_workers, rebuild
 
     container = _container(need_kafka=False)
-    assert container.read_models is not None
+    settings = container.settings
     total = sum(app.recorder.max_notification_id() or 0 for app in container.apps)
-    container.read_models.clear()
-    feeder = LogFeeder(container.projector("rebuild"), container.apps,
-                       container.settings.relay_gap_timeout_seconds, batch)  # fmt: skip
-    columns = (TextColumn("[bold]rebuilding read models"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("events"), TimeRemainingColumn())  # fmt: skip
+    container.close()
+    workers = workers or default_workers(settings)
+    columns = (TextColumn(f"[bold]rebuilding read models ({workers} processes)"), BarColumn(),
+               MofNCompleteColumn(), TextColumn("events"), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns) as progress:
         task = progress.add_task("rebuild", total=total)
-        done = feeder.catch_up(progress=lambda n: progress.advance(task, n))
+        try:
+            done = rebuild(settings, workers, batch, progress=lambda n: progress.advance(task, n))
+        except RuntimeError as error:
+            typer.echo(f"rebuild failed: {error}", err=True)
+            raise typer.Exit(1) from None
     typer.echo(f"rebuilt from {done} events")
-    container.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -76,12 +76,21 @@ def doc_aad(agency: str, case_id: str) -> bytes:
     return f"read-model|{agency}|{case_id}".encode()
 
 
+def partition_of(case_id: str, partitions: int) -> int:
+    """Which of `partitions` a case belongs to (a rebuild split over processes)."""
+    return UUID(case_id).int % partitions
+
+
 class Projector:
     def __init__(self, apps: Sequence[SealedApplication], store: ReadModelStore, keys: SubjectKeys,
-                 rules: Rules, consumer: str, max_cases: int = 20_000) -> None:  # fmt: skip
+                 rules: Rules, consumer: str, max_cases: int = 20_000,
+                 partition: tuple[int, int] = (0, 1)) -> None:  # fmt: skip
+        """`partition` (i, n): project only the cases of partition i of n, so n processes
+        can share a rebuild (cases are independent); the others are passed over."""
         self.apps = {a.track.value: a for a in apps}
         self.store, self.keys, self.rules, self.consumer = store, keys, rules, consumer
         self.max_cases = max_cases
+        self.partition = partition
         self._cases: OrderedDict[str, CaseProjection] = OrderedDict()
         self.applied = 0  # records applied by this process (for progress and tests)
 
@@ -91,7 +100,7 @@ class Projector:
         # Fetch the data keys first: the key store may share the read models' database, and
         # SQLite allows one transaction at a time per connection (decrypting inside it would
         # wait on itself). The keys stay cached while the batch is applied.
-        for case_id in {item.message.case_id for item in batch}:
+        for case_id in {item.message.case_id for item in batch if self._owns(item.message.case_id)}:
             self.keys.key_for_case(case_id)
         try:
             with self.store.transaction() as tx:
@@ -108,13 +117,16 @@ class Projector:
 
     def _apply(self, tx: ReadModelTx, batch: Sequence[Incoming]) -> None:
         applied: dict[str, int] = {}
-        for track in {i.message.track for i in batch}:
-            ids = sorted({i.message.case_id for i in batch if i.message.track == track})
+        owned = [i for i in batch if self._owns(i.message.case_id)]
+        for track in {i.message.track for i in owned}:
+            ids = sorted({i.message.case_id for i in owned if i.message.track == track})
             applied.update(tx.lock_cases(track, ids))
         dirty: dict[str, tuple[CaseProjection, Change, int]] = {}
         positions: dict[tuple[str, int], Incoming] = {}
         for item in batch:
-            positions[(item.source, item.partition)] = item
+            positions[(item.source, item.partition)] = item  # passed over or applied: consumed
+            if not self._owns(item.message.case_id):
+                continue
             message = item.message
             case = self._case(message.track, message.case_id, applied.get(message.case_id, 0))
             if message.version <= case.version:
@@ -134,6 +146,10 @@ class Projector:
             tx.save_positions([(self.consumer, source, partition, item.next_offset, item.message.track,
                                 item.message.notification_id)
                                for (source, partition), item in positions.items()])  # fmt: skip
+
+    def _owns(self, case_id: str) -> bool:
+        index, partitions = self.partition
+        return partitions == 1 or partition_of(case_id, partitions) == index
 
     def _with_missing(self, case: CaseProjection, message: InternalMessage) -> Iterator[InternalMessage]:
         """The message, preceded by any versions we never received (refetched from the store)."""

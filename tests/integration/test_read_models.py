@@ -149,3 +149,21 @@ def test_case_documents_stored_as_hex_text_by_an_earlier_version_are_converted_t
         assert view is not None and view.sealed == b"\x00sealed\xff" and view.version == 3
     finally:
         db.close()
+
+
+def test_a_rebuild_shared_by_processes_gives_what_the_live_path_built(api: Api) -> None:
+    """`ruskontrakt rebuild-projections --workers 2`: each process projects its own cases."""
+    from infra.rebuild import rebuild
+
+    c = api.container
+    cases = [offer(api) for _ in range(6)]
+    for case_id in cases[:3]:
+        activate(api, case_id, scope=GP_SHARING)
+        rapid_test(api, case_id, ["THC"])
+    assert c.read_models is not None and c.feeder is not None
+    c.feeder.catch_up()
+    live = snapshot(c.read_models, c.keys)
+    events = sum(app.recorder.max_notification_id() or 0 for app in c.apps)
+
+    assert rebuild(c.settings, workers=2, batch=7) == events  # every event applied once
+    assert snapshot(c.read_models, c.keys) == live
