@@ -52,9 +52,9 @@ PHASES: list[tuple[str, str, str | None, str | None]] = [
     ("authenticate (JWT verify, remembered per token)", "TokenService.verify", None, None),
     ("the case from memory (checkout; loaded from the store on a miss)", "LiveCases.checkout", None, None),
     ("domain command (state machine + event)", "Contract.hold_meeting", None, None),
-    ("save (seal + one round trip, shared by concurrent commands)", "save_and_record", None, None),
     ("every agency's view advanced by the new event", "LiveCase.advance", None, None),
-    ("access log (shared transaction)", "log_reads", None, None),
+    ("save: seal, then one statement with the answer's access-log entry (shared by concurrent "
+     "commands)", "SealedApplication._commit", None, None),
     ("response rendering (JSON)", "JSONResponse.__init__", None, None),
 ]
 REST = "rest (route, CommandRunner, logging, response rendering)"
@@ -136,6 +136,8 @@ def analyse(root: Frame, commands: int) -> dict[str, Any]:
 
 
 def _sql_text(query: Any) -> str:
+    if isinstance(query, str | bytes):  # bytes: a statement rendered once (infra/db/event_store.py)
+        return query.decode() if isinstance(query, bytes) else query
     try:
         return str(query.as_string(None))
     except Exception:
@@ -151,7 +153,7 @@ def count_sql() -> Iterator[Counter[str]]:
         original = originals[method]
 
         def wrapper(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-            text = query if isinstance(query, str) else _sql_text(query)
+            text = _sql_text(query)
             counts[" ".join(text.split()[:1]).upper() or "?"] += 1
             return original(self, query, *args, **kwargs)
 
