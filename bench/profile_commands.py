@@ -54,7 +54,7 @@ PHASES: list[tuple[str, str, str | None, str | None]] = [
     ("domain command (state machine + event)", "Contract.hold_meeting", None, None),
     ("every agency's view advanced by the new event", "LiveCase.advance", None, None),
     ("save: seal, then one statement with the answer's access-log entry (shared by concurrent "
-     "commands)", "SealedApplication._commit", None, None),
+     "commands)", "ContractsApplication._commit", None, None),
     ("response rendering (JSON)", "JSONResponse.__init__", None, None),
 ]
 REST = "rest (route, CommandRunner, logging, response rendering)"
