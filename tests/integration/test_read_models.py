@@ -4,8 +4,14 @@ motion, rebuilds, positions, the agency stream, the access log and readiness."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
+import threading
+import time
 from typing import Any
 
+from infra.rebuild import rebuild
 from tests.conftest import Api
 from tests.integration.flows import OFFER, activate, offer, ok, rapid_test
 from tests.integration.read_model_rows import snapshot
@@ -153,8 +159,6 @@ def test_case_documents_stored_as_hex_text_by_an_earlier_version_are_converted_t
 
 def test_a_rebuild_shared_by_processes_gives_what_the_live_path_built(api: Api) -> None:
     """`ruskontrakt rebuild-projections --workers 2`: each process projects its own cases."""
-    from infra.rebuild import rebuild
-
     c = api.container
     cases = [offer(api) for _ in range(6)]
     for case_id in cases[:3]:
@@ -167,3 +171,27 @@ def test_a_rebuild_shared_by_processes_gives_what_the_live_path_built(api: Api) 
 
     assert rebuild(c.settings, workers=2, batch=7) == events  # every event applied once
     assert snapshot(c.read_models, c.keys) == live
+
+
+def test_a_rebuild_whose_worker_dies_fails_loudly(api: Api) -> None:
+    offer(api)
+    outcome: list[BaseException | int] = []
+
+    def run() -> None:
+        try:
+            outcome.append(rebuild(api.container.settings, workers=2))
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not (children := multiprocessing.active_children()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert children, "no worker process started"
+    pid = children[0].pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # long before it can have finished: it is still starting up
+    thread.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError), outcome
+    assert "run the rebuild again" in str(outcome[0])
