@@ -10,7 +10,6 @@ timed alternately, several rounds, and the medians compared.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -19,8 +18,8 @@ from uuid import UUID
 
 from bench.common import (
     Result,
-    add_json_option,
     bench_database,
+    bench_parser,
     create_active_contract,
     grow_history,
     log,
@@ -71,12 +70,9 @@ def run(events: int = 1000, rounds: int = 9) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=9)
-    add_json_option(parser)
     args = parser.parse_args(argv)
     return report(run(min(args.events, 5000), min(args.rounds, 50)), args.json)
 

@@ -24,7 +24,6 @@ applies every stored event exactly once into fresh read models.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import itertools
 from collections import Counter
@@ -36,9 +35,9 @@ from bench.app import NOOP_PATH
 from bench.common import (
     MEETING_JSON,
     Result,
-    add_json_option,
     bench_database,
     bench_env,
+    bench_parser,
     create_active_contracts,
     log,
     report,
@@ -185,13 +184,10 @@ def run(cases: int = 300, seconds: float = 12.0, connections: int = 8) -> list[R
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=8)
-    add_json_option(parser)
     args = parser.parse_args(argv)
     return report(run(args.cases, min(args.seconds, 15.0), min(max(args.connections, 1), 64)), args.json)
 

@@ -13,7 +13,6 @@ target in quality.md: the figure reported is the speed-up the cache gives, on tw
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import time
 from typing import Any
@@ -21,9 +20,9 @@ from uuid import UUID
 
 from bench.common import (
     Result,
-    add_json_option,
     bench_database,
     bench_env,
+    bench_parser,
     create_active_contracts,
     grow_history,
     log,
@@ -116,11 +115,8 @@ def run(seconds: float = 8.0, cases: int = 100) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--seconds", type=float, default=8.0)
-    add_json_option(parser)
     args = parser.parse_args(argv)
     return report(run(min(args.seconds, 20.0)), args.json)
 

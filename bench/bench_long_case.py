@@ -17,7 +17,6 @@ grows by at most the few dozen commands run on it.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import time
 from typing import Any
@@ -26,9 +25,9 @@ from uuid import UUID
 from bench.common import (
     MEETING_JSON,
     Result,
-    add_json_option,
     bench_database,
     bench_env,
+    bench_parser,
     create_active_contracts,
     grow_history,
     log,
@@ -119,12 +118,9 @@ def run(events: int = 1000, seconds: float = 16.0) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=16.0)
-    add_json_option(parser)
     args = parser.parse_args(argv)
     return report(run(min(args.events, 5000), min(args.seconds, 40.0)), args.json)
 

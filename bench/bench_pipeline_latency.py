@@ -18,7 +18,6 @@ This process polls that position every `--poll-ms` (the resolution of the figure
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import json
 import os
@@ -39,8 +38,8 @@ from bench.common import (
     MEETING_JSON,
     REPO,
     Result,
-    add_json_option,
     bench_env,
+    bench_parser,
     create_active_contracts,
     drop_database,
     fresh_database,
@@ -347,14 +346,11 @@ def cpu_now(server: BenchServer, services: list[Service]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--rate", type=float, default=TARGET_RATE, help="commands/s (target: 200)")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--poll-ms", type=float, default=3.0, help="how often the position is polled")
-    add_json_option(parser)
     args = parser.parse_args(argv)
     results = run(min(max(args.rate, 1.0), 2000.0), min(max(args.seconds, 2.0), 40.0),
                   min(max(args.cases, 10), 2000), min(max(args.poll_ms, 1.0), 50.0))  # fmt: skip

@@ -18,14 +18,13 @@ version and the same rows as the first one (nothing lost, nothing applied twice)
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import Result, add_json_option, bench_database, log, report
-from bench.streams import fill_store, profiled
+from bench.common import Result, bench_database, log
+from bench.streams import fill_store, profiled, store_bench_main
 from infra.bootstrap import build
 from infra.cli_streams import REBUILD_BATCH
 from infra.rebuild import default_workers, rebuild
@@ -126,18 +125,7 @@ def check_versions(dump: dict[str, Any] | None, cases: int, events_per_case: int
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--cases", type=int, default=300)
-    parser.add_argument("--events-per-case", type=int, default=60)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--profile", metavar="PATH", help="pyinstrument text of the last rebuild round")
-    add_json_option(parser)
-    args = parser.parse_args(argv)
-    results = run(min(args.cases, 2000), min(max(args.events_per_case, 6), 500), min(max(args.rounds, 1), 9),
-                  args.profile)  # fmt: skip
-    return report(results, args.json)
+    return store_bench_main(__doc__, run, argv, cases=300, profiled_side="rebuild")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ duplicated).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -26,8 +25,16 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
-from bench.common import Result, add_json_option, bench_database, log, report
-from bench.streams import delete_topics, fill_store, kafka_settings, kafka_up, profiled, topic_prefix
+from bench.common import Result, bench_database, log
+from bench.streams import (
+    delete_topics,
+    fill_store,
+    kafka_settings,
+    kafka_up,
+    profiled,
+    store_bench_main,
+    topic_prefix,
+)
 from domain.policy import Track
 from infra.bootstrap import Container
 from infra.kafka import clients
@@ -140,18 +147,7 @@ def run(cases: int = 200, events_per_case: int = 60, rounds: int = 3,
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--cases", type=int, default=200)
-    parser.add_argument("--events-per-case", type=int, default=60)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--profile", metavar="PATH", help="pyinstrument text of the last relay round")
-    add_json_option(parser)
-    args = parser.parse_args(argv)
-    results = run(min(args.cases, 2000), min(max(args.events_per_case, 6), 500), min(max(args.rounds, 1), 9),
-                  args.profile)  # fmt: skip
-    return report(results, args.json)
+    return store_bench_main(__doc__, run, argv, cases=200, profiled_side="relay")
 
 
 if __name__ == "__main__":

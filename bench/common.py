@@ -8,6 +8,7 @@ measure, and it has to fit in the two-minute budget of each script.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -84,8 +85,11 @@ def report(results: list[Result], json_path: str | None = None) -> list[dict[str
     return out
 
 
-def add_json_option(parser: Any) -> None:
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark script's options: its docstring as the help text, and `--json`."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", metavar="PATH", help="also write the result dicts to PATH")
+    return parser
 
 
 def log(message: str) -> None:

@@ -16,7 +16,6 @@ case with N events instead of fresh ones. Writes the full profile to bench/resul
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import time
@@ -33,8 +32,8 @@ from pyinstrument.frame import Frame
 from bench.common import (
     MEETING_JSON,
     REPO,
-    add_json_option,
     bench_database,
+    bench_parser,
     create_active_contracts,
     grow_history,
     log,
@@ -238,12 +237,9 @@ def print_summary(out: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--commands", type=int, default=300)
     parser.add_argument("--history", type=int, default=0)
-    add_json_option(parser)
     args = parser.parse_args(argv)
     out = profile(min(args.commands, 2000), min(args.history, 5000))
     print_summary(out)

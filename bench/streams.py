@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from bench.common import REPO, create_active_contracts, grow_history, log
+from bench.common import REPO, Result, bench_parser, create_active_contracts, grow_history, log, report
 from infra.bootstrap import Container
 from infra.settings import Settings
 
@@ -115,6 +115,21 @@ def profiled(fn: Callable[[], T], path: str, what: str) -> T:
         profiler.stop()
         Path(path).write_text(profiler.output_text(unicode=True, show_all=False))
         log(f"profile of the {what}: {path} (its time is inflated by the profiler)")
+
+
+def store_bench_main(doc: str | None, run: Callable[[int, int, int, str | None], list[Result]],
+                     argv: list[str] | None, cases: int, profiled_side: str) -> list[dict[str, Any]]:
+    """`main` of the benchmarks over a filled store (relay, rebuild): the same options."""
+    parser = bench_parser(doc)
+    parser.add_argument("--cases", type=int, default=cases)
+    parser.add_argument("--events-per-case", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", metavar="PATH",
+                        help=f"pyinstrument text of the last {profiled_side} round")
+    args = parser.parse_args(argv)
+    results = run(min(args.cases, 2000), min(max(args.events_per_case, 6), 500), min(max(args.rounds, 1), 9),
+                  args.profile)  # fmt: skip
+    return report(results, args.json)
 
 
 def read_text(path: Path, lines: int = 30) -> str:
