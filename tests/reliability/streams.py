@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
@@ -59,6 +60,19 @@ def wait_until_applied(c: Container, seconds: float = 120) -> None:
     while c.read_models.track_position("contract") < target:  # waiting on the position itself
         assert time.monotonic() < deadline, f"stuck at {c.read_models.track_position('contract')}/{target}"
         time.sleep(0.1)
+
+
+Post = Callable[[Agency, str, object], dict[str, str]]
+
+
+def hold_numbered_meeting(post: Post, meetings: dict[str, list[str]], case: str) -> None:
+    """A meeting whose note numbers it on its case, as `assert_meetings_applied_once_in_order`
+    expects."""
+    note = f"meeting {len(meetings[case]):04d}"
+    post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case}/meetings",
+         {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
+          "notes": note})  # fmt: skip
+    meetings[case].append(note)
 
 
 def assert_meetings_applied_once_in_order(c: Container, meetings: dict[str, list[str]]) -> None:

@@ -36,7 +36,12 @@ from infra.kafka.clients import internal_topic
 from infra.settings import Settings
 from services.messages import decode_internal
 from tests.integration.flows import OFFER, PLAN
-from tests.reliability.streams import Service, assert_meetings_applied_once_in_order, wait_until_applied
+from tests.reliability.streams import (
+    Service,
+    assert_meetings_applied_once_in_order,
+    hold_numbered_meeting,
+    wait_until_applied,
+)
 from tests.servers import REPO, KafkaBroker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]
@@ -142,11 +147,7 @@ def _commands(client: TestClient, c: Container, chaos: threading.Thread) -> dict
     while i < MEETINGS or chaos.is_alive():
         case = cases[i % CASES]
         i += 1
-        note = f"meeting {len(meetings[case]):04d}"
-        post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case}/meetings",
-             {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
-              "notes": note})  # fmt: skip
-        meetings[case].append(note)
+        hold_numbered_meeting(post, meetings, case)
     return meetings
 
 

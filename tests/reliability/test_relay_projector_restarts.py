@@ -31,7 +31,12 @@ from infra.settings import Settings
 from services.projector import LogFeeder, Projector
 from tests.integration.flows import OFFER, PLAN
 from tests.integration.read_model_rows import snapshot
-from tests.reliability.streams import Service, assert_meetings_applied_once_in_order, wait_until_applied
+from tests.reliability.streams import (
+    Service,
+    assert_meetings_applied_once_in_order,
+    hold_numbered_meeting,
+    wait_until_applied,
+)
 from tests.servers import KafkaBroker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(180)]
@@ -108,11 +113,7 @@ def _burst(client: TestClient, c: Container) -> dict[str, list[str]]:
     cases = list(meetings)
     for i in range(COMMANDS - sent):
         case = cases[i % CASES]
-        note = f"meeting {len(meetings[case]):04d}"
-        post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case}/meetings",
-             {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
-              "notes": note})  # fmt: skip
-        meetings[case].append(note)
+        hold_numbered_meeting(post, meetings, case)
     return meetings
 
 
