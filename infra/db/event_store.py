@@ -17,6 +17,9 @@ are inserted by a data-modifying WITH clause around the function call, so loggin
 the caller will see costs no second transaction and can never be missing for an answer
 whose events committed.
 
+A lost connection is retried as eventsourcing retries it, except that a retry first
+checks whether the previous attempt committed (`insert_events`).
+
 Processes that start together (the API, the relay and the projector) set the schema up one at
 a time: PostgreSQL refuses concurrent CREATE TYPE / CREATE OR REPLACE FUNCTION of the same
 object ("tuple concurrently updated").
@@ -26,18 +29,20 @@ Selected in `infra/db/urls.py` (APPLICATION_RECORDER_TOPIC, POSTGRES_ENABLE_DB_F
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
 # eventsourcing's errors: its connection context translates psycopg's into these
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infra.db.access_log import COLUMNS, AccessEntry, rows_of
 
+INSERT_ATTEMPTS = 10  # as eventsourcing's own insert
+RETRY_PAUSE_SECONDS = 0.2
 SCHEMA_LOCK = 0x726B5F736368656D  # pg_advisory_lock key for the schema set-up ("rk_schem")
 
 
@@ -59,6 +64,7 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             insert_events=Identifier(self.pg_function_name_insert_events),
         )
         # Rendered once: psycopg would compose an SQL object again on every execute.
+        self.sql_insert_only = self.sql_invoke_pg_function_insert_events.as_bytes()
         self.sql_insert_with_access_entries = SQL(
             "WITH logged AS (INSERT INTO access_log ({columns}) SELECT * FROM unnest({arrays})) "
             "SELECT * FROM {schema}.{insert_events}((%s))"
@@ -67,6 +73,12 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             arrays=SQL(", ").join([SQL("%s::text[]")] * len(COLUMNS)),
             schema=Identifier(self.datastore.schema),
             insert_events=Identifier(self.pg_function_name_insert_events),
+        ).as_bytes()
+        self.sql_select_stored = SQL(
+            "SELECT notification_id, state FROM {schema}.{table} "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
         ).as_bytes()
         # The lock is held until the function's (implicit) transaction commits.
         self.sql_create_statements[self.create_insert_function_statement_index] = SQL(
@@ -91,20 +103,57 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], *,
                       access_entries: Sequence[AccessEntry] = (), **kwargs: Any) -> Sequence[int] | None:
-        """The events and, with them, the access-log entries of the command's answer."""
-        if not access_entries:
-            return super().insert_events(stored_events, **kwargs)
-        return self._insert_with_access_entries(stored_events, access_entries)
+        """The events and, with them, the access-log entries of the command's answer.
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the base class
-    def _insert_with_access_entries(self, stored_events: Sequence[StoredEvent],
-                                    access_entries: Sequence[AccessEntry]) -> list[int]:  # fmt: skip
-        columns = [list(c) for c in zip(*rows_of(list(access_entries)), strict=True)]
+        A lost connection is retried, as eventsourcing does, but a retry first looks whether
+        the attempt before it committed after all (its answer lost on the way): sealed
+        events are unique to the byte, so finding them stored means they are ours. Without
+        that look the retry would meet its own events, the save would count as a conflict,
+        and the command would run a second time on the reloaded case.
+        """
+        if kwargs.get("tracking") is not None:  # a process application's position: not used here
+            return super().insert_events(stored_events, **kwargs)
+        for attempt in range(1, INSERT_ATTEMPTS + 1):
+            try:
+                return self._insert(stored_events, access_entries)
+            except (InterfaceError, OperationalError):
+                if attempt == INSERT_ATTEMPTS:
+                    raise
+                time.sleep(RETRY_PAUSE_SECONDS)
+                committed = self._committed_ids(stored_events)
+                if committed is not None:
+                    return committed
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _insert(self, stored_events: Sequence[StoredEvent],
+                access_entries: Sequence[AccessEntry]) -> list[int]:  # fmt: skip
         events = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
                   for e in stored_events]  # fmt: skip
+        if access_entries:
+            columns = [list(c) for c in zip(*rows_of(list(access_entries)), strict=True)]
+            statement, params = self.sql_insert_with_access_entries, (*columns, events)
+        else:
+            statement, params = self.sql_insert_only, (events,)
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(self.sql_insert_with_access_entries, (*columns, events), prepare=True)
+            curs.execute(statement, params, prepare=True)
             return [r[0] for r in curs.fetchall()]
+
+    def _committed_ids(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        """The notification ids of exactly these events if they are stored, else None."""
+        if not stored_events:
+            return None
+        ids = []
+        try:
+            with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+                for event in stored_events:
+                    curs.execute(self.sql_select_stored, (event.originator_id, event.originator_version))
+                    row = curs.fetchone()
+                    if row is None or bytes(row[1]) != event.state:
+                        return None  # not written, or written by another writer: insert again
+                    ids.append(int(row[0]))
+        except (InterfaceError, OperationalError):
+            return None  # still unreachable: the next attempt will tell
+        return ids
 
     def create_table(self) -> None:
         # A session lock on a connection of its own: eventsourcing sets the schema up in

@@ -13,8 +13,9 @@ import psycopg
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 
+from infra.db import event_store
 from infra.db.access_log import AccessEntry, AccessLog
 from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env
@@ -153,4 +154,32 @@ def test_the_access_log_entries_of_an_answer_commit_with_its_events_or_not_at_al
         app.recorder.insert_events(stored, access_entries=[_entry(dossier_id)])
     assert _count(fresh_postgres_url, "access_log") == 1
     assert _count(fresh_postgres_url, "dossiers_events") == 2
+    app.close()
+
+
+def test_a_retry_after_a_lost_answer_finds_its_own_commit_and_writes_nothing_twice(
+    fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    AccessLog(Database(fresh_postgres_url))
+    app = Dossiers(env=eventsourcing_env(fresh_postgres_url, "dossiers"))
+    monkeypatch.setattr(event_store, "RETRY_PAUSE_SECONDS", 0.0)
+    dossier = app.repository.get(app.open("Kari, 15"))
+    dossier.note("meeting held")
+    stored = [app.mapper.to_stored_event(e) for e in dossier.collect_events()]
+    recorder = app.recorder
+    assert isinstance(recorder, event_store.LockingFunctionRecorder)
+    insert, attempts = recorder._insert, []
+
+    def commit_then_lose_the_answer(*args: object) -> list[int]:
+        attempts.append(insert(*args))  # type: ignore[arg-type]
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return attempts[-1]
+
+    monkeypatch.setattr(recorder, "_insert", commit_then_lose_the_answer)
+    ids = recorder.insert_events(stored, access_entries=[_entry(dossier.id)])
+
+    assert ids == attempts[0] and len(attempts) == 1  # found committed: not sent again
+    assert _count(fresh_postgres_url, "dossiers_events") == 2
+    assert _count(fresh_postgres_url, "access_log") == 1
     app.close()
