@@ -31,6 +31,7 @@ from services.router import Router
 
 log = logging.getLogger("ruskontrakt.kafka")
 POLL_MS = 200
+FETCH_MAX_WAIT_MS = 50  # the longest a fetch may wait at the broker for data
 IDLE_WAIT_NOTIFIED = 0.5  # the relay's poll when the store announces new events itself
 ACK_POLL = 0.01  # the relay's poll while batches await their acknowledgement
 
@@ -79,9 +80,13 @@ def _internal_consumer(container: Container, group: str, **kw: Any) -> KafkaCons
     name = f"{settings.kafka_topic_prefix}.{group}"
     # Static membership: a restarted process (same host) takes its partitions back at once
     # instead of waiting for the dead member's session to time out.
+    # fetch_max_wait_ms: kafka-python keeps one fetch in flight per broker and leaves out of
+    # it the partitions that still have records buffered; such a fetch for the idle topic
+    # alone made the busy one wait the broker's whole default 500 ms now and then.
     return clients.consumer(settings, name, f"ruskontrakt-{group}", max_poll_records=500,
                             group_instance_id=f"{name}.{socket.gethostname()}",
-                            session_timeout_ms=10_000, heartbeat_interval_ms=2_000, **kw)  # fmt: skip
+                            session_timeout_ms=10_000, heartbeat_interval_ms=2_000,
+                            fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **kw)  # fmt: skip
 
 
 def _topics(container: Container) -> list[str]:
