@@ -100,11 +100,12 @@ class Projector:
         # Fetch the data keys first: the key store may share the read models' database, and
         # SQLite allows one transaction at a time per connection (decrypting inside it would
         # wait on itself). The keys stay cached while the batch is applied.
-        for case_id in {item.message.case_id for item in batch if self._owns(item.message.case_id)}:
+        owned = [item for item in batch if self._owns(item.message.case_id)]
+        for case_id in {item.message.case_id for item in owned}:
             self.keys.key_for_case(case_id)
         try:
             with self.store.transaction() as tx:
-                self._apply(tx, batch)
+                self._apply(tx, batch, owned)
         except BaseException:
             for item in batch:  # their in-memory state may be ahead of what was committed
                 self._cases.pop(item.message.case_id, None)
@@ -115,18 +116,15 @@ class Projector:
         for case_id in case_ids:
             self._cases.pop(case_id, None)
 
-    def _apply(self, tx: ReadModelTx, batch: Sequence[Incoming]) -> None:
+    def _apply(self, tx: ReadModelTx, batch: Sequence[Incoming], owned: Sequence[Incoming]) -> None:
+        """Project the `owned` items of the batch; every item of it counts as consumed."""
         applied: dict[str, int] = {}
-        owned = [i for i in batch if self._owns(i.message.case_id)]
         for track in {i.message.track for i in owned}:
             ids = sorted({i.message.case_id for i in owned if i.message.track == track})
             applied.update(tx.lock_cases(track, ids))
         dirty: dict[str, tuple[CaseProjection, Change, int]] = {}
-        positions: dict[tuple[str, int], Incoming] = {}
-        for item in batch:
-            positions[(item.source, item.partition)] = item  # passed over or applied: consumed
-            if not self._owns(item.message.case_id):
-                continue
+        positions = {(item.source, item.partition): item for item in batch}  # the last one of each
+        for item in owned:
             message = item.message
             case = self._case(message.track, message.case_id, applied.get(message.case_id, 0))
             if message.version <= case.version:
