@@ -89,6 +89,14 @@ def _internal_consumer(container: Container, group: str, **kw: Any) -> KafkaCons
                             fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **kw)  # fmt: skip
 
 
+def _subscribable_consumer(container: Container, group: str) -> KafkaConsumer:
+    """A consumer of the internal topics, which exist by then: a consumer that joins its
+    group before they do is assigned nothing, and kafka-python looks again only when its
+    metadata expires (five minutes). The relay creates them too; whichever starts first."""
+    clients.ensure_topics(container.settings)
+    return _internal_consumer(container, group)
+
+
 def _topics(container: Container) -> list[str]:
     return [clients.internal_topic(container.settings, t) for t in Track]
 
@@ -97,7 +105,7 @@ def run_router(container: Container, stop: threading.Event) -> None:
     settings = container.settings
     router = Router({a.track.value: a for a in container.apps}, container.keys)
     publisher = clients.KafkaPublisher(settings, "ruskontrakt-router")
-    consumer = _internal_consumer(container, "router")
+    consumer = _subscribable_consumer(container, "router")
     consumer.subscribe(_topics(container))
     log.info("router: publishing to %s.agency.*", settings.kafka_topic_prefix)
     try:
@@ -138,7 +146,7 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 
 def run_projector(container: Container, stop: threading.Event, name: str = "kafka") -> None:
     projector = container.projector(name)
-    consumer = _internal_consumer(container, "projector")
+    consumer = _subscribable_consumer(container, "projector")
     consumer.subscribe(_topics(container), listener=_SeekToStored(container, consumer, name))
     log.info("projector: %s.{contracts,prevention} -> read models", container.settings.kafka_topic_prefix)
     try:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.policy import Track
 from domain.values import Agency
 from infra.api.app import create_app
 from infra.bootstrap import Container, build
@@ -265,3 +266,31 @@ def test_a_case_reaches_every_agency_exactly_as_the_policy_and_the_consents_allo
     c.read_models.clear()
     LogFeeder(c.projector("rebuild"), c.apps).catch_up()
     assert snapshot(c.read_models, c.keys) == live
+
+
+def test_a_projector_started_before_the_relay_creates_its_topics_and_gets_them(
+    kafka_broker: KafkaBroker, fresh_postgres_url: str
+) -> None:
+    """Started alone (the relay not yet up, or restarting) it must not join its group with no
+    topics to be assigned: it would sit idle until kafka-python's metadata expired."""
+    settings = Settings(database_url=fresh_postgres_url, kafka_bootstrap=kafka_broker.bootstrap,
+                        kafka_topic_prefix=kafka_broker.topic(f"alone{time.monotonic_ns()}"),
+                        jwt_secret="e2e-secret-that-is-long-enough-for-hs256", key_pepper="e2e")  # fmt: skip
+    container = build(settings)
+    stop = threading.Event()
+    projector = threading.Thread(target=run_projector, args=(container, stop), daemon=True)
+    projector.start()
+    try:
+        admin = clients.admin(settings)
+        try:
+            wanted = {clients.internal_topic(settings, t) for t in Track}
+            deadline = time.monotonic() + 30
+            while not wanted <= set(admin.list_topics()):
+                assert time.monotonic() < deadline, "the projector did not create its topics"
+                time.sleep(0.2)
+        finally:
+            admin.close()
+    finally:
+        stop.set()
+        projector.join(timeout=30)
+        container.close()
