@@ -26,7 +26,7 @@ from domain.errors import (
     NotPermittedError,
     RuleViolationError,
 )
-from domain.lifecycle import ContractLifecycle
+from domain.lifecycle import ContractLifecycle, unguarded_outcome
 from domain.policy import consentable
 from domain.rules import DEFAULT_RULES, Rules
 from domain.values import (
@@ -481,6 +481,8 @@ class Contract(Aggregate):
         self, action: str, actor: Actor, at: datetime, rules: Rules, **kwargs: Any
     ) -> ContractStatus:
         """Validate `action` through the lifecycle; return the status it leads to."""
+        if unguarded_outcome(self.status.value, action) is not None:
+            return self.status
         machine = _lifecycle(self, actor, at, rules)
         try:
             machine.send(action, **kwargs)
