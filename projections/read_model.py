@@ -34,9 +34,12 @@ class Change:
 
 
 class CaseProjection:
-    def __init__(self, track: Track, case_id: str, rules: Rules) -> None:
+    def __init__(self, track: Track, case_id: str, rules: Rules,
+                 agencies: tuple[Agency, ...] = VIEW_AGENCIES) -> None:  # fmt: skip
+        """`agencies`: whose views to keep (each agency's view depends on the records only,
+        never on another agency's)."""
         self.track, self.case_id, self.rules = track, case_id, rules
-        self.access = CaseViews(VIEW_AGENCIES)
+        self.access = CaseViews(agencies)
         self.version = 0
         self.status: str | None = None
         self.types: set[str] = set()

@@ -172,6 +172,11 @@ def test_no_output_path_carries_a_category_the_policy_forbids_at_that_time(case:
             category, index = case.markers[m]
             assert _may_ever(case, agency, category, index), (agency, category, case.records[index])
     assert seen, "the markers are found where they are"
+    for agency in VIEW_AGENCIES:  # a projection of one agency (services/live_cases.py) agrees
+        alone = CaseProjection(Track.CONTRACT, "case-1", DEFAULT_RULES, (agency,))
+        for record in case.records:
+            alone.apply(record)
+        assert alone.present(agency) == projection.present(agency), agency
 
 
 PREVENTION_TYPES = ["ConversationOffered", "ConversationHeld", "ConversationDeclined",
