@@ -34,6 +34,7 @@ POLL_MS = 200
 FETCH_MAX_WAIT_MS = 50  # the longest a fetch may wait at the broker for data
 IDLE_WAIT_NOTIFIED = 0.5  # the relay's poll when the store announces new events itself
 ACK_POLL = 0.01  # the relay's poll while batches await their acknowledgement
+TOPIC_METADATA_WAIT = 30.0  # seconds a consumer waits to see new topics' partitions
 
 
 def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.02) -> None:
@@ -90,11 +91,23 @@ def _internal_consumer(container: Container, group: str, **kw: Any) -> KafkaCons
 
 
 def _subscribable_consumer(container: Container, group: str) -> KafkaConsumer:
-    """A consumer of the internal topics, which exist by then: a consumer that joins its
-    group before they do is assigned nothing, and kafka-python looks again only when its
-    metadata expires (five minutes). The relay creates them too; whichever starts first."""
+    """A consumer of the internal topics that already knows their partitions.
+
+    A consumer that joins its group before its own metadata shows the topics' partitions
+    is assigned nothing ("No partition metadata for topic"), and kafka-python looks again
+    only when that metadata expires (five minutes). So the topics are created first (the
+    relay creates them too; whichever starts first), and the consumer fetches their
+    partitions before it subscribes: a just-created topic can take a moment to appear.
+    """
     clients.ensure_topics(container.settings)
-    return _internal_consumer(container, group)
+    consumer = _internal_consumer(container, group)
+    deadline = time.monotonic() + TOPIC_METADATA_WAIT
+    while not all(consumer.partitions_for_topic(topic) for topic in _topics(container)):
+        if time.monotonic() > deadline:
+            log.warning("%s: no partitions known yet for %s; subscribing anyway", group, _topics(container))
+            break
+        time.sleep(0.1)
+    return consumer
 
 
 def _topics(container: Container) -> list[str]:
