@@ -101,16 +101,22 @@ def fold_case(case_id: str, views: Iterable[AgencyView], doc: CaseDoc | None = N
     for view in views:
         if doc is None:
             doc = {"id": case_id, "categories": []}
+        at = view.at.isoformat()
         doc["version"] = view.version
         doc["policy_version"] = view.policy_version
-        doc["updated_at"] = view.at.isoformat()
+        doc["updated_at"] = at
         if view.status is not None and view.status != doc.get("status"):
             doc["status"] = view.status
-            doc["status_since"] = view.at.isoformat()
-        doc["categories"] = sorted(set(doc["categories"]) | set(view.basis))
+            doc["status_since"] = at
+        # Sorted anew only when something is new (rarely after the first events): this
+        # fold runs once per event and agency in a rebuild.
+        if not view.basis.keys() <= set(doc["categories"]):
+            doc["categories"] = sorted(set(doc["categories"]) | set(view.basis))
         basis = doc.setdefault("basis", {})
         for category, grounds in view.basis.items():
-            basis[category] = sorted(set(basis.get(category, [])) | {grounds})
+            known = basis.get(category, [])
+            if grounds not in known:
+                basis[category] = sorted({*known, grounds})
         fold = FOLDS.get(view.type)
         if fold is not None:
             fold(doc, view.fields)

@@ -18,8 +18,13 @@ ENVELOPE = frozenset(
 )  # fmt: skip
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_plain(value: Any) -> Any:
     """JSON-ready data: enums as values, dates as ISO text, value objects as dicts."""
+    if type(value) in _SCALARS:  # most fields: answered before the isinstance checks
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
