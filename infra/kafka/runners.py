@@ -19,6 +19,7 @@ from collections import defaultdict
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.errors import CommitFailedError, RebalanceInProgressError
 
 from domain.policy import Track
 from infra.bootstrap import Container
@@ -132,10 +133,26 @@ def run_router(container: Container, stop: threading.Event) -> None:
                     for out in router.route([decode_internal(record.value)]):
                         batch[clients.agency_topic(settings, out.agency)].append(encode(out))
             publisher.publish_all(batch)
-            consumer.commit()  # only after the broker acknowledged every agency message
+            commit_routed(consumer)  # only after the broker acknowledged every agency message
     finally:
         consumer.close()
         publisher.close()
+
+
+def commit_routed(consumer: KafkaConsumer) -> bool:
+    """Commit the router's offsets; False when the group was rebalancing.
+
+    A rebalance (a router joining or leaving, the topics' metadata changing) refuses the
+    commit. The router carries on: the uncommitted messages are routed again once it has
+    its partitions back, as after a crash (delivery is at least once, docs/streams.md).
+    """
+    try:
+        consumer.commit()
+    except (CommitFailedError, RebalanceInProgressError) as error:
+        log.warning("router: offsets not committed, the group is rebalancing (%s); "
+                    "those messages will be routed again", type(error).__name__)  # fmt: skip
+        return False
+    return True
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
