@@ -51,7 +51,7 @@ PHASES: list[tuple[str, str, str | None, str | None]] = [
     ("authenticate (JWT verify, remembered per token)", "TokenService.verify", None, None),
     ("the case from memory (checkout; loaded from the store on a miss)", "LiveCases.checkout", None, None),
     ("domain command (state machine + event)", "Contract.hold_meeting", None, None),
-    ("every agency's view advanced by the new event", "LiveCase.advance", None, None),
+    ("the record kept and the views of the agencies that asked advanced", "LiveCase.advance", None, None),
     ("save: seal, then one statement with the answer's access-log entry (shared by concurrent "
      "commands)", "ContractsApplication._commit", None, None),
     ("response rendering (JSON)", "JSONResponse.__init__", None, None),
