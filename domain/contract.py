@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -488,6 +488,9 @@ class Contract(Aggregate):
             machine.send(action, **kwargs)
         except TransitionNotAllowed:
             raise ActionNotAllowedError(action, self.status.value, self.allowed_actions()) from None
+        finally:
+            # The thread keeps its machine; it must not keep the youth's plaintext with it.
+            machine.model.contract = cast(Contract, None)
         return ContractStatus(machine.current_state_value)
 
     def _record(self, event_class: type[Contract.Event], actor: Actor, at: datetime,

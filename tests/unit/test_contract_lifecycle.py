@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain import contract as contract_module
 from domain.contract import Contract, ContractStatus
 from domain.values import (
     Agency,
@@ -19,6 +20,7 @@ from domain.values import TestKind as Kind
 from domain.values import TestPurpose as Purpose
 from tests.unit.contract_factory import (
     BOOKLET,
+    COMMANDS,
     CONSENT_AT,
     FACTORS,
     HEALTH,
@@ -230,3 +232,9 @@ def test_an_in_status_action_is_recorded_without_changing_the_status(
     assert contract.status is status
     assert contract.version > version
     assert all(e.status is status for e in contract.pending_events[version:])
+
+
+def test_the_threads_lifecycle_machine_keeps_no_contract_after_judging_one() -> None:
+    active = contract_in(ContractStatus.ACTIVE)
+    COMMANDS["change_stage"](active, later(active))  # a guarded action: the machine judges it
+    assert contract_module._THREAD.lifecycle.model.contract is None
