@@ -31,8 +31,9 @@ class MaskNationalIds(logging.Filter):
             record.args = {k: _masked(v) for k, v in record.args.items()}
         record.msg = _masked(record.msg)
         message = record.getMessage()
-        if mask(message) != message:  # an id put together by the formatting itself
-            record.msg, record.args = mask(message), None
+        masked = mask(message)
+        if masked != message:  # an id put together by the formatting itself
+            record.msg, record.args = masked, None
         return True
 
 
