@@ -102,10 +102,11 @@ def _subscribable_consumer(container: Container, group: str) -> KafkaConsumer:
     """
     clients.ensure_topics(container.settings)
     consumer = _internal_consumer(container, group)
+    topics = _topics(container)
     deadline = time.monotonic() + TOPIC_METADATA_WAIT
-    while not all(consumer.partitions_for_topic(topic) for topic in _topics(container)):
+    while not all(consumer.partitions_for_topic(topic) for topic in topics):
         if time.monotonic() > deadline:
-            log.warning("%s: no partitions known yet for %s; subscribing anyway", group, _topics(container))
+            log.warning("%s: no partitions known yet for %s; subscribing anyway", group, topics)
             break
         time.sleep(0.1)
     return consumer
