@@ -32,11 +32,18 @@ def create_bench_app(container: Container) -> FastAPI:
     app = create_app(container)
 
     @app.post(NOOP_PATH, response_model=None, tags=["benchmarks"])
-    def noop_meeting(case_id: UUID, body: MeetingBody, c: ContainerDep, user: PrincipalDep,
-                     if_match: IfMatch = None, key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
+    def noop_meeting(
+        case_id: UUID,
+        body: MeetingBody,
+        c: ContainerDep,
+        user: PrincipalDep,
+        if_match: IfMatch = None,
+        key: IdempotencyKey = None,
+    ) -> JSONResponse:
         """Validates and authenticates like the meeting command, then answers without a command."""
-        return JSONResponse({"id": str(case_id), "kind": body.kind.value, "agency": user.agency.value,
-                             "noop": True})  # fmt: skip
+        return JSONResponse(
+            {"id": str(case_id), "kind": body.kind.value, "agency": user.agency.value, "noop": True}
+        )
 
     return app
 
@@ -52,8 +59,9 @@ def main() -> None:
         raise SystemExit("the benchmark server listens on the loopback interface only")
     settings = Settings()
     # as infra.cli.serve: same log format and level, same national-id mask, same server
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     container = build(settings)
     serving.run(create_bench_app(container), container, settings, args.host, args.port)
 

@@ -57,16 +57,29 @@ def run(events: int = 1000, rounds: int = 9) -> list[Result]:
         app = c.contracts
         log(f"case {case_id} has {version} events")
         assert decode_only(app, case_id) == replay(app, case_id) == events
-        times = alternate({"history": lambda: replay(app, case_id),
-                           "decode": lambda: decode_only(app, case_id)}, rounds, budget=60)  # fmt: skip
+        times = alternate(
+            {"history": lambda: replay(app, case_id), "decode": lambda: decode_only(app, case_id)},
+            rounds,
+            budget=60,
+        )
     med = {name: statistics.median(ts) for name, ts in times.items()}
     ratio = med["history"] / med["decode"]
     seconds = {k: [round(t, 4) for t in v] for k, v in times.items()}
     details: dict[str, Any] = {"events": events, "rounds": len(times["history"]), "seconds": seconds}
     log(f"history median {med['history'] * 1000:.1f} ms, decode median {med['decode'] * 1000:.1f} ms")
-    return [Result(f"audit replay of one case with {events} events (services.audit.history)",
-                   med["history"] * 1000, "ms", med["decode"] * 1000, "ms (read + decode)", ratio,
-                   "≤ 2×", ratio <= 2, details)]  # fmt: skip
+    return [
+        Result(
+            f"audit replay of one case with {events} events (services.audit.history)",
+            med["history"] * 1000,
+            "ms",
+            med["decode"] * 1000,
+            "ms (read + decode)",
+            ratio,
+            "≤ 2×",
+            ratio <= 2,
+            details,
+        )
+    ]
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:

@@ -88,9 +88,14 @@ def check_events(c: Container, cases: list[UUID], *counts: Counter[str]) -> dict
         lost += max(0, expected - len(versions))
         duplicated += max(0, len(versions) - expected)
         gaps += versions != list(range(1, len(versions) + 1))
-    return {"cases": len(cases), "acknowledged": sum(sum(n.values()) for n in counts),
-            "lost": lost, "duplicated": duplicated, "cases_with_version_gaps": gaps,
-            "ok": lost == duplicated == gaps == 0}  # fmt: skip
+    return {
+        "cases": len(cases),
+        "acknowledged": sum(sum(n.values()) for n in counts),
+        "lost": lost,
+        "duplicated": duplicated,
+        "cases_with_version_gaps": gaps,
+        "ok": lost == duplicated == gaps == 0,
+    }
 
 
 def check_projection(c: Container, cases: list[UUID]) -> dict[str, Any]:
@@ -100,12 +105,17 @@ def check_projection(c: Container, cases: list[UUID]) -> dict[str, Any]:
     LogFeeder(projector, c.apps).catch_up()
     assert c.read_models is not None
     stored = {str(k): stored_versions(c, k)[-1] for k in cases}
-    projected = {k: view.version if (view := c.read_models.view("konfliktrad", k, "contract")) else 0
-                 for k in stored}  # fmt: skip
+    projected = {
+        k: view.version if (view := c.read_models.view("konfliktrad", k, "contract")) else 0 for k in stored
+    }
     behind = sum(projected[k] != v for k, v in stored.items())
     events = sum(stored.values())
-    return {"events": events, "applied": projector.applied, "cases_not_at_stored_version": behind,
-            "ok": projector.applied == events and behind == 0}  # fmt: skip
+    return {
+        "events": events,
+        "applied": projector.applied,
+        "cases_not_at_stored_version": behind,
+        "ok": projector.applied == events and behind == 0,
+    }
 
 
 def run(cases: int = 300, seconds: float = 12.0, connections: int = 8) -> list[Result]:
@@ -126,31 +136,56 @@ def run(cases: int = 300, seconds: float = 12.0, connections: int = 8) -> list[R
 
         with server() as s:
             warm(s.port)
-            phases["noop"] = run_phase("no-op POST, closed loop", s, lambda: closed_loop(
-                s.port, load.noops, connections, duration=seconds))  # fmt: skip
-            phases["commands"] = run_phase("commands, closed loop", s, lambda: closed_loop(
-                s.port, load.commands, connections, duration=seconds, on_response=load.count))  # fmt: skip
+            phases["noop"] = run_phase(
+                "no-op POST, closed loop",
+                s,
+                lambda: closed_loop(s.port, load.noops, connections, duration=seconds),
+            )
+            phases["commands"] = run_phase(
+                "commands, closed loop",
+                s,
+                lambda: closed_loop(
+                    s.port, load.commands, connections, duration=seconds, on_response=load.count
+                ),
+            )
         for key, name, overrides in (
-            ("baseline2", "commands, eventsourcing's insert, one transaction each",
-             {"pg_insert_function": "0", "group_commit": "0"}),
+            (
+                "baseline2",
+                "commands, eventsourcing's insert, one transaction each",
+                {"pg_insert_function": "0", "group_commit": "0"},
+            ),
             ("no_group_commit", "commands with RUSKONTRAKT_GROUP_COMMIT=0", {"group_commit": "0"}),
-        ):  # fmt: skip
+        ):
             with server(**overrides) as s:
                 warm(s.port)
-                phases[key] = run_phase(name, s, functools.partial(
-                    closed_loop, s.port, load.commands, connections, duration=seconds,
-                    on_response=load.count))  # fmt: skip
+                phases[key] = run_phase(
+                    name,
+                    s,
+                    functools.partial(
+                        closed_loop,
+                        s.port,
+                        load.commands,
+                        connections,
+                        duration=seconds,
+                        on_response=load.count,
+                    ),
+                )
         half = max(1.0, phases["commands"]["rate_per_s"] / 2)
         open_seconds = min(seconds * 1.25, 15.0)  # a few more samples for the p99
         with server() as s:
             warm(s.port)
             phases["commands_open"] = run_phase(
-                f"commands, open loop at {half:.1f}/s", s, lambda: open_loop(
-                    s.port, load.commands, half, duration=open_seconds, connections=64,
-                    on_response=load.count))  # fmt: skip
+                f"commands, open loop at {half:.1f}/s",
+                s,
+                lambda: open_loop(
+                    s.port, load.commands, half, duration=open_seconds, connections=64, on_response=load.count
+                ),
+            )
             phases["noop_open"] = run_phase(
-                f"no-op POST, open loop at {half:.1f}/s", s, lambda: open_loop(
-                    s.port, load.noops, half, duration=open_seconds, connections=64))  # fmt: skip
+                f"no-op POST, open loop at {half:.1f}/s",
+                s,
+                lambda: open_loop(s.port, load.noops, half, duration=open_seconds, connections=64),
+            )
         check = {**check_events(c, ids, load.ok), "projection": check_projection(c, ids)}
         check["ok"] = check["ok"] and check["projection"]["ok"]
         log(f"check: {check}")
@@ -158,28 +193,63 @@ def run(cases: int = 300, seconds: float = 12.0, connections: int = 8) -> list[R
     for phase in phases.values():
         phase.pop("_result", None)
     noop, cmd, base2, no_gc = (phases[k] for k in ("noop", "commands", "baseline2", "no_group_commit"))
-    details = {"phases": phases, "events_check": check, "cases": cases, "connections": connections,
-               "seconds": seconds}  # fmt: skip
+    details = {
+        "phases": phases,
+        "events_check": check,
+        "cases": cases,
+        "connections": connections,
+        "seconds": seconds,
+    }
     r_noop = cmd["rate_per_s"] / noop["rate_per_s"] if noop["rate_per_s"] else 0.0
     r_base2 = cmd["rate_per_s"] / base2["rate_per_s"] if base2["rate_per_s"] else 0.0
     r_no_gc = cmd["rate_per_s"] / no_gc["rate_per_s"] if no_gc["rate_per_s"] else 0.0
     integrity = "" if check["ok"] else " [EVENTS CHECK FAILED]"
-    first = Result("durable commands/s through the API (PostgreSQL) vs no-op POST", cmd["rate_per_s"],
-                   "commands/s", noop["rate_per_s"], "no-op POST/s", r_noop, f"≥ 0.5×{integrity}",
-                   r_noop >= 0.5 and check["ok"], details)  # fmt: skip
-    second = Result("durable commands/s through the API vs one Application.save() per command "
-                    "(the same load on eventsourcing's own PostgreSQL insert, one transaction each: "
-                    "RUSKONTRAKT_PG_INSERT_FUNCTION=0 RUSKONTRAKT_GROUP_COMMIT=0)", cmd["rate_per_s"],
-                    "commands/s", base2["rate_per_s"], "commands/s", r_base2, f"≥ 3×{integrity}",
-                    r_base2 >= 3 and check["ok"])  # fmt: skip
-    ablation = Result("durable commands/s through the API vs this project's insert without group "
-                      "commit (the same load with RUSKONTRAKT_GROUP_COMMIT=0)", cmd["rate_per_s"],
-                      "commands/s", no_gc["rate_per_s"], "commands/s", r_no_gc,
-                      "informative: what group commit adds", None)  # fmt: skip
+    first = Result(
+        "durable commands/s through the API (PostgreSQL) vs no-op POST",
+        cmd["rate_per_s"],
+        "commands/s",
+        noop["rate_per_s"],
+        "no-op POST/s",
+        r_noop,
+        f"≥ 0.5×{integrity}",
+        r_noop >= 0.5 and check["ok"],
+        details,
+    )
+    second = Result(
+        "durable commands/s through the API vs one Application.save() per command "
+        "(the same load on eventsourcing's own PostgreSQL insert, one transaction each: "
+        "RUSKONTRAKT_PG_INSERT_FUNCTION=0 RUSKONTRAKT_GROUP_COMMIT=0)",
+        cmd["rate_per_s"],
+        "commands/s",
+        base2["rate_per_s"],
+        "commands/s",
+        r_base2,
+        f"≥ 3×{integrity}",
+        r_base2 >= 3 and check["ok"],
+    )
+    ablation = Result(
+        "durable commands/s through the API vs this project's insert without group "
+        "commit (the same load with RUSKONTRAKT_GROUP_COMMIT=0)",
+        cmd["rate_per_s"],
+        "commands/s",
+        no_gc["rate_per_s"],
+        "commands/s",
+        r_no_gc,
+        "informative: what group commit adds",
+        None,
+    )
     p_cmd, p_noop = phases["commands_open"]["p99_ms"], phases["noop_open"]["p99_ms"]
     r_p99 = p_cmd / p_noop if p_noop else float("inf")
-    third = Result(f"p99 command latency at half the maximum rate ({half:.1f}/s, open loop)", p_cmd, "ms",
-                   p_noop, "ms (no-op p99 at the same rate)", r_p99, "≤ 5×", r_p99 <= 5)  # fmt: skip
+    third = Result(
+        f"p99 command latency at half the maximum rate ({half:.1f}/s, open loop)",
+        p_cmd,
+        "ms",
+        p_noop,
+        "ms (no-op p99 at the same rate)",
+        r_p99,
+        "≤ 5×",
+        r_p99 <= 5,
+    )
     return [first, second, ablation, third]
 
 

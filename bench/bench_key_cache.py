@@ -37,8 +37,9 @@ from infra.bootstrap import Container, build
 EVENTS_PER_CASE = 20
 
 
-def http_reads(url: str, workdir: Any, token: str, cases: list[UUID], seconds: float,
-               blocks: int = 4) -> dict[str, dict[str, Any]]:  # fmt: skip
+def http_reads(
+    url: str, workdir: Any, token: str, cases: list[UUID], seconds: float, blocks: int = 4
+) -> dict[str, dict[str, Any]]:
     """Both servers up at once (an idle one costs nothing), measured in alternating blocks so
     a drift in the machine hits both alike."""
     pool = itertools.cycle(cases)
@@ -80,8 +81,10 @@ def records_reads(
         cases = cases[10:] + cases[:10]
         if time.perf_counter() > deadline:
             break
-    return {n: {"reads": reads[n], "seconds": round(spent[n], 3), "rate_per_s": round(reads[n] / spent[n], 1)}
-            for n in spent}  # fmt: skip
+    return {
+        n: {"reads": reads[n], "seconds": round(spent[n], 3), "rate_per_s": round(reads[n] / spent[n], 1)}
+        for n in spent
+    }
 
 
 def run(seconds: float = 8.0, cases: int = 100) -> list[Result]:
@@ -105,13 +108,29 @@ def run(seconds: float = 8.0, cases: int = 100) -> list[Result]:
     rec_ratio = records["cached"]["rate_per_s"] / records["uncached"]["rate_per_s"]
     target = f"informative (issue 5); speed-up of the {default_ttl:g} s cache"
     return [
-        Result("case reads GET /contracts/{id} with the key cache", cached["rate_per_s"], "reads/s",
-               uncached["rate_per_s"], "reads/s with key_cache_seconds=0", http_ratio, target, None,
-               {"cached": cached, "uncached": uncached}),
-        Result(f"records() of a {EVENTS_PER_CASE}-event case with the key cache",
-               records["cached"]["rate_per_s"], "reads/s", records["uncached"]["rate_per_s"],
-               "reads/s with key_cache_seconds=0", rec_ratio, target, None, records),
-    ]  # fmt: skip
+        Result(
+            "case reads GET /contracts/{id} with the key cache",
+            cached["rate_per_s"],
+            "reads/s",
+            uncached["rate_per_s"],
+            "reads/s with key_cache_seconds=0",
+            http_ratio,
+            target,
+            None,
+            {"cached": cached, "uncached": uncached},
+        ),
+        Result(
+            f"records() of a {EVENTS_PER_CASE}-event case with the key cache",
+            records["cached"]["rate_per_s"],
+            "reads/s",
+            records["uncached"]["rate_per_s"],
+            "reads/s with key_cache_seconds=0",
+            rec_ratio,
+            target,
+            None,
+            records,
+        ),
+    ]
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:

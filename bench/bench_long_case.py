@@ -43,8 +43,9 @@ from infra.bootstrap import Container
 BLOCK = 5
 
 
-def in_process(c: Container, long_case: UUID, fresh: list[UUID], seconds: float,
-               max_long: int = 60) -> dict[str, Any]:  # fmt: skip
+def in_process(
+    c: Container, long_case: UUID, fresh: list[UUID], seconds: float, max_long: int = 60
+) -> dict[str, Any]:
     command = meeting_command(c)
     pool = itertools.cycle(fresh)
     spent = {"long": 0.0, "fresh": 0.0}
@@ -59,12 +60,19 @@ def in_process(c: Container, long_case: UUID, fresh: list[UUID], seconds: float,
             done[kind] += BLOCK
         if time.perf_counter() > deadline:
             break
-    return {kind: {"commands": done[kind], "seconds": round(spent[kind], 3),
-                   "rate_per_s": round(done[kind] / spent[kind], 2)} for kind in done}  # fmt: skip
+    return {
+        kind: {
+            "commands": done[kind],
+            "seconds": round(spent[kind], 3),
+            "rate_per_s": round(done[kind] / spent[kind], 2),
+        }
+        for kind in done
+    }
 
 
-def over_http(port: int, token: str, long_case: UUID, fresh: list[UUID], seconds: float,
-              max_long: int = 60) -> dict[str, Any]:  # fmt: skip
+def over_http(
+    port: int, token: str, long_case: UUID, fresh: list[UUID], seconds: float, max_long: int = 60
+) -> dict[str, Any]:
     pool = itertools.cycle(fresh)
     sources = {
         "long": lambda: json_post(f"/contracts/{long_case}/meetings", MEETING_JSON, token),
@@ -101,19 +109,32 @@ def run(events: int = 1000, seconds: float = 16.0) -> list[Result]:
         token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad")
         with BenchServer(bench_env(url, workdir, **kafka), workdir) as server:
             for case_id in [long_cases[1], *fresh]:  # the server's first command loads the case
-                closed_loop(server.port, lambda k=case_id: json_post(f"/contracts/{k}/meetings",
-                            MEETING_JSON, token), connections=1, count=1, timeout=60)  # fmt: skip
+                closed_loop(
+                    server.port,
+                    lambda k=case_id: json_post(f"/contracts/{k}/meetings", MEETING_JSON, token),
+                    connections=1,
+                    count=1,
+                    timeout=60,
+                )
             http = over_http(server.port, token, long_cases[1], fresh, seconds)
         log(f"HTTP: {http}")
         final = [c.contracts.load(k).version for k in long_cases]
     results = []
     for label, data in (("in-process (ContractsApplication.command)", inproc), ("through HTTP", http)):
         ratio = data["long"]["rate_per_s"] / data["fresh"]["rate_per_s"]
-        results.append(Result(
-            f"command rate on a case with {events} events, {label}", data["long"]["rate_per_s"],
-            "commands/s", data["fresh"]["rate_per_s"], "commands/s on fresh cases", ratio, "≥ 0.8×",
-            ratio >= 0.8, {**data, "long_case_versions_at_end": final},
-        ))  # fmt: skip
+        results.append(
+            Result(
+                f"command rate on a case with {events} events, {label}",
+                data["long"]["rate_per_s"],
+                "commands/s",
+                data["fresh"]["rate_per_s"],
+                "commands/s on fresh cases",
+                ratio,
+                "≥ 0.8×",
+                ratio >= 0.8,
+                {**data, "long_case_versions_at_end": final},
+            )
+        )
     return results
 
 

@@ -78,15 +78,23 @@ class Service:
 
     def __init__(self, command: str, env: dict[str, str], workdir: Path) -> None:
         self.command, self.log = command, workdir / f"{command}.log"
-        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("RUSKONTRAKT_")}, **env,
-                    "PYTHONPATH": str(REPO)}  # fmt: skip
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("RUSKONTRAKT_")},
+            **env,
+            "PYTHONPATH": str(REPO),
+        }
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Service:
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "infra.cli", self.command],
-                                            cwd=REPO, env=self.env, stdout=out, stderr=out,
-                                            stdin=subprocess.DEVNULL)  # fmt: skip
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "infra.cli", self.command],
+                cwd=REPO,
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                stdin=subprocess.DEVNULL,
+            )
         return self
 
     def check(self) -> None:
@@ -114,8 +122,9 @@ class PositionPoller(threading.Thread):
     def run(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
             while not self.stop.is_set():
-                row = conn.execute("SELECT MAX(notification_id) FROM rm_positions WHERE track = %s",
-                                   (Track.CONTRACT.value,)).fetchone()  # fmt: skip
+                row = conn.execute(
+                    "SELECT MAX(notification_id) FROM rm_positions WHERE track = %s", (Track.CONTRACT.value,)
+                ).fetchone()
                 position = int(row[0]) if row and row[0] is not None else 0
                 if not self.positions or position > self.positions[-1]:
                     self.times.append(time.perf_counter())
@@ -153,8 +162,9 @@ class Commands:
         if self.sent == 0:
             self.first_send = time.perf_counter()
         seq, self.sent = self.sent, self.sent + 1
-        method, path, headers, body = json_post(f"/contracts/{self.cases[seq % len(self.cases)]}/meetings",
-                                                MEETING_JSON, self.token)  # fmt: skip
+        method, path, headers, body = json_post(
+            f"/contracts/{self.cases[seq % len(self.cases)]}/meetings", MEETING_JSON, self.token
+        )
         return method, path, {**headers, "X-Bench-Seq": str(seq)}, body
 
     def answered(self, req: Request, status: int, body: bytes) -> None:
@@ -169,8 +179,9 @@ class Commands:
         return self.first_send + seq / self.rate
 
 
-def kafka_round_trip(settings: Settings, payloads: list[bytes], rate: float,
-                     seconds: float) -> dict[str, Any]:  # fmt: skip
+def kafka_round_trip(
+    settings: Settings, payloads: list[bytes], rate: float, seconds: float
+) -> dict[str, Any]:
     """The baseline: the service's producer config → its consumer config on a fresh topic of
     the same settings, `rate` messages/s of the given payloads; latency per message."""
     clients.ensure_topics(settings)
@@ -231,8 +242,11 @@ def relayed_at(settings: Settings) -> dict[int, float]:
 def stages(load: Commands, poller: PositionPoller, relayed: dict[int, float]) -> dict[str, Any]:
     """Where each command's time went: HTTP answer (the commit is before it), the relay's
     send to Kafka, the projector's commit (seen by the poller)."""
-    parts: dict[str, list[float]] = {"send → HTTP answer": [], "HTTP answer → relayed": [],
-                                     "relayed → visible": []}  # fmt: skip
+    parts: dict[str, list[float]] = {
+        "send → HTTP answer": [],
+        "HTTP answer → relayed": [],
+        "relayed → visible": [],
+    }
     for seq, (_status, position) in load.answers.items():
         seen, sent = poller.seen_at(position) if position else None, relayed.get(position or -1)
         if seen is None or sent is None:
@@ -240,12 +254,15 @@ def stages(load: Commands, poller: PositionPoller, relayed: dict[int, float]) ->
         parts["send → HTTP answer"].append(load.answered_at[seq] - load.scheduled(seq))
         parts["HTTP answer → relayed"].append(sent - load.answered_at[seq])
         parts["relayed → visible"].append(seen - sent)
-    return {name: {"mean_ms": round(statistics.mean(v) * 1000, 2) if v else None, **percentiles(v)}
-            for name, v in parts.items()}  # fmt: skip
+    return {
+        name: {"mean_ms": round(statistics.mean(v) * 1000, 2) if v else None, **percentiles(v)}
+        for name, v in parts.items()
+    }
 
 
-def run(rate: float = TARGET_RATE, seconds: float = 15.0, cases: int = 300,
-        poll_ms: float = 3.0) -> list[Result]:  # fmt: skip
+def run(
+    rate: float = TARGET_RATE, seconds: float = 15.0, cases: int = 300, poll_ms: float = 3.0
+) -> list[Result]:
     bootstrap = kafka_up()
     prefix = topic_prefix("pipe")
     url = fresh_database("pipeline")
@@ -281,18 +298,39 @@ def run(rate: float = TARGET_RATE, seconds: float = 15.0, cases: int = 300,
             drop_database(url)
     details["baseline"] = baseline
     p99, base = details["visible"]["p99_ms"], baseline["p99_ms"]
-    ok = (details["http"]["errors"] == {} and details["not_visible"] == 0
-          and details["achieved_rate_per_s"] >= 0.95 * rate)  # fmt: skip
+    ok = (
+        details["http"]["errors"] == {}
+        and details["not_visible"] == 0
+        and details["achieved_rate_per_s"] >= 0.95 * rate
+    )
     met = ok and rate >= TARGET_RATE and p99 <= TARGET_P99_MS
     caveat = "" if ok else " [load not sustained or commands lost: see details]"
-    return [Result(f"command → agency read model visible, through Kafka (p99 at {rate:g} commands/s)", p99,
-                   "ms", base, "ms (Kafka's own produce→consume p99 at the same rate)",
-                   p99 / base if base else float("inf"), f"p99 ≤ 250 ms at 200 commands/s{caveat}", met,
-                   details)]  # fmt: skip
+    return [
+        Result(
+            f"command → agency read model visible, through Kafka (p99 at {rate:g} commands/s)",
+            p99,
+            "ms",
+            base,
+            "ms (Kafka's own produce→consume p99 at the same rate)",
+            p99 / base if base else float("inf"),
+            f"p99 ≤ 250 ms at 200 commands/s{caveat}",
+            met,
+            details,
+        )
+    ]
 
 
-def measure(c: Any, url: str, server: BenchServer, services: list[Service], ids: list[str], token: str,
-            rate: float, seconds: float, poll_ms: float) -> dict[str, Any]:  # fmt: skip
+def measure(
+    c: Any,
+    url: str,
+    server: BenchServer,
+    services: list[Service],
+    ids: list[str],
+    token: str,
+    rate: float,
+    seconds: float,
+    poll_ms: float,
+) -> dict[str, Any]:
     poller = PositionPoller(url, poll_ms / 1000)
     poller.start()
     try:
@@ -300,8 +338,10 @@ def measure(c: Any, url: str, server: BenchServer, services: list[Service], ids:
         if not poller.wait_for(setup_end, 60):
             for s in services:
                 s.check()
-            raise SystemExit(f"the projector did not catch up with the set-up ({poller.position} of "
-                             f"{setup_end}):\n{read_text(services[1].log)}")  # fmt: skip
+            raise SystemExit(
+                f"the projector did not catch up with the set-up ({poller.position} of "
+                f"{setup_end}):\n{read_text(services[1].log)}"
+            )
         warm = Commands(ids, token, rate)
         open_loop(server.port, warm.next, rate, duration=3, connections=64, on_response=warm.answered)
         for s in services:
@@ -309,8 +349,9 @@ def measure(c: Any, url: str, server: BenchServer, services: list[Service], ids:
         load = Commands(ids[1:] + ids[:1], token, rate)  # a different case order than the warm-up
         cpu_before = cpu_now(server, services)
         log(f"measuring: {rate:g} commands/s for {seconds:g} s")
-        result = open_loop(server.port, load.next, rate, duration=seconds, connections=64,
-                           on_response=load.answered)  # fmt: skip
+        result = open_loop(
+            server.port, load.next, rate, duration=seconds, connections=64, on_response=load.answered
+        )
         cpu_after = cpu_now(server, services)
         cpu = {k: round((v - cpu_before[k]) / result.duration, 2) for k, v in cpu_after.items()}
         last = max((p for _, p in load.answers.values() if p is not None), default=0)
@@ -330,19 +371,33 @@ def measure(c: Any, url: str, server: BenchServer, services: list[Service], ids:
     visible = percentiles(latencies)
     log(f"HTTP: {result.text()}")
     log(f"visible: {len(latencies)} commands, {visible}, not visible {missing}, CPU cores {cpu}")
-    return {"offered_rate_per_s": rate, "achieved_rate_per_s": round(result.rate, 1), "seconds": seconds,
-            "cases": len(ids), "http": result.summary(), "visible": {"count": len(latencies), **visible},
-            "not_visible": missing, "caught_up": caught_up, "poll_ms": poll_ms, "cpu_cores": cpu,
-            "mean_ms": round(statistics.mean(latencies) * 1000, 2) if latencies else None,
-            "_load": load, "_poller": poller}  # fmt: skip
+    return {
+        "offered_rate_per_s": rate,
+        "achieved_rate_per_s": round(result.rate, 1),
+        "seconds": seconds,
+        "cases": len(ids),
+        "http": result.summary(),
+        "visible": {"count": len(latencies), **visible},
+        "not_visible": missing,
+        "caught_up": caught_up,
+        "poll_ms": poll_ms,
+        "cpu_cores": cpu,
+        "mean_ms": round(statistics.mean(latencies) * 1000, 2) if latencies else None,
+        "_load": load,
+        "_poller": poller,
+    }
 
 
 def cpu_now(server: BenchServer, services: list[Service]) -> dict[str, float]:
     import resource
 
     own = resource.getrusage(resource.RUSAGE_SELF)
-    return {"server": server.cpu_seconds(), **{s.command: s.cpu_seconds() for s in services},
-            "postgres": postgres_cpu_seconds(), "bench_process": own.ru_utime + own.ru_stime}  # fmt: skip
+    return {
+        "server": server.cpu_seconds(),
+        **{s.command: s.cpu_seconds() for s in services},
+        "postgres": postgres_cpu_seconds(),
+        "bench_process": own.ru_utime + own.ru_stime,
+    }
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -352,8 +407,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--poll-ms", type=float, default=3.0, help="how often the position is polled")
     args = parser.parse_args(argv)
-    results = run(min(max(args.rate, 1.0), 2000.0), min(max(args.seconds, 2.0), 40.0),
-                  min(max(args.cases, 10), 2000), min(max(args.poll_ms, 1.0), 50.0))  # fmt: skip
+    results = run(
+        min(max(args.rate, 1.0), 2000.0),
+        min(max(args.seconds, 2.0), 40.0),
+        min(max(args.cases, 10), 2000),
+        min(max(args.poll_ms, 1.0), 50.0),
+    )
     return report(results, args.json)
 
 

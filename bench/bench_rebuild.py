@@ -71,8 +71,9 @@ def rows(settings: Settings) -> dict[str, Any]:
         c.close()
 
 
-def run(cases: int = 300, events_per_case: int = 60, rounds: int = 3,
-        profile: str | None = None) -> list[Result]:  # fmt: skip
+def run(
+    cases: int = 300, events_per_case: int = 60, rounds: int = 3, profile: str | None = None
+) -> list[Result]:
     # Set-up saves without group commit: it is not what is measured (see bench_relay).
     with bench_database("rebuild", group_commit=False) as (_url, _workdir, c):
         fill_store(c, cases, events_per_case)
@@ -105,23 +106,48 @@ def run(cases: int = 300, events_per_case: int = 60, rounds: int = 3,
     rate = {name: events / t for name, t in med.items()}
     ratio = rate["rebuild"] / rate["decode"]
     one = rate["rebuild_one_process"] / rate["decode"]
-    details = {"events": events, "cases": cases, "batch": BATCH, "rounds": rounds, "workers": workers,
-               "seconds": {k: [round(t, 3) for t in v] for k, v in times.items()}}  # fmt: skip
-    return [Result(f"full projection rebuild, events/s ({workers} processes, as rebuild-projections "
-                   "by default here)", rate["rebuild"], "events/s", rate["decode"],
-                   "events/s (read + decode in one process, no projection)", ratio, "≥ 0.5×",
-                   ratio >= 0.5, details),
-            Result("full projection rebuild in one process (--workers 1)", rate["rebuild_one_process"],
-                   "events/s", rate["decode"], "events/s (read + decode, no projection)", one,
-                   "informative", None)]  # fmt: skip
+    details = {
+        "events": events,
+        "cases": cases,
+        "batch": BATCH,
+        "rounds": rounds,
+        "workers": workers,
+        "seconds": {k: [round(t, 3) for t in v] for k, v in times.items()},
+    }
+    return [
+        Result(
+            f"full projection rebuild, events/s ({workers} processes, as rebuild-projections "
+            "by default here)",
+            rate["rebuild"],
+            "events/s",
+            rate["decode"],
+            "events/s (read + decode in one process, no projection)",
+            ratio,
+            "≥ 0.5×",
+            ratio >= 0.5,
+            details,
+        ),
+        Result(
+            "full projection rebuild in one process (--workers 1)",
+            rate["rebuild_one_process"],
+            "events/s",
+            rate["decode"],
+            "events/s (read + decode, no projection)",
+            one,
+            "informative",
+            None,
+        ),
+    ]
 
 
 def check_versions(dump: dict[str, Any] | None, cases: int, events_per_case: int) -> None:
     assert dump is not None
     versions = [r[2] for r in dump["rm_cases"]]
     if len(versions) != cases or set(versions) != {events_per_case}:
-        raise SystemExit(f"rebuilt cases or versions are wrong: {len(versions)} cases, versions "
-                         f"{sorted(set(versions))}, expected {cases} at {events_per_case}")  # fmt: skip
+        raise SystemExit(
+            f"rebuilt cases or versions are wrong: {len(versions)} cases, versions "
+            f"{sorted(set(versions))}, expected {cases} at {events_per_case}"
+        )
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:

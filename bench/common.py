@@ -36,8 +36,12 @@ JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256-signing"
 KEY_PEPPER = "bench-pepper"
 
 # The meeting of the brief: allowed again and again on an active contract, as konfliktrad.
-MEETING = {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
-           "notes": "Samtale om skole og fritid; avtalt ny samtale om to uker."}  # fmt: skip
+MEETING = {
+    "kind": "conversation",
+    "held_at": "2026-10-25T14:00:00+02:00",
+    "attended": True,
+    "notes": "Samtale om skole og fritid; avtalt ny samtale om to uker.",
+}
 MEETING_JSON = json.dumps(MEETING).encode()
 
 
@@ -59,8 +63,10 @@ class Result:
     def line(self) -> str:
         verdict = "" if self.met is None else ("; met" if self.met else "; MISSED")
         baseline = f"{fmt(self.baseline)} {self.baseline_unit}"
-        return (f"{self.metric}: {fmt(self.value)} {self.unit} (baseline: {baseline}, "
-                f"ratio: {self.ratio:.2f}, target: {self.target}{verdict})")  # fmt: skip
+        return (
+            f"{self.metric}: {fmt(self.value)} {self.unit} (baseline: {baseline}, "
+            f"ratio: {self.ratio:.2f}, target: {self.target}{verdict})"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {**vars(self), "line": self.line()}
@@ -101,15 +107,24 @@ def log(message: str) -> None:
 
 # The benchmarks' own PostgreSQL cluster, beside the tests' one: it flushes every commit
 # (fsync, synchronous_commit and full_page_writes on), so "durable" means on disk.
-BENCH_PG_ENV = {"RUSKONTRAKT_VAR": str(REPO / "var" / "bench"), "RUSKONTRAKT_PG_PORT": "15433",
-                "RUSKONTRAKT_PG_DURABLE": "1"}  # fmt: skip
+BENCH_PG_ENV = {
+    "RUSKONTRAKT_VAR": str(REPO / "var" / "bench"),
+    "RUSKONTRAKT_PG_PORT": "15433",
+    "RUSKONTRAKT_PG_DURABLE": "1",
+}
 
 
 def pg_sh(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """infra/db/pg.sh on the benchmarks' cluster."""
     env = {k: v for k, v in os.environ.items() if k != "RUSKONTRAKT_DATABASE_URL"}
-    return subprocess.run(["bash", str(PG_SH), *args], check=check, timeout=timeout,
-                          capture_output=True, text=True, env={**env, **BENCH_PG_ENV})  # fmt: skip
+    return subprocess.run(
+        ["bash", str(PG_SH), *args],
+        check=check,
+        timeout=timeout,
+        capture_output=True,
+        text=True,
+        env={**env, **BENCH_PG_ENV},
+    )
 
 
 def pg_up() -> None:
@@ -146,9 +161,17 @@ def bench_env(url: str, workdir: Path, **overrides: str) -> dict[str, str]:
 
 def settings_for(url: str, workdir: Path, **overrides: Any) -> Settings:
     """Embedded projection (no Kafka) unless `kafka_bootstrap` is among the overrides."""
-    return Settings(**{"database_url": url, "jwt_secret": JWT_SECRET, "key_pepper": KEY_PEPPER,
-                       "kafka_bootstrap": None, "checkpoint_file": workdir / "checkpoints.jsonl",
-                       "checkpoint_key_file": workdir / "checkpoint-key.pem", **overrides})  # fmt: skip
+    return Settings(
+        **{
+            "database_url": url,
+            "jwt_secret": JWT_SECRET,
+            "key_pepper": KEY_PEPPER,
+            "kafka_bootstrap": None,
+            "checkpoint_file": workdir / "checkpoints.jsonl",
+            "checkpoint_key_file": workdir / "checkpoint-key.pem",
+            **overrides,
+        }
+    )
 
 
 @contextmanager
@@ -178,24 +201,43 @@ def national_id(n: int) -> str:
 
 def _offer_body(n: int, today: date) -> OfferBody:
     # Deadlines relative to today: the domain judges them against the clock.
-    return OfferBody.model_validate({
-        "youth": {"name": f"Ungdom {n}", "national_id": national_id(n), "birth_date": "2009-12-01"},
-        "guardians": [{"name": f"Foresatt {n}", "national_id": national_id(n + 500_000)[:6] + "75"
-                       + national_id(n)[8:]}],
-        "offence": {"code": "NARK-BRUK", "substance": "cannabis",
-                    "date": str(today - timedelta(days=20)), "summary": "Caught with 2 g cannabis"},
-        "trinn": 2, "residence_municipality": "5001", "registered_municipality": "5001",
-        "offer_deadline": str(today + timedelta(days=30)),
-    })  # fmt: skip
+    return OfferBody.model_validate(
+        {
+            "youth": {"name": f"Ungdom {n}", "national_id": national_id(n), "birth_date": "2009-12-01"},
+            "guardians": [
+                {
+                    "name": f"Foresatt {n}",
+                    "national_id": national_id(n + 500_000)[:6] + "75" + national_id(n)[8:],
+                }
+            ],
+            "offence": {
+                "code": "NARK-BRUK",
+                "substance": "cannabis",
+                "date": str(today - timedelta(days=20)),
+                "summary": "Caught with 2 g cannabis",
+            },
+            "trinn": 2,
+            "residence_municipality": "5001",
+            "registered_municipality": "5001",
+            "offer_deadline": str(today + timedelta(days=30)),
+        }
+    )
 
 
 def _plan(today: date) -> StartupHeldBody:
-    return StartupHeldBody.model_validate({"plan": {
-        "trinn": 2, "start_date": str(today), "end_date": str(today + timedelta(days=182)),
-        "test_regime": {"kind": "rapid", "per_month": 4}, "meeting_frequency_days": 30,
-        "team": ["konfliktrad", "municipal_health", "police"],
-        "conditions": ["no drug use", "attend conversations"],
-    }})  # fmt: skip
+    return StartupHeldBody.model_validate(
+        {
+            "plan": {
+                "trinn": 2,
+                "start_date": str(today),
+                "end_date": str(today + timedelta(days=182)),
+                "test_regime": {"kind": "rapid", "per_month": 4},
+                "meeting_frequency_days": 30,
+                "team": ["konfliktrad", "municipal_health", "police"],
+                "conditions": ["no drug use", "attend conversations"],
+            }
+        }
+    )
 
 
 PROSECUTOR = Actor("bench-prosecutor", Agency.PROSECUTION)
@@ -213,24 +255,40 @@ def create_active_contract(c: Container, n: int) -> UUID:
     body = _offer_body(n, today)
     case_id = c.new_id()
     c.contracts.offer(
-        contract_id=case_id, youth=body.youth.value(), guardians=tuple(g.value() for g in body.guardians),
-        offence=body.offence.value(), trinn=body.trinn, residence_municipality=body.residence_municipality,
-        registered_municipality=body.registered_municipality, offer_deadline=body.offer_deadline,
-        actor=PROSECUTOR, at=now,
-    )  # fmt: skip
+        contract_id=case_id,
+        youth=body.youth.value(),
+        guardians=tuple(g.value() for g in body.guardians),
+        offence=body.offence.value(),
+        trinn=body.trinn,
+        residence_municipality=body.residence_municipality,
+        registered_municipality=body.registered_municipality,
+        offer_deadline=body.offer_deadline,
+        actor=PROSECUTOR,
+        at=now,
+    )
     for signatory in ("youth", "guardian:0"):
         b = ConsentBody.model_validate({"signatory": signatory, "scope": [], "booklet_version": "2026-1"})
         scope = tuple(i.value() for i in b.scope)
         c.contracts.command(case_id, partial(_consent, b.signatory, scope, b.booklet_version, c))
-    startup = StartupBody.model_validate({
-        "at": (now + timedelta(days=1)).isoformat(),
-        "participants": ["konfliktrad", "municipal_health", "police"],
-    })  # fmt: skip
-    c.contracts.command(case_id, lambda k: k.schedule_startup(
-        startup.at, tuple(startup.participants), COORDINATOR, c.clock(), c.rules))  # fmt: skip
+    startup = StartupBody.model_validate(
+        {
+            "at": (now + timedelta(days=1)).isoformat(),
+            "participants": ["konfliktrad", "municipal_health", "police"],
+        }
+    )
+    c.contracts.command(
+        case_id,
+        lambda k: k.schedule_startup(
+            startup.at, tuple(startup.participants), COORDINATOR, c.clock(), c.rules
+        ),
+    )
     held = _plan(today)
-    c.contracts.command(case_id, lambda k: k.hold_startup(
-        held.plan.value(), tuple(held.attendees), held.notes, COORDINATOR, c.clock(), c.rules))  # fmt: skip
+    c.contracts.command(
+        case_id,
+        lambda k: k.hold_startup(
+            held.plan.value(), tuple(held.attendees), held.notes, COORDINATOR, c.clock(), c.rules
+        ),
+    )
     return case_id
 
 

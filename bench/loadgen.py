@@ -63,14 +63,20 @@ class LoadResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "mode": self.mode, "connections": self.connections, "count": self.count,
-            "ok": self.ok, "errors": dict(self.errors), "duration_s": round(self.duration, 3),
-            "rate_per_s": round(self.rate, 1), "offered_rate_per_s": self.offered_rate,
+            "mode": self.mode,
+            "connections": self.connections,
+            "count": self.count,
+            "ok": self.ok,
+            "errors": dict(self.errors),
+            "duration_s": round(self.duration, 3),
+            "rate_per_s": round(self.rate, 1),
+            "offered_rate_per_s": self.offered_rate,
             "late_sends": self.late_sends,
-            "p50_ms": round(self.percentile(50) * 1000, 2), "p90_ms": round(self.percentile(90) * 1000, 2),
+            "p50_ms": round(self.percentile(50) * 1000, 2),
+            "p90_ms": round(self.percentile(90) * 1000, 2),
             "p99_ms": round(self.percentile(99) * 1000, 2),
             "max_ms": round(max(self.latencies, default=float("nan")) * 1000, 2),
-        }  # fmt: skip
+        }
 
     @classmethod
     def combine(cls, parts: list[LoadResult]) -> LoadResult:
@@ -87,9 +93,11 @@ class LoadResult:
     def text(self) -> str:
         s = self.summary()
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(s["errors"].items())) or "none"
-        return (f"{s['mode']}: {s['count']} answers ({s['ok']} 2xx, errors {errors}) in "
-                f"{s['duration_s']} s = {s['rate_per_s']}/s; latency p50 {s['p50_ms']} ms, "
-                f"p90 {s['p90_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms")  # fmt: skip
+        return (
+            f"{s['mode']}: {s['count']} answers ({s['ok']} 2xx, errors {errors}) in "
+            f"{s['duration_s']} s = {s['rate_per_s']}/s; latency p50 {s['p50_ms']} ms, "
+            f"p90 {s['p90_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms"
+        )
 
 
 class ProtocolError(Exception):
@@ -106,7 +114,8 @@ class Connection:
 
     async def _open(self) -> None:
         self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port), self.timeout)  # fmt: skip
+            asyncio.open_connection(self.host, self.port), self.timeout
+        )
 
     def close(self) -> None:
         if self.writer is not None:
@@ -118,8 +127,7 @@ class Connection:
             await self._open()
         assert self.reader is not None and self.writer is not None
         method, path, headers, body = req
-        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                f"Content-Length: {len(body)}"]  # fmt: skip
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
         head.extend(f"{k}: {v}" for k, v in headers.items())
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
         try:
@@ -164,8 +172,9 @@ class Connection:
         return b"".join(chunks)
 
 
-async def _one(conn: Connection, req: Request, result: LoadResult, started: float,
-               on_response: OnResponse | None) -> None:  # fmt: skip
+async def _one(
+    conn: Connection, req: Request, result: LoadResult, started: float, on_response: OnResponse | None
+) -> None:
     try:
         status, body = await conn.request(req)
     except TimeoutError:
@@ -183,9 +192,16 @@ async def _one(conn: Connection, req: Request, result: LoadResult, started: floa
         on_response(req, status, body)
 
 
-async def _closed(host: str, port: int, source: RequestSource, connections: int,
-                  duration: float, count: int | None, timeout: float,
-                  on_response: OnResponse | None) -> LoadResult:  # fmt: skip
+async def _closed(
+    host: str,
+    port: int,
+    source: RequestSource,
+    connections: int,
+    duration: float,
+    count: int | None,
+    timeout: float,
+    on_response: OnResponse | None,
+) -> LoadResult:
     result = LoadResult("closed loop", connections, 0.0, 0)
     limit = min(count or MAX_REQUESTS, MAX_REQUESTS)
     sent = 0
@@ -208,8 +224,16 @@ async def _closed(host: str, port: int, source: RequestSource, connections: int,
     return result
 
 
-async def _open(host: str, port: int, source: RequestSource, rate: float, duration: float,
-                connections: int, timeout: float, on_response: OnResponse | None) -> LoadResult:  # fmt: skip
+async def _open(
+    host: str,
+    port: int,
+    source: RequestSource,
+    rate: float,
+    duration: float,
+    connections: int,
+    timeout: float,
+    on_response: OnResponse | None,
+) -> LoadResult:
     duration = min(duration, MAX_SECONDS)
     total = min(int(rate * duration), MAX_REQUESTS)
     result = LoadResult("open loop", connections, 0.0, 0, offered_rate=rate)
@@ -244,17 +268,31 @@ async def _open(host: str, port: int, source: RequestSource, rate: float, durati
     return result
 
 
-def closed_loop(port: int, source: RequestSource, connections: int = 8, duration: float = 10.0,
-                count: int | None = None, timeout: float = 30.0, host: str = "127.0.0.1",
-                on_response: OnResponse | None = None) -> LoadResult:  # fmt: skip
+def closed_loop(
+    port: int,
+    source: RequestSource,
+    connections: int = 8,
+    duration: float = 10.0,
+    count: int | None = None,
+    timeout: float = 30.0,
+    host: str = "127.0.0.1",
+    on_response: OnResponse | None = None,
+) -> LoadResult:
     """As fast as possible on `connections` keep-alive connections, for `duration` s or `count` requests."""
     _loopback(host)
     return asyncio.run(_closed(host, port, source, connections, duration, count, timeout, on_response))
 
 
-def open_loop(port: int, source: RequestSource, rate: float, duration: float = 10.0,
-              connections: int = 64, timeout: float = 30.0, host: str = "127.0.0.1",
-              on_response: OnResponse | None = None) -> LoadResult:  # fmt: skip
+def open_loop(
+    port: int,
+    source: RequestSource,
+    rate: float,
+    duration: float = 10.0,
+    connections: int = 64,
+    timeout: float = 30.0,
+    host: str = "127.0.0.1",
+    on_response: OnResponse | None = None,
+) -> LoadResult:
     """`rate` requests/s for `duration` s, latency from each request's scheduled send time."""
     _loopback(host)
     if rate <= 0:

@@ -52,8 +52,12 @@ PHASES: list[tuple[str, str, str | None, str | None]] = [
     ("the case from memory (checkout; loaded from the store on a miss)", "LiveCases.checkout", None, None),
     ("domain command (state machine + event)", "Contract.hold_meeting", None, None),
     ("the record kept and the views of the agencies that asked advanced", "LiveCase.advance", None, None),
-    ("save: seal, then one statement with the answer's access-log entry (shared by concurrent "
-     "commands)", "ContractsApplication._commit", None, None),
+    (
+        "save: seal, then one statement with the answer's access-log entry (shared by concurrent commands)",
+        "ContractsApplication._commit",
+        None,
+        None,
+    ),
     ("response rendering (JSON)", "JSONResponse.__init__", None, None),
 ]
 REST = "rest (route, CommandRunner, logging, response rendering)"
@@ -119,8 +123,11 @@ def analyse(root: Frame, commands: int) -> dict[str, Any]:
         selfs[f"{frame_name} ({frame.file_path_short}:{frame.line_no})"] += self_time
 
     def row(what: str, seconds: float) -> dict[str, Any]:
-        return {"what": what, "percent": round(100 * seconds / total, 1),
-                "ms_per_command": round(1000 * seconds / commands, 3)}  # fmt: skip
+        return {
+            "what": what,
+            "percent": round(100 * seconds / total, 1),
+            "ms_per_command": round(1000 * seconds / commands, 3),
+        }
 
     ordered = {p: phases[p] for p, *_ in PHASES if p in phases}
     ordered[REST] = total - sum(ordered.values())
@@ -128,10 +135,13 @@ def analyse(root: Frame, commands: int) -> dict[str, Any]:
     def by_time(d: dict[str, float]) -> list[tuple[str, float]]:
         return sorted(d.items(), key=lambda kv: -kv[1])
 
-    return {"total_s": round(total, 3), "ms_per_command": round(1000 * total / commands, 2),
-            "phases": [row(k, v) for k, v in ordered.items()],
-            "layers": [row(k, v) for k, v in by_time(layers)],
-            "top_self": [row(k, v) for k, v in by_time(selfs)[:15]]}  # fmt: skip
+    return {
+        "total_s": round(total, 3),
+        "ms_per_command": round(1000 * total / commands, 2),
+        "phases": [row(k, v) for k, v in ordered.items()],
+        "layers": [row(k, v) for k, v in by_time(layers)],
+        "top_self": [row(k, v) for k, v in by_time(selfs)[:15]],
+    }
 
 
 def _sql_text(query: Any) -> str:
@@ -210,10 +220,16 @@ def profile(commands: int = 300, history: int = 0, write: bool = True) -> dict[s
     root = session.root_frame()
     assert root is not None, "pyinstrument recorded no samples"
     out = analyse(root, commands)
-    out.update({"commands": commands, "history_events": history, "wall_s": round(wall, 3),
-                "cpu_ms_per_command_unprofiled": round(cpu_ms, 3),
-                "sql_per_command": {k: round(v / counted, 2) for k, v in sql.most_common()},
-                "sql_total_per_command": round(sum(sql.values()) / counted, 2)})  # fmt: skip
+    out.update(
+        {
+            "commands": commands,
+            "history_events": history,
+            "wall_s": round(wall, 3),
+            "cpu_ms_per_command_unprofiled": round(cpu_ms, 3),
+            "sql_per_command": {k: round(v / counted, 2) for k, v in sql.most_common()},
+            "sql_total_per_command": round(sum(sql.values()) / counted, 2),
+        }
+    )
     if write:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / f"profile-commands-{label}.txt").write_text(
@@ -226,9 +242,11 @@ def profile(commands: int = 300, history: int = 0, write: bool = True) -> dict[s
 
 def print_summary(out: dict[str, Any]) -> None:
     what = f"on a case with {out['history_events']} events" if out["history_events"] else "on fresh cases"
-    print(f"command path {what}: {out['ms_per_command']} ms per command in-process (profiled, wall), "
-          f"{out['cpu_ms_per_command_unprofiled']} ms CPU unprofiled, "
-          f"{out['sql_total_per_command']} SQL statements per command")  # fmt: skip
+    print(
+        f"command path {what}: {out['ms_per_command']} ms per command in-process (profiled, wall), "
+        f"{out['cpu_ms_per_command_unprofiled']} ms CPU unprofiled, "
+        f"{out['sql_total_per_command']} SQL statements per command"
+    )
     for row in out["phases"]:
         print(f"  {row['percent']:5.1f}%  {row['ms_per_command']:7.2f} ms  {row['what']}")
     print("  top self time:")

@@ -106,9 +106,24 @@ def _version(package: str) -> str:
 
 
 def machine() -> dict[str, Any]:
-    packages = ["eventsourcing", "fastapi", "starlette", "uvicorn", "h11", "httptools", "uvloop", "pydantic",
-                "psycopg", "psycopg-pool", "cryptography", "python-statemachine", "PyJWT",
-                "pyinstrument", "kafka-python", "crc32c"]  # fmt: skip
+    packages = [
+        "eventsourcing",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "h11",
+        "httptools",
+        "uvloop",
+        "pydantic",
+        "psycopg",
+        "psycopg-pool",
+        "cryptography",
+        "python-statemachine",
+        "PyJWT",
+        "pyinstrument",
+        "kafka-python",
+        "crc32c",
+    ]
     head = _sh("git", "rev-parse", "--short", "HEAD")
     dirty = len([line for line in _sh("git", "status", "--porcelain").splitlines() if line.strip()])
     return {
@@ -142,8 +157,13 @@ def run_script(name: str, args: list[str], workdir: Path) -> dict[str, Any]:
     data = json.loads(out.read_text()) if out.exists() else None
     status = "ok" if code == 0 and data is not None else f"failed (exit {code})"
     print(f"=== {name}: {status} in {took:.0f} s" + ("  (OVER the 2-minute budget)" if took > 120 else ""))
-    return {"name": name, "command": " ".join([".venv/bin/python", *args]), "seconds": round(took, 1),
-            "status": status, "data": data}  # fmt: skip
+    return {
+        "name": name,
+        "command": " ".join([".venv/bin/python", *args]),
+        "seconds": round(took, 1),
+        "status": status,
+        "data": data,
+    }
 
 
 # ---------------------------------------------------------------- BENCHMARKS.md
@@ -162,8 +182,10 @@ def _verdict(met: bool | None) -> str:
 
 
 def results_table(runs: list[dict[str, Any]]) -> list[str]:
-    lines = ["| metric | measured | baseline (same run) | ratio | target | verdict |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| metric | measured | baseline (same run) | ratio | target | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
     for run in runs:
         if run["name"].startswith("profile"):
             continue
@@ -171,9 +193,11 @@ def results_table(runs: list[dict[str, Any]]) -> list[str]:
             lines.append(f"| {run['name']} | – | – | – | – | **did not run: {run['status']}** |")
             continue
         for r in run["data"]:
-            lines.append(f"| {r['metric']} | {_n(r['value'])} {r['unit']} | {_n(r['baseline'])} "
-                         f"{r['baseline_unit']} | {r['ratio']:.2f}× | {r['target']} | "
-                         f"{_verdict(r['met'])} |")  # fmt: skip
+            lines.append(
+                f"| {r['metric']} | {_n(r['value'])} {r['unit']} | {_n(r['baseline'])} "
+                f"{r['baseline_unit']} | {r['ratio']:.2f}× | {r['target']} | "
+                f"{_verdict(r['met'])} |"
+            )
     return lines
 
 
@@ -181,38 +205,47 @@ def command_details(run: dict[str, Any]) -> list[str]:
     if not run["data"]:
         return []
     d = run["data"][0]["details"]
-    lines = ["### Commands through the API (bench_commands)", "",
-             f"{d['cases']} active contracts, `POST /contracts/{{id}}/meetings` as konfliktrad "
-             f"round-robin over them, {d['connections']} keep-alive connections for the closed loops, "
-             f"{d['seconds']:g} s per phase, one uvicorn process (as `ruskontrakt serve`) in Kafka mode: "
-             "it commits and answers; the relay and projector (their own metrics below) do not run "
-             "during the phases. The second baseline is the same server and load saving as "
-             "`Application.save()` does with eventsourcing's own PostgreSQL insert, one transaction "
-             "per command (`RUSKONTRAKT_PG_INSERT_FUNCTION=0 RUSKONTRAKT_GROUP_COMMIT=0`); the phase "
-             "with only `RUSKONTRAKT_GROUP_COMMIT=0` shows what group commit adds to this project's "
-             "insert. "
-             "CPU is in cores (2 = both cores busy) for the server process, all PostgreSQL processes "
-             "and the load generator.", "",
-             "| phase | 2xx | errors | rate/s | p50 ms | p90 ms | p99 ms | max ms "
-             "| CPU server / PG / bench |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "### Commands through the API (bench_commands)",
+        "",
+        f"{d['cases']} active contracts, `POST /contracts/{{id}}/meetings` as konfliktrad "
+        f"round-robin over them, {d['connections']} keep-alive connections for the closed loops, "
+        f"{d['seconds']:g} s per phase, one uvicorn process (as `ruskontrakt serve`) in Kafka mode: "
+        "it commits and answers; the relay and projector (their own metrics below) do not run "
+        "during the phases. The second baseline is the same server and load saving as "
+        "`Application.save()` does with eventsourcing's own PostgreSQL insert, one transaction "
+        "per command (`RUSKONTRAKT_PG_INSERT_FUNCTION=0 RUSKONTRAKT_GROUP_COMMIT=0`); the phase "
+        "with only `RUSKONTRAKT_GROUP_COMMIT=0` shows what group commit adds to this project's "
+        "insert. "
+        "CPU is in cores (2 = both cores busy) for the server process, all PostgreSQL processes "
+        "and the load generator.",
+        "",
+        "| phase | 2xx | errors | rate/s | p50 ms | p90 ms | p99 ms | max ms | CPU server / PG / bench |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for phase in d["phases"].values():
         cpu = phase.get("cpu_cores", {})
         errors = ", ".join(f"{k}: {v}" for k, v in phase.get("errors", {}).items()) or "0"
-        lines.append(f"| {phase['name']} | {phase.get('ok', '–')} | {errors} | {phase['rate_per_s']} | "
-                     f"{phase.get('p50_ms', '–')} | {phase.get('p90_ms', '–')} | "
-                     f"{phase.get('p99_ms', '–')} | "
-                     f"{phase.get('max_ms', '–')} | {cpu.get('server', '–')} / {cpu.get('postgres', '–')} / "
-                     f"{cpu.get('bench_process', '–')} |")  # fmt: skip
+        lines.append(
+            f"| {phase['name']} | {phase.get('ok', '–')} | {errors} | {phase['rate_per_s']} | "
+            f"{phase.get('p50_ms', '–')} | {phase.get('p90_ms', '–')} | "
+            f"{phase.get('p99_ms', '–')} | "
+            f"{phase.get('max_ms', '–')} | {cpu.get('server', '–')} / {cpu.get('postgres', '–')} / "
+            f"{cpu.get('bench_process', '–')} |"
+        )
     check = d["events_check"]
     verdict = "nothing lost or duplicated" if check["ok"] else "**EVENTS CHECK FAILED**"
     projection = check.get("projection", {})
-    lines += ["", f"Events check after the run: {check['acknowledged']} acknowledged commands on "
-              f"{check['cases']} cases; lost {check['lost']}, duplicated {check['duplicated']}, cases with "
-              f"version gaps {check['cases_with_version_gaps']}; the projector (as `ruskontrakt project`) "
-              f"then applied {projection.get('applied', '–')} of {projection.get('events', '–')} stored "
-              f"events, {projection.get('cases_not_at_stored_version', '–')} cases short of their stored "
-              f"version: {verdict}.", ""]  # fmt: skip
+    lines += [
+        "",
+        f"Events check after the run: {check['acknowledged']} acknowledged commands on "
+        f"{check['cases']} cases; lost {check['lost']}, duplicated {check['duplicated']}, cases with "
+        f"version gaps {check['cases_with_version_gaps']}; the projector (as `ruskontrakt project`) "
+        f"then applied {projection.get('applied', '–')} of {projection.get('events', '–')} stored "
+        f"events, {projection.get('cases_not_at_stored_version', '–')} cases short of their stored "
+        f"version: {verdict}.",
+        "",
+    ]
     return lines
 
 
@@ -221,10 +254,14 @@ def other_details(runs: dict[str, dict[str, Any]]) -> list[str]:
     audit = runs.get("bench_audit_replay", {}).get("data")
     if audit:
         d = audit[0]["details"]
-        lines += ["### Audit replay (bench_audit_replay)", "",
-                  f"One case of {d['events']} events (activation, then meetings); `history()` and "
-                  f"read+decode alternated {d['rounds']} rounds, medians compared. Seconds per round: "
-                  f"history {d['seconds']['history']}, decode {d['seconds']['decode']}.", ""]  # fmt: skip
+        lines += [
+            "### Audit replay (bench_audit_replay)",
+            "",
+            f"One case of {d['events']} events (activation, then meetings); `history()` and "
+            f"read+decode alternated {d['rounds']} rounds, medians compared. Seconds per round: "
+            f"history {d['seconds']['history']}, decode {d['seconds']['decode']}.",
+            "",
+        ]
     long_case = runs.get("bench_long_case", {}).get("data")
     if long_case:
         lines += [
@@ -235,10 +272,12 @@ def other_details(runs: dict[str, dict[str, Any]]) -> list[str]:
         ]
         for r in long_case:
             d = r["details"]
-            lines.append(f"| {r['metric'].split(', ', 1)[1]} | {d['long']['commands']}, "
-                         f"{d['long']['seconds']}, "
-                         f"{d['long']['rate_per_s']} | {d['fresh']['commands']}, {d['fresh']['seconds']}, "
-                         f"{d['fresh']['rate_per_s']} |")  # fmt: skip
+            lines.append(
+                f"| {r['metric'].split(', ', 1)[1]} | {d['long']['commands']}, "
+                f"{d['long']['seconds']}, "
+                f"{d['long']['rate_per_s']} | {d['fresh']['commands']}, {d['fresh']['seconds']}, "
+                f"{d['fresh']['rate_per_s']} |"
+            )
         lines += [
             "",
             f"Long cases ended at versions {long_case[0]['details']['long_case_versions_at_end']}.",
@@ -247,31 +286,43 @@ def other_details(runs: dict[str, dict[str, Any]]) -> list[str]:
     keys = runs.get("bench_key_cache", {}).get("data")
     if keys:
         http = keys[0]["details"]
-        lines += ["### Key cache (bench_key_cache)", "",
-                  f"`GET /contracts/{{id}}`, 4 connections: with the cache {http['cached']['rate_per_s']}/s "
-                  f"(p99 {http['cached']['p99_ms']} ms), without {http['uncached']['rate_per_s']}/s "
-                  f"(p99 {http['uncached']['p99_ms']} ms). `records()` of 20-event cases: "
-                  f"{keys[1]['details']['cached']['rate_per_s']}/s vs "
-                  f"{keys[1]['details']['uncached']['rate_per_s']}/s.", ""]  # fmt: skip
+        lines += [
+            "### Key cache (bench_key_cache)",
+            "",
+            f"`GET /contracts/{{id}}`, 4 connections: with the cache {http['cached']['rate_per_s']}/s "
+            f"(p99 {http['cached']['p99_ms']} ms), without {http['uncached']['rate_per_s']}/s "
+            f"(p99 {http['uncached']['p99_ms']} ms). `records()` of 20-event cases: "
+            f"{keys[1]['details']['cached']['rate_per_s']}/s vs "
+            f"{keys[1]['details']['uncached']['rate_per_s']}/s.",
+            "",
+        ]
     return lines
 
 
 def profile_section(runs: dict[str, dict[str, Any]]) -> list[str]:
-    lines = ["## Where the time goes", "",
-             "pyinstrument (wall clock, 1 ms interval) on the command path in-process: the real route "
-             "function of `POST /contracts/{id}/meetings` with the token verified and the body validated "
-             "as the dependencies do, sequential, on PostgreSQL. Not in it: the HTTP stack (uvicorn, h11, "
-             "Starlette), whose cost is the no-op POST above. Full trees: "
-             "`bench/results/profile-commands-*.txt` and `.html`.", ""]  # fmt: skip
+    lines = [
+        "## Where the time goes",
+        "",
+        "pyinstrument (wall clock, 1 ms interval) on the command path in-process: the real route "
+        "function of `POST /contracts/{id}/meetings` with the token verified and the body validated "
+        "as the dependencies do, sequential, on PostgreSQL. Not in it: the HTTP stack (uvicorn, h11, "
+        "Starlette), whose cost is the no-op POST above. Full trees: "
+        "`bench/results/profile-commands-*.txt` and `.html`.",
+        "",
+    ]
     for key, title in (("profile_fresh", "fresh cases"), ("profile_history", "a case with 1,000 events")):
         data = runs.get(key, {}).get("data")
         if not data:
             lines += [f"(profile on {title}: did not run)", ""]
             continue
         sql = ", ".join(f"{v:g} {k}" for k, v in data["sql_per_command"].items())
-        lines += [f"### Command on {title}: {data['ms_per_command']} ms per command under the profiler, "
-                  f"{data['sql_total_per_command']:g} SQL statements ({sql})", "",
-                  "| phase of the command | % | ms/command |", "|---|---|---|"]  # fmt: skip
+        lines += [
+            f"### Command on {title}: {data['ms_per_command']} ms per command under the profiler, "
+            f"{data['sql_total_per_command']:g} SQL statements ({sql})",
+            "",
+            "| phase of the command | % | ms/command |",
+            "|---|---|---|",
+        ]
         lines += [f"| {p['what']} | {p['percent']} | {p['ms_per_command']:.2f} |" for p in data["phases"]]
         lines += ["", "| layer (self time by file) | % | ms/command |", "|---|---|---|"]
         lines += [f"| {p['what']} | {p['percent']} | {p['ms_per_command']:.2f} |" for p in data["layers"][:8]]
@@ -287,30 +338,50 @@ def machine_section(m: dict[str, Any]) -> list[str]:
         f" (the benchmarks' cluster, `infra/db/pg.sh` with RUSKONTRAKT_PG_DURABLE=1: "
         f"fsync={pg.get('fsync')}, synchronous_commit="
         f"{pg.get('synchronous_commit')}, full_page_writes={pg.get('full_page_writes')}, shared_buffers="
-        f"{pg.get('shared_buffers')})" if "fsync" in pg else "")  # fmt: skip
+        f"{pg.get('shared_buffers')})"
+        if "fsync" in pg
+        else ""
+    )
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-    return ["## Machine", "",
-            "| | |", "|---|---|",
-            f"| date | {m['date']} |", f"| nproc | {m['nproc']} |", f"| CPU | {m['cpu']} |",
-            f"| RAM | {m['ram']} |", f"| OS | {m['os']} |", f"| Python | {m['python']} |",
-            f"| database | {pg_text} |", f"| packages | {packages} |", f"| code | git {m['git']} |", "",
-            "Server, PostgreSQL, Kafka, the relay/projector (where a benchmark runs them) and the load "
-            "generator share these cores. The benchmarks run on their own PostgreSQL cluster, which "
-            "flushes the WAL on every commit (\"durable\" means on disk); the tests' cluster does not.",
-            ""]  # fmt: skip
+    return [
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| date | {m['date']} |",
+        f"| nproc | {m['nproc']} |",
+        f"| CPU | {m['cpu']} |",
+        f"| RAM | {m['ram']} |",
+        f"| OS | {m['os']} |",
+        f"| Python | {m['python']} |",
+        f"| database | {pg_text} |",
+        f"| packages | {packages} |",
+        f"| code | git {m['git']} |",
+        "",
+        "Server, PostgreSQL, Kafka, the relay/projector (where a benchmark runs them) and the load "
+        "generator share these cores. The benchmarks run on their own PostgreSQL cluster, which "
+        'flushes the WAL on every commit ("durable" means on disk); the tests\' cluster does not.',
+        "",
+    ]
 
 
 def render(m: dict[str, Any], runs: list[dict[str, Any]], analysis: str) -> str:
     by_name = {r["name"]: r for r in runs}
     timing = ", ".join(f"{r['name']} {r['seconds']:g} s" for r in runs)
-    lines = ["# Benchmarks", "",
-             "Every figure is a ratio against a baseline measured **in the same run on the same machine** "
-             "(spec `quality.md`, \"Performance: benchmarks, not timed tests\"). "
-             "Generated by `bench/run_all.py`; do not edit by hand except between the analysis markers.", "",
-             "Run: `make bench` (PostgreSQL and Kafka started by the project's scripts; or "
-             "`.venv/bin/python -m bench.run_all`; each script also runs "
-             "alone, e.g. `.venv/bin/python -m bench.bench_commands`; all take `--help`).", "",
-             f"This run: {m['date']}; time per script: {timing}.", ""]  # fmt: skip
+    lines = [
+        "# Benchmarks",
+        "",
+        "Every figure is a ratio against a baseline measured **in the same run on the same machine** "
+        '(spec `quality.md`, "Performance: benchmarks, not timed tests"). '
+        "Generated by `bench/run_all.py`; do not edit by hand except between the analysis markers.",
+        "",
+        "Run: `make bench` (PostgreSQL and Kafka started by the project's scripts; or "
+        "`.venv/bin/python -m bench.run_all`; each script also runs "
+        "alone, e.g. `.venv/bin/python -m bench.bench_commands`; all take `--help`).",
+        "",
+        f"This run: {m['date']}; time per script: {timing}.",
+        "",
+    ]
     lines += machine_section(m)
     lines += ["## Results", "", *results_table(runs), ""]
     lines += ["## Details", "", *command_details(by_name.get("bench_commands", {"data": None}))]
@@ -335,8 +406,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     )
     parser.add_argument("--only", nargs="*", choices=[name for name, _ in SCRIPTS])
     parser.add_argument("--no-write", action="store_true", help="do not rewrite BENCHMARKS.md")
-    parser.add_argument("--render", action="store_true", help="run nothing: rewrite BENCHMARKS.md from "
-                        "bench/results/latest.json (after a change to the generated text)")  # fmt: skip
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="run nothing: rewrite BENCHMARKS.md from "
+        "bench/results/latest.json (after a change to the generated text)",
+    )
     args = parser.parse_args(argv)
     if args.render:
         saved = json.loads((RESULTS / "latest.json").read_text())

@@ -88,8 +88,12 @@ class BenchServer:
             with open(self.log_path, "wb") as out:
                 self.process = subprocess.Popen(
                     [sys.executable, "-m", "bench.app", "--host", "127.0.0.1", "--port", str(self.port)],
-                    cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                )  # fmt: skip
+                    cwd=REPO,
+                    env=self.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
             if self._wait_healthy():
                 return self
             self.stop()
@@ -125,8 +129,9 @@ class BenchServer:
     def __enter__(self) -> BenchServer:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 

@@ -31,8 +31,10 @@ def kafka_up() -> str:
     """Start the dev broker if needed and check that it answers; its bootstrap address."""
     done = subprocess.run(["bash", str(KAFKA_SH), "up"], capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
-        raise SystemExit(f"Kafka did not start (infra/kafka/kafka.sh up exited {done.returncode}):\n"
-                         f"{done.stdout}{done.stderr}")  # fmt: skip
+        raise SystemExit(
+            f"Kafka did not start (infra/kafka/kafka.sh up exited {done.returncode}):\n"
+            f"{done.stdout}{done.stderr}"
+        )
     from infra.kafka.clients import reachable
 
     state = reachable(Settings(kafka_bootstrap=KAFKA_BOOTSTRAP))
@@ -41,8 +43,10 @@ def kafka_up() -> str:
     from kafka.record import util
 
     if util.crc32c_c is None:  # kafka-python's optional accelerator (`kafka-python[crc32c]`)
-        log("WARNING: the crc32c package is missing: kafka-python checksums every record batch "
-            "in pure Python (about 3 MB/s), which caps producer and consumer rates")  # fmt: skip
+        log(
+            "WARNING: the crc32c package is missing: kafka-python checksums every record batch "
+            "in pure Python (about 3 MB/s), which caps producer and consumer rates"
+        )
     return KAFKA_BOOTSTRAP
 
 
@@ -117,18 +121,28 @@ def profiled(fn: Callable[[], T], path: str, what: str) -> T:
         log(f"profile of the {what}: {path} (its time is inflated by the profiler)")
 
 
-def store_bench_main(doc: str | None, run: Callable[[int, int, int, str | None], list[Result]],
-                     argv: list[str] | None, cases: int, profiled_side: str) -> list[dict[str, Any]]:
+def store_bench_main(
+    doc: str | None,
+    run: Callable[[int, int, int, str | None], list[Result]],
+    argv: list[str] | None,
+    cases: int,
+    profiled_side: str,
+) -> list[dict[str, Any]]:
     """`main` of the benchmarks over a filled store (relay, rebuild): the same options."""
     parser = bench_parser(doc)
     parser.add_argument("--cases", type=int, default=cases)
     parser.add_argument("--events-per-case", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--profile", metavar="PATH",
-                        help=f"pyinstrument text of the last {profiled_side} round")
+    parser.add_argument(
+        "--profile", metavar="PATH", help=f"pyinstrument text of the last {profiled_side} round"
+    )
     args = parser.parse_args(argv)
-    results = run(min(args.cases, 2000), min(max(args.events_per_case, 6), 500), min(max(args.rounds, 1), 9),
-                  args.profile)  # fmt: skip
+    results = run(
+        min(args.cases, 2000),
+        min(max(args.events_per_case, 6), 500),
+        min(max(args.rounds, 1), 9),
+        args.profile,
+    )
     return report(results, args.json)
 
 

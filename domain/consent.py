@@ -72,9 +72,7 @@ class ConsentRegister:
     def is_signatory(self, signatory: str) -> bool:
         return signatory in self.signatories()
 
-    def _active(
-        self, signatory: str, item: ScopeItem | None, at: datetime
-    ) -> ConsentInterval | None:
+    def _active(self, signatory: str, item: ScopeItem | None, at: datetime) -> ConsentInterval | None:
         for interval in self.intervals:
             if interval.signatory == signatory and interval.item == item and interval.active_at(at):
                 return interval
@@ -116,9 +114,7 @@ class ConsentRegister:
     ) -> None:
         for item in [None, *scope]:
             if self._active(signatory, item, at) is None:
-                self.intervals.append(
-                    ConsentInterval(signatory, item, consent_id, booklet_version, at)
-                )
+                self.intervals.append(ConsentInterval(signatory, item, consent_id, booklet_version, at))
 
     def withdraw(self, signatory: str, scope: Iterable[ScopeItem] | None, at: datetime) -> None:
         """No scope: the contract consent and every sharing consent of that signatory end."""

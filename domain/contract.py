@@ -61,9 +61,8 @@ class ContractStatus(Enum):
 
 
 FINAL_STATUSES = frozenset(
-    {ContractStatus.COMPLETED, ContractStatus.RETURNED, ContractStatus.DECLINED,
-     ContractStatus.LAPSED}
-)  # fmt: skip
+    {ContractStatus.COMPLETED, ContractStatus.RETURNED, ContractStatus.DECLINED, ContractStatus.LAPSED}
+)
 
 
 # --- refusals (the first docstring line is the rule) ---
@@ -208,9 +207,7 @@ class ContractGuards:
         missing = self.contract.consents.missing_signatories(self.at)
         return set(missing) <= {signatory}
 
-    def withdraws_contract_consent(
-        self, signatory: str, scope: tuple[ScopeItem, ...] | None = None
-    ) -> bool:
+    def withdraws_contract_consent(self, signatory: str, scope: tuple[ScopeItem, ...] | None = None) -> bool:
         """Only a required signatory's withdrawal ends the contract (a guardian's no longer
         is once the youth is 18)."""
         return scope is None and signatory in self.contract.consents.required_signatories(self.at)
@@ -276,11 +273,7 @@ class ContractGuards:
             if factors
             else []
         )
-        if (
-            factors is None
-            or not all(t.strip() for t in texts)
-            or not 0 <= factors.completed_share <= 1
-        ):
+        if factors is None or not all(t.strip() for t in texts) or not 0 <= factors.completed_share <= 1:
             raise ProportionalityFactorsMissingError()
 
     def response_fits_breach(self, response: BreachResponse, plan: Plan | None = None) -> None:
@@ -291,9 +284,7 @@ class ContractGuards:
     def end_date_reached(self) -> None:
         plan = self.contract.plan
         if plan is None or self.day < plan.end_date:
-            raise EndDateNotReachedError(
-                f"end date {plan.end_date if plan else None}, today {self.day}"
-            )
+            raise EndDateNotReachedError(f"end date {plan.end_date if plan else None}, today {self.day}")
 
     def termination_is_grounded(self, breach_id: str, response: BreachResponse) -> None:
         if response is not BreachResponse.TERMINATE:
@@ -304,9 +295,7 @@ class ContractGuards:
         repeated_breaches = len(contract.breaches) >= 2
         repeated_no_shows = contract.unexcused_no_shows >= 2
         if breach.kind is BreachKind.POSITIVE_TEST and test and test.kind is TestKind.RAPID:
-            raise RapidTestNotConfirmedError(
-                f"breach {breach_id} rests on rapid test {breach.test_id}"
-            )
+            raise RapidTestNotConfirmedError(f"breach {breach_id} rests on rapid test {breach.test_id}")
         grounded = (
             (test is not None and test.confirmed_positive)
             or breach.kind is BreachKind.NEW_OFFENCE
@@ -342,8 +331,7 @@ def check_plan(contract: Contract, plan: Plan | None, rules: Rules) -> None:
         or plan.registered_municipality != contract.registered_municipality
     ):
         raise MunicipalitiesMissingError(
-            f"residence {contract.residence_municipality}, "
-            f"registered {contract.registered_municipality}"
+            f"residence {contract.residence_municipality}, registered {contract.registered_municipality}"
         )
 
 
@@ -477,9 +465,7 @@ class Contract(Aggregate):
     def allowed_actions(self) -> list[str]:
         return allowed_actions(self.status)
 
-    def _fire(
-        self, action: str, actor: Actor, at: datetime, rules: Rules, **kwargs: Any
-    ) -> ContractStatus:
+    def _fire(self, action: str, actor: Actor, at: datetime, rules: Rules, **kwargs: Any) -> ContractStatus:
         """Validate `action` through the lifecycle; return the status it leads to."""
         if unguarded_outcome(self.status.value, action) is not None:
             return self.status
@@ -493,15 +479,34 @@ class Contract(Aggregate):
             machine.model.contract = cast(Contract, None)
         return ContractStatus(machine.current_state_value)
 
-    def _record(self, event_class: type[Contract.Event], actor: Actor, at: datetime,
-                status: ContractStatus | None = None, **fields: Any) -> None:  # fmt: skip
-        self.trigger_event(event_class, timestamp=at, actor=actor.sub, actor_agency=actor.agency,
-                           status=status or self.status, **fields)  # fmt: skip
+    def _record(
+        self,
+        event_class: type[Contract.Event],
+        actor: Actor,
+        at: datetime,
+        status: ContractStatus | None = None,
+        **fields: Any,
+    ) -> None:
+        self.trigger_event(
+            event_class,
+            timestamp=at,
+            actor=actor.sub,
+            actor_agency=actor.agency,
+            status=status or self.status,
+            **fields,
+        )
 
     # --- commands ---
 
-    def give_consent(self, signatory: str, scope: tuple[ScopeItem, ...], booklet_version: str,
-                     actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def give_consent(
+        self,
+        signatory: str,
+        scope: tuple[ScopeItem, ...],
+        booklet_version: str,
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         if not self.consents.is_signatory(signatory):
             raise UnknownSignatoryError(signatory)
         scope = scope_of(scope)
@@ -513,8 +518,16 @@ class Contract(Aggregate):
             raise ConsentAlreadyGivenError(signatory)
         status = self._fire("give_consent", actor, at, rules, signatory=signatory)
         consent_id = f"{self.id}/v{self.version + 1}"
-        self._record(self.ConsentGiven, actor, at, status, signatory=signatory, scope=scope,
-                     booklet_version=booklet_version, consent_id=consent_id)  # fmt: skip
+        self._record(
+            self.ConsentGiven,
+            actor,
+            at,
+            status,
+            signatory=signatory,
+            scope=scope,
+            booklet_version=booklet_version,
+            consent_id=consent_id,
+        )
 
     class ConsentGiven(Event):
         signatory: str
@@ -523,13 +536,20 @@ class Contract(Aggregate):
         consent_id: str
 
         def apply_to(self, contract: Contract) -> None:
-            contract.consents.give(self.signatory, self.scope, self.consent_id,
-                                   self.booklet_version, self.timestamp)  # fmt: skip
+            contract.consents.give(
+                self.signatory, self.scope, self.consent_id, self.booklet_version, self.timestamp
+            )
             if self.status is ContractStatus.CONSENTED and contract.consented_at is None:
                 contract.consented_at = self.timestamp
 
-    def withdraw_consent(self, signatory: str, scope: tuple[ScopeItem, ...] | None, actor: Actor,
-                         at: datetime, rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def withdraw_consent(
+        self,
+        signatory: str,
+        scope: tuple[ScopeItem, ...] | None,
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         if not self.consents.is_signatory(signatory):
             raise UnknownSignatoryError(signatory)
         if not self.consents.contract_consent_of(signatory, at):
@@ -538,9 +558,7 @@ class Contract(Aggregate):
         status = self._fire("withdraw_consent", actor, at, rules, signatory=signatory, scope=scope)
         self._record(self.ConsentWithdrawn, actor, at, signatory=signatory, scope=scope)
         if status is ContractStatus.TERMINATED:
-            self._terminate(
-                TerminationReason.CONSENT_WITHDRAWN, f"withdrawn by {signatory}", actor, at
-            )
+            self._terminate(TerminationReason.CONSENT_WITHDRAWN, f"withdrawn by {signatory}", actor, at)
 
     class ConsentWithdrawn(Event):
         signatory: str
@@ -549,9 +567,7 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.consents.withdraw(self.signatory, self.scope, self.timestamp)
 
-    def decline(
-        self, signatory: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
-    ) -> None:
+    def decline(self, signatory: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
         if not self.consents.is_signatory(signatory):
             raise UnknownSignatoryError(signatory)
         status = self._fire("decline", actor, at, rules)
@@ -567,11 +583,23 @@ class Contract(Aggregate):
     class OfferLapsed(Event):
         deadline: date
 
-    def schedule_startup(self, meeting_at: datetime, participants: tuple[Agency, ...], actor: Actor,
-                         at: datetime, rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def schedule_startup(
+        self,
+        meeting_at: datetime,
+        participants: tuple[Agency, ...],
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         status = self._fire("schedule_startup", actor, at, rules)
-        self._record(self.StartupMeetingScheduled, actor, at, status, meeting_at=meeting_at,
-                     participants=tuple(participants))  # fmt: skip
+        self._record(
+            self.StartupMeetingScheduled,
+            actor,
+            at,
+            status,
+            meeting_at=meeting_at,
+            participants=tuple(participants),
+        )
 
     class StartupMeetingScheduled(Event):
         meeting_at: datetime
@@ -580,8 +608,15 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.startup_at = self.meeting_at
 
-    def hold_startup(self, plan: Plan, attendees: tuple[Agency, ...], notes: str, actor: Actor,
-                     at: datetime, rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def hold_startup(
+        self,
+        plan: Plan,
+        attendees: tuple[Agency, ...],
+        notes: str,
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         status = self._fire("hold_startup", actor, at, rules, plan=plan)
         self._record(self.StartupMeetingHeld, actor, at, attendees=tuple(attendees), notes=notes)
         self._record(self.PlanAgreed, actor, at, status, plan=plan)
@@ -597,17 +632,15 @@ class Contract(Aggregate):
             contract.plan = self.plan
             contract.trinn = self.plan.trinn
 
-    def fail_startup(
-        self, note: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
-    ) -> None:
+    def fail_startup(self, note: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
         self._fire("fail_startup", actor, at, rules)
         self._terminate(TerminationReason.PLAN_NOT_ESTABLISHED, note, actor, at)
 
-    def change_stage(self, to_trinn: int, reason: str, actor: Actor, at: datetime,
-                     rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def change_stage(
+        self, to_trinn: int, reason: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
         self._fire("change_stage", actor, at, rules, to_trinn=to_trinn)
-        self._record(self.StageChanged, actor, at, from_trinn=self.trinn, to_trinn=to_trinn,
-                     reason=reason)  # fmt: skip
+        self._record(self.StageChanged, actor, at, from_trinn=self.trinn, to_trinn=to_trinn, reason=reason)
 
     class StageChanged(Event):
         from_trinn: int
@@ -617,14 +650,16 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.trinn = self.to_trinn
 
-    def amend_plan(self, plan: Plan, reason: str, actor: Actor, at: datetime,
-                   rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def amend_plan(
+        self, plan: Plan, reason: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
         self._fire("amend_plan", actor, at, rules, plan=plan)
         old = self.plan
         changes = tuple(
-            name for name in plan.__dataclass_fields__
+            name
+            for name in plan.__dataclass_fields__
             if old is None or getattr(old, name) != getattr(plan, name)
-        )  # fmt: skip
+        )
         self._record(self.PlanAmended, actor, at, plan=plan, changes=changes, reason=reason)
 
     class PlanAmended(Event):
@@ -639,14 +674,30 @@ class Contract(Aggregate):
             contract.plan = self.plan
             contract.trinn = self.plan.trinn
 
-    def schedule_test(self, test_id: str, kind: TestKind, purpose: TestPurpose, random: bool,
-                      scheduled_for: date, actor: Actor, at: datetime,
-                      rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def schedule_test(
+        self,
+        test_id: str,
+        kind: TestKind,
+        purpose: TestPurpose,
+        random: bool,
+        scheduled_for: date,
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         if test_id in self.tests:
             raise DuplicateIdError(test_id)
         self._fire("schedule_test", actor, at, rules)
-        self._record(self.TestScheduled, actor, at, test_id=test_id, kind=kind, purpose=purpose,
-                     random=random, scheduled_for=scheduled_for)  # fmt: skip
+        self._record(
+            self.TestScheduled,
+            actor,
+            at,
+            test_id=test_id,
+            kind=kind,
+            purpose=purpose,
+            random=random,
+            scheduled_for=scheduled_for,
+        )
 
     class TestScheduled(Event):
         test_id: str
@@ -658,20 +709,42 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.tests[self.test_id] = TestState(self.kind, self.purpose)
 
-    def record_test_result(self, test_id: str, positives: tuple[str, ...], collected_at: datetime,
-                           actor: Actor, at: datetime, panel: tuple[str, ...] = (),
-                           requisition_code: str = "", interpretation: str = "",
-                           rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def record_test_result(
+        self,
+        test_id: str,
+        positives: tuple[str, ...],
+        collected_at: datetime,
+        actor: Actor,
+        at: datetime,
+        panel: tuple[str, ...] = (),
+        requisition_code: str = "",
+        interpretation: str = "",
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         self._fire("record_test_result", actor, at, rules, test_id=test_id)
         test = self.tests[test_id]
         if test.kind is TestKind.RAPID:
-            self._record(self.RapidTestRecorded, actor, at, test_id=test_id, panel=tuple(panel),
-                         positives=tuple(positives), collected_at=collected_at)  # fmt: skip
+            self._record(
+                self.RapidTestRecorded,
+                actor,
+                at,
+                test_id=test_id,
+                panel=tuple(panel),
+                positives=tuple(positives),
+                collected_at=collected_at,
+            )
         else:
-            self._record(self.LabResultRecorded, actor, at, test_id=test_id,
-                         requisition_code=requisition_code, positives=tuple(positives),
-                         interpretation=interpretation, purpose=test.purpose,
-                         collected_at=collected_at)  # fmt: skip
+            self._record(
+                self.LabResultRecorded,
+                actor,
+                at,
+                test_id=test_id,
+                requisition_code=requisition_code,
+                positives=tuple(positives),
+                interpretation=interpretation,
+                purpose=test.purpose,
+                collected_at=collected_at,
+            )
 
     class RapidTestRecorded(Event):
         test_id: str
@@ -697,11 +770,18 @@ class Contract(Aggregate):
         self.tests[test_id].positives = tuple(positives)
         self.consecutive_negatives = 0 if positives else self.consecutive_negatives + 1
 
-    def hold_meeting(self, kind: MeetingKind, held_at: datetime, attended: bool, notes: str,
-                     actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def hold_meeting(
+        self,
+        kind: MeetingKind,
+        held_at: datetime,
+        attended: bool,
+        notes: str,
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         self._fire("hold_meeting", actor, at, rules)
-        self._record(self.MeetingHeld, actor, at, kind=kind, held_at=held_at, attended=attended,
-                     notes=notes)  # fmt: skip
+        self._record(self.MeetingHeld, actor, at, kind=kind, held_at=held_at, attended=attended, notes=notes)
 
     class MeetingHeld(Event):
         kind: MeetingKind
@@ -712,8 +792,9 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.meetings_held += 1
 
-    def record_no_show(self, appointment: str, excuse: str | None, actor: Actor, at: datetime,
-                       rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def record_no_show(
+        self, appointment: str, excuse: str | None, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
         self._fire("record_no_show", actor, at, rules)
         self._record(self.NoShowRecorded, actor, at, appointment=appointment, excuse=excuse)
 
@@ -725,13 +806,29 @@ class Contract(Aggregate):
             if not self.excuse:
                 contract.unexcused_no_shows += 1
 
-    def register_breach(self, breach_id: str, kind: BreachKind, evidence: str, test_id: str | None,
-                        actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def register_breach(
+        self,
+        breach_id: str,
+        kind: BreachKind,
+        evidence: str,
+        test_id: str | None,
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         if breach_id in self.breaches:
             raise DuplicateIdError(breach_id)
         status = self._fire("register_breach", actor, at, rules, kind=kind, test_id=test_id)
-        self._record(self.BreachRegistered, actor, at, status, breach_id=breach_id, kind=kind,
-                     evidence=evidence, test_id=test_id)  # fmt: skip
+        self._record(
+            self.BreachRegistered,
+            actor,
+            at,
+            status,
+            breach_id=breach_id,
+            kind=kind,
+            evidence=evidence,
+            test_id=test_id,
+        )
 
     class BreachRegistered(Event):
         breach_id: str
@@ -743,22 +840,49 @@ class Contract(Aggregate):
             contract.breaches[self.breach_id] = BreachState(self.kind, self.test_id)
             contract.open_breach_id = self.breach_id
 
-    def decide_breach(self, breach_id: str, response: BreachResponse,
-                      factors: ProportionalityFactors | None, reason: str, actor: Actor,
-                      at: datetime, plan: Plan | None = None,
-                      rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def decide_breach(
+        self,
+        breach_id: str,
+        response: BreachResponse,
+        factors: ProportionalityFactors | None,
+        reason: str,
+        actor: Actor,
+        at: datetime,
+        plan: Plan | None = None,
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         if self.status is ContractStatus.BREACH_REVIEW and breach_id != self.open_breach_id:
             raise UnknownBreachError(breach_id)
-        status = self._fire("decide_breach", actor, at, rules, breach_id=breach_id,
-                            response=response, factors=factors, plan=plan)  # fmt: skip
+        status = self._fire(
+            "decide_breach",
+            actor,
+            at,
+            rules,
+            breach_id=breach_id,
+            response=response,
+            factors=factors,
+            plan=plan,
+        )
         # On termination the decision itself leaves the case in review; the termination follows.
         decided = self.status if status is ContractStatus.TERMINATED else status
-        self._record(self.BreachDecided, actor, at, decided, breach_id=breach_id,
-                     response=response, factors=factors, reason=reason, plan=plan)  # fmt: skip
+        self._record(
+            self.BreachDecided,
+            actor,
+            at,
+            decided,
+            breach_id=breach_id,
+            response=response,
+            factors=factors,
+            reason=reason,
+            plan=plan,
+        )
         if status is ContractStatus.TERMINATED:
             kind = self.breaches[breach_id].kind
-            why = TerminationReason.NEW_OFFENCE if kind is BreachKind.NEW_OFFENCE else (
-                TerminationReason.REPEATED_BREACHES)  # fmt: skip
+            why = (
+                TerminationReason.NEW_OFFENCE
+                if kind is BreachKind.NEW_OFFENCE
+                else (TerminationReason.REPEATED_BREACHES)
+            )
             self._terminate(why, reason, actor, at)
 
     class BreachDecided(Event):
@@ -786,8 +910,7 @@ class Contract(Aggregate):
             contract.completed_on = self.completion_date
 
     def _terminate(self, reason: TerminationReason, note: str, actor: Actor, at: datetime) -> None:
-        self._record(self.ContractTerminated, actor, at, ContractStatus.TERMINATED, reason=reason,
-                     note=note)  # fmt: skip
+        self._record(self.ContractTerminated, actor, at, ContractStatus.TERMINATED, reason=reason, note=note)
 
     class ContractTerminated(Event):
         reason: TerminationReason
@@ -796,19 +919,33 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.termination_reason = self.reason
 
-    def return_to_prosecution(self, note: str, actor: Actor, at: datetime,
-                              rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def return_to_prosecution(
+        self, note: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
         status = self._fire("return_to_prosecution", actor, at, rules)
         self._record(self.ReturnedToProsecution, actor, at, status, note=note)
 
     class ReturnedToProsecution(Event):
         note: str
 
-    def submit_evaluation(self, respondent_role: str, form_version: str, answers: dict[str, Any],
-                          actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:  # fmt: skip
+    def submit_evaluation(
+        self,
+        respondent_role: str,
+        form_version: str,
+        answers: dict[str, Any],
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+    ) -> None:
         self._fire("submit_evaluation", actor, at, rules)
-        self._record(self.EvaluationSubmitted, actor, at, respondent_role=respondent_role,
-                     form_version=form_version, answers=dict(answers))  # fmt: skip
+        self._record(
+            self.EvaluationSubmitted,
+            actor,
+            at,
+            respondent_role=respondent_role,
+            form_version=form_version,
+            answers=dict(answers),
+        )
 
     class EvaluationSubmitted(Event):
         respondent_role: str
@@ -831,8 +968,9 @@ def _lifecycle(contract: Contract, actor: Actor, at: datetime, rules: Rules) -> 
     """
     machine: ContractLifecycle | None = getattr(_THREAD, "lifecycle", None)
     if machine is None:
-        machine = ContractLifecycle(model=ContractGuards(contract, actor, at, rules),
-                                    start_value=contract.status.value)  # fmt: skip
+        machine = ContractLifecycle(
+            model=ContractGuards(contract, actor, at, rules), start_value=contract.status.value
+        )
         _THREAD.lifecycle = machine
         return machine
     guards: ContractGuards = machine.model

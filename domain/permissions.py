@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from domain.values import Agency
 
-P, POL, K, H, GP, CW = (Agency.PROSECUTION, Agency.POLICE, Agency.KONFLIKTRAD,
-                        Agency.MUNICIPAL_HEALTH, Agency.GP, Agency.CHILD_WELFARE)  # fmt: skip
+P, POL, K, H, GP, CW = (
+    Agency.PROSECUTION,
+    Agency.POLICE,
+    Agency.KONFLIKTRAD,
+    Agency.MUNICIPAL_HEALTH,
+    Agency.GP,
+    Agency.CHILD_WELFARE,
+)
 
 CONTRACT_COMMANDS: dict[str, frozenset[Agency]] = {
     "offer": frozenset({P}),
@@ -45,7 +51,5 @@ PREVENTION_COMMANDS: dict[str, frozenset[Agency]] = {
 }
 
 
-def may(
-    agency: Agency, action: str, table: dict[str, frozenset[Agency]] = CONTRACT_COMMANDS
-) -> bool:
+def may(agency: Agency, action: str, table: dict[str, frozenset[Agency]] = CONTRACT_COMMANDS) -> bool:
     return agency in table.get(action, frozenset())

@@ -32,33 +32,44 @@ class Track(Enum):
 
 A, C, N, AGG = Access.ALWAYS, Access.CONSENT, Access.NEVER, Access.AGGREGATED
 _COLUMNS = (
-    Agency.PROSECUTION, Agency.POLICE, Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH,
-    Agency.GP, Agency.CHILD_WELFARE, Agency.SCHOOL, Agency.COUNTY,
-)  # fmt: skip
+    Agency.PROSECUTION,
+    Agency.POLICE,
+    Agency.KONFLIKTRAD,
+    Agency.MUNICIPAL_HEALTH,
+    Agency.GP,
+    Agency.CHILD_WELFARE,
+    Agency.SCHOOL,
+    Agency.COUNTY,
+)
 _ROWS: dict[Category, tuple[Access, ...]] = {
     #                     pros police konfl health  gp  cw  school county
-    Category.IDENTITY:   (A,   A,     A,    A,      C,  C,  C,     N),
-    Category.OFFENCE:    (A,   A,     A,    C,      C,  C,  N,     N),
-    Category.TERMS:      (A,   A,     A,    A,      C,  C,  C,     AGG),
-    Category.NOTES:      (N,   N,     A,    A,      N,  C,  N,     N),
-    Category.RAPID_TEST: (N,   C,     A,    A,      C,  C,  N,     AGG),
-    Category.LAB_TEST:   (N,   C,     C,    C,      A,  C,  N,     AGG),
-    Category.BREACH:     (A,   A,     A,    A,      C,  C,  N,     AGG),
-    Category.OUTCOME:    (A,   A,     A,    A,      C,  C,  C,     AGG),
-    Category.EVALUATION: (N,   N,     A,    A,      N,  N,  N,     AGG),
-}  # fmt: skip
+    Category.IDENTITY: (A, A, A, A, C, C, C, N),
+    Category.OFFENCE: (A, A, A, C, C, C, N, N),
+    Category.TERMS: (A, A, A, A, C, C, C, AGG),
+    Category.NOTES: (N, N, A, A, N, C, N, N),
+    Category.RAPID_TEST: (N, C, A, A, C, C, N, AGG),
+    Category.LAB_TEST: (N, C, C, C, A, C, N, AGG),
+    Category.BREACH: (A, A, A, A, C, C, N, AGG),
+    Category.OUTCOME: (A, A, A, A, C, C, C, AGG),
+    Category.EVALUATION: (N, N, A, A, N, N, N, AGG),
+}
 
 # Which category each field of each contract event belongs to. A field that is not
 # listed is never shared with anyone but the auditor: new fields fail closed.
-_OFFERED = {"youth": Category.IDENTITY, "guardians": Category.IDENTITY,
-            "offence": Category.OFFENCE, "trinn": Category.TERMS,
-            "residence_municipality": Category.TERMS, "registered_municipality": Category.TERMS,
-            "offer_deadline": Category.TERMS, "rules_version": Category.TERMS}  # fmt: skip
+_OFFERED = {
+    "youth": Category.IDENTITY,
+    "guardians": Category.IDENTITY,
+    "offence": Category.OFFENCE,
+    "trinn": Category.TERMS,
+    "residence_municipality": Category.TERMS,
+    "registered_municipality": Category.TERMS,
+    "offer_deadline": Category.TERMS,
+    "rules_version": Category.TERMS,
+}
 FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "ContractOffered": _OFFERED,
     "CaseDisclosed": _OFFERED,  # the offer's data, disclosed when a later consent opens it
-    "ConsentGiven": dict.fromkeys(
-        ("signatory", "scope", "booklet_version", "consent_id"), Category.IDENTITY),
+    "ConsentGiven": dict.fromkeys(("signatory", "scope", "booklet_version", "consent_id"), Category.IDENTITY),
     "ConsentWithdrawn": dict.fromkeys(("signatory", "scope"), Category.IDENTITY),
     "OfferDeclined": {"signatory": Category.OUTCOME},
     "OfferLapsed": {"deadline": Category.OUTCOME},
@@ -67,25 +78,23 @@ FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "PlanAgreed": {"plan": Category.TERMS},
     "PlanAmended": dict.fromkeys(("changes", "reason", "plan"), Category.TERMS),
     "StageChanged": dict.fromkeys(("from_trinn", "to_trinn", "reason"), Category.TERMS),
-    "TestScheduled": dict.fromkeys(
-        ("test_id", "kind", "purpose", "random", "scheduled_for"), Category.TERMS),
+    "TestScheduled": dict.fromkeys(("test_id", "kind", "purpose", "random", "scheduled_for"), Category.TERMS),
     "RapidTestRecorded": dict.fromkeys(
-        ("test_id", "panel", "positives", "collected_at"), Category.RAPID_TEST),
+        ("test_id", "panel", "positives", "collected_at"), Category.RAPID_TEST
+    ),
     "LabResultRecorded": dict.fromkeys(
-        ("test_id", "requisition_code", "positives", "interpretation", "purpose",
-         "collected_at"), Category.LAB_TEST),
+        ("test_id", "requisition_code", "positives", "interpretation", "purpose", "collected_at"),
+        Category.LAB_TEST,
+    ),
     "MeetingHeld": dict.fromkeys(("kind", "held_at", "attended", "notes"), Category.NOTES),
     "NoShowRecorded": dict.fromkeys(("appointment", "excuse"), Category.BREACH),
-    "BreachRegistered": dict.fromkeys(
-        ("breach_id", "kind", "evidence", "test_id"), Category.BREACH),
-    "BreachDecided": dict.fromkeys(
-        ("breach_id", "response", "factors", "reason", "plan"), Category.BREACH),
+    "BreachRegistered": dict.fromkeys(("breach_id", "kind", "evidence", "test_id"), Category.BREACH),
+    "BreachDecided": dict.fromkeys(("breach_id", "response", "factors", "reason", "plan"), Category.BREACH),
     "ContractCompleted": {"completion_date": Category.OUTCOME},
     "ContractTerminated": dict.fromkeys(("reason", "note"), Category.OUTCOME),
     "ReturnedToProsecution": {"note": Category.OUTCOME},
-    "EvaluationSubmitted": dict.fromkeys(
-        ("respondent_role", "form_version", "answers"), Category.EVALUATION),
-}  # fmt: skip
+    "EvaluationSubmitted": dict.fromkeys(("respondent_role", "form_version", "answers"), Category.EVALUATION),
+}
 
 # The preventive track (domain.md §6): never prosecution; police always; the others only
 # from the event that discloses the case to them.

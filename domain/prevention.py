@@ -69,8 +69,15 @@ class PreventionCase(Aggregate):
         municipality: str
         summary: str
 
-    def __init__(self, actor: str, actor_agency: Agency, person: Person, source: ConcernSource,
-                 municipality: str, summary: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        actor: str,
+        actor_agency: Agency,
+        person: Person,
+        source: ConcernSource,
+        municipality: str,
+        summary: str,
+    ) -> None:
         self.person = person
         self.source = source
         self.municipality = municipality
@@ -78,14 +85,30 @@ class PreventionCase(Aggregate):
         self.steps: list[str] = []
 
     @classmethod
-    def register_concern(cls, *, case_id: UUID, person: Person, source: ConcernSource,
-                         municipality: str, summary: str, actor: Actor,
-                         at: datetime) -> PreventionCase:  # fmt: skip
+    def register_concern(
+        cls,
+        *,
+        case_id: UUID,
+        person: Person,
+        source: ConcernSource,
+        municipality: str,
+        summary: str,
+        actor: Actor,
+        at: datetime,
+    ) -> PreventionCase:
         if actor.agency is Agency.PROSECUTION:
             raise PreventionProsecutionError()
-        return cls._create(cls.ConcernRegistered, id=case_id, timestamp=at, actor=actor.sub,
-                           actor_agency=actor.agency, person=person, source=source,
-                           municipality=municipality, summary=summary)  # fmt: skip
+        return cls._create(
+            cls.ConcernRegistered,
+            id=case_id,
+            timestamp=at,
+            actor=actor.sub,
+            actor_agency=actor.agency,
+            person=person,
+            source=source,
+            municipality=municipality,
+            summary=summary,
+        )
 
     def allowed_actions(self) -> list[str]:
         if self.status is PreventionStatus.CLOSED:
@@ -94,21 +117,20 @@ class PreventionCase(Aggregate):
         actions += [a for a, needs in _ANSWERS.items() if needs in self.steps]
         return actions
 
-    def _step(self, action: str, event_class: type[PreventionCase.Event], actor: Actor,
-              at: datetime, **fields: Any) -> None:  # fmt: skip
+    def _step(
+        self, action: str, event_class: type[PreventionCase.Event], actor: Actor, at: datetime, **fields: Any
+    ) -> None:
         if actor.agency is Agency.PROSECUTION:
             raise PreventionProsecutionError()
         if action not in self.allowed_actions():
             raise ActionNotAllowedError(action, self.status.value, self.allowed_actions())
-        self.trigger_event(event_class, timestamp=at, actor=actor.sub, actor_agency=actor.agency,
-                           **fields)  # fmt: skip
+        self.trigger_event(event_class, timestamp=at, actor=actor.sub, actor_agency=actor.agency, **fields)
 
     def offer_conversation(self, note: str, actor: Actor, at: datetime) -> None:
         self._step("offer_conversation", self.ConversationOffered, actor, at, note=note)
 
     def hold_conversation(self, held_at: datetime, notes: str, actor: Actor, at: datetime) -> None:
-        self._step("hold_conversation", self.ConversationHeld, actor, at, held_at=held_at,
-                   notes=notes)  # fmt: skip
+        self._step("hold_conversation", self.ConversationHeld, actor, at, held_at=held_at, notes=notes)
 
     def decline_conversation(self, note: str, actor: Actor, at: datetime) -> None:
         self._step("decline_conversation", self.ConversationDeclined, actor, at, note=note)
@@ -118,15 +140,20 @@ class PreventionCase(Aggregate):
 
     def accept_counselling(self, note: str, actor: Actor, at: datetime) -> None:
         # Carries the person: from here on municipal health sees the case (policy).
-        self._step("accept_counselling", self.CounsellingAccepted, actor, at, note=note,
-                   person=self.person)  # fmt: skip
+        self._step("accept_counselling", self.CounsellingAccepted, actor, at, note=note, person=self.person)
 
     def decline_counselling(self, note: str, actor: Actor, at: datetime) -> None:
         self._step("decline_counselling", self.CounsellingDeclined, actor, at, note=note)
 
     def report_to_child_welfare(self, reason: str, actor: Actor, at: datetime) -> None:
-        self._step("report_to_child_welfare", self.ConcernReportedToChildWelfare, actor, at,
-                   reason=reason, person=self.person)  # fmt: skip
+        self._step(
+            "report_to_child_welfare",
+            self.ConcernReportedToChildWelfare,
+            actor,
+            at,
+            reason=reason,
+            person=self.person,
+        )
 
     def close(self, reason: str, actor: Actor, at: datetime) -> None:
         self._step("close", self.PreventionCaseClosed, actor, at, reason=reason)

@@ -52,9 +52,7 @@ class TokenService:
         # cannot change the answer, only its expiry can.
         self._verified: dict[str, tuple[Principal, float]] = {}
 
-    def issue(
-        self, agency: Agency, sub: str, municipality: str | None = None, ttl: int = 3600
-    ) -> str:
+    def issue(self, agency: Agency, sub: str, municipality: str | None = None, ttl: int = 3600) -> str:
         if self.secret is None:
             raise ValueError("this service verifies public-key tokens; it cannot issue any")
         claims: dict[str, Any] = {"sub": sub, "agency": agency.value, "exp": int(time.time()) + ttl}

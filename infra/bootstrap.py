@@ -88,10 +88,12 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     keystore_db = Database(settings.keystore_url) if settings.keystore_url else database
     keys = SubjectKeys(SqlKeyStore(keystore_db), _pepper(settings), settings.key_cache_seconds)
     fast = settings.pg_insert_function
-    contracts = ContractsApplication(eventsourcing_env(settings.database_url, "contracts", fast),
-                                     keys, rules, settings.live_cases)  # fmt: skip
-    prevention = PreventionApplication(eventsourcing_env(settings.database_url, "prevention", fast),
-                                       keys, rules, settings.live_cases)  # fmt: skip
+    contracts = ContractsApplication(
+        eventsourcing_env(settings.database_url, "contracts", fast), keys, rules, settings.live_cases
+    )
+    prevention = PreventionApplication(
+        eventsourcing_env(settings.database_url, "prevention", fast), keys, rules, settings.live_cases
+    )
     if settings.group_commit:
         contracts.enable_group_commit()
         prevention.enable_group_commit()
@@ -116,8 +118,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         database=database,
         idempotency=IdempotencyStore(database, keys),
         tokens=TokenService(settings),
-        checkpoints=CheckpointLog(settings.checkpoint_file,
-                                  load_or_create_key(settings.checkpoint_key_file)),
+        checkpoints=CheckpointLog(settings.checkpoint_file, load_or_create_key(settings.checkpoint_key_file)),
         clock=clock or utc_now,
         read_models=ReadModels(database),
     )

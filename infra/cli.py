@@ -11,14 +11,13 @@ from domain.values import Agency
 from infra import cli_audit, cli_streams
 from infra.settings import Settings
 
-app = typer.Typer(
-    help="ruskontrakt: case management for youth drug contracts.", no_args_is_help=True
-)
+app = typer.Typer(help="ruskontrakt: case management for youth drug contracts.", no_args_is_help=True)
 
 
 def _logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @app.command()
@@ -54,9 +53,7 @@ def token(
 
 @app.command()
 def demo(
-    url: Annotated[
-        str, typer.Option(help="Base URL of the running service")
-    ] = "http://127.0.0.1:8000",
+    url: Annotated[str, typer.Option(help="Base URL of the running service")] = "http://127.0.0.1:8000",
 ) -> None:
     """Load a realistic set of cases into the running service, through its API."""
     from infra.demo import load_demo

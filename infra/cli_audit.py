@@ -22,8 +22,9 @@ console = Console()
 
 def _container() -> Container:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     return build(settings)
 
 
@@ -39,17 +40,16 @@ def replay(
     result = history(c.contracts, contract_id, as_of, version)
     table = Table("v", "time", "event", "agency", "actor", "status")
     for e in result["events"]:
-        table.add_row(str(e["version"]), e["at"][:19], e["type"], e["actor_agency"], e["actor"],
-                      e["status"] or "")  # fmt: skip
+        table.add_row(
+            str(e["version"]), e["at"][:19], e["type"], e["actor_agency"], e["actor"], e["status"] or ""
+        )
     console.print(table)
     console.print_json(json.dumps(result["state"], ensure_ascii=False))
 
 
 def verify(
     contract_id: Annotated[UUID | None, typer.Argument(help="One contract, or --all")] = None,
-    all_cases: Annotated[
-        bool, typer.Option("--all", help="Every contract and prevention case")
-    ] = False,
+    all_cases: Annotated[bool, typer.Option("--all", help="Every contract and prevention case")] = False,
 ) -> None:
     """Recompute hash chains (against signed checkpoints); exit 1 if anything was altered."""
     from services.audit import verify as verify_case
@@ -58,17 +58,18 @@ def verify(
     c = _container()
     if contract_id is None and not all_cases:
         raise typer.BadParameter("give a CONTRACT_ID or --all")
-    targets = [(c.contracts, contract_id)] if contract_id else [
-        (app, case_id) for app in (c.contracts, c.prevention) for case_id in case_ids_of(app)
-    ]  # fmt: skip
+    targets = (
+        [(c.contracts, contract_id)]
+        if contract_id
+        else [(app, case_id) for app in (c.contracts, c.prevention) for case_id in case_ids_of(app)]
+    )
     bad = 0
     for app, case_id in track(targets, description="verifying", disable=len(targets) < 2):
         assert case_id is not None
         result = verify_case(app, case_id, c.checkpoints)
         if not result.valid:
             bad += 1
-            console.print(f"[red]{case_id}[/red]: version {result.first_invalid_version} "
-                          f"{result.reason}")  # fmt: skip
+            console.print(f"[red]{case_id}[/red]: version {result.first_invalid_version} {result.reason}")
     console.print(f"{len(targets) - bad} intact, {bad} altered")
     raise typer.Exit(1 if bad else 0)
 
@@ -79,16 +80,15 @@ def checkpoint() -> None:
     from services.case_index import case_ids_of
 
     c = _container()
-    published = sum(c.checkpoints.publish(heads(app, case_ids_of(app)), c.clock())
-                    for app in (c.contracts, c.prevention))  # fmt: skip
+    published = sum(
+        c.checkpoints.publish(heads(app, case_ids_of(app)), c.clock()) for app in (c.contracts, c.prevention)
+    )
     console.print(f"{published} checkpoints appended to {c.settings.checkpoint_file}")
 
 
 def export(
     national_id: Annotated[str, typer.Argument(help="The person's national id (11 digits)")],
-    html: Annotated[
-        Path | None, typer.Option(help="Also write a readable HTML document here")
-    ] = None,
+    html: Annotated[Path | None, typer.Option(help="Also write a readable HTML document here")] = None,
 ) -> None:
     """Everything stored about a person (subject-access request), as JSON on stdout."""
     from infra.export_html import render
@@ -96,8 +96,9 @@ def export(
 
     c = _container()
     ref = c.keys.subject_ref(national_id)
-    result = subject_export(national_id, c.contracts, c.prevention, c.keys,
-                            c.access_log.query(subject_ref=ref), c.clock())  # fmt: skip
+    result = subject_export(
+        national_id, c.contracts, c.prevention, c.keys, c.access_log.query(subject_ref=ref), c.clock()
+    )
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     if html:
         html.write_text(render(result))

@@ -25,11 +25,15 @@ log = logging.getLogger("ruskontrakt")
 
 def _container(need_kafka: bool = True) -> Container:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if need_kafka and not settings.kafka_bootstrap:
-        typer.echo("RUSKONTRAKT_KAFKA_BOOTSTRAP is not set: in embedded mode the API process "
-                   "distributes events itself.", err=True)  # fmt: skip
+        typer.echo(
+            "RUSKONTRAKT_KAFKA_BOOTSTRAP is not set: in embedded mode the API process "
+            "distributes events itself.",
+            err=True,
+        )
         raise typer.Exit(2)
     return build(settings)
 
@@ -94,9 +98,14 @@ REBUILD_BATCH = 5000
 
 def rebuild_projections(
     batch: Annotated[int, typer.Option(help="Events per SQL transaction")] = REBUILD_BATCH,
-    workers: Annotated[int | None, typer.Option(
-        min=1, max=64, help="Processes sharing the rebuild by case (default: every core on "
-        "PostgreSQL, 1 on SQLite)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes sharing the rebuild by case (default: every core on PostgreSQL, 1 on SQLite)",
+        ),
+    ] = None,
 ) -> None:
     """Empty the read models and rebuild them from the event store, with a progress bar."""
     from infra.rebuild import default_workers, rebuild
@@ -106,8 +115,13 @@ def rebuild_projections(
     total = sum(app.recorder.max_notification_id() or 0 for app in container.apps)
     container.close()
     workers = workers or default_workers(settings)
-    columns = (TextColumn(f"[bold]rebuilding read models ({workers} processes)"), BarColumn(),
-               MofNCompleteColumn(), TextColumn("events"), TimeRemainingColumn())  # fmt: skip
+    columns = (
+        TextColumn(f"[bold]rebuilding read models ({workers} processes)"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns) as progress:
         task = progress.add_task("rebuild", total=total)
         try:

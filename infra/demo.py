@@ -26,15 +26,12 @@ FIRST = ["Ola", "Emma", "Jakob", "Nora", "Filip", "Sara", "Lukas", "Ingrid", "He
 class Client:
     def __init__(self, url: str, tokens: TokenService) -> None:
         self.http = httpx.Client(base_url=url, timeout=30)
-        self.headers = {a: {"Authorization": f"Bearer {tokens.issue(a, f'demo-{a.value}')}"}
-                        for a in Agency}  # fmt: skip
+        self.headers = {a: {"Authorization": f"Bearer {tokens.issue(a, f'demo-{a.value}')}"} for a in Agency}
 
     def post(self, agency: Agency, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self.http.post(path, json=body or {}, headers=self.headers[agency])
         if response.status_code >= 400:
-            raise RuntimeError(
-                f"{agency.value} POST {path}: {response.status_code} {response.text}"
-            )
+            raise RuntimeError(f"{agency.value} POST {path}: {response.status_code} {response.text}")
         result: dict[str, Any] = response.json()
         return result
 
@@ -44,14 +41,22 @@ def _offer(client: Client, i: int, trinn: int, today: date) -> str:
     registered = MUNICIPALITIES[(i + 1) % len(MUNICIPALITIES)] if i % 5 == 0 else municipality
     birth = date(today.year - 16, 1 + i % 12, 1 + i % 27)
     body = {
-        "youth": {"name": f"{FIRST[i % 10]} Demo{i}", "national_id": f"{i:02d}0{birth:%y}10{i:05d}"[:11],
-                  "birth_date": birth.isoformat()},
+        "youth": {
+            "name": f"{FIRST[i % 10]} Demo{i}",
+            "national_id": f"{i:02d}0{birth:%y}10{i:05d}"[:11],
+            "birth_date": birth.isoformat(),
+        },
         "guardians": [{"name": f"Foresatt Demo{i}", "national_id": f"{i:02d}037{i:06d}"[:11]}],
-        "offence": {"code": "NARK-BRUK", "substance": "cannabis" if i % 3 else "MDMA",
-                    "date": (today - timedelta(days=40)).isoformat(), "summary": "Demo case"},
-        "trinn": trinn, "residence_municipality": municipality,
+        "offence": {
+            "code": "NARK-BRUK",
+            "substance": "cannabis" if i % 3 else "MDMA",
+            "date": (today - timedelta(days=40)).isoformat(),
+            "summary": "Demo case",
+        },
+        "trinn": trinn,
+        "residence_municipality": municipality,
         "registered_municipality": registered,
-    }  # fmt: skip
+    }
     return str(client.post(Agency.PROSECUTION, "/contracts", body)["id"])
 
 
@@ -76,16 +81,18 @@ def _activate(client: Client, case_id: str, trinn: int, start: date, months: int
         },
     )
     view = client.http.get(f"/contracts/{case_id}", headers=client.headers[k]).json()
-    end = date(
-        start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1
-    )
-    plan = {"trinn": trinn, "start_date": start.isoformat(), "end_date": end.isoformat(),
-            "test_regime": {"kind": "rapid", "per_month": 4 if trinn > 1 else 2},
-            "meeting_frequency_days": 14 if trinn != 2 else 30,
-            "team": ["konfliktrad", "municipal_health", "police"],
-            "conditions": ["no drug use", "attend conversations"],
-            "residence_municipality": view["residence_municipality"],
-            "registered_municipality": view["registered_municipality"]}  # fmt: skip
+    end = date(start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1)
+    plan = {
+        "trinn": trinn,
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+        "test_regime": {"kind": "rapid", "per_month": 4 if trinn > 1 else 2},
+        "meeting_frequency_days": 14 if trinn != 2 else 30,
+        "team": ["konfliktrad", "municipal_health", "police"],
+        "conditions": ["no drug use", "attend conversations"],
+        "residence_municipality": view["residence_municipality"],
+        "registered_municipality": view["registered_municipality"],
+    }
     client.post(
         k,
         f"/contracts/{case_id}/startup-meeting/held",
@@ -94,9 +101,11 @@ def _activate(client: Client, case_id: str, trinn: int, start: date, months: int
 
 
 def _rapid_test(client: Client, case_id: str, day: date, positives: list[str]) -> str:
-    test = client.post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case_id}/tests",
-                       {"kind": "rapid", "purpose": "follow_up", "scheduled_for": day.isoformat(),
-                        "random": True})  # fmt: skip
+    test = client.post(
+        Agency.MUNICIPAL_HEALTH,
+        f"/contracts/{case_id}/tests",
+        {"kind": "rapid", "purpose": "follow_up", "scheduled_for": day.isoformat(), "random": True},
+    )
     client.post(
         Agency.MUNICIPAL_HEALTH,
         f"/contracts/{case_id}/tests/{test['test_id']}/result",
@@ -105,8 +114,14 @@ def _rapid_test(client: Client, case_id: str, day: date, positives: list[str]) -
     return str(test["test_id"])
 
 
-FACTORS = {"seriousness": "low", "fault": "admits use", "condition_kind": "drug-free",
-           "motivation": "good", "completed_share": 0.3, "repetition": 1}  # fmt: skip
+FACTORS = {
+    "seriousness": "low",
+    "fault": "admits use",
+    "condition_kind": "drug-free",
+    "motivation": "good",
+    "completed_share": 0.3,
+    "repetition": 1,
+}
 
 
 def load_demo(url: str, settings: Settings) -> None:
@@ -124,12 +139,17 @@ def load_demo(url: str, settings: Settings) -> None:
         finished = i in (0, 3)
         start = today - timedelta(days=200) if finished else today - timedelta(days=20)
         _activate(client, case_id, trinn, start, 3 if trinn == 1 else 6)
-        client.post(h, f"/contracts/{case_id}/meetings",
-                    {"kind": "conversation", "held_at": f"{start.isoformat()}T14:00:00+01:00",
-                     "attended": True, "notes": "Motivational conversation."})  # fmt: skip
-        test_id = _rapid_test(
-            client, case_id, start + timedelta(days=7), ["THC"] if i % 4 == 1 else []
+        client.post(
+            h,
+            f"/contracts/{case_id}/meetings",
+            {
+                "kind": "conversation",
+                "held_at": f"{start.isoformat()}T14:00:00+01:00",
+                "attended": True,
+                "notes": "Motivational conversation.",
+            },
         )
+        test_id = _rapid_test(client, case_id, start + timedelta(days=7), ["THC"] if i % 4 == 1 else [])
         if i % 4 == 1:
             breach = client.post(
                 k,
@@ -142,9 +162,11 @@ def load_demo(url: str, settings: Settings) -> None:
                 {"response": "warning", "reason": "First positive test", "factors": FACTORS},
             )
         if i == 5:  # a confirmed lab positive and a second breach end the contract
-            lab = client.post(Agency.GP, f"/contracts/{case_id}/tests",
-                              {"kind": "lab", "purpose": "follow_up",
-                               "scheduled_for": today.isoformat()})  # fmt: skip
+            lab = client.post(
+                Agency.GP,
+                f"/contracts/{case_id}/tests",
+                {"kind": "lab", "purpose": "follow_up", "scheduled_for": today.isoformat()},
+            )
             client.post(
                 Agency.GP,
                 f"/contracts/{case_id}/tests/{lab['test_id']}/result",
@@ -168,9 +190,15 @@ def load_demo(url: str, settings: Settings) -> None:
             client.post(k, f"/contracts/{case_id}/return-to-prosecution", {"note": "New decision"})
         if finished:
             client.post(k, f"/contracts/{case_id}/complete")
-            client.post(k, f"/contracts/{case_id}/evaluations",
-                        {"respondent_role": "youth", "form_version": "2026-1",
-                         "answers": {"helpful": 4, "understood_consent": True}})  # fmt: skip
+            client.post(
+                k,
+                f"/contracts/{case_id}/evaluations",
+                {
+                    "respondent_role": "youth",
+                    "form_version": "2026-1",
+                    "answers": {"helpful": 4, "understood_consent": True},
+                },
+            )
     _prevention(client, today)
     log.info("demo data loaded into %s", url)
 

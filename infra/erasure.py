@@ -62,5 +62,4 @@ def subjects_due(container: Container, now: datetime) -> dict[str, list[str]]:
         ref = container.keys.store.subject_of_case(case_id)
         if ref is not None:
             due.setdefault(ref, []).append(case_id)
-    return {ref: cases for ref, cases in due.items()
-            if set(container.keys.store.cases_of(ref)) <= expired}  # fmt: skip
+    return {ref: cases for ref, cases in due.items() if set(container.keys.store.cases_of(ref)) <= expired}

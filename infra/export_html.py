@@ -7,27 +7,51 @@ from html import escape
 from typing import Any
 
 LABELS = {
-    "ContractOffered": "Tilbud om ruskontrakt", "CaseDisclosed": "Opplysninger delt",
-    "ConsentGiven": "Samtykke gitt", "ConsentWithdrawn": "Samtykke trukket",
-    "OfferDeclined": "Tilbud avslått", "OfferLapsed": "Svarfrist utløpt",
-    "StartupMeetingScheduled": "Oppstartsmøte berammet", "StartupMeetingHeld": "Oppstartsmøte holdt",
-    "PlanAgreed": "Plan avtalt", "PlanAmended": "Plan endret", "StageChanged": "Trinn endret",
-    "TestScheduled": "Test planlagt", "RapidTestRecorded": "Hurtigtest registrert",
-    "LabResultRecorded": "Laboratoriesvar registrert", "MeetingHeld": "Samtale/møte holdt",
-    "NoShowRecorded": "Uteblivelse registrert", "BreachRegistered": "Brudd registrert",
-    "BreachDecided": "Bruddreaksjon besluttet", "ContractCompleted": "Kontrakt fullført",
-    "ContractTerminated": "Kontrakt avsluttet", "ReturnedToProsecution": "Sendt tilbake til påtale",
-    "EvaluationSubmitted": "Evaluering levert", "ConcernRegistered": "Bekymring registrert",
-    "ConversationOffered": "Bekymringssamtale tilbudt", "ConversationHeld": "Bekymringssamtale holdt",
-    "ConversationDeclined": "Bekymringssamtale avslått", "CounsellingOffered": "Rådgivning tilbudt",
-    "CounsellingAccepted": "Rådgivning akseptert", "CounsellingDeclined": "Rådgivning avslått",
+    "ContractOffered": "Tilbud om ruskontrakt",
+    "CaseDisclosed": "Opplysninger delt",
+    "ConsentGiven": "Samtykke gitt",
+    "ConsentWithdrawn": "Samtykke trukket",
+    "OfferDeclined": "Tilbud avslått",
+    "OfferLapsed": "Svarfrist utløpt",
+    "StartupMeetingScheduled": "Oppstartsmøte berammet",
+    "StartupMeetingHeld": "Oppstartsmøte holdt",
+    "PlanAgreed": "Plan avtalt",
+    "PlanAmended": "Plan endret",
+    "StageChanged": "Trinn endret",
+    "TestScheduled": "Test planlagt",
+    "RapidTestRecorded": "Hurtigtest registrert",
+    "LabResultRecorded": "Laboratoriesvar registrert",
+    "MeetingHeld": "Samtale/møte holdt",
+    "NoShowRecorded": "Uteblivelse registrert",
+    "BreachRegistered": "Brudd registrert",
+    "BreachDecided": "Bruddreaksjon besluttet",
+    "ContractCompleted": "Kontrakt fullført",
+    "ContractTerminated": "Kontrakt avsluttet",
+    "ReturnedToProsecution": "Sendt tilbake til påtale",
+    "EvaluationSubmitted": "Evaluering levert",
+    "ConcernRegistered": "Bekymring registrert",
+    "ConversationOffered": "Bekymringssamtale tilbudt",
+    "ConversationHeld": "Bekymringssamtale holdt",
+    "ConversationDeclined": "Bekymringssamtale avslått",
+    "CounsellingOffered": "Rådgivning tilbudt",
+    "CounsellingAccepted": "Rådgivning akseptert",
+    "CounsellingDeclined": "Rådgivning avslått",
     "ConcernReportedToChildWelfare": "Bekymringsmelding til barnevernet",
     "PreventionCaseClosed": "Forebyggende sak avsluttet",
-}  # fmt: skip
-STATUS = {"offered": "tilbudt", "consented": "samtykket", "startup_scheduled": "oppstart berammet",
-          "active": "aktiv", "breach_review": "bruddvurdering", "completed": "fullført",
-          "terminated": "avsluttet", "returned": "tilbake hos påtalemyndigheten",
-          "declined": "avslått", "lapsed": "bortfalt", None: "–"}  # fmt: skip
+}
+STATUS = {
+    "offered": "tilbudt",
+    "consented": "samtykket",
+    "startup_scheduled": "oppstart berammet",
+    "active": "aktiv",
+    "breach_review": "bruddvurdering",
+    "completed": "fullført",
+    "terminated": "avsluttet",
+    "returned": "tilbake hos påtalemyndigheten",
+    "declined": "avslått",
+    "lapsed": "bortfalt",
+    None: "–",
+}
 
 
 def _events(events: list[dict[str, Any]]) -> str:
@@ -37,8 +61,10 @@ def _events(events: list[dict[str, Any]]) -> str:
         f"<td><pre>{escape(json.dumps(e['payload'], ensure_ascii=False, indent=1))}</pre></td></tr>"
         for e in events
     )
-    return ("<table><tr><th>Nr.</th><th>Tidspunkt</th><th>Hendelse</th><th>Etat</th>"
-            f"<th>Opplysninger</th></tr>{rows}</table>")  # fmt: skip
+    return (
+        "<table><tr><th>Nr.</th><th>Tidspunkt</th><th>Hendelse</th><th>Etat</th>"
+        f"<th>Opplysninger</th></tr>{rows}</table>"
+    )
 
 
 def render(export: dict[str, Any]) -> str:
@@ -53,8 +79,10 @@ def render(export: dict[str, Any]) -> str:
         f"Fødselsnummer: {escape(subject['national_id'])}<br>"
         f"Utskrevet: {escape(export['generated_at'][:16])}</p>",
     ]
-    for title, cases in (("Ruskontrakter", export["contracts"]),
-                         ("Forebyggende saker", export["prevention_cases"])):  # fmt: skip
+    for title, cases in (
+        ("Ruskontrakter", export["contracts"]),
+        ("Forebyggende saker", export["prevention_cases"]),
+    ):
         parts.append(f"<h2>{title}</h2>")
         if not cases:
             parts.append("<p>Ingen.</p>")
@@ -67,16 +95,20 @@ def render(export: dict[str, Any]) -> str:
             parts.append(_events(case["events"]))
     if export["contracts_as_guardian"]:
         parts.append("<h2>Saker der du er registrert som foresatt</h2><ul>")
-        parts += [f"<li>Sak {escape(c['id'])}: {escape(STATUS.get(c['status'], str(c['status'])))}</li>"
-                  for c in export["contracts_as_guardian"]]  # fmt: skip
+        parts += [
+            f"<li>Sak {escape(c['id'])}: {escape(STATUS.get(c['status'], str(c['status'])))}</li>"
+            for c in export["contracts_as_guardian"]
+        ]
         parts.append("</ul>")
     parts.append(
         "<h2>Hvem har sett opplysningene</h2><table><tr><th>Tidspunkt</th><th>Etat</th>"
         "<th>Bruker</th><th>Hva</th><th>Grunnlag</th></tr>"
     )
-    parts += [f"<tr><td>{escape(a['at'][:16])}</td><td>{escape(a['agency'])}</td>"
-              f"<td>{escape(a['sub'])}</td><td>{escape(', '.join(a['categories']))}</td>"
-              f"<td>{escape(json.dumps(a['basis'], ensure_ascii=False))}</td></tr>"
-              for a in export["access_log"]]  # fmt: skip
+    parts += [
+        f"<tr><td>{escape(a['at'][:16])}</td><td>{escape(a['agency'])}</td>"
+        f"<td>{escape(a['sub'])}</td><td>{escape(', '.join(a['categories']))}</td>"
+        f"<td>{escape(json.dumps(a['basis'], ensure_ascii=False))}</td></tr>"
+        for a in export["access_log"]
+    ]
     parts.append("</table></body></html>")
     return "".join(parts)

@@ -28,8 +28,9 @@ def default_workers(settings: Settings) -> int:
     return max(1, min(os.cpu_count() or 1, 8)) if is_postgres(settings.database_url) else 1
 
 
-def rebuild(settings: Settings, workers: int = 1, batch: int = 5000,
-            progress: Callable[[int], None] | None = None) -> int:  # fmt: skip
+def rebuild(
+    settings: Settings, workers: int = 1, batch: int = 5000, progress: Callable[[int], None] | None = None
+) -> int:
     """Empty the read models and project every stored event again; the number applied."""
     if workers > 1:
         return _in_processes(settings, workers, batch, progress or (lambda _n: None))
@@ -51,11 +52,18 @@ def _clear(settings: Settings) -> None:
         container.close()
 
 
-def _project(container: Any, partition: tuple[int, int], batch: int,
-             progress: Callable[[int], None] | None) -> int:  # fmt: skip
+def _project(
+    container: Any, partition: tuple[int, int], batch: int, progress: Callable[[int], None] | None
+) -> int:
     index, workers = partition
-    projector = Projector(container.apps, container.read_models, container.keys, container.rules,
-                          f"rebuild-{index}-of-{workers}", partition=partition)  # fmt: skip
+    projector = Projector(
+        container.apps,
+        container.read_models,
+        container.keys,
+        container.rules,
+        f"rebuild-{index}-of-{workers}",
+        partition=partition,
+    )
     feeder = LogFeeder(projector, container.apps, container.settings.relay_gap_timeout_seconds, batch)
     reported = 0
 
@@ -74,9 +82,15 @@ def _in_processes(settings: Settings, workers: int, batch: int, progress: Callab
     context = multiprocessing.get_context("spawn")
     reports: Any = context.Queue()
     cleared = context.Event()  # the workers start up while the read models are emptied
-    processes = [context.Process(target=_worker, args=(settings, (i, workers), batch, reports, cleared),
-                                 name=f"rebuild-{i}-of-{workers}", daemon=True)
-                 for i in range(workers)]  # fmt: skip
+    processes = [
+        context.Process(
+            target=_worker,
+            args=(settings, (i, workers), batch, reports, cleared),
+            name=f"rebuild-{i}-of-{workers}",
+            daemon=True,
+        )
+        for i in range(workers)
+    ]
     for process in processes:
         process.start()
     applied, finished = 0, 0
@@ -89,8 +103,10 @@ def _in_processes(settings: Settings, workers: int, batch: int, progress: Callab
             except queue.Empty:
                 failed = [p for p in processes if p.exitcode not in (None, 0)]
                 if failed:
-                    raise RuntimeError(f"{failed[0].name} failed (exit code {failed[0].exitcode}); "
-                                       "the read models are incomplete: run the rebuild again") from None
+                    raise RuntimeError(
+                        f"{failed[0].name} failed (exit code {failed[0].exitcode}); "
+                        "the read models are incomplete: run the rebuild again"
+                    ) from None
                 continue
             if kind == "applied":
                 applied += value
@@ -107,8 +123,7 @@ def _in_processes(settings: Settings, workers: int, batch: int, progress: Callab
     return applied
 
 
-def _worker(settings: Settings, partition: tuple[int, int], batch: int, reports: Any,
-            cleared: Any) -> None:  # fmt: skip
+def _worker(settings: Settings, partition: tuple[int, int], batch: int, reports: Any, cleared: Any) -> None:
     try:
         container = build(settings)
         try:

@@ -52,8 +52,9 @@ class AccessTracker:
             birth = date.fromisoformat(p["youth"]["birth_date"])
             self.consents = ConsentRegister(birth, len(p["guardians"]))
         elif record.type == "ConsentGiven" and self.consents:
-            self.consents.give(p["signatory"], _scope(p["scope"]) or [], p["consent_id"],
-                               p["booklet_version"], record.at)  # fmt: skip
+            self.consents.give(
+                p["signatory"], _scope(p["scope"]) or [], p["consent_id"], p["booklet_version"], record.at
+            )
         elif record.type == "ConsentWithdrawn" and self.consents:
             self.consents.withdraw(p["signatory"], _scope(p["scope"]), record.at)
         elif record.type in PREVENTION_DISCLOSURES:
@@ -95,8 +96,13 @@ class CaseViews:
         if record.type == "ContractOffered" and not is_erased(record):
             self._offered = record
         if record.type == "ConsentGiven" and self._offered is not None:
-            late = replace(self._offered, type="CaseDisclosed", at=record.at,
-                           version=record.version, status=record.status)  # fmt: skip
+            late = replace(
+                self._offered,
+                type="CaseDisclosed",
+                at=record.at,
+                version=record.version,
+                status=record.status,
+            )
             for agency in self.agencies:
                 view = redact(late, agency, context, policy)
                 if view is not None and set(view.fields) - self._disclosed[agency]:

@@ -18,8 +18,15 @@ CaseDoc = dict[str, Any]
 
 
 def _offered(doc: CaseDoc, f: dict[str, Any]) -> None:
-    for key in ("youth", "guardians", "offence", "trinn", "offer_deadline",
-                "residence_municipality", "registered_municipality"):  # fmt: skip
+    for key in (
+        "youth",
+        "guardians",
+        "offence",
+        "trinn",
+        "offer_deadline",
+        "residence_municipality",
+        "registered_municipality",
+    ):
         if key in f:
             doc[key] = f[key]
 

@@ -34,8 +34,9 @@ class Change:
 
 
 class CaseProjection:
-    def __init__(self, track: Track, case_id: str, rules: Rules,
-                 agencies: tuple[Agency, ...] = VIEW_AGENCIES) -> None:  # fmt: skip
+    def __init__(
+        self, track: Track, case_id: str, rules: Rules, agencies: tuple[Agency, ...] = VIEW_AGENCIES
+    ) -> None:
         """`agencies`: whose views to keep (each agency's view depends on the records only,
         never on another agency's)."""
         self.track, self.case_id, self.rules = track, case_id, rules
@@ -64,8 +65,9 @@ class CaseProjection:
 
     def present(self, agency: Agency) -> dict[str, Any] | None:
         """The case document served to `agency` (what `GET .../{id}` returns)."""
-        return present(self.track, self.folds.get(agency), self.version, self.status,
-                       sorted(self.types), agency)  # fmt: skip
+        return present(
+            self.track, self.folds.get(agency), self.version, self.status, sorted(self.types), agency
+        )
 
     def row(self, agency: Agency) -> dict[str, Any]:
         """The agency's worklist row as stored."""
@@ -87,16 +89,22 @@ class CaseProjection:
         if register is None:
             return []
         return [
-            {"signatory": i.signatory, "agency": i.item.agency.value if i.item else None,
-             "category": i.item.category.value if i.item else None, "consent_id": i.consent_id,
-             "booklet_version": i.booklet_version, "start": i.start.isoformat(),
-             "end": i.end.isoformat() if i.end else None}
+            {
+                "signatory": i.signatory,
+                "agency": i.item.agency.value if i.item else None,
+                "category": i.item.category.value if i.item else None,
+                "consent_id": i.consent_id,
+                "booklet_version": i.booklet_version,
+                "start": i.start.isoformat(),
+                "end": i.end.isoformat() if i.end else None,
+            }
             for i in register.intervals
-        ]  # fmt: skip
+        ]
 
 
-def present(track: Track, fold: CaseDoc | None, version: int, status: str | None,
-            types: list[str], agency: Agency) -> dict[str, Any] | None:  # fmt: skip
+def present(
+    track: Track, fold: CaseDoc | None, version: int, status: str | None, types: list[str], agency: Agency
+) -> dict[str, Any] | None:
     """A stored fold plus the case's progress, as the API serves it (None: unknown case)."""
     if not fold:
         return None

@@ -40,8 +40,13 @@ class _Waiter(Generic[T]):
 
 
 class BatchWriter(Generic[T, R]):
-    def __init__(self, write: Callable[[list[T]], Sequence[R]], name: str, max_batch: int = 200,
-                 forget: Callable[[T], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        write: Callable[[list[T]], Sequence[R]],
+        name: str,
+        max_batch: int = 200,
+        forget: Callable[[T], None] | None = None,
+    ) -> None:
         """`write(items)` writes all items in one transaction and returns one result per
         item, in order. `forget(item)` runs for every item of a failed write (caches that
         the attempt may have advanced are dropped before anything is tried again)."""

@@ -21,8 +21,14 @@ from services.store import (
     VersionMismatchError,
 )
 
-__all__ = ["CaseErasedError", "CaseNotFoundError", "CommandResult", "ContractsApplication",
-           "LogView", "VersionMismatchError"]  # fmt: skip
+__all__ = [
+    "CaseErasedError",
+    "CaseNotFoundError",
+    "CommandResult",
+    "ContractsApplication",
+    "LogView",
+    "VersionMismatchError",
+]
 
 
 class ContractsApplication(SealedApplication):
@@ -30,8 +36,9 @@ class ContractsApplication(SealedApplication):
     track = Track.CONTRACT
     subject_field = "youth"
 
-    def offer(self, viewer: Agency | None = None, log_view: LogView | None = None,
-              **kwargs: Any) -> CommandResult:  # fmt: skip
+    def offer(
+        self, viewer: Agency | None = None, log_view: LogView | None = None, **kwargs: Any
+    ) -> CommandResult:
         return self.create(Contract.offer(rules=self.rules, **kwargs), viewer, log_view)
 
     def load(self, case_id: UUID) -> Contract:

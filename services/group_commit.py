@@ -30,8 +30,9 @@ class _Request:
 class GroupCommitter:
     def __init__(self, insert: InsertEvents, forget: Callable[[str], None], max_batch: int = 200) -> None:
         self._insert = insert
-        self.writer = BatchWriter(self._save_batch, "group-commit", max_batch,
-                                  forget=lambda request: forget(request.case_id))  # fmt: skip
+        self.writer = BatchWriter(
+            self._save_batch, "group-commit", max_batch, forget=lambda request: forget(request.case_id)
+        )
 
     def save(self, case_id: str, stored_events: list[Any], access_entries: Sequence[Any] = ()) -> list[int]:
         """Commit one case's sealed events (and the access-log entries of the command's

@@ -77,8 +77,9 @@ class LiveCase:
 
 
 class LiveCases:
-    def __init__(self, track: Track, rules: Rules, events_of: Callable[[UUID], Sequence[Any]],
-                 max_cases: int = 1000) -> None:  # fmt: skip
+    def __init__(
+        self, track: Track, rules: Rules, events_of: Callable[[UUID], Sequence[Any]], max_cases: int = 1000
+    ) -> None:
         """`events_of(case_id)`: the case's domain events from the store, in order (it raises
         what the application answers for an unknown or erased case)."""
         self.track, self.rules = track, rules

@@ -67,9 +67,10 @@ def selector(recorder: ApplicationRecorder) -> Select:
     from psycopg.sql import SQL, Identifier
 
     datastore = recorder.datastore  # type: ignore[attr-defined]
-    statement = SQL("SELECT notification_id, originator_id, originator_version, topic, state "
-                    "FROM {}.{} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s").format(
-        Identifier(datastore.schema), Identifier(recorder.events_table_name))  # type: ignore[attr-defined]  # fmt: skip
+    statement = SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state "
+        "FROM {}.{} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+    ).format(Identifier(datastore.schema), Identifier(recorder.events_table_name))  # type: ignore[attr-defined]
 
     # The recorder's own select retries these the same way (a restarted server, a dropped
     # pooled connection).
@@ -77,15 +78,21 @@ def selector(recorder: ApplicationRecorder) -> Select:
     def select(start: int, limit: int) -> Sequence[Notification]:
         with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(statement, (start, limit), prepare=True, binary=True)
-            return [Notification(id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3],
-                                 state=r[4]) for r in cur.fetchall()]  # fmt: skip
+            return [
+                Notification(id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=r[4])
+                for r in cur.fetchall()
+            ]
 
     return select
 
 
 class LogFollower:
-    def __init__(self, recorder: ApplicationRecorder, gap_timeout: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        gap_timeout: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.recorder = recorder
         self.gap_timeout = 0.0 if serialises_writers(recorder) else gap_timeout
         self.clock = clock
@@ -135,9 +142,10 @@ class NewNotifications:
         self._lock = threading.Lock()
         listening = {name: r for name, r in recorders.items() if _postgres(r)}
         self.available = bool(listening) and len(listening) == len(recorders)
-        self._threads = [threading.Thread(target=self._listen, args=(name, r), daemon=True,
-                                          name=f"listen-{name}")
-                         for name, r in listening.items()]  # fmt: skip
+        self._threads = [
+            threading.Thread(target=self._listen, args=(name, r), daemon=True, name=f"listen-{name}")
+            for name, r in listening.items()
+        ]
         for thread in self._threads:
             thread.start()
 

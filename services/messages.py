@@ -61,10 +61,14 @@ class AgencyMessage:
 
 def internal_message(track: Track, notification: StoredEvent, notification_id: int) -> InternalMessage:
     return InternalMessage(
-        track=track.value, case_id=_case_id(notification.originator_id),
-        version=notification.originator_version, type=notification.topic.rsplit(".", 1)[-1],
-        topic=notification.topic, notification_id=notification_id, state=notification.state,
-    )  # fmt: skip
+        track=track.value,
+        case_id=_case_id(notification.originator_id),
+        version=notification.originator_version,
+        type=notification.topic.rsplit(".", 1)[-1],
+        topic=notification.topic,
+        notification_id=notification_id,
+        state=notification.state,
+    )
 
 
 def _case_id(originator_id: Any) -> str:
@@ -73,9 +77,12 @@ def _case_id(originator_id: Any) -> str:
 
 
 def _headers(type_: str, notification_id: int, policy_version: str) -> Headers:
-    return [("event_type", type_.encode()), ("schema_version", SCHEMA_BYTES),
-            ("notification_id", str(notification_id).encode()),
-            ("policy_version", policy_version.encode())]  # fmt: skip
+    return [
+        ("event_type", type_.encode()),
+        ("schema_version", SCHEMA_BYTES),
+        ("notification_id", str(notification_id).encode()),
+        ("policy_version", policy_version.encode()),
+    ]
 
 
 def encode(message: InternalMessage | AgencyMessage) -> tuple[bytes, bytes, Headers]:
@@ -92,8 +99,9 @@ def encode(message: InternalMessage | AgencyMessage) -> tuple[bytes, bytes, Head
     return message.case_id.encode(), json.dumps(body, separators=(",", ":")).encode(), headers
 
 
-def encode_internal(track: Track, notification: StoredEvent,
-                    notification_id: int) -> tuple[bytes, bytes, Headers]:  # fmt: skip
+def encode_internal(
+    track: Track, notification: StoredEvent, notification_id: int
+) -> tuple[bytes, bytes, Headers]:
     """`encode(internal_message(...))`, byte for byte, on the relay's hot path (once per
     event, and the relay must keep up with a bare producer): no intermediate dataclass,
     the parts that depend only on the event's class quoted once and cached, and the sealed
@@ -104,13 +112,18 @@ def encode_internal(track: Track, notification: StoredEvent,
     if quoted is None:
         type_ = topic.rsplit(".", 1)[-1]
         quoted = _QUOTED[topic] = (json.dumps(type_), json.dumps(topic), type_.encode())
-    head = (f'{{"schema":{SCHEMA_VERSION},"track":"{track.value}","case_id":"{case_id}",'
-            f'"version":{int(notification.originator_version)},"type":{quoted[0]},"topic":{quoted[1]},'
-            f'"notification_id":{int(notification_id)},"state":"')  # fmt: skip
+    head = (
+        f'{{"schema":{SCHEMA_VERSION},"track":"{track.value}","case_id":"{case_id}",'
+        f'"version":{int(notification.originator_version)},"type":{quoted[0]},"topic":{quoted[1]},'
+        f'"notification_id":{int(notification_id)},"state":"'
+    )
     value = b"".join((head.encode(), base64.b64encode(notification.state), b'"}'))
-    headers = [("event_type", quoted[2]), ("schema_version", SCHEMA_BYTES),
-               ("notification_id", str(notification_id).encode()),
-               ("policy_version", _POLICY_BYTES)]  # fmt: skip
+    headers = [
+        ("event_type", quoted[2]),
+        ("schema_version", SCHEMA_BYTES),
+        ("notification_id", str(notification_id).encode()),
+        ("policy_version", _POLICY_BYTES),
+    ]
     return case_id.encode(), value, headers
 
 
@@ -148,15 +161,25 @@ def _aad(agency: str, case_id: str, version: int, type_: str) -> bytes:
 
 def agency_message(view: AgencyView, key: bytes, notification_id: int) -> AgencyMessage:
     """The pure message-building function of the router: exactly the view, sealed."""
-    secret = {"fields": view.fields, "basis": view.basis, "at": view.at.isoformat(),
-              "actor_agency": view.actor_agency.value}  # fmt: skip
+    secret = {
+        "fields": view.fields,
+        "basis": view.basis,
+        "at": view.at.isoformat(),
+        "actor_agency": view.actor_agency.value,
+    }
     sealed = seal_json(secret, key, _aad(view.agency.value, view.case_id, view.version, view.type))
     return AgencyMessage(
-        agency=view.agency.value, track=view.track.value, case_id=view.case_id,
-        version=view.version, type=view.type, status=view.status,
-        policy_version=view.policy_version, categories=view.categories,
-        notification_id=notification_id, sealed=sealed,
-    )  # fmt: skip
+        agency=view.agency.value,
+        track=view.track.value,
+        case_id=view.case_id,
+        version=view.version,
+        type=view.type,
+        status=view.status,
+        policy_version=view.policy_version,
+        categories=view.categories,
+        notification_id=notification_id,
+        sealed=sealed,
+    )
 
 
 def open_agency_message(message: AgencyMessage, key: bytes) -> dict[str, Any]:

@@ -15,6 +15,7 @@ class PreventionApplication(SealedApplication):
     track = Track.PREVENTION
     subject_field = "person"
 
-    def register_concern(self, viewer: Agency | None = None, log_view: LogView | None = None,
-                         **kwargs: Any) -> CommandResult:  # fmt: skip
+    def register_concern(
+        self, viewer: Agency | None = None, log_view: LogView | None = None, **kwargs: Any
+    ) -> CommandResult:
         return self.create(PreventionCase.register_concern(**kwargs), viewer, log_view)

@@ -82,9 +82,16 @@ def partition_of(case_id: str, partitions: int) -> int:
 
 
 class Projector:
-    def __init__(self, apps: Sequence[SealedApplication], store: ReadModelStore, keys: SubjectKeys,
-                 rules: Rules, consumer: str, max_cases: int = 20_000,
-                 partition: tuple[int, int] = (0, 1)) -> None:  # fmt: skip
+    def __init__(
+        self,
+        apps: Sequence[SealedApplication],
+        store: ReadModelStore,
+        keys: SubjectKeys,
+        rules: Rules,
+        consumer: str,
+        max_cases: int = 20_000,
+        partition: tuple[int, int] = (0, 1),
+    ) -> None:
         """`partition` (i, n): project only the cases of partition i of n, so n processes
         can share a rebuild (cases are independent); the others are passed over."""
         self.apps = {a.track.value: a for a in apps}
@@ -130,8 +137,9 @@ class Projector:
             if message.version <= case.version:
                 continue  # a duplicate (relay re-publication, consumer replay): already applied
             for record_message in self._with_missing(case, message):
-                change = case.apply(self.apps[message.track].record_or_placeholder(
-                    record_message.stored_event()))  # fmt: skip
+                change = case.apply(
+                    self.apps[message.track].record_or_placeholder(record_message.stored_event())
+                )
                 created = message.notification_id if case.version == 1 else 0
                 _merge(dirty, case, change, created)
                 self.applied += 1
@@ -141,9 +149,19 @@ class Projector:
             self._write(writes, case, change, created)
         with tx.pipelined():
             writes.write(tx)
-            tx.save_positions([(self.consumer, source, partition, item.next_offset, item.message.track,
-                                item.message.notification_id)
-                               for (source, partition), item in positions.items()])  # fmt: skip
+            tx.save_positions(
+                [
+                    (
+                        self.consumer,
+                        source,
+                        partition,
+                        item.next_offset,
+                        item.message.track,
+                        item.message.notification_id,
+                    )
+                    for (source, partition), item in positions.items()
+                ]
+            )
 
     def _owns(self, case_id: str) -> bool:
         index, partitions = self.partition
@@ -153,8 +171,9 @@ class Projector:
         """The message, preceded by any versions we never received (refetched from the store)."""
         if message.version > case.version + 1:
             app = self.apps[message.track]
-            for stored in app.recorder.select_events(UUID(message.case_id), gt=case.version,
-                                                     lte=message.version - 1):  # fmt: skip
+            for stored in app.recorder.select_events(
+                UUID(message.case_id), gt=case.version, lte=message.version - 1
+            ):
                 yield internal_message(app.track, stored, message.notification_id)
         yield message
 
@@ -166,8 +185,15 @@ class Projector:
             if key is None:
                 break  # an erased person: no document can be sealed, none is kept
             fold = case.folds[agency]
-            writes.docs.append((agency.value, track, case.case_id, fold.get("policy_version", ""),
-                                seal_json(fold, key, doc_aad(agency.value, case.case_id))))  # fmt: skip
+            writes.docs.append(
+                (
+                    agency.value,
+                    track,
+                    case.case_id,
+                    fold.get("policy_version", ""),
+                    seal_json(fold, key, doc_aad(agency.value, case.case_id)),
+                )
+            )
         writes.rows += [(agency.value, track, case.case_id, case.row(agency)) for agency in change.rows]
         if change.consents and case.track is Track.CONTRACT:
             writes.consents[case.case_id] = case.consent_rows()
@@ -188,8 +214,9 @@ class Projector:
         return case
 
 
-def _merge(dirty: dict[str, tuple[CaseProjection, Change, int]], case: CaseProjection,
-           change: Change, created: int) -> None:  # fmt: skip
+def _merge(
+    dirty: dict[str, tuple[CaseProjection, Change, int]], case: CaseProjection, change: Change, created: int
+) -> None:
     if case.case_id in dirty:
         _, seen, first = dirty[case.case_id]
         seen.docs |= change.docs
@@ -207,8 +234,13 @@ class LogFeeder:
     embedded mode always see every committed event (read-your-writes is immediate).
     """
 
-    def __init__(self, projector: Projector, apps: Sequence[SealedApplication],
-                 gap_timeout: float = 5.0, batch: int = 500) -> None:  # fmt: skip
+    def __init__(
+        self,
+        projector: Projector,
+        apps: Sequence[SealedApplication],
+        gap_timeout: float = 5.0,
+        batch: int = 500,
+    ) -> None:
         self.projector = projector
         self.apps = list(apps)
         self.batch = batch
@@ -225,14 +257,23 @@ class LogFeeder:
                     notifications = self.followers[app.name].read(after, self.batch)
                     if not notifications:
                         break
-                    self.projector.apply([Incoming(internal_message(app.track, n, n.id), source, 0, n.id)
-                                          for n in notifications])  # fmt: skip
+                    self.projector.apply(
+                        [
+                            Incoming(internal_message(app.track, n, n.id), source, 0, n.id)
+                            for n in notifications
+                        ]
+                    )
                     done += len(notifications)
                     if progress:
                         progress(len(notifications))
         return done
 
     def lag(self) -> Mapping[str, int]:
-        return {a.name: max(0, self.followers[a.name].last_id() - self.projector.store.position(
-            self.projector.consumer, f"log:{a.name}")) for a in self.apps}  # fmt: skip
-
+        return {
+            a.name: max(
+                0,
+                self.followers[a.name].last_id()
+                - self.projector.store.position(self.projector.consumer, f"log:{a.name}"),
+            )
+            for a in self.apps
+        }

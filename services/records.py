@@ -13,9 +13,16 @@ from domain.policy import EventRecord, Track
 from domain.values import Agency
 
 ENVELOPE = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor",
-     "actor_agency", "status"}
-)  # fmt: skip
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "actor",
+        "actor_agency",
+        "status",
+    }
+)
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

@@ -63,10 +63,18 @@ class _InFlight:
 
 
 class Relay:
-    def __init__(self, apps: Sequence[SealedApplication], publisher: Publisher,
-                 positions: RelayPositions, topic_of: Callable[[Track], str],
-                 gap_timeout: float = 5.0, batch: int = 1000, max_in_flight: int = 4,
-                 save_every: float = 0.25, clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self,
+        apps: Sequence[SealedApplication],
+        publisher: Publisher,
+        positions: RelayPositions,
+        topic_of: Callable[[Track], str],
+        gap_timeout: float = 5.0,
+        batch: int = 1000,
+        max_in_flight: int = 4,
+        save_every: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.apps = list(apps)
         self.publisher = publisher
         self.positions = positions
@@ -83,8 +91,9 @@ class Relay:
         """Send the next batch of each application (of those named in `only`, and of any
         whose last batch was full) and collect the acknowledgements that have arrived; the
         number of events sent (0: nothing new)."""
-        return sum(self._step(app) for app in self.apps
-                   if only is None or app.name in only or self._full[app.name])  # fmt: skip
+        return sum(
+            self._step(app) for app in self.apps if only is None or app.name in only or self._full[app.name]
+        )
 
     def collect(self) -> None:
         """Collect the acknowledgements that have arrived (no reading)."""
@@ -134,5 +143,7 @@ class Relay:
 
     def lag(self) -> dict[str, int]:
         """Notifications stored but not yet acknowledged by the broker, per application."""
-        return {app.name: max(0, self.followers[app.name].last_id()
-                              - self.positions.relay_position(app.name)) for app in self.apps}  # fmt: skip
+        return {
+            app.name: max(0, self.followers[app.name].last_id() - self.positions.relay_position(app.name))
+            for app in self.apps
+        }

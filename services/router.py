@@ -29,15 +29,21 @@ from services.store import SealedApplication
 ROUTED_AGENCIES: tuple[Agency, ...] = tuple(Agency)  # the county's topic stays empty by policy
 
 
-def agency_messages(views: Mapping[Agency, Iterable[AgencyView]], key: bytes,
-                    notification_id: int) -> list[AgencyMessage]:  # fmt: skip
+def agency_messages(
+    views: Mapping[Agency, Iterable[AgencyView]], key: bytes, notification_id: int
+) -> list[AgencyMessage]:
     """The pure message-building step: every view, as its agency's sealed message."""
     return [agency_message(v, key, notification_id) for vs in views.values() for v in vs]
 
 
 class Router:
-    def __init__(self, apps: Mapping[str, SealedApplication], keys: SubjectKeys,
-                 agencies: Sequence[Agency] = ROUTED_AGENCIES, max_cases: int = 20_000) -> None:  # fmt: skip
+    def __init__(
+        self,
+        apps: Mapping[str, SealedApplication],
+        keys: SubjectKeys,
+        agencies: Sequence[Agency] = ROUTED_AGENCIES,
+        max_cases: int = 20_000,
+    ) -> None:
         self.apps = dict(apps)  # by track value: "contract", "prevention"
         self.keys = keys
         self.agencies = tuple(agencies)
@@ -59,8 +65,9 @@ class Router:
         if message.version > case.version + 1:
             # Never expected (the relay publishes every version in order); if it happens,
             # the store has the versions we missed: route them first, in order.
-            missing = app.recorder.select_events(UUID(message.case_id), gt=case.version,
-                                                 lte=message.version - 1)  # fmt: skip
+            missing = app.recorder.select_events(
+                UUID(message.case_id), gt=case.version, lte=message.version - 1
+            )
             for stored in missing:
                 out += self._feed(app, case, internal_message(app.track, stored, message.notification_id))
         return out + self._feed(app, case, message)

@@ -49,13 +49,10 @@ def split(state: bytes) -> SealedParts:
     if not state.startswith(MAGIC) or len(state) < HEADER:
         raise ValueError("not a sealed event")
     i = len(MAGIC)
-    return SealedParts(state[i : i + 32], state[i + 32 : i + 64], state[i + 64 : HEADER],
-                       state[HEADER:])  # fmt: skip
+    return SealedParts(state[i : i + 32], state[i + 32 : i + 64], state[i + 64 : HEADER], state[HEADER:])
 
 
-def chain_hash(
-    prev: bytes, case_id: str, version: int, topic: str, nonce: bytes, ciphertext: bytes
-) -> bytes:
+def chain_hash(prev: bytes, case_id: str, version: int, topic: str, nonce: bytes, ciphertext: bytes) -> bytes:
     digest = hashlib.sha256(prev)
     for part in (case_id.encode(), str(version).encode(), topic.encode(), nonce, ciphertext):
         digest.update(len(part).to_bytes(4, "big"))
@@ -84,9 +81,7 @@ class SealingMapper(Mapper[Any]):
         case_id, version = str(state.pop("originator_id")), state.pop("originator_version")
         plaintext = self.transcoder.encode(state)
         if version == 1:
-            key = self.keys.open_case(
-                case_id, getattr(domain_event, self.subject_field).national_id
-            )
+            key = self.keys.open_case(case_id, getattr(domain_event, self.subject_field).national_id)
             for guardian in getattr(domain_event, "guardians", ()):
                 self.keys.mention(case_id, guardian.national_id, "guardian")
         else:
@@ -100,8 +95,9 @@ class SealingMapper(Mapper[Any]):
         own = chain_hash(prev, case_id, version, topic, nonce, ciphertext)
         with self._lock:
             self._heads[case_id] = (version, own)
-        return StoredEvent(domain_event.originator_id, version, topic,
-                           MAGIC + prev + own + nonce + ciphertext)  # fmt: skip
+        return StoredEvent(
+            domain_event.originator_id, version, topic, MAGIC + prev + own + nonce + ciphertext
+        )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         case_id, version = str(stored_event.originator_id), stored_event.originator_version
@@ -113,8 +109,9 @@ class SealingMapper(Mapper[Any]):
         key = self.keys.key_for_case(case_id)
         if key is None:
             raise ErasedError(f"case {case_id} v{version} belongs to an erased person")
-        plaintext = AESGCM(key).decrypt(parts.nonce, parts.ciphertext,
-                                        aad(case_id, version, stored_event.topic))  # fmt: skip
+        plaintext = AESGCM(key).decrypt(
+            parts.nonce, parts.ciphertext, aad(case_id, version, stored_event.topic)
+        )
         return super().to_domain_event(
             StoredEvent(stored_event.originator_id, version, stored_event.topic, plaintext)
         )

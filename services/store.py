@@ -68,8 +68,9 @@ class SealedApplication(Application[UUID]):
     track: Track
     subject_field: str
 
-    def __init__(self, env: dict[str, str], keys: SubjectKeys, rules: Rules = DEFAULT_RULES,
-                 live_cases: int = 1000) -> None:  # fmt: skip
+    def __init__(
+        self, env: dict[str, str], keys: SubjectKeys, rules: Rules = DEFAULT_RULES, live_cases: int = 1000
+    ) -> None:
         self.keys = keys
         self.rules = rules
         self.committer: GroupCommitter | None = None
@@ -86,8 +87,9 @@ class SealedApplication(Application[UUID]):
 
     # --- commands -------------------------------------------------------------------------
 
-    def create(self, aggregate: Any, viewer: Agency | None = None,
-               log_view: LogView | None = None) -> CommandResult:  # fmt: skip
+    def create(
+        self, aggregate: Any, viewer: Agency | None = None, log_view: LogView | None = None
+    ) -> CommandResult:
         """Save a new case; the result carries `viewer`'s view of it."""
         pending = list(aggregate.collect_events())
         case = self.live.new(aggregate, [record_of(e, self.track) for e in pending])
@@ -96,8 +98,14 @@ class SealedApplication(Application[UUID]):
         self.live.keep(case)
         return CommandResult(str(aggregate.id), aggregate.version, position, view)
 
-    def command(self, case_id: UUID, action: Callable[[Any], None], expected_version: int | None = None,
-                viewer: Agency | None = None, log_view: LogView | None = None) -> CommandResult:  # fmt: skip
+    def command(
+        self,
+        case_id: UUID,
+        action: Callable[[Any], None],
+        expected_version: int | None = None,
+        viewer: Agency | None = None,
+        log_view: LogView | None = None,
+    ) -> CommandResult:
         """Run one command method (`lambda c: c.give_consent(...)`) on the case's current
         state and save what it recorded.
 
@@ -127,8 +135,14 @@ class SealedApplication(Application[UUID]):
                 return None
             return case.view(agency)
 
-    def _run(self, case: LiveCase, action: Callable[[Any], None], expected_version: int | None,
-             viewer: Agency | None, log_view: LogView | None) -> CommandResult:  # fmt: skip
+    def _run(
+        self,
+        case: LiveCase,
+        action: Callable[[Any], None],
+        expected_version: int | None,
+        viewer: Agency | None,
+        log_view: LogView | None,
+    ) -> CommandResult:
         if viewer is not None and case.view(viewer) is None:
             raise CaseNotFoundError(str(case.aggregate.id))
         if expected_version is not None and expected_version != case.version:
@@ -181,14 +195,19 @@ class SealedApplication(Application[UUID]):
             return record_of(self.mapper.to_domain_event(stored), self.track)
         except ErasedError:
             return EventRecord(
-                track=self.track, case_id=str(stored.originator_id),
-                version=stored.originator_version, type=stored.topic.rsplit(".", 1)[-1],
-                at=ERASED_AT, actor="[erased]", actor_agency=Agency.AUDITOR,
+                track=self.track,
+                case_id=str(stored.originator_id),
+                version=stored.originator_version,
+                type=stored.topic.rsplit(".", 1)[-1],
+                at=ERASED_AT,
+                actor="[erased]",
+                actor_agency=Agency.AUDITOR,
                 payload={"erased": True},
-            )  # fmt: skip
+            )
 
-    def _commit(self, case_id: str, pending: list[Any], view: dict[str, Any] | None,
-                log_view: LogView | None) -> int | None:
+    def _commit(
+        self, case_id: str, pending: list[Any], view: dict[str, Any] | None, log_view: LogView | None
+    ) -> int | None:
         """Store the case's new events durably, with the access-log entries of showing
         `view`; the position is the notification id of the last event saved, which read
         models report once they have applied it (read-your-writes)."""

@@ -35,12 +35,28 @@ from domain.values import (
 )
 
 ENUMS: tuple[type[Enum], ...] = (
-    Agency, Category, TestKind, TestPurpose, MeetingKind, BreachKind, BreachResponse,
-    TerminationReason, ContractStatus, PreventionStatus, ConcernSource, Track,
-)  # fmt: skip
+    Agency,
+    Category,
+    TestKind,
+    TestPurpose,
+    MeetingKind,
+    BreachKind,
+    BreachResponse,
+    TerminationReason,
+    ContractStatus,
+    PreventionStatus,
+    ConcernSource,
+    Track,
+)
 VALUE_OBJECTS: tuple[type[Any], ...] = (
-    Actor, Person, Offence, ScopeItem, TestRegime, Plan, ProportionalityFactors,
-)  # fmt: skip
+    Actor,
+    Person,
+    Offence,
+    ScopeItem,
+    TestRegime,
+    Plan,
+    ProportionalityFactors,
+)
 
 
 class DateAsISO(Transcoding):

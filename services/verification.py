@@ -51,12 +51,17 @@ def verify_chain(
             return Verification(False, len(stored), expected_version, bad, prev.hex())
         prev = split(event.state).own_hash
         if checkpoint and checkpoint.version == expected_version and prev.hex() != checkpoint.head:
-            return Verification(False, len(stored), expected_version,
-                                "differs from the signed checkpoint", prev.hex())  # fmt: skip
+            return Verification(
+                False, len(stored), expected_version, "differs from the signed checkpoint", prev.hex()
+            )
     if checkpoint and len(stored) < checkpoint.version:
-        return Verification(False, len(stored), len(stored) + 1,
-                            f"missing: a signed checkpoint vouches for version {checkpoint.version}",
-                            prev.hex())  # fmt: skip
+        return Verification(
+            False,
+            len(stored),
+            len(stored) + 1,
+            f"missing: a signed checkpoint vouches for version {checkpoint.version}",
+            prev.hex(),
+        )
     return Verification(True, len(stored), head=prev.hex() if stored else None)
 
 

@@ -47,8 +47,9 @@ class Api:
     def headers(self, agency: Agency | str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(agency)}", **extra}
 
-    def post(self, agency: Agency | str, path: str, body: dict[str, Any] | None = None,
-             **headers: str) -> Any:  # fmt: skip
+    def post(
+        self, agency: Agency | str, path: str, body: dict[str, Any] | None = None, **headers: str
+    ) -> Any:
         return self.client.post(path, json=body, headers=self.headers(agency, **headers))
 
     def get(self, agency: Agency | str, path: str, **headers: str) -> Any:
@@ -69,10 +70,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def settings_for_tests(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
-    return Settings(database_url=database_url, jwt_secret="test-secret-that-is-long-enough-for-hs256",
-                    key_pepper="test-pepper", kafka_bootstrap=None,
-                    checkpoint_file=tmp_path / "checkpoints.jsonl",
-                    checkpoint_key_file=tmp_path / "checkpoint-key.pem", **overrides)  # fmt: skip
+    return Settings(
+        database_url=database_url,
+        jwt_secret="test-secret-that-is-long-enough-for-hs256",
+        key_pepper="test-pepper",
+        kafka_bootstrap=None,
+        checkpoint_file=tmp_path / "checkpoints.jsonl",
+        checkpoint_key_file=tmp_path / "checkpoint-key.pem",
+        **overrides,
+    )
 
 
 @pytest.fixture

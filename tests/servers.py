@@ -121,9 +121,7 @@ def _port_reachable(hostport: str, timeout: float = 2.0) -> bool:
     first = hostport.split(",")[0].strip()
     host, _, port = first.rpartition(":")
     try:
-        with socket.create_connection(
-            (host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout
-        ):
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout):
             return True
     except (OSError, ValueError):
         return False

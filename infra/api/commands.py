@@ -69,13 +69,23 @@ class CommandRunner:
         earlier = store.reserve(scope, idempotency_key, request_hash)
         if earlier is not None:
             if earlier.request_hash != request_hash:
-                return problem(422, "Idempotency key reused", "This Idempotency-Key was used "
-                               "with a different request body.")  # fmt: skip
+                return problem(
+                    422,
+                    "Idempotency key reused",
+                    "This Idempotency-Key was used with a different request body.",
+                )
             if earlier.status is None:
-                return problem(409, "Request in progress", "A request with this Idempotency-Key "
-                               "is still running; retry shortly.")  # fmt: skip
-            return JSONResponse(earlier.body, earlier.status, headers=earlier.headers,
-                                media_type=earlier.headers.get("content-type"))  # fmt: skip
+                return problem(
+                    409,
+                    "Request in progress",
+                    "A request with this Idempotency-Key is still running; retry shortly.",
+                )
+            return JSONResponse(
+                earlier.body,
+                earlier.status,
+                headers=earlier.headers,
+                media_type=earlier.headers.get("content-type"),
+            )
         try:
             response = self._execute(action, case_id, execute, if_match, created, extra)
         except BaseException:
@@ -103,8 +113,14 @@ class CommandRunner:
             return problem_for(error, self._allowed_actions(case_id, error))
         # DEBUG: uvicorn's access log has the request's INFO line, and the event store who did
         # what; at a few hundred commands/s a second line per command is a measurable cost.
-        log.debug("%s by %s/%s on %s -> v%d", action, self.principal.agency.value,
-                  self.principal.sub, result.case_id, result.version)  # fmt: skip
+        log.debug(
+            "%s by %s/%s on %s -> v%d",
+            action,
+            self.principal.agency.value,
+            self.principal.sub,
+            result.case_id,
+            result.version,
+        )
         body = self._response_view(result)
         body.update(extra or {})
         headers = {"ETag": f'"{result.version}"'}

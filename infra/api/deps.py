@@ -22,8 +22,11 @@ async def get_container(request: Request) -> Container:
 
 # Declares the bearer scheme in the OpenAPI document; a missing or malformed header is
 # answered by us (401 as a problem document), not by FastAPI's own 403.
-BEARER = HTTPBearer(auto_error=False, description="JWT with `sub`, `agency`, optional "
-                    "`municipality` and `exp` (`ruskontrakt token` issues one in development)")
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="JWT with `sub`, `agency`, optional "
+    "`municipality` and `exp` (`ruskontrakt token` issues one in development)",
+)
 
 
 async def get_principal(
@@ -39,20 +42,36 @@ async def get_principal(
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-IfMatch = Annotated[str | None, Header(
-    alias="If-Match", pattern=r'^(W/)?"?[0-9]+"?$',
-    description='The case version the command expects (the `ETag` of the case), e.g. `"3"`; '
-    "a mismatch is 412 and changes nothing")]
-IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", max_length=200,
-    description="A repeat with the same key and body returns the first answer and records "
-    "nothing new; the same key with another body is 422")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=r'^(W/)?"?[0-9]+"?$',
+        description='The case version the command expects (the `ETag` of the case), e.g. `"3"`; '
+        "a mismatch is 412 and changes nothing",
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="A repeat with the same key and body returns the first answer and records "
+        "nothing new; the same key with another body is 422",
+    ),
+]
 
 
 def get_min_position(
-    min_position: Annotated[int | None, Query(ge=0, description="Wait (bounded) until the read "
-                                              "models have applied this position (a command's "
-                                              "`position`)")] = None,
+    min_position: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="Wait (bounded) until the read "
+            "models have applied this position (a command's "
+            "`position`)",
+        ),
+    ] = None,
     header: Annotated[int | None, Header(alias="X-Min-Position", ge=0)] = None,
 ) -> int | None:
     return min_position if min_position is not None else header

@@ -35,13 +35,19 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "rule": {"type": "string", "description": "The domain rule that refused the request"},
-        "allowed_actions": {"type": "array", "items": {"type": "string"},
-                            "description": "What the caller may do in the case's current state"},
+        "allowed_actions": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "What the caller may do in the case's current state",
+        },
         "current_version": {"type": "integer", "description": "The case's version (412)"},
-        "errors": {"type": "array", "items": {"type": "object"},
-                   "description": "The offending fields of an invalid request (422)"},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "The offending fields of an invalid request (422)",
+        },
     },
-}  # fmt: skip
+}
 
 DESCRIPTIONS = {
     401: "Missing, invalid or expired bearer token",

@@ -35,8 +35,14 @@ class ProblemError(Exception):
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
 
-def problem(status: int, title: str, detail: str = "", type_: str = "about:blank",
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:  # fmt: skip
+def problem(
+    status: int,
+    title: str,
+    detail: str = "",
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -47,10 +53,12 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
         return problem(error.status, error.title, error.detail, **error.extra)
     if isinstance(error, DomainError):
         status = (
-            403 if isinstance(error, NotPermittedError)
-            else 422 if isinstance(error, InvalidInputError)
+            403
+            if isinstance(error, NotPermittedError)
+            else 422
+            if isinstance(error, InvalidInputError)
             else 409
-        )  # fmt: skip
+        )
         extra: dict[str, Any] = {"rule": type(error).code()}
         if isinstance(error, ActionNotAllowedError):
             extra["allowed_actions"] = allowed_actions if allowed_actions is not None else error.allowed
@@ -60,18 +68,31 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
     if isinstance(error, CaseNotFoundError):
         return problem(404, "Case not found", "No case with this id is known to your agency.")
     if isinstance(error, CaseErasedError | ErasedError):
-        return problem(410, "Case erased", "This person's data was erased; the case can be "
-                       "verified but not read or changed.")  # fmt: skip
+        return problem(
+            410,
+            "Case erased",
+            "This person's data was erased; the case can be verified but not read or changed.",
+        )
     if isinstance(error, VersionMismatchError):
         return problem(412, "The case has changed", str(error), current_version=error.actual)
     if isinstance(error, IntegrityError):
-        return problem(409, "Concurrent change", "Another command changed this case at the same "
-                       "time; reload it and try again.", TYPE_BASE + "concurrent-change")  # fmt: skip
+        return problem(
+            409,
+            "Concurrent change",
+            "Another command changed this case at the same time; reload it and try again.",
+            TYPE_BASE + "concurrent-change",
+        )
     raise error
 
 
-KNOWN_REFUSALS = (DomainError, CaseNotFoundError, CaseErasedError, ErasedError, VersionMismatchError,
-                  IntegrityError)  # fmt: skip
+KNOWN_REFUSALS = (
+    DomainError,
+    CaseNotFoundError,
+    CaseErasedError,
+    ErasedError,
+    VersionMismatchError,
+    IntegrityError,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -81,8 +102,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AuthenticationError)
     def _unauthenticated(_: Request, error: AuthenticationError) -> JSONResponse:
-        return problem(401, "Not authenticated", str(error),
-                       headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        return problem(401, "Not authenticated", str(error), headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -97,8 +117,12 @@ def install(app: FastAPI) -> None:
         if error.status_code == 400 and isinstance(error.__cause__, UnicodeDecodeError):
             # FastAPI answers 400 for a body that is not text, but 422 for text that is not
             # JSON; to a client both are the same invalid body (api.md: 422).
-            return problem(422, "Invalid request", "The body is not JSON text.", errors=[
-                {"loc": ["body"], "msg": str(error.__cause__), "type": "json_invalid"}])  # fmt: skip
+            return problem(
+                422,
+                "Invalid request",
+                "The body is not JSON text.",
+                errors=[{"loc": ["body"], "msg": str(error.__cause__), "type": "json_invalid"}],
+            )
         return problem(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
 
     # Refusals get their own handlers: the catch-all below sits in Starlette's outermost

@@ -116,13 +116,16 @@ class PlanIn(Body):
 
     def value(self) -> Plan:
         return Plan(
-            trinn=self.trinn, start_date=self.start_date, end_date=self.end_date,
+            trinn=self.trinn,
+            start_date=self.start_date,
+            end_date=self.end_date,
             test_regime=TestRegime(self.test_regime.kind, self.test_regime.per_month),
-            meeting_frequency_days=self.meeting_frequency_days, team=tuple(self.team),
+            meeting_frequency_days=self.meeting_frequency_days,
+            team=tuple(self.team),
             conditions=tuple(self.conditions),
             residence_municipality=self.residence_municipality,
             registered_municipality=self.registered_municipality,
-        )  # fmt: skip
+        )
 
 
 class StartupHeldBody(Body):
@@ -187,8 +190,14 @@ class FactorsIn(Body):
     repetition: Annotated[int, Field(ge=0, le=1000)]
 
     def value(self) -> ProportionalityFactors:
-        return ProportionalityFactors(self.seriousness, self.fault, self.condition_kind,
-                                      self.motivation, self.completed_share, self.repetition)  # fmt: skip
+        return ProportionalityFactors(
+            self.seriousness,
+            self.fault,
+            self.condition_kind,
+            self.motivation,
+            self.completed_share,
+            self.repetition,
+        )
 
 
 class DecisionBody(Body):

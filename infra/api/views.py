@@ -95,19 +95,26 @@ def prevention_worklist(container: Container, agency: Agency) -> list[dict[str, 
     return _models(container).rows(agency.value, Track.PREVENTION.value)
 
 
-def log_reads(container: Container, principal: Principal, action: str,
-              docs: list[dict[str, Any]]) -> None:  # fmt: skip
+def log_reads(container: Container, principal: Principal, action: str, docs: list[dict[str, Any]]) -> None:
     """Append one access-log entry per case document returned to the caller."""
     container.access_log.record(access_entries(container, principal, action, docs))
 
 
-def access_entries(container: Container, principal: Principal, action: str,
-                   docs: list[dict[str, Any]]) -> list[AccessEntry]:  # fmt: skip
+def access_entries(
+    container: Container, principal: Principal, action: str, docs: list[dict[str, Any]]
+) -> list[AccessEntry]:
     """One access-log entry per case document shown to the caller."""
     at = container.clock()
     return [
-        AccessEntry(at, principal.sub, principal.agency.value,
-                    container.keys.subject_of_case(doc["id"]), doc["id"], action,
-                    list(doc.get("categories", [])), dict(doc.get("basis", {})))
+        AccessEntry(
+            at,
+            principal.sub,
+            principal.agency.value,
+            container.keys.subject_of_case(doc["id"]),
+            doc["id"],
+            action,
+            list(doc.get("categories", [])),
+            dict(doc.get("basis", {})),
+        )
         for doc in docs
-    ]  # fmt: skip
+    ]

@@ -54,8 +54,13 @@ class AccessLog:
             tx.executemany("INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return [None] * len(batch)
 
-    def query(self, subject_ref: str | None = None, agency: str | None = None,
-              since: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:  # fmt: skip
+    def query(
+        self,
+        subject_ref: str | None = None,
+        agency: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
         where, params = [], []
         for column, value in (("subject_ref", subject_ref), ("agency", agency)):
             if value is not None:
@@ -70,14 +75,32 @@ class AccessLog:
         with self.db.transaction() as tx:
             rows = tx.execute(sql, params).fetchall()
         return [
-            {"at": r[0], "sub": r[1], "agency": r[2], "subject_ref": r[3], "case_id": r[4],
-             "action": r[5], "categories": json.loads(r[6]), "basis": json.loads(r[7])}
+            {
+                "at": r[0],
+                "sub": r[1],
+                "agency": r[2],
+                "subject_ref": r[3],
+                "case_id": r[4],
+                "action": r[5],
+                "categories": json.loads(r[6]),
+                "basis": json.loads(r[7]),
+            }
             for r in rows
-        ]  # fmt: skip
+        ]
 
 
 def rows_of(entries: list[AccessEntry]) -> list[tuple[str | None, ...]]:
     """The table's rows (in `COLUMNS` order) for these entries."""
-    return [(e.at.isoformat(), e.sub, e.agency, e.subject_ref, e.case_id, e.action,
-             json.dumps(e.categories), json.dumps(e.basis, sort_keys=True))
-            for e in entries]  # fmt: skip
+    return [
+        (
+            e.at.isoformat(),
+            e.sub,
+            e.agency,
+            e.subject_ref,
+            e.case_id,
+            e.action,
+            json.dumps(e.categories),
+            json.dumps(e.basis, sort_keys=True),
+        )
+        for e in entries
+    ]

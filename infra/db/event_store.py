@@ -69,21 +69,27 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
         # The entries travel as one JSON document: as eight text arrays, psycopg's escaping
         # of every element cost more CPU than the rest of the statement.
         columns = SQL(", ").join(map(Identifier, COLUMNS))
-        self.sql_insert_with_access_entries = SQL(
-            "WITH logged AS (INSERT INTO access_log ({columns}) SELECT {columns} "
-            "FROM json_populate_recordset(NULL::access_log, %s::json)) "
-            "SELECT * FROM {schema}.{insert_events}((%s))"
-        ).format(
-            columns=columns,
-            schema=Identifier(self.datastore.schema),
-            insert_events=Identifier(self.pg_function_name_insert_events),
-        ).as_bytes()
-        self.sql_select_stored = SQL(
-            "SELECT notification_id, state FROM {schema}.{table} "
-            "WHERE originator_id = %s AND originator_version = %s"
-        ).format(
-            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
-        ).as_bytes()
+        self.sql_insert_with_access_entries = (
+            SQL(
+                "WITH logged AS (INSERT INTO access_log ({columns}) SELECT {columns} "
+                "FROM json_populate_recordset(NULL::access_log, %s::json)) "
+                "SELECT * FROM {schema}.{insert_events}((%s))"
+            )
+            .format(
+                columns=columns,
+                schema=Identifier(self.datastore.schema),
+                insert_events=Identifier(self.pg_function_name_insert_events),
+            )
+            .as_bytes()
+        )
+        self.sql_select_stored = (
+            SQL(
+                "SELECT notification_id, state FROM {schema}.{table} "
+                "WHERE originator_id = %s AND originator_version = %s"
+            )
+            .format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+            .as_bytes()
+        )
         # The lock is held until the function's (implicit) transaction commits.
         self.sql_create_statements[self.create_insert_function_statement_index] = SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{insert_events}(events {schema}.{event}[]) "
@@ -105,8 +111,13 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             table=Identifier(self.events_table_name),
         )
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], *,
-                      access_entries: Sequence[AccessEntry] = (), **kwargs: Any) -> Sequence[int] | None:
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        access_entries: Sequence[AccessEntry] = (),
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
         """The events and, with them, the access-log entries of the command's answer.
 
         A lost connection is retried, as eventsourcing does, but a retry first looks whether
@@ -129,10 +140,13 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
                     return committed
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _insert(self, stored_events: Sequence[StoredEvent],
-                access_entries: Sequence[AccessEntry]) -> list[int]:  # fmt: skip
-        events = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-                  for e in stored_events]  # fmt: skip
+    def _insert(
+        self, stored_events: Sequence[StoredEvent], access_entries: Sequence[AccessEntry]
+    ) -> list[int]:
+        events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
         if access_entries:
             rows = [dict(zip(COLUMNS, row, strict=True)) for row in rows_of(list(access_entries))]
             statement, params = self.sql_insert_with_access_entries, (json.dumps(rows), events)

@@ -51,22 +51,24 @@ class IdempotencyStore:
                 # two PostgreSQL transactions both see no row, and the second insert was a 500.)
                 inserted = tx.execute(
                     "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (?, ?, ?) "
-                    "ON CONFLICT (scope, key) DO NOTHING", (scope, key, request_hash)
-                ).cursor.rowcount  # fmt: skip
+                    "ON CONFLICT (scope, key) DO NOTHING",
+                    (scope, key, request_hash),
+                ).cursor.rowcount
                 if inserted == 1:
                     return None
                 row = tx.execute(
                     "SELECT request_hash, status, body, headers, case_id FROM idempotency_keys "
-                    "WHERE scope = ? AND key = ?", (scope, key)
-                ).fetchone()  # fmt: skip
+                    "WHERE scope = ? AND key = ?",
+                    (scope, key),
+                ).fetchone()
         body = None
         if row[2] is not None:
-            body = (self.keys.open_json(row[4], bytes(row[2])) if row[4]
-                    else json.loads(bytes(row[2])))  # fmt: skip
+            body = self.keys.open_json(row[4], bytes(row[2])) if row[4] else json.loads(bytes(row[2]))
         return StoredResponse(row[0], row[1], body, json.loads(row[3] or "{}"))
 
-    def complete(self, scope: str, key: str, status: int, body: Any, headers: dict[str, str],
-                 case_id: str | None) -> None:  # fmt: skip
+    def complete(
+        self, scope: str, key: str, status: int, body: Any, headers: dict[str, str], case_id: str | None
+    ) -> None:
         key = _digest(key)
         if case_id and self.keys.key_for_case(case_id) is not None:
             stored = self.keys.seal_json(case_id, body)

@@ -28,11 +28,14 @@ class SqlKeyStore:
 
     def create_subject_key(self, subject_ref: str, key: bytes) -> bytes:
         with self.db.transaction() as tx:
-            row = tx.execute("SELECT data_key, erased_at FROM subject_keys WHERE subject_ref = ?",
-                             (subject_ref,)).fetchone()  # fmt: skip
+            row = tx.execute(
+                "SELECT data_key, erased_at FROM subject_keys WHERE subject_ref = ?", (subject_ref,)
+            ).fetchone()
             if row is None:
-                tx.execute("INSERT INTO subject_keys (subject_ref, data_key, created_at) "
-                           "VALUES (?, ?, ?)", (subject_ref, key, _now()))  # fmt: skip
+                tx.execute(
+                    "INSERT INTO subject_keys (subject_ref, data_key, created_at) VALUES (?, ?, ?)",
+                    (subject_ref, key, _now()),
+                )
                 return key
         if row[1] is not None:
             raise ErasedSubjectError(subject_ref)
@@ -41,44 +44,53 @@ class SqlKeyStore:
     def link_case(self, case_id: str, subject_ref: str) -> None:
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM case_subjects WHERE case_id = ?", (case_id,))
-            tx.execute("INSERT INTO case_subjects (case_id, subject_ref) VALUES (?, ?)",
-                       (case_id, subject_ref))  # fmt: skip
+            tx.execute(
+                "INSERT INTO case_subjects (case_id, subject_ref) VALUES (?, ?)", (case_id, subject_ref)
+            )
 
     def mention(self, case_id: str, subject_ref: str, role: str) -> None:
         with self.db.transaction() as tx:
-            tx.execute("DELETE FROM case_mentions WHERE case_id = ? AND subject_ref = ? AND role = ?",
-                       (case_id, subject_ref, role))  # fmt: skip
-            tx.execute("INSERT INTO case_mentions (case_id, subject_ref, role) VALUES (?, ?, ?)",
-                       (case_id, subject_ref, role))  # fmt: skip
+            tx.execute(
+                "DELETE FROM case_mentions WHERE case_id = ? AND subject_ref = ? AND role = ?",
+                (case_id, subject_ref, role),
+            )
+            tx.execute(
+                "INSERT INTO case_mentions (case_id, subject_ref, role) VALUES (?, ?, ?)",
+                (case_id, subject_ref, role),
+            )
 
     def cases_mentioning(self, subject_ref: str) -> list[tuple[str, str]]:
         with self.db.transaction() as tx:
-            rows = tx.execute("SELECT case_id, role FROM case_mentions WHERE subject_ref = ?",
-                              (subject_ref,)).fetchall()  # fmt: skip
+            rows = tx.execute(
+                "SELECT case_id, role FROM case_mentions WHERE subject_ref = ?", (subject_ref,)
+            ).fetchall()
         return [(str(r[0]), str(r[1])) for r in rows]
 
     def subject_of_case(self, case_id: str) -> str | None:
         with self.db.transaction() as tx:
-            row = tx.execute("SELECT subject_ref FROM case_subjects WHERE case_id = ?",
-                             (case_id,)).fetchone()  # fmt: skip
+            row = tx.execute("SELECT subject_ref FROM case_subjects WHERE case_id = ?", (case_id,)).fetchone()
         return None if row is None else str(row[0])
 
     def subject_key(self, subject_ref: str) -> bytes | None:
         with self.db.transaction() as tx:
-            row = tx.execute("SELECT data_key FROM subject_keys WHERE subject_ref = ?",
-                             (subject_ref,)).fetchone()  # fmt: skip
+            row = tx.execute(
+                "SELECT data_key FROM subject_keys WHERE subject_ref = ?", (subject_ref,)
+            ).fetchone()
         return None if row is None or row[0] is None else bytes(row[0])
 
     def erase_subject(self, subject_ref: str) -> list[str]:
         with self.db.transaction() as tx:
-            tx.execute("UPDATE subject_keys SET data_key = NULL, erased_at = ? WHERE subject_ref = ?",
-                       (_now(), subject_ref))  # fmt: skip
+            tx.execute(
+                "UPDATE subject_keys SET data_key = NULL, erased_at = ? WHERE subject_ref = ?",
+                (_now(), subject_ref),
+            )
         return self.cases_of(subject_ref)
 
     def cases_of(self, subject_ref: str) -> list[str]:
         with self.db.transaction() as tx:
-            rows = tx.execute("SELECT case_id FROM case_subjects WHERE subject_ref = ?",
-                              (subject_ref,)).fetchall()  # fmt: skip
+            rows = tx.execute(
+                "SELECT case_id FROM case_subjects WHERE subject_ref = ?", (subject_ref,)
+            ).fetchall()
         return [str(r[0]) for r in rows]
 
 

@@ -62,10 +62,13 @@ def _docs_as_bytea(tx: _Tx) -> None:
     sealed bytes as hex are twice as long, and PostgreSQL then tries (and fails) to
     compress every one of them, 4-6x the cost of writing them as bytea. Converted once, by
     whichever process starts first (the others wait on the lock, then find it done)."""
+
     def doc_type() -> str | None:
-        row = tx.execute("SELECT data_type FROM information_schema.columns WHERE table_schema = "
-                         "current_schema() AND table_name = 'rm_case_views' "
-                         "AND column_name = 'doc'").fetchone()  # fmt: skip
+        row = tx.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = 'rm_case_views' "
+            "AND column_name = 'doc'"
+        ).fetchone()
         return row[0] if row else None
 
     if doc_type() == "text":
@@ -84,8 +87,9 @@ class ReadModelWriter:
     def __init__(self, tx: _Tx) -> None:
         self.tx = tx
 
-    def _insert(self, table: str, types: tuple[str, ...], rows: Sequence[Sequence[Any]],
-                conflict: str = "") -> None:  # fmt: skip
+    def _insert(
+        self, table: str, types: tuple[str, ...], rows: Sequence[Sequence[Any]], conflict: str = ""
+    ) -> None:
         """All the rows in one statement. PostgreSQL gets one array per column, unnested
         into rows by the server: psycopg's executemany runs a query per row, and its
         per-query work in Python was most of the projector's own time per event."""
@@ -94,8 +98,10 @@ class ReadModelWriter:
         if self.tx.postgres:
             # %b: the arrays go in binary; as text, psycopg quotes every element with a regex.
             arrays = ", ".join(f"%b::{t}[]" for t in types)
-            self.tx.cursor.execute(f"INSERT INTO {table} SELECT * FROM unnest({arrays}) {conflict}",
-                                   [list(column) for column in zip(*rows, strict=True)])  # fmt: skip
+            self.tx.cursor.execute(
+                f"INSERT INTO {table} SELECT * FROM unnest({arrays}) {conflict}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
         else:
             values = ", ".join("?" * len(types))
             self.tx.executemany(f"INSERT INTO {table} VALUES ({values}) {conflict}", rows)
@@ -119,42 +125,59 @@ class ReadModelWriter:
             return {}
         if self.tx.postgres:
             with self.pipelined():  # both statements in one round trip
-                self._insert("rm_cases", CASE_TYPES, [(track, c, 0, None, "[]", 0) for c in ordered],
-                             "ON CONFLICT DO NOTHING")  # fmt: skip
-                found = self.tx.execute("SELECT case_id, version FROM rm_cases WHERE track = ? AND "
-                                        "case_id = ANY(?) ORDER BY case_id FOR UPDATE",
-                                        (track, ordered)).fetchall()  # fmt: skip
+                self._insert(
+                    "rm_cases",
+                    CASE_TYPES,
+                    [(track, c, 0, None, "[]", 0) for c in ordered],
+                    "ON CONFLICT DO NOTHING",
+                )
+                found = self.tx.execute(
+                    "SELECT case_id, version FROM rm_cases WHERE track = ? AND "
+                    "case_id = ANY(?) ORDER BY case_id FOR UPDATE",
+                    (track, ordered),
+                ).fetchall()
         else:  # SQLite: BEGIN IMMEDIATE already serialises every writer
             found = []
             for i in range(0, len(ordered), 500):  # below SQLite's bound-parameter limit
                 chunk = ordered[i : i + 500]
-                found += self.tx.execute(f"SELECT case_id, version FROM rm_cases WHERE track = ? AND "
-                                         f"case_id IN ({', '.join('?' * len(chunk))})",
-                                         (track, *chunk)).fetchall()  # fmt: skip
+                found += self.tx.execute(
+                    f"SELECT case_id, version FROM rm_cases WHERE track = ? AND "
+                    f"case_id IN ({', '.join('?' * len(chunk))})",
+                    (track, *chunk),
+                ).fetchall()
         versions = {str(r[0]): int(r[1]) for r in found}
         return {case_id: versions.get(case_id, 0) for case_id in ordered}
 
     def save_cases(self, rows: Sequence[tuple[str, str, int, str | None, list[str], int]]) -> None:
         """(track, case_id, version, status, types, created) per case."""
-        self._insert("rm_cases", CASE_TYPES,
-                     [(t, c, v, s, json.dumps(types), created) for t, c, v, s, types, created in rows],
-                     "ON CONFLICT (track, case_id) DO UPDATE SET version = excluded.version, "
-                     "status = excluded.status, types = excluded.types, created = CASE WHEN "
-                     "rm_cases.created = 0 THEN excluded.created ELSE rm_cases.created END")  # fmt: skip
+        self._insert(
+            "rm_cases",
+            CASE_TYPES,
+            [(t, c, v, s, json.dumps(types), created) for t, c, v, s, types, created in rows],
+            "ON CONFLICT (track, case_id) DO UPDATE SET version = excluded.version, "
+            "status = excluded.status, types = excluded.types, created = CASE WHEN "
+            "rm_cases.created = 0 THEN excluded.created ELSE rm_cases.created END",
+        )
 
     def save_docs(self, rows: Sequence[tuple[str, str, str, str, bytes]]) -> None:
         """(agency, track, case_id, policy_version, sealed document) per document."""
-        self._insert("rm_case_views", ("text", "text", "text", "text", "bytea"),
-                     [(a, c, t, pv, sealed) for a, t, c, pv, sealed in rows],
-                     "ON CONFLICT (agency, case_id) DO UPDATE SET policy_version = "
-                     "excluded.policy_version, doc = excluded.doc")  # fmt: skip
+        self._insert(
+            "rm_case_views",
+            ("text", "text", "text", "text", "bytea"),
+            [(a, c, t, pv, sealed) for a, t, c, pv, sealed in rows],
+            "ON CONFLICT (agency, case_id) DO UPDATE SET policy_version = "
+            "excluded.policy_version, doc = excluded.doc",
+        )
 
     def save_rows(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
         """(agency, track, case_id, worklist row) per row."""
-        self._insert("rm_worklist", ("text",) * 5,
-                     [(a, c, t, row.get("policy_version"), json.dumps(row)) for a, t, c, row in rows],
-                     "ON CONFLICT (agency, case_id) DO UPDATE SET policy_version = "
-                     "excluded.policy_version, row_json = excluded.row_json")  # fmt: skip
+        self._insert(
+            "rm_worklist",
+            ("text",) * 5,
+            [(a, c, t, row.get("policy_version"), json.dumps(row)) for a, t, c, row in rows],
+            "ON CONFLICT (agency, case_id) DO UPDATE SET policy_version = "
+            "excluded.policy_version, row_json = excluded.row_json",
+        )
 
     def save_consents(self, registers: dict[str, list[dict[str, Any]]]) -> None:
         """Replace the consent register of each case (case id -> its rows)."""
@@ -164,16 +187,35 @@ class ReadModelWriter:
             self.tx.execute("DELETE FROM rm_consents WHERE case_id = ANY(?)", (list(registers),))
         else:
             self.tx.executemany("DELETE FROM rm_consents WHERE case_id = ?", [(c,) for c in registers])
-        self._insert("rm_consents", ("text", "int", *("text",) * 7),
-                     [(case_id, seq, r["signatory"], r["agency"], r["category"], r["consent_id"],
-                       r["booklet_version"], r["start"], r["end"])
-                      for case_id, rows in registers.items() for seq, r in enumerate(rows)])  # fmt: skip
+        self._insert(
+            "rm_consents",
+            ("text", "int", *("text",) * 7),
+            [
+                (
+                    case_id,
+                    seq,
+                    r["signatory"],
+                    r["agency"],
+                    r["category"],
+                    r["consent_id"],
+                    r["booklet_version"],
+                    r["start"],
+                    r["end"],
+                )
+                for case_id, rows in registers.items()
+                for seq, r in enumerate(rows)
+            ],
+        )
 
     def save_positions(self, rows: Sequence[tuple[str, str, int, int, str, int]]) -> None:
         """(consumer, source, partition, next_offset, track, notification_id) per partition."""
-        self._insert("rm_positions", ("text", "text", "int", "bigint", "text", "bigint"), rows,
-                     "ON CONFLICT (consumer, source, part) DO UPDATE SET next_offset = "
-                     "excluded.next_offset, notification_id = excluded.notification_id")  # fmt: skip
+        self._insert(
+            "rm_positions",
+            ("text", "text", "int", "bigint", "text", "bigint"),
+            rows,
+            "ON CONFLICT (consumer, source, part) DO UPDATE SET next_offset = "
+            "excluded.next_offset, notification_id = excluded.notification_id",
+        )
 
 
 CASE_TYPES = ("text", "text", "bigint", "text", "text", "bigint")
@@ -198,27 +240,34 @@ class ReadModels:
 
     def position(self, consumer: str, source: str, partition: int = 0) -> int:
         with self.db.transaction() as tx:
-            row = tx.execute("SELECT next_offset FROM rm_positions WHERE consumer = ? AND source = ? "
-                             "AND part = ?", (consumer, source, partition)).fetchone()  # fmt: skip
+            row = tx.execute(
+                "SELECT next_offset FROM rm_positions WHERE consumer = ? AND source = ? AND part = ?",
+                (consumer, source, partition),
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def track_position(self, track: str) -> int:
         """Every notification of the track up to this id has been applied (by some consumer)."""
         with self.db.transaction() as tx:
-            row = tx.execute("SELECT MAX(notification_id) FROM rm_positions WHERE track = ?",
-                             (track,)).fetchone()  # fmt: skip
+            row = tx.execute(
+                "SELECT MAX(notification_id) FROM rm_positions WHERE track = ?", (track,)
+            ).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
     def relay_position(self, source: str) -> int:
         with self.db.transaction() as tx:
-            row = tx.execute("SELECT notification_id FROM relay_positions WHERE source = ?",
-                             (source,)).fetchone()  # fmt: skip
+            row = tx.execute(
+                "SELECT notification_id FROM relay_positions WHERE source = ?", (source,)
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def save_relay_position(self, source: str, notification_id: int) -> None:
         with self.db.transaction() as tx:
-            tx.execute("INSERT INTO relay_positions VALUES (?, ?) ON CONFLICT (source) DO UPDATE "
-                       "SET notification_id = excluded.notification_id", (source, notification_id))
+            tx.execute(
+                "INSERT INTO relay_positions VALUES (?, ?) ON CONFLICT (source) DO UPDATE "
+                "SET notification_id = excluded.notification_id",
+                (source, notification_id),
+            )
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -227,12 +276,12 @@ class ReadModels:
             row = tx.execute(
                 "SELECT c.version, c.status, c.types, v.policy_version, v.doc FROM rm_case_views v "
                 "JOIN rm_cases c ON c.case_id = v.case_id AND c.track = v.track "
-                "WHERE v.agency = ? AND v.case_id = ? AND v.track = ?", (agency, case_id, track),
-            ).fetchone()  # fmt: skip
+                "WHERE v.agency = ? AND v.case_id = ? AND v.track = ?",
+                (agency, case_id, track),
+            ).fetchone()
         if row is None:
             return None
-        return StoredView(track, case_id, int(row[0]), row[1], json.loads(row[2]), row[3],
-                          doc_bytes(row[4]))  # fmt: skip
+        return StoredView(track, case_id, int(row[0]), row[1], json.loads(row[2]), row[3], doc_bytes(row[4]))
 
     def rows(self, agency: str, track: str) -> list[dict[str, Any]]:
         """The agency's worklist rows in order of case creation, with the current version."""
@@ -240,14 +289,18 @@ class ReadModels:
             found = tx.execute(
                 "SELECT w.row_json, c.version FROM rm_worklist w JOIN rm_cases c "
                 "ON c.case_id = w.case_id AND c.track = w.track WHERE w.agency = ? AND w.track = ? "
-                "ORDER BY c.created, c.case_id", (agency, track)).fetchall()  # fmt: skip
+                "ORDER BY c.created, c.case_id",
+                (agency, track),
+            ).fetchall()
         return [{**json.loads(r[0]), "version": int(r[1])} for r in found]
 
     def consents(self, case_id: str) -> list[dict[str, Any]]:
         with self.db.transaction() as tx:
-            found = tx.execute("SELECT signatory, agency, category, consent_id, booklet_version, "
-                               "start_at, end_at FROM rm_consents WHERE case_id = ? ORDER BY seq",
-                               (case_id,)).fetchall()  # fmt: skip
+            found = tx.execute(
+                "SELECT signatory, agency, category, consent_id, booklet_version, "
+                "start_at, end_at FROM rm_consents WHERE case_id = ? ORDER BY seq",
+                (case_id,),
+            ).fetchall()
         keys = ("signatory", "agency", "category", "consent_id", "booklet_version", "start", "end")
         return [dict(zip(keys, r, strict=True)) for r in found]
 

@@ -67,8 +67,9 @@ def agency_group(settings: Settings, agency: Agency | str) -> str:
 
 
 def admin(settings: Settings) -> KafkaAdminClient:
-    return KafkaAdminClient(**client_config(settings), client_id="ruskontrakt-admin",
-                            request_timeout_ms=15_000)  # fmt: skip
+    return KafkaAdminClient(
+        **client_config(settings), client_id="ruskontrakt-admin", request_timeout_ms=15_000
+    )
 
 
 def producer(settings: Settings, client_id: str) -> KafkaProducer:
@@ -77,20 +78,31 @@ def producer(settings: Settings, client_id: str) -> KafkaProducer:
     # burst becomes many small produce requests; 256 KiB more than doubles the rate a
     # producer reaches (bench/bench_relay.py) and costs nothing when traffic is light,
     # since a batch leaves after linger_ms whether it is full or not.
-    return KafkaProducer(**client_config(settings), client_id=client_id, enable_idempotence=True,
-                         acks="all", linger_ms=2, batch_size=256 * 1024,
-                         max_in_flight_requests_per_connection=5)  # fmt: skip
+    return KafkaProducer(
+        **client_config(settings),
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        batch_size=256 * 1024,
+        max_in_flight_requests_per_connection=5,
+    )
 
 
 def consumer(settings: Settings, group: str | None, client_id: str, **kw: Any) -> KafkaConsumer:
-    return KafkaConsumer(**client_config(settings), group_id=group, client_id=client_id,
-                         enable_auto_commit=False, auto_offset_reset="earliest", **kw)  # fmt: skip
+    return KafkaConsumer(
+        **client_config(settings),
+        group_id=group,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **kw,
+    )
 
 
 def ensure_topics(settings: Settings) -> None:
     wanted: dict[str, dict[str, Any]] = {
-        internal_topic(settings, t): {"num_partitions": 1, "configs": {"retention.ms": "-1"}}
-        for t in Track
+        internal_topic(settings, t): {"num_partitions": 1, "configs": {"retention.ms": "-1"}} for t in Track
     }
     for agency in Agency:
         wanted[agency_topic(settings, agency)] = {"num_partitions": 1}
@@ -110,12 +122,21 @@ def ensure_topics(settings: Settings) -> None:
 def agency_acls(settings: Settings) -> list[ACL]:
     acls = []
     for agency in Agency:
-        for kind, name in ((ResourceType.TOPIC, agency_topic(settings, agency)),
-                           (ResourceType.GROUP, agency_group(settings, agency))):  # fmt: skip
+        for kind, name in (
+            (ResourceType.TOPIC, agency_topic(settings, agency)),
+            (ResourceType.GROUP, agency_group(settings, agency)),
+        ):
             for operation in (ACLOperation.READ, ACLOperation.DESCRIBE):
                 pattern = ResourcePattern(kind, name, ACLResourcePatternType.LITERAL)
-                acls.append(ACL(principal=f"User:{agency.value}", host="*", operation=operation,
-                                permission_type=ACLPermissionType.ALLOW, resource_pattern=pattern))
+                acls.append(
+                    ACL(
+                        principal=f"User:{agency.value}",
+                        host="*",
+                        operation=operation,
+                        permission_type=ACLPermissionType.ALLOW,
+                        resource_pattern=pattern,
+                    )
+                )
     return acls
 
 
@@ -174,8 +195,9 @@ class KafkaPublisher:
 def reachable(settings: Settings, timeout_ms: int = 3000) -> str:
     """'ok' or the reason the broker cannot be reached (for `/ready`)."""
     try:
-        client = KafkaAdminClient(**client_config(settings), client_id="ruskontrakt-ready",
-                                  request_timeout_ms=timeout_ms)  # fmt: skip
+        client = KafkaAdminClient(
+            **client_config(settings), client_id="ruskontrakt-ready", request_timeout_ms=timeout_ms
+        )
     except Exception as error:
         return f"unreachable: {type(error).__name__}"
     try:

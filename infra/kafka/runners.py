@@ -44,9 +44,13 @@ def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.
     clients.ensure_acls(settings)
     assert container.read_models is not None
     publisher = clients.KafkaPublisher(settings, "ruskontrakt-relay")
-    relay = Relay(container.apps, publisher, container.read_models,
-                  lambda track: clients.internal_topic(settings, track),
-                  settings.relay_gap_timeout_seconds)  # fmt: skip
+    relay = Relay(
+        container.apps,
+        publisher,
+        container.read_models,
+        lambda track: clients.internal_topic(settings, track),
+        settings.relay_gap_timeout_seconds,
+    )
     # Woken by the store's NOTIFY on every save, for the application that saved; polling
     # every log only as the fallback (SQLite, a lost listening connection).
     news = NewNotifications({app.name: app.recorder for app in container.apps})
@@ -85,10 +89,17 @@ def _internal_consumer(container: Container, group: str, **kw: Any) -> KafkaCons
     # fetch_max_wait_ms: kafka-python keeps one fetch in flight per broker and leaves out of
     # it the partitions that still have records buffered; such a fetch for the idle topic
     # alone made the busy one wait the broker's whole default 500 ms now and then.
-    return clients.consumer(settings, name, f"ruskontrakt-{group}", max_poll_records=500,
-                            group_instance_id=f"{name}.{socket.gethostname()}",
-                            session_timeout_ms=10_000, heartbeat_interval_ms=2_000,
-                            fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **kw)  # fmt: skip
+    return clients.consumer(
+        settings,
+        name,
+        f"ruskontrakt-{group}",
+        max_poll_records=500,
+        group_instance_id=f"{name}.{socket.gethostname()}",
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=2_000,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        **kw,
+    )
 
 
 def _subscribable_consumer(container: Container, group: str) -> KafkaConsumer:
@@ -150,8 +161,11 @@ def commit_routed(consumer: KafkaConsumer) -> bool:
     try:
         consumer.commit()
     except (CommitFailedError, RebalanceInProgressError) as error:
-        log.warning("router: offsets not committed, the group is rebalancing (%s); "
-                    "those messages will be routed again", type(error).__name__)  # fmt: skip
+        log.warning(
+            "router: offsets not committed, the group is rebalancing (%s); "
+            "those messages will be routed again",
+            type(error).__name__,
+        )
         return False
     return True
 
@@ -183,14 +197,17 @@ def run_projector(container: Container, stop: threading.Event, name: str = "kafk
     try:
         while not stop.is_set():
             polled = consumer.poll(timeout_ms=POLL_MS)
-            batch = [Incoming(decode_internal(r.value), tp.topic, tp.partition, r.offset + 1)
-                     for tp in sorted(polled, key=lambda t: (t.topic, t.partition))
-                     for r in polled[tp]]  # fmt: skip
+            batch = [
+                Incoming(decode_internal(r.value), tp.topic, tp.partition, r.offset + 1)
+                for tp in sorted(polled, key=lambda t: (t.topic, t.partition))
+                for r in polled[tp]
+            ]
             if batch:
                 projector.apply(batch)  # read models + offsets in one SQL transaction
                 # For Kafka's own lag tooling only; the SQL offsets are authoritative.
-                consumer.commit_async({TopicPartition(i.source, i.partition): _meta(i.next_offset)
-                                       for i in batch})  # fmt: skip
+                consumer.commit_async(
+                    {TopicPartition(i.source, i.partition): _meta(i.next_offset) for i in batch}
+                )
     finally:
         consumer.close()
 

@@ -53,13 +53,22 @@ def test_the_brokers_log_segments_never_hold_a_persons_plaintext(system: Contain
     with TestClient(create_app(c)) as client:
         case = _post(client, c, Agency.PROSECUTION, "/contracts", {**OFFER, "youth": youth}, 201)["id"]
         for signatory in ("youth", "guardian:0"):
-            _post(client, c, k, f"/contracts/{case}/consents",
-                  {"signatory": signatory, "scope": [], "booklet_version": "1"})  # fmt: skip
+            _post(
+                client,
+                c,
+                k,
+                f"/contracts/{case}/consents",
+                {"signatory": signatory, "scope": [], "booklet_version": "1"},
+            )
         _post(client, c, k, f"/contracts/{case}/startup-meeting", {"at": "2026-10-10T10:00:00+02:00"})
         _post(client, c, k, f"/contracts/{case}/startup-meeting/held", {"plan": PLAN})
-        last = _post(client, c, h, f"/contracts/{case}/meetings", {
-            "kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
-            "notes": note})  # fmt: skip
+        last = _post(
+            client,
+            c,
+            h,
+            f"/contracts/{case}/meetings",
+            {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True, "notes": note},
+        )
         assert c.read_models is not None
         deadline = time.monotonic() + 60  # the command waited for its read model; Kafka has it
         while c.read_models.track_position("contract") < last["position"]:

@@ -47,8 +47,14 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _token(env: dict[str, str], cwd: Path, agency: str) -> str:
-    out = subprocess.run([*CLI, "token", "--agency", agency, "--sub", f"{agency}-1"], env=env,
-                         cwd=cwd, capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [*CLI, "token", "--agency", agency, "--sub", f"{agency}-1"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
@@ -60,8 +66,9 @@ def test_serve_on_a_fresh_directory_uses_sqlite_and_the_demo_loads_realistic_cas
     assert "/contracts/{case_id}/consents" in httpx.get(f"{url}/openapi.json").json()["paths"]
     assert list((tmp_path / "var").glob("*.sqlite")), "the embedded default writes under ./var"
 
-    demo = subprocess.run([*CLI, "demo", "--url", url], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    demo = subprocess.run(
+        [*CLI, "demo", "--url", url], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert demo.returncode == 0, demo.stderr[-3000:]
 
     headers = {"Authorization": f"Bearer {_token(env, tmp_path, 'auditor')}"}

@@ -39,9 +39,17 @@ from tests.servers import KafkaBroker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
-P, POL, K, H, GP, CW, S, CO, AU = (Agency.PROSECUTION, Agency.POLICE, Agency.KONFLIKTRAD,
-                                   Agency.MUNICIPAL_HEALTH, Agency.GP, Agency.CHILD_WELFARE,
-                                   Agency.SCHOOL, Agency.COUNTY, Agency.AUDITOR)  # fmt: skip
+P, POL, K, H, GP, CW, S, CO, AU = (
+    Agency.PROSECUTION,
+    Agency.POLICE,
+    Agency.KONFLIKTRAD,
+    Agency.MUNICIPAL_HEALTH,
+    Agency.GP,
+    Agency.CHILD_WELFARE,
+    Agency.SCHOOL,
+    Agency.COUNTY,
+    Agency.AUDITOR,
+)
 
 # domain.md §3 by hand: the cells each agency has Always; C cells need consent.
 ALWAYS = {
@@ -49,10 +57,19 @@ ALWAYS = {
     POL: {"identity", "offence", "terms", "breach", "outcome"},
     K: {"identity", "offence", "terms", "notes", "rapid_test", "breach", "outcome", "evaluation"},
     H: {"identity", "terms", "notes", "rapid_test", "breach", "outcome", "evaluation"},
-    GP: {"lab_test"}, CW: set(), S: set(), CO: set(),
-}  # fmt: skip
-SHARING = [("gp", "identity"), ("gp", "terms"), ("gp", "rapid_test"), ("school", "identity"),
-           ("school", "outcome"), ("child_welfare", "notes")]  # fmt: skip
+    GP: {"lab_test"},
+    CW: set(),
+    S: set(),
+    CO: set(),
+}
+SHARING = [
+    ("gp", "identity"),
+    ("gp", "terms"),
+    ("gp", "rapid_test"),
+    ("school", "identity"),
+    ("school", "outcome"),
+    ("child_welfare", "notes"),
+]
 WITHDRAWN = ("gp", "rapid_test")
 
 
@@ -110,7 +127,7 @@ PREVENTION_ORACLE = {  # domain.md §6: police always; health from acceptance; c
     H: ["CounsellingAccepted", "ConcernReportedToChildWelfare"],
     CW: ["ConcernReportedToChildWelfare"],
     AU: ["ConcernRegistered", "CounsellingOffered", "CounsellingAccepted", "ConcernReportedToChildWelfare"],
-}  # fmt: skip
+}
 
 
 class Clock:
@@ -124,14 +141,20 @@ class Clock:
 
 @pytest.fixture
 def system(kafka_broker: KafkaBroker, fresh_postgres_url: str) -> Iterator[Container]:
-    settings = Settings(database_url=fresh_postgres_url, kafka_bootstrap=kafka_broker.bootstrap,
-                        kafka_topic_prefix=kafka_broker.topic(f"e2e{time.monotonic_ns()}"),
-                        jwt_secret="e2e-secret-that-is-long-enough-for-hs256", key_pepper="e2e",
-                        read_wait_seconds=30)  # fmt: skip
+    settings = Settings(
+        database_url=fresh_postgres_url,
+        kafka_bootstrap=kafka_broker.bootstrap,
+        kafka_topic_prefix=kafka_broker.topic(f"e2e{time.monotonic_ns()}"),
+        jwt_secret="e2e-secret-that-is-long-enough-for-hs256",
+        key_pepper="e2e",
+        read_wait_seconds=30,
+    )
     container = build(settings, clock=Clock())
     stop = threading.Event()
-    threads = [threading.Thread(target=loop, args=(container, stop), daemon=True)
-               for loop in (run_relay, run_router, run_projector)]  # fmt: skip
+    threads = [
+        threading.Thread(target=loop, args=(container, stop), daemon=True)
+        for loop in (run_relay, run_router, run_projector)
+    ]
     for thread in threads:
         thread.start()
     container.stop = stop  # type: ignore[attr-defined]
@@ -142,8 +165,9 @@ def system(kafka_broker: KafkaBroker, fresh_postgres_url: str) -> Iterator[Conta
     container.close()
 
 
-def _post(client: TestClient, c: Container, agency: Agency, path: str, body: Any = None,
-          status: int = 200) -> dict[str, Any]:  # fmt: skip
+def _post(
+    client: TestClient, c: Container, agency: Agency, path: str, body: Any = None, status: int = 200
+) -> dict[str, Any]:
     token = c.tokens.issue(agency, f"{agency.value}-user")
     response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == status, response.text
@@ -160,32 +184,92 @@ def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
     scope = [{"agency": a, "category": cat} for a, cat in SHARING]
     case = _post(client, c, P, "/contracts", OFFER, 201)["id"]
     for signatory in ("youth", "guardian:0"):
-        _post(client, c, K, f"/contracts/{case}/consents",
-              {"signatory": signatory, "scope": scope, "booklet_version": "2026-1"})  # fmt: skip
-    _post(client, c, K, f"/contracts/{case}/startup-meeting",
-          {"at": "2026-10-10T10:00:00+02:00", "participants": ["konfliktrad", "municipal_health"]})
+        _post(
+            client,
+            c,
+            K,
+            f"/contracts/{case}/consents",
+            {"signatory": signatory, "scope": scope, "booklet_version": "2026-1"},
+        )
+    _post(
+        client,
+        c,
+        K,
+        f"/contracts/{case}/startup-meeting",
+        {"at": "2026-10-10T10:00:00+02:00", "participants": ["konfliktrad", "municipal_health"]},
+    )
     _post(client, c, K, f"/contracts/{case}/startup-meeting/held", {"plan": PLAN})
-    _post(client, c, H, f"/contracts/{case}/meetings", {"kind": "conversation", "attended": True,
-          "held_at": "2026-10-25T14:00:00+02:00", "notes": "talked about cannabis"})  # fmt: skip
+    _post(
+        client,
+        c,
+        H,
+        f"/contracts/{case}/meetings",
+        {
+            "kind": "conversation",
+            "attended": True,
+            "held_at": "2026-10-25T14:00:00+02:00",
+            "notes": "talked about cannabis",
+        },
+    )
     test = {"kind": "rapid", "purpose": "follow_up", "scheduled_for": "2026-10-20", "random": True}
     test_id = _post(client, c, H, f"/contracts/{case}/tests", test, 201)["test_id"]
-    _post(client, c, H, f"/contracts/{case}/tests/{test_id}/result",
-          {"positives": ["THC"], "collected_at": "2026-10-20T09:00:00+02:00"})
-    breach = _post(client, c, K, f"/contracts/{case}/breaches",
-                   {"kind": "positive_test", "test_id": test_id, "evidence": "rapid THC"}, 201)
-    _post(client, c, K, f"/contracts/{case}/breaches/{breach['breach_id']}/decision",
-          {"response": "warning", "reason": "first positive", "factors": FACTORS})
-    _post(client, c, K, f"/contracts/{case}/consents/withdraw",
-          {"signatory": "guardian:0", "scope": [{"agency": "gp", "category": "rapid_test"}]})
+    _post(
+        client,
+        c,
+        H,
+        f"/contracts/{case}/tests/{test_id}/result",
+        {"positives": ["THC"], "collected_at": "2026-10-20T09:00:00+02:00"},
+    )
+    breach = _post(
+        client,
+        c,
+        K,
+        f"/contracts/{case}/breaches",
+        {"kind": "positive_test", "test_id": test_id, "evidence": "rapid THC"},
+        201,
+    )
+    _post(
+        client,
+        c,
+        K,
+        f"/contracts/{case}/breaches/{breach['breach_id']}/decision",
+        {"response": "warning", "reason": "first positive", "factors": FACTORS},
+    )
+    _post(
+        client,
+        c,
+        K,
+        f"/contracts/{case}/consents/withdraw",
+        {"signatory": "guardian:0", "scope": [{"agency": "gp", "category": "rapid_test"}]},
+    )
     test_id = _post(client, c, H, f"/contracts/{case}/tests", test, 201)["test_id"]
-    _post(client, c, H, f"/contracts/{case}/tests/{test_id}/result",
-          {"positives": [], "collected_at": "2026-11-20T09:00:00+02:00"})
-    last = _post(client, c, H, f"/contracts/{case}/evaluations",
-                 {"respondent_role": "youth", "form_version": "1", "answers": {"q1": 4}})
+    _post(
+        client,
+        c,
+        H,
+        f"/contracts/{case}/tests/{test_id}/result",
+        {"positives": [], "collected_at": "2026-11-20T09:00:00+02:00"},
+    )
+    last = _post(
+        client,
+        c,
+        H,
+        f"/contracts/{case}/evaluations",
+        {"respondent_role": "youth", "form_version": "1", "answers": {"q1": 4}},
+    )
     assert last["version"] == len(_script())
-    concern = _post(client, c, POL, "/prevention-cases",
-                    {"person": {"name": "Per Hansen", "national_id": "15011012345"},
-                     "municipality": "5001", "summary": "seen buying"}, 201)["id"]  # fmt: skip
+    concern = _post(
+        client,
+        c,
+        POL,
+        "/prevention-cases",
+        {
+            "person": {"name": "Per Hansen", "national_id": "15011012345"},
+            "municipality": "5001",
+            "summary": "seen buying",
+        },
+        201,
+    )["id"]
     for step in ("counselling-offered", "counselling-accepted", "reported-to-child-welfare"):
         _post(client, c, POL, f"/prevention-cases/{concern}/{step}")
     return case, concern, last["position"]
@@ -193,9 +277,12 @@ def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
 
 def _topic(broker: KafkaBroker, c: Container, agency: Agency, want: int) -> list[Any]:
     """The agency's topic, read as the agency's own principal in its own consumer group."""
-    consumer = broker.consumer(clients.agency_topic(c.settings, agency), agency=agency.value,
-                               group_id=clients.agency_group(c.settings, agency),
-                               isolation_level="read_committed")  # fmt: skip
+    consumer = broker.consumer(
+        clients.agency_topic(c.settings, agency),
+        agency=agency.value,
+        group_id=clients.agency_group(c.settings, agency),
+        isolation_level="read_committed",
+    )
     seen: dict[tuple[str, int, str], Any] = {}  # at least once: (case, version, type) is the identity
     deadline = time.monotonic() + 60
     while len(seen) < want and time.monotonic() < deadline:
@@ -273,9 +360,13 @@ def test_a_projector_started_before_the_relay_creates_its_topics_and_gets_them(
 ) -> None:
     """Started alone (the relay not yet up, or restarting) it must not join its group with no
     topics to be assigned: it would sit idle until kafka-python's metadata expired."""
-    settings = Settings(database_url=fresh_postgres_url, kafka_bootstrap=kafka_broker.bootstrap,
-                        kafka_topic_prefix=kafka_broker.topic(f"alone{time.monotonic_ns()}"),
-                        jwt_secret="e2e-secret-that-is-long-enough-for-hs256", key_pepper="e2e")  # fmt: skip
+    settings = Settings(
+        database_url=fresh_postgres_url,
+        kafka_bootstrap=kafka_broker.bootstrap,
+        kafka_topic_prefix=kafka_broker.topic(f"alone{time.monotonic_ns()}"),
+        jwt_secret="e2e-secret-that-is-long-enough-for-hs256",
+        key_pepper="e2e",
+    )
     container = build(settings)
     stop = threading.Event()
     projector = threading.Thread(target=run_projector, args=(container, stop), daemon=True)

@@ -9,21 +9,36 @@ from tests.conftest import Api
 OFFER = {
     "youth": {"name": "Ola Nordmann", "national_id": "01020912345", "birth_date": "2009-12-01"},
     "guardians": [{"name": "Kari Nordmann", "national_id": "02037512345"}],
-    "offence": {"code": "NARK-BRUK", "substance": "cannabis", "date": "2026-09-01",
-                "summary": "Caught with 2 g cannabis"},
-    "trinn": 2, "residence_municipality": "5001", "registered_municipality": "5001",
+    "offence": {
+        "code": "NARK-BRUK",
+        "substance": "cannabis",
+        "date": "2026-09-01",
+        "summary": "Caught with 2 g cannabis",
+    },
+    "trinn": 2,
+    "residence_municipality": "5001",
+    "registered_municipality": "5001",
     "offer_deadline": "2026-10-01",
-}  # fmt: skip
+}
 
 PLAN = {
-    "trinn": 2, "start_date": "2026-10-10", "end_date": "2027-04-10",
-    "test_regime": {"kind": "rapid", "per_month": 4}, "meeting_frequency_days": 30,
+    "trinn": 2,
+    "start_date": "2026-10-10",
+    "end_date": "2027-04-10",
+    "test_regime": {"kind": "rapid", "per_month": 4},
+    "meeting_frequency_days": 30,
     "team": ["konfliktrad", "municipal_health", "police"],
     "conditions": ["no drug use", "attend conversations"],
-}  # fmt: skip
+}
 
-FACTORS = {"seriousness": "low", "fault": "admits use", "condition_kind": "drug-free",
-           "motivation": "good", "completed_share": 0.3, "repetition": 1}  # fmt: skip
+FACTORS = {
+    "seriousness": "low",
+    "fault": "admits use",
+    "condition_kind": "drug-free",
+    "motivation": "good",
+    "completed_share": 0.3,
+    "repetition": 1,
+}
 
 
 def ok(response: Any, status: int = 200) -> dict[str, Any]:
@@ -39,8 +54,12 @@ def offer(api: Api, **changes: Any) -> str:
 SIGNATORIES = ("youth", "guardian:0")
 
 
-def consent_all(api: Api, case_id: str, scope: list[dict[str, str]] | None = None,
-                signatories: tuple[str, ...] = SIGNATORIES) -> dict[str, Any]:  # fmt: skip
+def consent_all(
+    api: Api,
+    case_id: str,
+    scope: list[dict[str, str]] | None = None,
+    signatories: tuple[str, ...] = SIGNATORIES,
+) -> dict[str, Any]:
     for signatory in signatories:
         view = ok(
             api.post(
@@ -52,12 +71,23 @@ def consent_all(api: Api, case_id: str, scope: list[dict[str, str]] | None = Non
     return view
 
 
-def activate(api: Api, case_id: str, scope: list[dict[str, str]] | None = None,
-             signatories: tuple[str, ...] = SIGNATORIES) -> dict[str, Any]:  # fmt: skip
+def activate(
+    api: Api,
+    case_id: str,
+    scope: list[dict[str, str]] | None = None,
+    signatories: tuple[str, ...] = SIGNATORIES,
+) -> dict[str, Any]:
     consent_all(api, case_id, scope, signatories)
-    ok(api.post("konfliktrad", f"/contracts/{case_id}/startup-meeting",
-                {"at": "2026-10-10T10:00:00+02:00",
-                 "participants": ["konfliktrad", "municipal_health", "police"]}))  # fmt: skip
+    ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/startup-meeting",
+            {
+                "at": "2026-10-10T10:00:00+02:00",
+                "participants": ["konfliktrad", "municipal_health", "police"],
+            },
+        )
+    )
     return ok(api.post("konfliktrad", f"/contracts/{case_id}/startup-meeting/held", {"plan": PLAN}))
 
 

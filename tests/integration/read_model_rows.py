@@ -16,6 +16,7 @@ def snapshot(models: ReadModels, keys: SubjectKeys) -> dict[str, list[Any]]:
     for agency, case_id, track, policy_version, doc in rows["rm_case_views"]:
         key = keys.key_for_case(case_id)
         assert key is not None
-        opened.append((agency, case_id, track, policy_version,
-                       open_json(doc_bytes(doc), key, doc_aad(agency, case_id))))  # fmt: skip
+        opened.append(
+            (agency, case_id, track, policy_version, open_json(doc_bytes(doc), key, doc_aad(agency, case_id)))
+        )
     return {**rows, "rm_case_views": opened}

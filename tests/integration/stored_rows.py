@@ -20,9 +20,7 @@ def raw_events(container: Container) -> Iterator[tuple[Any, str, str]]:
         with psycopg.connect(url, autocommit=True) as conn:
             yield conn, "contracts_events", "%s"
     else:
-        conn = sqlite3.connect(
-            container.contracts.env.get("SQLITE_DBNAME") or "", isolation_level=None
-        )
+        conn = sqlite3.connect(container.contracts.env.get("SQLITE_DBNAME") or "", isolation_level=None)
         try:
             yield conn, "stored_events", "?"
         finally:
@@ -41,16 +39,17 @@ def read_state(container: Container, case_id: str, version: int) -> bytes:
 def write_state(container: Container, case_id: str, version: int, state: bytes) -> None:
     with raw_events(container) as (conn, table, p):
         conn.execute(
-            f"UPDATE {table} SET state = {p} WHERE originator_id = {p} AND "
-            f"originator_version = {p}",
+            f"UPDATE {table} SET state = {p} WHERE originator_id = {p} AND originator_version = {p}",
             (state, _id(conn, case_id), version),
         )
 
 
 def delete_version(container: Container, case_id: str, version: int) -> None:
     with raw_events(container) as (conn, table, p):
-        conn.execute(f"DELETE FROM {table} WHERE originator_id = {p} AND originator_version = {p}",
-                     (_id(conn, case_id), version))  # fmt: skip
+        conn.execute(
+            f"DELETE FROM {table} WHERE originator_id = {p} AND originator_version = {p}",
+            (_id(conn, case_id), version),
+        )
 
 
 def _id(conn: Any, case_id: str) -> Any:

@@ -32,8 +32,9 @@ def test_a_read_of_personal_data_logs_who_read_whose_which_fields_and_on_which_b
 ) -> None:
     contract = offer(api)
     consent_all(api, contract)
-    prevention = ok(api.post("police", "/prevention-cases", {"person": PERSON, "municipality": "5001"}),
-                    201)["id"]  # fmt: skip
+    prevention = ok(api.post("police", "/prevention-cases", {"person": PERSON, "municipality": "5001"}), 201)[
+        "id"
+    ]
     youth = str(OFFER["youth"]["national_id"])  # type: ignore[index]
     subject = api.container.keys.subject_ref(PERSON["national_id"] if "prevention" in path else youth)
 
@@ -50,8 +51,11 @@ def test_a_read_of_personal_data_logs_who_read_whose_which_fields_and_on_which_b
 
 
 def _command_entries(api: Api) -> list[tuple[str, str, str | None]]:
-    return sorted((e["agency"], e["action"], e["subject_ref"]) for e in api.container.access_log.query()
-                  if e["action"].startswith("command:"))  # fmt: skip
+    return sorted(
+        (e["agency"], e["action"], e["subject_ref"])
+        for e in api.container.access_log.query()
+        if e["action"].startswith("command:")
+    )
 
 
 def _commands_are_logged_once_each(api: Api) -> None:
@@ -64,7 +68,8 @@ def _commands_are_logged_once_each(api: Api) -> None:
 
     assert _command_entries(api) == sorted(
         [("prosecution", "command:offer", youth)]  # a new case already names its person
-        + [("konfliktrad", "command:give_consent", youth)] * len(SIGNATORIES))
+        + [("konfliktrad", "command:give_consent", youth)] * len(SIGNATORIES)
+    )
 
 
 def test_every_commands_answer_is_logged_once_with_its_person(api: Api) -> None:

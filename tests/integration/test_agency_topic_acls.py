@@ -22,16 +22,26 @@ pytestmark = pytest.mark.kafka
 
 @pytest.fixture
 def settings(kafka_broker: KafkaBroker) -> Iterator[Settings]:
-    settings = Settings(kafka_bootstrap=kafka_broker.bootstrap,
-                        kafka_topic_prefix=kafka_broker.topic("acl"))  # fmt: skip
+    settings = Settings(kafka_bootstrap=kafka_broker.bootstrap, kafka_topic_prefix=kafka_broker.topic("acl"))
     yield settings
     admin = clients.admin(settings)
     try:  # the topics go with the test run; remove the ACLs too
-        admin.delete_acls([ACLFilter(a.principal, a.host, a.operation, a.permission_type,
-                                     ResourcePatternFilter(a.resource_pattern.resource_type,
-                                                           a.resource_pattern.resource_name,
-                                                           a.resource_pattern.pattern_type))
-                           for a in clients.agency_acls(settings)])  # fmt: skip
+        admin.delete_acls(
+            [
+                ACLFilter(
+                    a.principal,
+                    a.host,
+                    a.operation,
+                    a.permission_type,
+                    ResourcePatternFilter(
+                        a.resource_pattern.resource_type,
+                        a.resource_pattern.resource_name,
+                        a.resource_pattern.pattern_type,
+                    ),
+                )
+                for a in clients.agency_acls(settings)
+            ]
+        )
     finally:
         admin.close()
 
@@ -72,15 +82,15 @@ def test_an_agency_reads_its_own_topic_and_is_refused_every_other(
     clients.ensure_acls(settings)  # idempotent: every relay start does this
     publisher = clients.KafkaPublisher(settings, "acl-test")
     for agency in Agency:
-        publisher.publish(clients.agency_topic(settings, agency),
-                          [(b"case-1", agency.value.encode(), [])])  # fmt: skip
+        publisher.publish(clients.agency_topic(settings, agency), [(b"case-1", agency.value.encode(), [])])
     publisher.close()
 
     for agency in Agency:
         own = clients.agency_topic(settings, agency)
         _readable(kafka_broker, agency.value, own)
-        reader = kafka_broker.consumer(own, agency=agency.value,
-                                       group_id=clients.agency_group(settings, agency))  # fmt: skip
+        reader = kafka_broker.consumer(
+            own, agency=agency.value, group_id=clients.agency_group(settings, agency)
+        )
         records: list = []
         deadline = time.monotonic() + 30
         while not records and time.monotonic() < deadline:
@@ -94,8 +104,11 @@ def test_an_agency_reads_its_own_topic_and_is_refused_every_other(
             _refused(kafka_broker, agency.value, topic)
 
     # its own topic, but another agency's consumer group: refused as well
-    other_group = kafka_broker.consumer(clients.agency_topic(settings, Agency.SCHOOL), agency="school",
-                                        group_id=clients.agency_group(settings, Agency.POLICE))  # fmt: skip
+    other_group = kafka_broker.consumer(
+        clients.agency_topic(settings, Agency.SCHOOL),
+        agency="school",
+        group_id=clients.agency_group(settings, Agency.POLICE),
+    )
     with pytest.raises(GroupAuthorizationFailedError):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

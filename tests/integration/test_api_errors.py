@@ -34,9 +34,7 @@ def test_requests_without_a_valid_token_get_401(api: Api) -> None:
         {"sub": "x", "agency": "journalist", "exp": int(time.time()) + 60},
         "test-secret-that-is-long-enough-for-hs256",
     )
-    _is_problem(
-        api.client.get("/contracts", headers={"Authorization": f"Bearer {unknown_agency}"}), 401
-    )
+    _is_problem(api.client.get("/contracts", headers={"Authorization": f"Bearer {unknown_agency}"}), 401)
 
 
 def test_an_agency_outside_the_who_column_gets_403_and_nothing_is_recorded(api: Api) -> None:
@@ -166,9 +164,14 @@ def test_plan_without_team_is_422_and_the_case_stays_scheduled(api: Api) -> None
             {"at": "2026-10-10T10:00:00+02:00"},
         )
     )
-    plan = {"trinn": 2, "start_date": "2026-10-10", "end_date": "2027-10-11",
-            "test_regime": {"kind": "rapid", "per_month": 4}, "meeting_frequency_days": 30,
-            "team": ["konfliktrad"]}  # fmt: skip
+    plan = {
+        "trinn": 2,
+        "start_date": "2026-10-10",
+        "end_date": "2027-10-11",
+        "test_regime": {"kind": "rapid", "per_month": 4},
+        "meeting_frequency_days": 30,
+        "team": ["konfliktrad"],
+    }
     too_long = api.post("konfliktrad", f"/contracts/{case_id}/startup-meeting/held", {"plan": plan})
     assert _is_problem(too_long, 422)["rule"] == "plan-too-long"
     assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["status"] == "startup_scheduled"

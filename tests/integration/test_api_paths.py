@@ -24,9 +24,18 @@ def test_a_contract_walks_from_offer_to_completion_through_a_warning(api: Api) -
     active = activate(api, case_id, signatories=("guardian:0",))
     assert active["status"] == "active" and active["trinn"] == 2
 
-    ok(api.post("municipal_health", f"/contracts/{case_id}/meetings",
-                {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00",
-                 "attended": True, "notes": "Talked about cannabis use"}))  # fmt: skip
+    ok(
+        api.post(
+            "municipal_health",
+            f"/contracts/{case_id}/meetings",
+            {
+                "kind": "conversation",
+                "held_at": "2026-10-25T14:00:00+02:00",
+                "attended": True,
+                "notes": "Talked about cannabis use",
+            },
+        )
+    )
     test_id = rapid_test(api, case_id, ["THC"])
     breach = ok(
         api.post(
@@ -91,10 +100,13 @@ def test_a_confirmed_lab_positive_terminates_and_returns_the_case_to_the_prosecu
         ),
         201,
     )
-    terminated = ok(api.post("konfliktrad",
-                             f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
-                             {"response": "terminate", "reason": "confirmed use",
-                              "factors": FACTORS}))  # fmt: skip
+    terminated = ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
+            {"response": "terminate", "reason": "confirmed use", "factors": FACTORS},
+        )
+    )
     assert terminated["status"] == "terminated"
     assert terminated["outcome"]["reason"] == "repeated_breaches"
     assert terminated["allowed_actions"] == ["return_to_prosecution", "submit_evaluation"]
@@ -109,9 +121,7 @@ def test_a_confirmed_lab_positive_terminates_and_returns_the_case_to_the_prosecu
     assert returned["status"] == "returned"
     prosecutor = ok(api.get("prosecution", f"/contracts/{case_id}"))
     assert prosecutor["outcome"]["note"] == "for a new decision"
-    assert all("positives" not in t for t in prosecutor.get("tests", [])), (
-        "follow-up lab is not theirs"
-    )
+    assert all("positives" not in t for t in prosecutor.get("tests", [])), "follow-up lab is not theirs"
 
 
 def test_termination_on_an_unconfirmed_rapid_test_is_refused_with_the_rule(api: Api) -> None:

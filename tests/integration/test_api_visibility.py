@@ -5,9 +5,16 @@ from __future__ import annotations
 from tests.conftest import Api
 from tests.integration.flows import activate, offer, ok, rapid_test
 
-PREVENTION_ROUTES = ["conversation-offered", "conversation-held", "conversation-declined",
-                     "counselling-offered", "counselling-accepted", "counselling-declined",
-                     "reported-to-child-welfare", "close"]  # fmt: skip
+PREVENTION_ROUTES = [
+    "conversation-offered",
+    "conversation-held",
+    "conversation-declined",
+    "counselling-offered",
+    "counselling-accepted",
+    "counselling-declined",
+    "reported-to-child-welfare",
+    "close",
+]
 
 
 def test_the_school_sees_only_the_outcome_it_was_given_consent_for(api: Api) -> None:
@@ -33,9 +40,18 @@ def test_notes_reach_health_and_the_coordinator_but_never_the_prosecutor_or_poli
 ) -> None:
     case_id = offer(api)
     activate(api, case_id)
-    ok(api.post("municipal_health", f"/contracts/{case_id}/meetings",
-                {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00",
-                 "attended": True, "notes": "private conversation content"}))  # fmt: skip
+    ok(
+        api.post(
+            "municipal_health",
+            f"/contracts/{case_id}/meetings",
+            {
+                "kind": "conversation",
+                "held_at": "2026-10-25T14:00:00+02:00",
+                "attended": True,
+                "notes": "private conversation content",
+            },
+        )
+    )
     for agency in ("konfliktrad", "municipal_health"):
         assert ok(api.get(agency, f"/contracts/{case_id}"))["meetings"][0]["notes"]
     for agency in ("prosecution", "police"):
@@ -44,9 +60,18 @@ def test_notes_reach_health_and_the_coordinator_but_never_the_prosecutor_or_poli
 
 
 def test_the_prosecution_gets_403_on_every_prevention_route(api: Api) -> None:
-    case = ok(api.post("police", "/prevention-cases",
-                       {"person": {"name": "Per Hansen", "national_id": "15011012345"},
-                        "municipality": "5001", "source": "charged_buyer"}), 201)  # fmt: skip
+    case = ok(
+        api.post(
+            "police",
+            "/prevention-cases",
+            {
+                "person": {"name": "Per Hansen", "national_id": "15011012345"},
+                "municipality": "5001",
+                "source": "charged_buyer",
+            },
+        ),
+        201,
+    )
     path = f"/prevention-cases/{case['id']}"
     assert api.get("prosecution", "/prevention-cases").status_code == 403
     assert api.get("prosecution", path).status_code == 403
@@ -56,9 +81,18 @@ def test_the_prosecution_gets_403_on_every_prevention_route(api: Api) -> None:
 
 
 def test_health_sees_a_prevention_case_only_from_accepted_counselling_on(api: Api) -> None:
-    case = ok(api.post("police", "/prevention-cases",
-                       {"person": {"name": "Per Hansen", "national_id": "15011012345"},
-                        "municipality": "5001", "summary": "seen buying"}), 201)  # fmt: skip
+    case = ok(
+        api.post(
+            "police",
+            "/prevention-cases",
+            {
+                "person": {"name": "Per Hansen", "national_id": "15011012345"},
+                "municipality": "5001",
+                "summary": "seen buying",
+            },
+        ),
+        201,
+    )
     path = f"/prevention-cases/{case['id']}"
     ok(api.post("police", f"{path}/conversation-offered", {"note": "letter sent"}))
     ok(

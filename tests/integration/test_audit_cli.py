@@ -21,9 +21,14 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/rk.sqlite", "JWT_SECRET": "x" * 40,
-           "KEY_PEPPER": "cli-pepper", "CHECKPOINT_FILE": str(tmp_path / "cp.jsonl"),
-           "CHECKPOINT_KEY_FILE": str(tmp_path / "cp.pem"), "LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/rk.sqlite",
+        "JWT_SECRET": "x" * 40,
+        "KEY_PEPPER": "cli-pepper",
+        "CHECKPOINT_FILE": str(tmp_path / "cp.jsonl"),
+        "CHECKPOINT_KEY_FILE": str(tmp_path / "cp.pem"),
+        "LOG_LEVEL": "WARNING",
+    }
     for key, value in env.items():
         monkeypatch.setenv(f"RUSKONTRAKT_{key}", value)
     monkeypatch.setenv("COLUMNS", "200")  # rich tables at full width

@@ -20,8 +20,9 @@ def test_a_reader_of_old_events_does_not_move_the_chain_head_back_under_a_writer
     activate(api, case_id=str(case_id))
     contract = c.contracts.load(case_id)
     for _ in range(3):
-        contract.hold_meeting(MeetingKind.CONVERSATION, c.clock(), True, "note", COORDINATOR,
-                              c.clock(), c.rules)  # fmt: skip
+        contract.hold_meeting(
+            MeetingKind.CONVERSATION, c.clock(), True, "note", COORDINATOR, c.clock(), c.rules
+        )
     first, second, third = contract.collect_events()
     mapper, oldest = c.contracts.mapper, c.contracts.stored_events(case_id)[0]
 

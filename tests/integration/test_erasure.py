@@ -23,12 +23,17 @@ def _person(tag: str) -> tuple[str, str, str]:
 
 def _contract_for(api: Api, name: str, national_id: str, note: str) -> str:
     body = {**OFFER, "youth": {**OFFER["youth"], "name": name, "national_id": national_id}}  # type: ignore[dict-item]
-    case_id = str(ok(api.post("prosecution", "/contracts", body, **{"Idempotency-Key": national_id}),
-                     201)["id"])  # fmt: skip
+    case_id = str(
+        ok(api.post("prosecution", "/contracts", body, **{"Idempotency-Key": national_id}), 201)["id"]
+    )
     activate(api, case_id)
-    ok(api.post("municipal_health", f"/contracts/{case_id}/meetings",
-                {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00",
-                 "attended": True, "notes": note}))  # fmt: skip
+    ok(
+        api.post(
+            "municipal_health",
+            f"/contracts/{case_id}/meetings",
+            {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True, "notes": note},
+        )
+    )
     ok(api.get("konfliktrad", f"/contracts/{case_id}"))
     ok(api.get("police", "/contracts"))
     return case_id

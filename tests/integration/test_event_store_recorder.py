@@ -81,8 +81,10 @@ def test_a_save_waits_for_the_table_lock_so_ids_follow_commit_order(fresh_postgr
         waiting = 0
         while waiting == 0 and time.monotonic() < deadline:  # until PostgreSQL reports the wait
             with psycopg.connect(fresh_postgres_url) as probe:
-                row = probe.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                                    " AND query LIKE '%rk_insert_dossiers_events%'").fetchone()  # fmt: skip
+                row = probe.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query LIKE '%rk_insert_dossiers_events%'"
+                ).fetchone()
             waiting = int(row[0]) if row else 0
         assert waiting == 1 and not saved.is_set(), "the save must queue behind the table lock"
     writer.join(10)
@@ -131,8 +133,16 @@ def test_processes_starting_together_on_a_fresh_database_all_start(fresh_postgre
 
 
 def _entry(case_id: UUID) -> AccessEntry:
-    return AccessEntry(datetime(2026, 11, 27, 12, tzinfo=UTC), "kr-1", "konfliktrad", "ref-1",
-                       str(case_id), "command:note", ["identity"], {"identity": "role"})  # fmt: skip
+    return AccessEntry(
+        datetime(2026, 11, 27, 12, tzinfo=UTC),
+        "kr-1",
+        "konfliktrad",
+        "ref-1",
+        str(case_id),
+        "command:note",
+        ["identity"],
+        {"identity": "role"},
+    )
 
 
 def test_the_access_log_entries_of_an_answer_commit_with_its_events_or_not_at_all(

@@ -15,8 +15,12 @@ from infra.bootstrap import Container, build
 from tests.conftest import Api
 from tests.integration.flows import FACTORS, OFFER, PLAN, activate, offer, ok, rapid_test
 
-MEETING = {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
-           "notes": "talked about school"}  # fmt: skip
+MEETING = {
+    "kind": "conversation",
+    "held_at": "2026-10-25T14:00:00+02:00",
+    "attended": True,
+    "notes": "talked about school",
+}
 COORDINATOR = Actor("k-1", Agency.KONFLIKTRAD)
 
 
@@ -33,8 +37,12 @@ def _read(api: Api, agency: str, case_id: str, position: int) -> dict[str, Any]:
 
 
 def _meeting(c: Container, case_id: str) -> Any:
-    return c.contracts.command(UUID(case_id), lambda k: k.hold_meeting(
-        MeetingKind.CONVERSATION, c.clock(), True, "note", COORDINATOR, c.clock(), c.rules))  # fmt: skip
+    return c.contracts.command(
+        UUID(case_id),
+        lambda k: k.hold_meeting(
+            MeetingKind.CONVERSATION, c.clock(), True, "note", COORDINATOR, c.clock(), c.rules
+        ),
+    )
 
 
 def test_every_command_answers_with_the_view_a_read_gives_at_the_same_version(api: Api) -> None:
@@ -48,17 +56,25 @@ def test_every_command_answers_with_the_view_a_read_gives_at_the_same_version(ap
 
     scope = [{"agency": "gp", "category": "identity"}, {"agency": "gp", "category": "rapid_test"}]
     for signatory in ("youth", "guardian:0"):
-        command("konfliktrad", "/consents", {"signatory": signatory, "scope": scope,
-                                             "booklet_version": "2026-1"})  # fmt: skip
-    command("konfliktrad", "/startup-meeting", {"at": "2026-10-10T10:00:00+02:00",
-                                                "participants": ["konfliktrad", "police"]})
+        command(
+            "konfliktrad", "/consents", {"signatory": signatory, "scope": scope, "booklet_version": "2026-1"}
+        )
+    command(
+        "konfliktrad",
+        "/startup-meeting",
+        {"at": "2026-10-10T10:00:00+02:00", "participants": ["konfliktrad", "police"]},
+    )
     command("konfliktrad", "/startup-meeting/held", {"plan": PLAN})
     command("police", "/meetings", MEETING)
     test_id = rapid_test(api, case_id, ["THC"])
-    breach = command("konfliktrad", "/breaches", {"kind": "positive_test", "test_id": test_id,
-                                                  "evidence": "THC"}, 201)  # fmt: skip
-    command("konfliktrad", f"/breaches/{breach['breach_id']}/decision",
-            {"response": "warning", "reason": "first", "factors": FACTORS})  # fmt: skip
+    breach = command(
+        "konfliktrad", "/breaches", {"kind": "positive_test", "test_id": test_id, "evidence": "THC"}, 201
+    )
+    command(
+        "konfliktrad",
+        f"/breaches/{breach['breach_id']}/decision",
+        {"response": "warning", "reason": "first", "factors": FACTORS},
+    )
     command("konfliktrad", "/consents/withdraw", {"signatory": "youth", "scope": [scope[1]]})
     command("municipal_health", "/meetings", MEETING)
 
@@ -68,8 +84,9 @@ def test_every_command_answers_with_the_view_a_read_gives_at_the_same_version(ap
         if read["version"] == answer["version"]:  # later commands moved the case on
             assert {k: v for k, v in answer.items() if k not in extras} == read
     final = answers[-1][1]
-    assert {k: v for k, v in final.items() if k != "position"} == _read(api, "municipal_health",
-                                                                          case_id, final["position"])
+    assert {k: v for k, v in final.items() if k != "position"} == _read(
+        api, "municipal_health", case_id, final["position"]
+    )
 
 
 def test_a_command_after_another_process_wrote_runs_on_the_current_state(
@@ -96,13 +113,25 @@ def test_a_refusal_is_judged_on_the_stored_state_not_on_a_stale_copy(
     activate(api, case_id)
     test_id = rapid_test(api, case_id, ["THC"])  # this process now holds the case as active
     breach_id = "b-1"
-    other_process.contracts.command(UUID(case_id), lambda k: k.register_breach(
-        breach_id, BreachKind.POSITIVE_TEST, "THC", test_id, COORDINATOR, other_process.clock(),
-        other_process.rules))  # fmt: skip
+    other_process.contracts.command(
+        UUID(case_id),
+        lambda k: k.register_breach(
+            breach_id,
+            BreachKind.POSITIVE_TEST,
+            "THC",
+            test_id,
+            COORDINATOR,
+            other_process.clock(),
+            other_process.rules,
+        ),
+    )
 
     # In this process's copy the case is active, where no breach can be decided.
-    decided = api.post("konfliktrad", f"/contracts/{case_id}/breaches/{breach_id}/decision",
-                       {"response": "warning", "reason": "first", "factors": FACTORS})  # fmt: skip
+    decided = api.post(
+        "konfliktrad",
+        f"/contracts/{case_id}/breaches/{breach_id}/decision",
+        {"response": "warning", "reason": "first", "factors": FACTORS},
+    )
 
     assert decided.status_code == 200, decided.text
     assert decided.json()["status"] == "active"
@@ -117,8 +146,9 @@ def test_a_command_that_fails_after_recording_saves_nothing_and_leaves_nothing_i
     before = len(c.contracts.stored_events(UUID(case_id)))
 
     def half_done(contract: Any) -> None:
-        contract.hold_meeting(MeetingKind.CONVERSATION, c.clock(), True, "note", COORDINATOR,
-                              c.clock(), c.rules)  # fmt: skip
+        contract.hold_meeting(
+            MeetingKind.CONVERSATION, c.clock(), True, "note", COORDINATOR, c.clock(), c.rules
+        )
         raise RuntimeError("crashed after recording")
 
     with pytest.raises(RuntimeError):

@@ -19,10 +19,14 @@ def test_a_save_is_announced_at_once_and_read_back_in_notification_order(
 
     from infra.api.app import create_app
 
-    settings = Settings(database_url=fresh_postgres_url, key_pepper="p",
-                        jwt_secret="log-follower-secret-long-enough-for-hs256", kafka_bootstrap=None,
-                        checkpoint_file=tmp_path / "c.jsonl",
-                        checkpoint_key_file=tmp_path / "k.pem")  # fmt: skip
+    settings = Settings(
+        database_url=fresh_postgres_url,
+        key_pepper="p",
+        jwt_secret="log-follower-secret-long-enough-for-hs256",
+        kafka_bootstrap=None,
+        checkpoint_file=tmp_path / "c.jsonl",
+        checkpoint_key_file=tmp_path / "k.pem",
+    )
     c = build(settings, clock=lambda: datetime(2026, 9, 10, 8, tzinfo=UTC))  # the dates of OFFER
     news = NewNotifications({app.name: app.recorder for app in c.apps})
     try:

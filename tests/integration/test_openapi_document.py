@@ -24,8 +24,9 @@ def test_every_authenticated_operation_declares_the_bearer_scheme_and_its_proble
         assert operation["security"] == [{"HTTPBearer": []}], label
         for status in ("401", "403", "422"):
             content = operation["responses"][status]["content"]
-            assert content == {"application/problem+json":
-                               {"schema": {"$ref": "#/components/schemas/Problem"}}}, (label, status)
+            assert content == {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            }, (label, status)
     command = operations["POST /contracts/{case_id}/complete"]["responses"]
     assert {"200", "401", "403", "404", "409", "410", "412", "422"} == set(command)
     assert "HTTPValidationError" not in doc["components"]["schemas"]
@@ -45,5 +46,7 @@ def test_a_refusal_is_answered_with_the_documented_content_type(api: Api) -> Non
     assert response.headers["content-type"] == "application/problem+json"
     metrics = api.client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
-    assert "text/plain" in api.client.get("/openapi.json").json()["paths"]["/metrics"]["get"][
-        "responses"]["200"]["content"]  # fmt: skip
+    assert (
+        "text/plain"
+        in api.client.get("/openapi.json").json()["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    )

@@ -29,15 +29,25 @@ def test_a_withdrawal_narrows_sharing_from_then_on_and_a_later_consent_reopens_i
     rapid_test(api, case_id, ["THC"])
     assert _positives(ok(api.get("gp", f"/contracts/{case_id}"))) == [["THC"]]
 
-    ok(api.post("konfliktrad", f"/contracts/{case_id}/consents/withdraw",
-                {"signatory": "guardian:0", "scope": [GP_SHARING[1]]}))  # fmt: skip
+    ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/consents/withdraw",
+            {"signatory": "guardian:0", "scope": [GP_SHARING[1]]},
+        )
+    )
     rapid_test(api, case_id, ["COC"])
     gp = ok(api.get("gp", f"/contracts/{case_id}"))
     assert _positives(gp) == [["THC"]], "recorded under consent stays; after withdrawal it is not shared"
     assert _positives(ok(api.get("konfliktrad", f"/contracts/{case_id}"))) == [["THC"], ["COC"]]
 
-    ok(api.post("konfliktrad", f"/contracts/{case_id}/consents",
-                {"signatory": "guardian:0", "scope": [GP_SHARING[1]], "booklet_version": "2026-1"}))
+    ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/consents",
+            {"signatory": "guardian:0", "scope": [GP_SHARING[1]], "booklet_version": "2026-1"},
+        )
+    )
     rapid_test(api, case_id, ["AMP"])
     assert _positives(ok(api.get("gp", f"/contracts/{case_id}"))) == [["THC"], ["AMP"]]
 
@@ -48,10 +58,21 @@ def test_rebuilding_the_read_models_from_scratch_gives_what_the_live_path_built(
         case_id = offer(api)
         activate(api, case_id, scope=GP_SHARING)
         rapid_test(api, case_id, ["THC"])
-        ok(api.post("konfliktrad", f"/contracts/{case_id}/consents/withdraw",
-                    {"signatory": "youth", "scope": [GP_SHARING[0]]}))  # fmt: skip
-    case = ok(api.post("police", "/prevention-cases", {
-        "person": {"name": "Per Hansen", "national_id": "15011012345"}, "municipality": "5001"}), 201)
+        ok(
+            api.post(
+                "konfliktrad",
+                f"/contracts/{case_id}/consents/withdraw",
+                {"signatory": "youth", "scope": [GP_SHARING[0]]},
+            )
+        )
+    case = ok(
+        api.post(
+            "police",
+            "/prevention-cases",
+            {"person": {"name": "Per Hansen", "national_id": "15011012345"}, "municipality": "5001"},
+        ),
+        201,
+    )
     ok(api.post("police", f"/prevention-cases/{case['id']}/counselling-offered"))
     ok(api.post("police", f"/prevention-cases/{case['id']}/counselling-accepted"))
     assert c.read_models is not None and c.feeder is not None
@@ -106,8 +127,10 @@ def test_the_access_log_is_for_the_auditor_and_finds_reads_by_national_id(api: A
     ok(api.get("konfliktrad", f"/contracts/{case_id}"))
     assert api.get("konfliktrad", "/access-log").status_code == 403
     entries = ok(api.get("auditor", f"/access-log?subject={OFFER['youth']['national_id']}"))  # type: ignore[index]
-    assert {(e["agency"], e["action"]) for e in entries} >= {("konfliktrad", "case_view"),
-                                                             ("prosecution", "command:offer")}
+    assert {(e["agency"], e["action"]) for e in entries} >= {
+        ("konfliktrad", "case_view"),
+        ("prosecution", "command:offer"),
+    }
     by_agency = ok(api.get("auditor", "/access-log?agency=konfliktrad"))
     assert by_agency and all(e["agency"] == "konfliktrad" for e in by_agency)
     assert ok(api.get("auditor", "/access-log?since=2999-01-01T00:00:00Z")) == []
@@ -142,11 +165,15 @@ def test_case_documents_stored_as_hex_text_by_an_earlier_version_are_converted_t
     db = Database(fresh_postgres_url)
     try:
         with db.transaction() as tx:  # the schema and a row as the earlier version wrote them
-            tx.execute("CREATE TABLE rm_case_views (agency TEXT NOT NULL, case_id TEXT NOT NULL, "
-                       "track TEXT NOT NULL, policy_version TEXT NOT NULL, doc TEXT NOT NULL, "
-                       "PRIMARY KEY (agency, case_id))")  # fmt: skip
-            tx.execute("INSERT INTO rm_case_views VALUES ('police', 'c1', 'contract', '2026-1', ?)",
-                       (b"\x00sealed\xff".hex(),))  # fmt: skip
+            tx.execute(
+                "CREATE TABLE rm_case_views (agency TEXT NOT NULL, case_id TEXT NOT NULL, "
+                "track TEXT NOT NULL, policy_version TEXT NOT NULL, doc TEXT NOT NULL, "
+                "PRIMARY KEY (agency, case_id))"
+            )
+            tx.execute(
+                "INSERT INTO rm_case_views VALUES ('police', 'c1', 'contract', '2026-1', ?)",
+                (b"\x00sealed\xff".hex(),),
+            )
         models = ReadModels(db)
         ReadModels(db)  # a second process starting later finds nothing left to convert
         with models.transaction() as w:

@@ -18,8 +18,7 @@ def test_the_youths_export_holds_their_case_history_and_who_read_it(api: Api) ->
     [contract] = export["contracts"]
     assert contract["id"] == case_id and contract["status"] == "active"
     offered = contract["events"][0]["payload"]
-    assert offered["guardians"] == [{"name": "[annen person]", "national_id": "[skjult]",
-                                     "birth_date": None}]  # fmt: skip
+    assert offered["guardians"] == [{"name": "[annen person]", "national_id": "[skjult]", "birth_date": None}]
     assert "Kari" not in str(export)
     assert any(e["agency"] == "police" and e["case_id"] == case_id for e in export["access_log"])
 
@@ -38,8 +37,6 @@ def test_the_export_reads_as_a_norwegian_document(api: Api) -> None:
     case_id = offer(api)
     response = api.get("auditor", f"/subjects/{YOUTH_ID}/export?format=html")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    assert (
-        "Innsyn i egne opplysninger" in response.text and "Tilbud om ruskontrakt" in response.text
-    )
+    assert "Innsyn i egne opplysninger" in response.text and "Tilbud om ruskontrakt" in response.text
     assert case_id in response.text and "Hvem har sett opplysningene" in response.text
     assert api.get("police", f"/subjects/{YOUTH_ID}/export").status_code == 403

@@ -25,8 +25,7 @@ def _verify(api: Api, case_id: str) -> dict:  # type: ignore[type-arg]
 
 def test_an_untouched_history_verifies(api: Api) -> None:
     case_id, version = _case(api)
-    assert _verify(api, case_id) == {"valid": True, "events": version,
-                                     "head": _verify(api, case_id)["head"]}  # fmt: skip
+    assert _verify(api, case_id) == {"valid": True, "events": version, "head": _verify(api, case_id)["head"]}
 
 
 def test_a_flipped_byte_is_detected_at_its_version(api: Api) -> None:

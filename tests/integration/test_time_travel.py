@@ -30,8 +30,13 @@ def test_a_withdrawn_consent_stops_new_data_reaching_the_agency_from_that_day(ap
     rapid_test(api, case_id, ["THC"])  # recorded on D-1: the GP may see it
     before = api.clock().isoformat().replace("+00:00", "Z")
     api.clock.advance(days=1)  # day D
-    ok(api.post("konfliktrad", f"/contracts/{case_id}/consents/withdraw",
-                {"signatory": "youth", "scope": [GP_RAPID]}))  # fmt: skip
+    ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/consents/withdraw",
+            {"signatory": "youth", "scope": [GP_RAPID]},
+        )
+    )
     api.clock.advance(hours=2)
     rapid_test(api, case_id, ["AMP"])  # recorded on D, after the withdrawal
     api.clock.advance(days=1)

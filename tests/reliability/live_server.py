@@ -69,17 +69,19 @@ class LiveServer:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RUSKONTRAKT_")}
-        env.update({
-            "RUSKONTRAKT_DATABASE_URL": self.database_url,
-            "RUSKONTRAKT_JWT_SECRET": JWT_SECRET,
-            "RUSKONTRAKT_KEY_PEPPER": "live-server-pepper",
-            "RUSKONTRAKT_CHECKPOINT_FILE": str(self.workdir / "checkpoints.jsonl"),
-            "RUSKONTRAKT_CHECKPOINT_KEY_FILE": str(self.workdir / "checkpoint-key.pem"),
-            "RUSKONTRAKT_HOST": "127.0.0.1",
-            "RUSKONTRAKT_PORT": str(self.port),
-            "RUSKONTRAKT_LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(REPO),
-        })  # fmt: skip
+        env.update(
+            {
+                "RUSKONTRAKT_DATABASE_URL": self.database_url,
+                "RUSKONTRAKT_JWT_SECRET": JWT_SECRET,
+                "RUSKONTRAKT_KEY_PEPPER": "live-server-pepper",
+                "RUSKONTRAKT_CHECKPOINT_FILE": str(self.workdir / "checkpoints.jsonl"),
+                "RUSKONTRAKT_CHECKPOINT_KEY_FILE": str(self.workdir / "checkpoint-key.pem"),
+                "RUSKONTRAKT_HOST": "127.0.0.1",
+                "RUSKONTRAKT_PORT": str(self.port),
+                "RUSKONTRAKT_LOG_LEVEL": "WARNING",
+                "PYTHONPATH": str(REPO),
+            }
+        )
         return env
 
     def start(self) -> LiveServer:
@@ -87,8 +89,13 @@ class LiveServer:
             self.port = _free_port()
             with self.log.open("wb") as out:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "infra.cli", "serve"], cwd=self.workdir, env=self.env(),
-                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+                    [sys.executable, "-m", "infra.cli", "serve"],
+                    cwd=self.workdir,
+                    env=self.env(),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
             if self._healthy():
                 return self
             self.stop()
@@ -135,16 +142,18 @@ class LiveServer:
         return httpx.Client(base_url=self.url, timeout=60, **kwargs)
 
     # The interface of tests.conftest.Api, so the walks of tests/integration/flows.py run here too.
-    def post(self, agency: Agency | str, path: str, body: dict[str, Any] | None = None,
-             **headers: str) -> httpx.Response:  # fmt: skip
+    def post(
+        self, agency: Agency | str, path: str, body: dict[str, Any] | None = None, **headers: str
+    ) -> httpx.Response:
         return httpx.post(self.url + path, json=body, headers=self.headers(agency, **headers), timeout=60)
 
     def get(self, agency: Agency | str, path: str, **headers: str) -> httpx.Response:
         return httpx.get(self.url + path, headers=self.headers(agency, **headers), timeout=60)
 
 
-def fire(server: LiveServer, requests: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]]
-         ) -> list[httpx.Response]:  # fmt: skip
+def fire(
+    server: LiveServer, requests: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]]
+) -> list[httpx.Response]:
     """Send (agency, path, body, headers) POSTs at once: one thread and one open connection
     each, released together by a barrier once every connection is up."""
     barrier = threading.Barrier(len(requests))
@@ -165,8 +174,10 @@ def offer_changes(national_id: str = "01020912345") -> dict[str, Any]:
     so it holds on any day the suite runs: the youth is 15 or 16 today, and the answer
     deadline is the rules' default after today (`flows.offer(server, **offer_changes())`)."""
     birth = date(date.today().year - 16, 1, 15).isoformat()
-    return {"youth": {**OFFER["youth"], "national_id": national_id, "birth_date": birth},  # type: ignore[dict-item]
-            "offer_deadline": None}  # fmt: skip
+    return {
+        "youth": {**OFFER["youth"], "national_id": national_id, "birth_date": birth},  # type: ignore[dict-item]
+        "offer_deadline": None,
+    }
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -189,14 +200,20 @@ def stored_versions(database_url: str, case_id: str, track: str = "contracts") -
     """The originator versions of one case as rows in the event store, in stored order."""
     if is_postgres(database_url):
         with psycopg.connect(database_url, autocommit=True) as conn:
-            rows = conn.execute(f"SELECT originator_version FROM {track}_events WHERE originator_id = %s "
-                                "ORDER BY originator_version", (UUID(case_id),)).fetchall()  # fmt: skip
+            rows = conn.execute(
+                f"SELECT originator_version FROM {track}_events WHERE originator_id = %s "
+                "ORDER BY originator_version",
+                (UUID(case_id),),
+            ).fetchall()
     else:
         path = sqlite_path(database_url, track)
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            rows = conn.execute("SELECT originator_version FROM stored_events WHERE originator_id = ? "
-                                "ORDER BY originator_version", (UUID(case_id).hex,)).fetchall()  # fmt: skip
+            rows = conn.execute(
+                "SELECT originator_version FROM stored_events WHERE originator_id = ? "
+                "ORDER BY originator_version",
+                (UUID(case_id).hex,),
+            ).fetchall()
         finally:
             conn.close()
     return [int(row[0]) for row in rows]

@@ -29,9 +29,14 @@ class Service:
 
     def start(self) -> None:
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "infra.cli", self.command],
-                                            cwd=REPO, env=self.env, stdout=out, stderr=out,
-                                            stdin=subprocess.DEVNULL)  # fmt: skip
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "infra.cli", self.command],
+                cwd=REPO,
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                stdin=subprocess.DEVNULL,
+            )
 
     def kill(self) -> None:
         assert self.process is not None
@@ -69,9 +74,11 @@ def hold_numbered_meeting(post: Post, meetings: dict[str, list[str]], case: str)
     """A meeting whose note numbers it on its case, as `assert_meetings_applied_once_in_order`
     expects."""
     note = f"meeting {len(meetings[case]):04d}"
-    post(Agency.MUNICIPAL_HEALTH, f"/contracts/{case}/meetings",
-         {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
-          "notes": note})  # fmt: skip
+    post(
+        Agency.MUNICIPAL_HEALTH,
+        f"/contracts/{case}/meetings",
+        {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True, "notes": note},
+    )
     meetings[case].append(note)
 
 

@@ -60,13 +60,23 @@ class PrivateBroker:
 
     def __init__(self, var: Path) -> None:
         self.var, self.port = var, _free_port()
-        self.env = {**os.environ, "RUSKONTRAKT_VAR": str(var), "RUSKONTRAKT_KAFKA_PORT": str(self.port),
-                    "RUSKONTRAKT_KAFKA_CONTROLLER_PORT": str(_free_port())}  # fmt: skip
+        self.env = {
+            **os.environ,
+            "RUSKONTRAKT_VAR": str(var),
+            "RUSKONTRAKT_KAFKA_PORT": str(self.port),
+            "RUSKONTRAKT_KAFKA_CONTROLLER_PORT": str(_free_port()),
+        }
         self.kills = 0
 
     def sh(self, command: str) -> None:
-        done = subprocess.run(["bash", str(KAFKA_SH), command], env=self.env, capture_output=True,
-                              text=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
+        done = subprocess.run(
+            ["bash", str(KAFKA_SH), command],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
         assert done.returncode == 0, f"kafka.sh {command}: {done.stdout}{done.stderr}"
 
     def kill_and_restart(self) -> None:
@@ -123,6 +133,7 @@ def _supervise(services: list[Service], done: threading.Event) -> dict[str, int]
 def _commands(client: TestClient, c: Container, chaos: threading.Thread) -> dict[str, list[str]]:
     """Contracts activated, then meetings until at least MEETINGS are in and the chaos is over
     (so every kill happens while commands are going in)."""
+
     def post(agency: Agency, path: str, body: object) -> dict[str, str]:
         token = c.tokens.issue(agency, "stream")
         response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
@@ -133,8 +144,11 @@ def _commands(client: TestClient, c: Container, chaos: threading.Thread) -> dict
     for _ in range(CASES):
         case = post(Agency.PROSECUTION, "/contracts", OFFER)["id"]
         for signatory in ("youth", "guardian:0"):
-            post(Agency.KONFLIKTRAD, f"/contracts/{case}/consents",
-                 {"signatory": signatory, "scope": [], "booklet_version": "1"})  # fmt: skip
+            post(
+                Agency.KONFLIKTRAD,
+                f"/contracts/{case}/consents",
+                {"signatory": signatory, "scope": [], "booklet_version": "1"},
+            )
         post(
             Agency.KONFLIKTRAD,
             f"/contracts/{case}/startup-meeting",
@@ -154,13 +168,21 @@ def _commands(client: TestClient, c: Container, chaos: threading.Thread) -> dict
 def _published(c: Container, broker: PrivateBroker) -> list[tuple[str, int, bytes]]:
     """(case, version, stored bytes) of every message on the contracts' internal topic."""
     s = c.settings
-    config = KafkaBroker(bootstrap=f"127.0.0.1:{broker.port}", service_user=s.kafka_username,
-                         service_password=s.kafka_password, mechanism=s.kafka_sasl_mechanism,
-                         security_protocol=s.kafka_security_protocol, agency_credentials={},
-                         run_id="kills")  # fmt: skip
-    consumer = config.consumer(internal_topic(s, Track.CONTRACT), auto_offset_reset="earliest",
-                               group_id=f"check-{uuid.uuid4().hex[:8]}",
-                               enable_auto_commit=False)  # fmt: skip
+    config = KafkaBroker(
+        bootstrap=f"127.0.0.1:{broker.port}",
+        service_user=s.kafka_username,
+        service_password=s.kafka_password,
+        mechanism=s.kafka_sasl_mechanism,
+        security_protocol=s.kafka_security_protocol,
+        agency_credentials={},
+        run_id="kills",
+    )
+    consumer = config.consumer(
+        internal_topic(s, Track.CONTRACT),
+        auto_offset_reset="earliest",
+        group_id=f"check-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+    )
     try:
         out: list[tuple[str, int, bytes]] = []
         idle_since = time.monotonic()
@@ -206,8 +228,11 @@ def test_killing_the_broker_during_a_command_stream_loses_nothing_and_publishes_
 
     assert_meetings_applied_once_in_order(c, meetings)
 
-    committed = {(str(s.originator_id), s.originator_version): s.state
-                 for case in meetings for s in c.contracts.stored_events(UUID(case))}  # fmt: skip
+    committed = {
+        (str(s.originator_id), s.originator_version): s.state
+        for case in meetings
+        for s in c.contracts.stored_events(UUID(case))
+    }
     published = _published(c, broker)
     assert {(case, version) for case, version, _ in published} == set(committed), "every event published"
     assert all(committed[(case, version)] == state for case, version, state in published), (

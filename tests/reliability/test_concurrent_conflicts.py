@@ -20,8 +20,12 @@ from tests.reliability.live_server import LiveServer, fire, live_server, offer_c
 __all__ = ["live_server"]  # the fixture, imported for the tests below
 pytestmark = pytest.mark.timeout(180)
 N = 50
-MEETING = {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
-           "notes": "Samtale om skole og fritid."}  # fmt: skip
+MEETING = {
+    "kind": "conversation",
+    "held_at": "2026-10-25T14:00:00+02:00",
+    "attended": True,
+    "notes": "Samtale om skole og fritid.",
+}
 
 
 def _active_case(server: LiveServer) -> str:
@@ -57,8 +61,10 @@ def test_fifty_commands_with_the_same_if_match_leave_one_success_and_one_new_eve
     # A meeting may be recorded again and again: only the version makes these conflict.
     case_id = _active_case(live_server)
     before = _version(live_server, case_id)
-    responses = fire(live_server, [("konfliktrad", f"/contracts/{case_id}/meetings", MEETING,
-                                    {"If-Match": f'"{before}"'})] * N)  # fmt: skip
+    responses = fire(
+        live_server,
+        [("konfliktrad", f"/contracts/{case_id}/meetings", MEETING, {"If-Match": f'"{before}"'})] * N,
+    )
 
     winners = [r for r in responses if r.is_success]
     assert len(winners) == 1, _statuses(responses)

@@ -22,8 +22,12 @@ from tests.reliability.live_server import LiveServer, fire, live_server, offer_c
 __all__ = ["live_server"]  # the fixture, imported for the tests below
 pytestmark = pytest.mark.timeout(180)
 N = 20
-MEETING = {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True,
-           "notes": "Samtale om skole og fritid."}  # fmt: skip
+MEETING = {
+    "kind": "conversation",
+    "held_at": "2026-10-25T14:00:00+02:00",
+    "attended": True,
+    "notes": "Samtale om skole og fritid.",
+}
 KEPT = ("etag", "location", "content-type")
 
 

@@ -59,19 +59,40 @@ from tests.reliability.live_server import LiveServer, offer_changes
 
 pytestmark = pytest.mark.timeout(300)
 
-AGENCIES = ("prosecution", "police", "konfliktrad", "municipal_health", "gp", "child_welfare",
-            "school", "county", "auditor")  # fmt: skip
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance, ignored_auth]  # fmt: skip
+AGENCIES = (
+    "prosecution",
+    "police",
+    "konfliktrad",
+    "municipal_health",
+    "gp",
+    "child_welfare",
+    "school",
+    "county",
+    "auditor",
+)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    ignored_auth,
+]
 STREAM_TIMEOUT_S = 0.3
 
-CONFIG = schemathesis.Config.from_dict({
-    "seed": 20261127,
-    "request-timeout": 30,
-    "generation": {"mode": "all", "max-examples": 30, "deterministic": True, "database": "none"},
-    "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True},
-               "fuzzing": {"enabled": True}, "stateful": {"enabled": False}},
-})  # fmt: skip
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": 20261127,
+        "request-timeout": 30,
+        "generation": {"mode": "all", "max-examples": 30, "deterministic": True, "database": "none"},
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": False},
+        },
+    }
+)
 
 
 @dataclass
@@ -111,9 +132,14 @@ def _seed(server: LiveServer) -> Seeded:
     offer(server, **offer_changes(seeded.erasable))  # type: ignore[arg-type]
     for n, note in enumerate(("", "offered")):
         person = {"name": "Per Hansen", "national_id": f"0304101{n:04d}", "birth_date": "2010-04-03"}
-        case_id = ok(server.post("police", "/prevention-cases",
-                                 {"person": person, "municipality": "5001", "summary": "Seen buying"}),
-                     201)["id"]  # fmt: skip
+        case_id = ok(
+            server.post(
+                "police",
+                "/prevention-cases",
+                {"person": person, "municipality": "5001", "summary": "Seen buying"},
+            ),
+            201,
+        )["id"]
         if note:
             ok(server.post("police", f"/prevention-cases/{case_id}/conversation-offered", {"note": note}))
         seeded.prevention.append(case_id)
@@ -136,8 +162,11 @@ def _agencies_for(case: schemathesis.Case) -> tuple[str, ...]:
             return tuple(sorted(a.value for a in table[max(actions, key=len)]))
     if path.startswith("/subjects/") and path.endswith("/export"):
         return ("auditor", "konfliktrad")
-    if path.startswith(("/access-log", "/subjects")) or path.endswith(("/history", "/verify")) \
-            or "/views/" in path:
+    if (
+        path.startswith(("/access-log", "/subjects"))
+        or path.endswith(("/history", "/verify"))
+        or "/views/" in path
+    ):
         return ("auditor",)
     if path.startswith("/prevention-cases"):
         return tuple(a for a in AGENCIES if a != "prosecution")
@@ -158,8 +187,12 @@ class Aim:
     def __call__(self, case: schemathesis.Case) -> dict[str, str]:
         """Aim `case` in place; return the headers that authenticate it (none now and then)."""
         path = case.operation.path
-        digest = int(hashlib.sha256(repr((case.method, path, case.path_parameters, case.query,
-                                          case.body, case.headers)).encode()).hexdigest(), 16)  # fmt: skip
+        digest = int(
+            hashlib.sha256(
+                repr((case.method, path, case.path_parameters, case.query, case.body, case.headers)).encode()
+            ).hexdigest(),
+            16,
+        )
         params = case.path_parameters if case.path_parameters is not None else {}
         if _is_uuid(params.get("case_id")) and digest % 8:
             cases = self.seeded.prevention if path.startswith("/prevention") else self.seeded.contracts
@@ -245,4 +278,3 @@ def test_every_operation_answers_as_documented_and_never_with_a_server_error(
 def test_the_fuzzed_server_logged_no_unexpected_error(fuzz_server: LiveServer) -> None:
     """A crash after the headers went out (in a stream) is no 5xx; the log would show it."""
     assert fuzz_server.server_errors() == [], fuzz_server.log_tail(80)
-

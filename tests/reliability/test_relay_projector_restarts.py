@@ -44,8 +44,9 @@ CASES, COMMANDS = 25, 1000
 
 
 @pytest.fixture
-def setup(kafka_broker: KafkaBroker, fresh_postgres_url: str,
-          tmp_path: Path) -> Iterator[tuple[Container, list[Service]]]:  # fmt: skip
+def setup(
+    kafka_broker: KafkaBroker, fresh_postgres_url: str, tmp_path: Path
+) -> Iterator[tuple[Container, list[Service]]]:
     values = {
         "RUSKONTRAKT_DATABASE_URL": fresh_postgres_url,
         "RUSKONTRAKT_KAFKA_BOOTSTRAP": kafka_broker.bootstrap,
@@ -55,8 +56,9 @@ def setup(kafka_broker: KafkaBroker, fresh_postgres_url: str,
         "RUSKONTRAKT_LOG_LEVEL": "WARNING",
     }
     env = {**os.environ, **values}
-    settings = Settings(**{k.removeprefix("RUSKONTRAKT_").lower(): v for k, v in values.items()},
-                        read_wait_seconds=60)  # fmt: skip
+    settings = Settings(
+        **{k.removeprefix("RUSKONTRAKT_").lower(): v for k, v in values.items()}, read_wait_seconds=60
+    )
     container = build(settings, clock=lambda: datetime(2026, 9, 10, 8, tzinfo=UTC))
     services = [Service(name, env, tmp_path / f"{name}.log") for name in ("relay", "project")]
     for service in services:
@@ -93,8 +95,9 @@ def _burst(client: TestClient, c: Container) -> dict[str, list[str]]:
         # return=minimal: no waiting for the read model in the answer (the burst goes on while
         # the projector is down); a command on a case the read models do not know yet still
         # waits for them before its permission check.
-        response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}",
-                                                         "Prefer": "return=minimal"})  # fmt: skip
+        response = client.post(
+            path, json=body, headers={"Authorization": f"Bearer {token}", "Prefer": "return=minimal"}
+        )
         assert response.status_code in (200, 201), response.text
         return dict(response.json())
 
@@ -103,10 +106,16 @@ def _burst(client: TestClient, c: Container) -> dict[str, list[str]]:
     for _ in range(CASES):
         case = post(Agency.PROSECUTION, "/contracts", OFFER)["id"]
         for signatory in ("youth", "guardian:0"):
-            post(Agency.KONFLIKTRAD, f"/contracts/{case}/consents",
-                 {"signatory": signatory, "scope": [], "booklet_version": "1"})  # fmt: skip
-        post(Agency.KONFLIKTRAD, f"/contracts/{case}/startup-meeting",
-             {"at": "2026-10-10T10:00:00+02:00", "participants": ["konfliktrad"]})
+            post(
+                Agency.KONFLIKTRAD,
+                f"/contracts/{case}/consents",
+                {"signatory": signatory, "scope": [], "booklet_version": "1"},
+            )
+        post(
+            Agency.KONFLIKTRAD,
+            f"/contracts/{case}/startup-meeting",
+            {"at": "2026-10-10T10:00:00+02:00", "participants": ["konfliktrad"]},
+        )
         post(Agency.KONFLIKTRAD, f"/contracts/{case}/startup-meeting/held", {"plan": PLAN})
         meetings[case] = []
         sent += 5

@@ -85,9 +85,13 @@ YOUTH_BIRTH = date(2009, 2, 1)  # 17 on the offer day
 BOOKLET = "booklet-2026-1"
 OFFENCE = Offence("NARK-BRUK", "cannabis", date(2026, 9, 1), "2 g cannabis at a party")
 FACTORS = ProportionalityFactors(
-    seriousness="moderate", fault="partly", condition_kind="abstinence",
-    motivation="good", completed_share=0.25, repetition=1,
-)  # fmt: skip
+    seriousness="moderate",
+    fault="partly",
+    condition_kind="abstinence",
+    motivation="good",
+    completed_share=0.25,
+    repetition=1,
+)
 
 
 def youth(birth_date: date = YOUTH_BIRTH) -> Person:
@@ -114,11 +118,18 @@ def offer(
     rules: Rules = DEFAULT_RULES,
 ) -> Contract:
     return Contract.offer(
-        contract_id=uuid4(), youth=youth(birth_date), guardians=guardians(guardian_count),
-        offence=OFFENCE, trinn=trinn, residence_municipality=residence,
-        registered_municipality=registered, offer_deadline=offer_deadline,
-        actor=PROSECUTOR, at=at, rules=rules,
-    )  # fmt: skip
+        contract_id=uuid4(),
+        youth=youth(birth_date),
+        guardians=guardians(guardian_count),
+        offence=OFFENCE,
+        trinn=trinn,
+        residence_municipality=residence,
+        registered_municipality=registered,
+        offer_deadline=offer_deadline,
+        actor=PROSECUTOR,
+        at=at,
+        rules=rules,
+    )
 
 
 def consent_all(contract: Contract, at: datetime = CONSENT_AT, scope: tuple[ScopeItem, ...] = ()) -> None:
@@ -140,13 +151,16 @@ def plan_for(
 ) -> Plan:
     """A complete plan for `contract` (it names both municipalities)."""
     return Plan(
-        trinn=contract.trinn if trinn is None else trinn, start_date=start,
+        trinn=contract.trinn if trinn is None else trinn,
+        start_date=start,
         end_date=add_months(start, 6) if end is None else end,
-        test_regime=TestRegime(kind, per_month), meeting_frequency_days=meeting_frequency_days,
-        team=team, conditions=("no drugs",),
+        test_regime=TestRegime(kind, per_month),
+        meeting_frequency_days=meeting_frequency_days,
+        team=team,
+        conditions=("no drugs",),
         residence_municipality=contract.residence_municipality,
         registered_municipality=contract.registered_municipality,
-    )  # fmt: skip
+    )
 
 
 def schedule_and_record(
@@ -163,9 +177,15 @@ def schedule_and_record(
     contract.schedule_test(test_id, kind, purpose, False, at.date(), KONFLIKTRAD, at)
     recorded = at + timedelta(hours=1)
     contract.record_test_result(
-        test_id, positives, recorded, RECORDER[(kind, purpose)], recorded, panel=("THC", "AMP"),
-        requisition_code="REQ-1", interpretation="confirmed" if positives else "negative",
-    )  # fmt: skip
+        test_id,
+        positives,
+        recorded,
+        RECORDER[(kind, purpose)],
+        recorded,
+        panel=("THC", "AMP"),
+        requisition_code="REQ-1",
+        interpretation="confirmed" if positives else "negative",
+    )
 
 
 def contract_in(
@@ -184,8 +204,7 @@ def contract_in(
     ones went through a failed startup, and a breach under review has id "b1". `scope` is
     the sharing every signatory consents to with the contract.
     """
-    c = offer(trinn=trinn, guardian_count=guardian_count, residence=residence,
-              registered=registered)  # fmt: skip
+    c = offer(trinn=trinn, guardian_count=guardian_count, residence=residence, registered=registered)
     if status is ContractStatus.OFFERED:
         return c
     if status in (ContractStatus.DECLINED, ContractStatus.LAPSED):
@@ -198,8 +217,7 @@ def contract_in(
     consent_all(c, scope=scope)
     if status is ContractStatus.CONSENTED:
         return c
-    c.schedule_startup(STARTUP_AT, (Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH), KONFLIKTRAD,
-                       SCHEDULED_AT)  # fmt: skip
+    c.schedule_startup(STARTUP_AT, (Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH), KONFLIKTRAD, SCHEDULED_AT)
     if status is ContractStatus.STARTUP_SCHEDULED:
         return c
     if status in (ContractStatus.TERMINATED, ContractStatus.RETURNED):
@@ -207,8 +225,9 @@ def contract_in(
         if status is ContractStatus.RETURNED:
             c.return_to_prosecution("back for a new decision", PROSECUTOR, later(c))
         return c
-    c.hold_startup(plan_for(c), (Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH), "plan agreed",
-                   KONFLIKTRAD, STARTUP_AT)  # fmt: skip
+    c.hold_startup(
+        plan_for(c), (Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH), "plan agreed", KONFLIKTRAD, STARTUP_AT
+    )
     if status is ContractStatus.ACTIVE:
         return c
     if status is ContractStatus.BREACH_REVIEW:
@@ -252,27 +271,34 @@ COMMANDS: dict[str, Callable[[Contract, datetime], None]] = {
     "decline": lambda c, at: c.decline("youth", PROSECUTOR, at),
     "lapse": lambda c, at: c.lapse(PROSECUTOR, at),
     "schedule_startup": lambda c, at: c.schedule_startup(
-        at + timedelta(days=3), (Agency.KONFLIKTRAD,), KONFLIKTRAD, at),
+        at + timedelta(days=3), (Agency.KONFLIKTRAD,), KONFLIKTRAD, at
+    ),
     "hold_startup": lambda c, at: c.hold_startup(
-        plan_for(c, start=at.date()), (Agency.KONFLIKTRAD,), "agreed", KONFLIKTRAD, at),
+        plan_for(c, start=at.date()), (Agency.KONFLIKTRAD,), "agreed", KONFLIKTRAD, at
+    ),
     "fail_startup": lambda c, at: c.fail_startup("no plan", KONFLIKTRAD, at),
     "register_breach": lambda c, at: c.register_breach(
-        "b-new", BreachKind.OTHER, "missed curfew", None, KONFLIKTRAD, at),
+        "b-new", BreachKind.OTHER, "missed curfew", None, KONFLIKTRAD, at
+    ),
     "decide_breach": lambda c, at: c.decide_breach(
-        "b1", BreachResponse.WARNING, FACTORS, "first breach", KONFLIKTRAD, at),
+        "b1", BreachResponse.WARNING, FACTORS, "first breach", KONFLIKTRAD, at
+    ),
     "complete": lambda c, at: c.complete(KONFLIKTRAD, at),
     "withdraw_consent": lambda c, at: c.withdraw_consent("youth", None, PROSECUTOR, at),
     "return_to_prosecution": lambda c, at: c.return_to_prosecution("note", PROSECUTOR, at),
     "change_stage": lambda c, at: c.change_stage(
-        3 if c.trinn != 3 else 2, "needs more follow-up", KONFLIKTRAD, at),
-    "amend_plan": lambda c, at: c.amend_plan(
-        plan_for(c, start=PLAN_START), "more meetings", KONFLIKTRAD, at),
+        3 if c.trinn != 3 else 2, "needs more follow-up", KONFLIKTRAD, at
+    ),
+    "amend_plan": lambda c, at: c.amend_plan(plan_for(c, start=PLAN_START), "more meetings", KONFLIKTRAD, at),
     "schedule_test": lambda c, at: c.schedule_test(
-        "t-new", TestKind.RAPID, TestPurpose.FOLLOW_UP, True, at.date(), KONFLIKTRAD, at),
+        "t-new", TestKind.RAPID, TestPurpose.FOLLOW_UP, True, at.date(), KONFLIKTRAD, at
+    ),
     "record_test_result": lambda c, at: c.record_test_result("t1", (), at, HEALTH, at),
     "hold_meeting": lambda c, at: c.hold_meeting(
-        MeetingKind.CONVERSATION, at, True, "talked about school", HEALTH, at),
+        MeetingKind.CONVERSATION, at, True, "talked about school", HEALTH, at
+    ),
     "record_no_show": lambda c, at: c.record_no_show("conversation", None, HEALTH, at),
     "submit_evaluation": lambda c, at: c.submit_evaluation(
-        "youth", "eval-2026-1", {"helpful": 4}, KONFLIKTRAD, at),
-}  # fmt: skip
+        "youth", "eval-2026-1", {"helpful": 4}, KONFLIKTRAD, at
+    ),
+}

@@ -18,14 +18,20 @@ def _by_age(register: ConsentRegister, at: datetime) -> list[str]:
     return [YOUTH] if age_on(register.birth_date, local_day(at)) >= ADULT_AGE else register.signatories()
 
 
-@given(birth=BIRTHS, minutes=st.integers(min_value=-3 * 24 * 60, max_value=3 * 24 * 60),
-       guardians=st.integers(min_value=0, max_value=2))  # fmt: skip
+@given(
+    birth=BIRTHS,
+    minutes=st.integers(min_value=-3 * 24 * 60, max_value=3 * 24 * 60),
+    guardians=st.integers(min_value=0, max_value=2),
+)
 def test_the_guardians_stop_being_required_exactly_when_the_youth_turns_18_in_norway(
     birth: date, minutes: int, guardians: int
 ) -> None:
     register = ConsentRegister(birth, guardians)
-    eighteenth = date(birth.year + ADULT_AGE, 3, 1) if (birth.month, birth.day) == (2, 29) else (
-        birth.replace(year=birth.year + ADULT_AGE))
+    eighteenth = (
+        date(birth.year + ADULT_AGE, 3, 1)
+        if (birth.month, birth.day) == (2, 29)
+        else (birth.replace(year=birth.year + ADULT_AGE))
+    )
     at = datetime.combine(eighteenth, datetime.min.time(), tzinfo=UTC) + timedelta(minutes=minutes)
     assert register.required_signatories(at) == _by_age(register, at)
 

@@ -51,9 +51,12 @@ def test_the_domain_never_reads_the_environment(path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("package", "forbidden"),
-    [("domain", {"services", "projections", "infra"}), ("services", {"infra"}),
-     ("projections", {"infra", "services.contracts", "services.prevention"})],
-)  # fmt: skip
+    [
+        ("domain", {"services", "projections", "infra"}),
+        ("services", {"infra"}),
+        ("projections", {"infra", "services.contracts", "services.prevention"}),
+    ],
+)
 def test_dependencies_point_from_the_edges_to_the_domain(package: str, forbidden: set[str]) -> None:
     for path in modules(package):
         for name, line in imports_of(path):

@@ -60,9 +60,7 @@ def test_every_service_has_a_healthcheck(compose: dict, name: str) -> None:
 
 
 def test_all_services_have_healthchecks(compose: dict) -> None:
-    missing = [
-        n for n, s in compose["services"].items() if not (s.get("healthcheck") or {}).get("test")
-    ]
+    missing = [n for n, s in compose["services"].items() if not (s.get("healthcheck") or {}).get("test")]
     assert missing == []
 
 

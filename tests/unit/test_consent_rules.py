@@ -68,15 +68,13 @@ def test_a_youth_who_turned_18_before_consenting_consents_alone() -> None:
 
 def test_the_18th_birthday_starts_at_norwegian_midnight_for_consent() -> None:
     contract = offer(birth_date=BIRTH_18_SOON, guardian_count=2)
-    contract.give_consent("youth", (), BOOKLET, KONFLIKTRAD,
-                          datetime(2026, 9, 14, 22, 30, tzinfo=UTC))  # fmt: skip
+    contract.give_consent("youth", (), BOOKLET, KONFLIKTRAD, datetime(2026, 9, 14, 22, 30, tzinfo=UTC))
     assert contract.status is ContractStatus.CONSENTED
 
 
 def test_a_youth_still_17_the_day_before_the_birthday_needs_the_guardians() -> None:
     contract = offer(birth_date=BIRTH_18_SOON, guardian_count=2)
-    contract.give_consent("youth", (), BOOKLET, KONFLIKTRAD,
-                          datetime(2026, 9, 14, 21, 30, tzinfo=UTC))  # fmt: skip
+    contract.give_consent("youth", (), BOOKLET, KONFLIKTRAD, datetime(2026, 9, 14, 21, 30, tzinfo=UTC))
     assert contract.status is ContractStatus.OFFERED
 
 
@@ -120,9 +118,7 @@ def test_withdrawal_and_declining_by_someone_who_is_not_a_signatory_are_refused(
     ],
     ids=lambda v: v.value,
 )
-def test_consent_to_a_scope_the_policy_closes_is_refused(
-    agency: Agency, category: Category
-) -> None:
+def test_consent_to_a_scope_the_policy_closes_is_refused(agency: Agency, category: Category) -> None:
     contract = offer()
     item = ScopeItem(agency, category)
     with pytest.raises(ScopeNotConsentableError, match=f"{agency.value}/{category.value}"):

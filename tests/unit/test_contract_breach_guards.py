@@ -32,20 +32,26 @@ ACTIVE, REVIEW = ContractStatus.ACTIVE, ContractStatus.BREACH_REVIEW
 TERMINATE, WARNING = BreachResponse.TERMINATE, BreachResponse.WARNING
 
 
-def breach(
-    contract: Contract, breach_id: str, kind: BreachKind, test_id: str | None = None
-) -> None:
+def breach(contract: Contract, breach_id: str, kind: BreachKind, test_id: str | None = None) -> None:
     contract.register_breach(breach_id, kind, "evidence", test_id, KONFLIKTRAD, later(contract))
 
 
-def decide(contract: Contract, breach_id: str, response: BreachResponse,
-           factors: ProportionalityFactors | None = FACTORS) -> None:  # fmt: skip
+def decide(
+    contract: Contract,
+    breach_id: str,
+    response: BreachResponse,
+    factors: ProportionalityFactors | None = FACTORS,
+) -> None:
     contract.decide_breach(breach_id, response, factors, "reasons", KONFLIKTRAD, later(contract))
 
 
-def positive_breach(trinn: int = 2, kind: Kind = Kind.RAPID,
-                    purpose: Purpose = Purpose.FOLLOW_UP, breach_id: str = "b1",
-                    contract: Contract | None = None) -> Contract:  # fmt: skip
+def positive_breach(
+    trinn: int = 2,
+    kind: Kind = Kind.RAPID,
+    purpose: Purpose = Purpose.FOLLOW_UP,
+    breach_id: str = "b1",
+    contract: Contract | None = None,
+) -> Contract:
     """An active contract with a positive test and a breach registered on it."""
     contract = contract or contract_in(ACTIVE, trinn=trinn)
     test_id = f"t-{breach_id}"
@@ -60,8 +66,9 @@ def positive_breach(trinn: int = 2, kind: Kind = Kind.RAPID,
 def test_a_positive_test_breach_must_rest_on_a_recorded_positive_result() -> None:
     contract = contract_in(ACTIVE)
     schedule_and_record(contract, "neg", ())
-    contract.schedule_test("pending", Kind.LAB, Purpose.FOLLOW_UP, False, later(contract).date(),
-                           KONFLIKTRAD, later(contract))  # fmt: skip
+    contract.schedule_test(
+        "pending", Kind.LAB, Purpose.FOLLOW_UP, False, later(contract).date(), KONFLIKTRAD, later(contract)
+    )
     for test_id in ("neg", "pending", "t404", None):
         with pytest.raises(BreachEvidenceError):
             breach(contract, "b1", BreachKind.POSITIVE_TEST, test_id)
@@ -170,11 +177,15 @@ def test_a_decision_on_a_breach_not_under_review_is_refused() -> None:
 
 # --- proportionality factors ---
 
-BLANKS = [None] + [
-    replace(FACTORS, **{name: blank})
-    for name in ("seriousness", "fault", "condition_kind", "motivation")
-    for blank in ("", "   ")
-] + [replace(FACTORS, completed_share=share) for share in (-0.01, 1.01)]  # fmt: skip
+BLANKS = (
+    [None]
+    + [
+        replace(FACTORS, **{name: blank})
+        for name in ("seriousness", "fault", "condition_kind", "motivation")
+        for blank in ("", "   ")
+    ]
+    + [replace(FACTORS, completed_share=share) for share in (-0.01, 1.01)]
+)
 
 
 @pytest.mark.parametrize("response", [WARNING, TERMINATE], ids=lambda r: r.value)

@@ -103,8 +103,7 @@ def test_a_failed_startup_terminates_the_contract_because_no_plan_was_establishe
 
 def test_registering_a_breach_puts_an_active_contract_under_review() -> None:
     contract = contract_in(ACTIVE)
-    contract.register_breach("b9", BreachKind.OTHER, "missed curfew", None, KONFLIKTRAD,
-                             later(contract))  # fmt: skip
+    contract.register_breach("b9", BreachKind.OTHER, "missed curfew", None, KONFLIKTRAD, later(contract))
     assert contract.status is REVIEW
     assert contract.open_breach_id == "b9"
 
@@ -119,8 +118,7 @@ def test_a_breach_decision_short_of_termination_returns_the_contract_to_active(
 ) -> None:
     contract = contract_in(REVIEW)
     plan = plan_for(contract, per_month=8) if response is BreachResponse.NEW_PLAN else None
-    contract.decide_breach("b1", response, FACTORS, "proportionate", KONFLIKTRAD, later(contract),
-                           plan=plan)  # fmt: skip
+    contract.decide_breach("b1", response, FACTORS, "proportionate", KONFLIKTRAD, later(contract), plan=plan)
     assert contract.status is ACTIVE
     assert contract.open_breach_id is None
     assert contract.breaches["b1"].response is response
@@ -130,10 +128,10 @@ def test_a_breach_decision_short_of_termination_returns_the_contract_to_active(
 
 def test_a_grounded_termination_decision_terminates_the_contract() -> None:
     contract = contract_in(ACTIVE)
-    contract.register_breach("b9", BreachKind.NEW_OFFENCE, "new charge", None, KONFLIKTRAD,
-                             later(contract))  # fmt: skip
-    contract.decide_breach("b9", BreachResponse.TERMINATE, FACTORS, "new offence", KONFLIKTRAD,
-                           later(contract))  # fmt: skip
+    contract.register_breach("b9", BreachKind.NEW_OFFENCE, "new charge", None, KONFLIKTRAD, later(contract))
+    contract.decide_breach(
+        "b9", BreachResponse.TERMINATE, FACTORS, "new offence", KONFLIKTRAD, later(contract)
+    )
     assert contract.status is ContractStatus.TERMINATED
     assert contract.termination_reason is TerminationReason.NEW_OFFENCE
     assert last_event_names(contract, 2) == ["BreachDecided", "ContractTerminated"]
@@ -210,10 +208,14 @@ IN_STATUS: dict[str, Callable[[Contract], None]] = {
     "record_no_show": lambda c: c.record_no_show("team meeting", "ill", HEALTH, later(c)),
     "submit_evaluation": _evaluate,
 }
-IN_REVIEW = ["schedule_test", "record_test_result", "hold_meeting", "record_no_show",
-             "submit_evaluation"]  # fmt: skip
-CLOSED = [ContractStatus.COMPLETED, ContractStatus.TERMINATED, ContractStatus.RETURNED,
-          ContractStatus.DECLINED, ContractStatus.LAPSED]  # fmt: skip
+IN_REVIEW = ["schedule_test", "record_test_result", "hold_meeting", "record_no_show", "submit_evaluation"]
+CLOSED = [
+    ContractStatus.COMPLETED,
+    ContractStatus.TERMINATED,
+    ContractStatus.RETURNED,
+    ContractStatus.DECLINED,
+    ContractStatus.LAPSED,
+]
 IN_STATUS_CASES = (
     [(ACTIVE, action) for action in IN_STATUS]
     + [(REVIEW, action) for action in IN_REVIEW]

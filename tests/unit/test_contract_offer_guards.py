@@ -75,10 +75,17 @@ def test_the_age_range_is_configuration_not_code() -> None:
 def test_an_offer_without_a_birth_date_is_refused() -> None:
     with pytest.raises(AgeOutOfRangeError):
         Contract.offer(
-            contract_id=uuid4(), youth=Person("Ola", "01020912345"), guardians=guardians(),
-            offence=OFFENCE, trinn=2, residence_municipality="5001",
-            registered_municipality="5001", offer_deadline=None, actor=PROSECUTOR, at=T0,
-        )  # fmt: skip
+            contract_id=uuid4(),
+            youth=Person("Ola", "01020912345"),
+            guardians=guardians(),
+            offence=OFFENCE,
+            trinn=2,
+            residence_municipality="5001",
+            registered_municipality="5001",
+            offer_deadline=None,
+            actor=PROSECUTOR,
+            at=T0,
+        )
 
 
 def test_an_offer_to_a_minor_without_a_registered_guardian_is_refused() -> None:

@@ -37,8 +37,7 @@ def hold(contract: Contract, plan: Plan) -> None:
 
 
 def scheduled(residence: str = "5001", registered: str = "5001") -> Contract:
-    return contract_in(ContractStatus.STARTUP_SCHEDULED, residence=residence,
-                       registered=registered)  # fmt: skip
+    return contract_in(ContractStatus.STARTUP_SCHEDULED, residence=residence, registered=registered)
 
 
 # --- plan length ---
@@ -66,11 +65,14 @@ def test_a_plan_that_does_not_end_after_it_starts_is_refused(days: int) -> None:
 
 def test_an_amendment_that_makes_the_plan_longer_than_12_months_is_refused() -> None:
     contract = contract_in(ContractStatus.ACTIVE)
-    contract.amend_plan(plan_for(contract, end=TWELVE_MONTHS_LATER), "longer", KONFLIKTRAD,
-                        later(contract))  # fmt: skip
+    contract.amend_plan(plan_for(contract, end=TWELVE_MONTHS_LATER), "longer", KONFLIKTRAD, later(contract))
     with pytest.raises(PlanTooLongError):
-        contract.amend_plan(plan_for(contract, end=TWELVE_MONTHS_LATER + timedelta(days=1)),
-                            "too long", KONFLIKTRAD, later(contract))  # fmt: skip
+        contract.amend_plan(
+            plan_for(contract, end=TWELVE_MONTHS_LATER + timedelta(days=1)),
+            "too long",
+            KONFLIKTRAD,
+            later(contract),
+        )
 
 
 # --- a complete plan ---
@@ -102,8 +104,7 @@ def test_when_the_municipalities_differ_a_plan_that_does_not_name_both_is_refuse
     residence: str | None, registered: str | None
 ) -> None:
     contract = scheduled(residence=RESIDENCE, registered=REGISTERED)
-    plan = replace(plan_for(contract), residence_municipality=residence,
-                   registered_municipality=registered)  # fmt: skip
+    plan = replace(plan_for(contract), residence_municipality=residence, registered_municipality=registered)
     with pytest.raises(MunicipalitiesMissingError):
         hold(contract, plan)
 
@@ -113,13 +114,14 @@ def test_when_the_municipalities_differ_a_plan_naming_both_is_agreed() -> None:
     hold(contract, plan_for(contract))
     assert contract.plan is not None
     assert (contract.plan.residence_municipality, contract.plan.registered_municipality) == (
-        RESIDENCE, REGISTERED)  # fmt: skip
+        RESIDENCE,
+        REGISTERED,
+    )
 
 
 def test_when_the_municipalities_are_the_same_the_plan_need_not_name_them() -> None:
     contract = scheduled()
-    hold(contract, replace(plan_for(contract), residence_municipality=None,
-                           registered_municipality=None))  # fmt: skip
+    hold(contract, replace(plan_for(contract), residence_municipality=None, registered_municipality=None))
     assert contract.status is ContractStatus.ACTIVE
 
 
@@ -176,7 +178,6 @@ def test_completion_is_refused_while_a_breach_is_under_review_even_after_the_end
 def test_completion_follows_an_amended_end_date() -> None:
     contract = contract_in(ContractStatus.ACTIVE)
     shorter = PLAN_END - timedelta(days=30)
-    contract.amend_plan(plan_for(contract, end=shorter), "good progress", KONFLIKTRAD,
-                        later(contract))  # fmt: skip
+    contract.amend_plan(plan_for(contract, end=shorter), "good progress", KONFLIKTRAD, later(contract))
     contract.complete(KONFLIKTRAD, at_day(shorter))
     assert contract.completed_on == shorter

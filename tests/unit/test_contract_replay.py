@@ -49,17 +49,22 @@ def eventful_contract() -> Contract:
     contract = contract_in(ContractStatus.ACTIVE, trinn=3, scope=(GP_RAPID,))
     for i in range(4):
         schedule_and_record(contract, f"neg{i}")
-    contract.amend_plan(plan_for(contract, per_month=2), "four negatives", KONFLIKTRAD,
-                        later(contract))  # fmt: skip
+    contract.amend_plan(plan_for(contract, per_month=2), "four negatives", KONFLIKTRAD, later(contract))
     contract.change_stage(2, "doing well", KONFLIKTRAD, later(contract))
     contract.hold_meeting(MeetingKind.TEAM, later(contract), True, "ok", HEALTH, later(contract))
     contract.record_no_show("conversation", None, HEALTH, later(contract))
     contract.withdraw_consent("guardian:0", (GP_RAPID,), PROSECUTOR, later(contract))
     schedule_and_record(contract, "lab1", ("THC",), kind=Kind.LAB, purpose=Purpose.FOLLOW_UP)
-    contract.register_breach("b1", BreachKind.POSITIVE_TEST, "lab THC", "lab1", KONFLIKTRAD,
-                             later(contract))  # fmt: skip
-    contract.decide_breach("b1", BreachResponse.NEW_PLAN, FACTORS, "tighter", KONFLIKTRAD,
-                           later(contract), plan=plan_for(contract, per_month=8))  # fmt: skip
+    contract.register_breach("b1", BreachKind.POSITIVE_TEST, "lab THC", "lab1", KONFLIKTRAD, later(contract))
+    contract.decide_breach(
+        "b1",
+        BreachResponse.NEW_PLAN,
+        FACTORS,
+        "tighter",
+        KONFLIKTRAD,
+        later(contract),
+        plan=plan_for(contract, per_month=8),
+    )
     contract.submit_evaluation("youth", "eval-1", {"helpful": 5}, KONFLIKTRAD, later(contract))
     contract.complete(KONFLIKTRAD, at_day(PLAN_END))
     return contract
@@ -74,10 +79,10 @@ def withdrawn_contract() -> Contract:
 
 def terminated_on_breach() -> Contract:
     contract = contract_in(ContractStatus.ACTIVE, trinn=2)
-    contract.register_breach("b1", BreachKind.NEW_OFFENCE, "new charge", None, KONFLIKTRAD,
-                             later(contract))  # fmt: skip
-    contract.decide_breach("b1", BreachResponse.TERMINATE, FACTORS, "new offence", KONFLIKTRAD,
-                           later(contract))  # fmt: skip
+    contract.register_breach("b1", BreachKind.NEW_OFFENCE, "new charge", None, KONFLIKTRAD, later(contract))
+    contract.decide_breach(
+        "b1", BreachResponse.TERMINATE, FACTORS, "new offence", KONFLIKTRAD, later(contract)
+    )
     return contract
 
 
@@ -97,7 +102,10 @@ def test_replaying_the_events_rebuilds_an_equal_contract(history: str) -> None:
 
     assert state_of(replayed) == state_of(original)
     assert (replayed.status, replayed.version, replayed.trinn) == (
-        original.status, original.version, original.trinn)  # fmt: skip
+        original.status,
+        original.version,
+        original.trinn,
+    )
     assert replayed.consents == original.consents
     assert replayed.id == original.id
 
@@ -116,9 +124,7 @@ def _refuse(*args: object, **kwargs: object) -> None:
 
 
 @pytest.mark.parametrize("history", list(HISTORIES))
-def test_replay_runs_no_guard_and_no_state_machine(
-    history: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_replay_runs_no_guard_and_no_state_machine(history: str, monkeypatch: pytest.MonkeyPatch) -> None:
     original = HISTORIES[history]()
     events = original.collect_events()
     for name, member in vars(ContractGuards).items():
@@ -134,8 +140,7 @@ def test_replay_runs_no_guard_and_no_state_machine(
 def test_a_replayed_contract_accepts_further_commands() -> None:
     replayed = replay(contract_in(ContractStatus.ACTIVE).collect_events())
     schedule_and_record(replayed, "t1", ("THC",), kind=Kind.LAB, purpose=Purpose.FOLLOW_UP)
-    replayed.register_breach("b1", BreachKind.POSITIVE_TEST, "lab", "t1", KONFLIKTRAD,
-                             later(replayed))  # fmt: skip
+    replayed.register_breach("b1", BreachKind.POSITIVE_TEST, "lab", "t1", KONFLIKTRAD, later(replayed))
     assert replayed.status is ContractStatus.BREACH_REVIEW
     assert replayed.tests["t1"].confirmed_positive
 
@@ -143,8 +148,9 @@ def test_a_replayed_contract_accepts_further_commands() -> None:
 def test_replay_keeps_the_consent_intervals_so_sharing_can_be_judged_at_any_time() -> None:
     original = eventful_contract()
     replayed = replay(original.collect_events())
-    withdrawn = next(i for i in replayed.consents.intervals
-                     if i.signatory == "guardian:0" and i.item == GP_RAPID)  # fmt: skip
+    withdrawn = next(
+        i for i in replayed.consents.intervals if i.signatory == "guardian:0" and i.item == GP_RAPID
+    )
     assert withdrawn.end is not None
     before, after = withdrawn.end - timedelta(seconds=1), withdrawn.end
     assert replayed.consents.basis(Agency.GP, Cat.RAPID_TEST, before) is not None

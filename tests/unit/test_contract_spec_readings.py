@@ -26,20 +26,15 @@ GP_IDENTITY = ScopeItem(Agency.GP, Category.IDENTITY)
 
 def test_a_single_new_offence_in_stage_one_is_not_answered_with_termination() -> None:
     contract = contract_in(ContractStatus.ACTIVE, trinn=1)
-    contract.register_breach("b1", BreachKind.NEW_OFFENCE, "new charge", None, KONFLIKTRAD,
-                             later(contract))  # fmt: skip
+    contract.register_breach("b1", BreachKind.NEW_OFFENCE, "new charge", None, KONFLIKTRAD, later(contract))
     with pytest.raises(dc.StageOneSingleBreachError):
-        contract.decide_breach("b1", BreachResponse.TERMINATE, FACTORS, "x", KONFLIKTRAD,
-                               later(contract))  # fmt: skip
+        contract.decide_breach("b1", BreachResponse.TERMINATE, FACTORS, "x", KONFLIKTRAD, later(contract))
 
 
 def test_a_new_offence_in_stage_two_grounds_termination_with_that_reason() -> None:
     contract = contract_in(ContractStatus.ACTIVE, trinn=2)
-    contract.register_breach("b1", BreachKind.NEW_OFFENCE, "new charge", None, KONFLIKTRAD,
-                             later(contract))  # fmt: skip
-    contract.decide_breach(
-        "b1", BreachResponse.TERMINATE, FACTORS, "x", KONFLIKTRAD, later(contract)
-    )
+    contract.register_breach("b1", BreachKind.NEW_OFFENCE, "new charge", None, KONFLIKTRAD, later(contract))
+    contract.decide_breach("b1", BreachResponse.TERMINATE, FACTORS, "x", KONFLIKTRAD, later(contract))
     assert contract.status is ContractStatus.TERMINATED
     assert contract.termination_reason is dc.TerminationReason.NEW_OFFENCE
 
@@ -71,12 +66,9 @@ def test_a_second_step_down_needs_a_new_series_of_negative_tests() -> None:
     contract = contract_in(ContractStatus.ACTIVE)
     for i in range(4):
         schedule_and_record(contract, f"t{i}", ())
-    contract.amend_plan(
-        plan_for(contract, per_month=2), "fewer tests", KONFLIKTRAD, later(contract)
-    )
+    contract.amend_plan(plan_for(contract, per_month=2), "fewer tests", KONFLIKTRAD, later(contract))
     with pytest.raises(dc.TestFrequencyStepDownError):
-        contract.amend_plan(plan_for(contract, per_month=1), "fewer still", KONFLIKTRAD,
-                            later(contract))  # fmt: skip
+        contract.amend_plan(plan_for(contract, per_month=1), "fewer still", KONFLIKTRAD, later(contract))
 
 
 def test_a_plan_without_any_testing_is_incomplete() -> None:

@@ -66,8 +66,13 @@ def test_an_action_not_allowed_in_the_status_is_refused_with_action_not_allowed(
     assert contract.version == version
 
 
-CLOSED = [ContractStatus.COMPLETED, ContractStatus.TERMINATED, ContractStatus.RETURNED,
-          ContractStatus.DECLINED, ContractStatus.LAPSED]  # fmt: skip
+CLOSED = [
+    ContractStatus.COMPLETED,
+    ContractStatus.TERMINATED,
+    ContractStatus.RETURNED,
+    ContractStatus.DECLINED,
+    ContractStatus.LAPSED,
+]
 
 
 @pytest.mark.parametrize("status", CLOSED, ids=lambda s: s.value)

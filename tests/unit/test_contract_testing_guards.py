@@ -33,8 +33,7 @@ KINDS = [(k, p) for k in Kind for p in Purpose]
 
 def active_with_scheduled(kind: Kind, purpose: Purpose) -> Contract:
     contract = contract_in(ACTIVE)
-    contract.schedule_test("t1", kind, purpose, False, later(contract).date(), KONFLIKTRAD,
-                           later(contract))  # fmt: skip
+    contract.schedule_test("t1", kind, purpose, False, later(contract).date(), KONFLIKTRAD, later(contract))
     return contract
 
 
@@ -46,8 +45,7 @@ def test_a_result_is_recorded_by_the_agency_responsible_for_that_kind_of_test(
     kind: Kind, purpose: Purpose
 ) -> None:
     contract = active_with_scheduled(kind, purpose)
-    contract.record_test_result("t1", ("THC",), later(contract), RECORDER[(kind, purpose)],
-                                later(contract))  # fmt: skip
+    contract.record_test_result("t1", ("THC",), later(contract), RECORDER[(kind, purpose)], later(contract))
     event = contract.pending_events[-1]
     expected = "RapidTestRecorded" if kind is Kind.RAPID else "LabResultRecorded"
     assert type(event).__name__ == expected
@@ -79,8 +77,9 @@ def test_a_result_recorded_by_any_other_agency_is_refused(
 
 def test_a_lab_result_keeps_its_purpose_so_the_policy_can_route_sanction_results() -> None:
     contract = active_with_scheduled(Kind.LAB, Purpose.SANCTION)
-    contract.record_test_result("t1", ("THC",), later(contract), ACTORS[Agency.PROSECUTION],
-                                later(contract), requisition_code="REQ-7")  # fmt: skip
+    contract.record_test_result(
+        "t1", ("THC",), later(contract), ACTORS[Agency.PROSECUTION], later(contract), requisition_code="REQ-7"
+    )
     event = contract.pending_events[-1]
     assert event.purpose is Purpose.SANCTION
     assert event.requisition_code == "REQ-7"
@@ -103,8 +102,9 @@ def test_a_result_is_recorded_only_once() -> None:
 def test_a_test_id_is_used_once_per_contract() -> None:
     contract = active_with_scheduled(Kind.RAPID, Purpose.FOLLOW_UP)
     with pytest.raises(DuplicateIdError):
-        contract.schedule_test("t1", Kind.LAB, Purpose.SANCTION, False, later(contract).date(),
-                               KONFLIKTRAD, later(contract))  # fmt: skip
+        contract.schedule_test(
+            "t1", Kind.LAB, Purpose.SANCTION, False, later(contract).date(), KONFLIKTRAD, later(contract)
+        )
 
 
 # --- test frequency ---
@@ -119,8 +119,7 @@ def with_results(results: list[bool]) -> Contract:
 
 
 def step_to(contract: Contract, per_month: int) -> None:
-    contract.amend_plan(plan_for(contract, per_month=per_month), "frequency", KONFLIKTRAD,
-                        later(contract))  # fmt: skip
+    contract.amend_plan(plan_for(contract, per_month=per_month), "frequency", KONFLIKTRAD, later(contract))
 
 
 def test_test_frequency_may_not_step_down_after_three_consecutive_negative_tests() -> None:
@@ -145,8 +144,9 @@ def test_a_positive_test_restarts_the_count_of_consecutive_negative_tests() -> N
 
 def test_an_amendment_that_keeps_the_test_frequency_needs_no_negative_tests() -> None:
     contract = contract_in(ACTIVE)
-    contract.amend_plan(plan_for(contract, meeting_frequency_days=14), "more meetings",
-                        KONFLIKTRAD, later(contract))  # fmt: skip
+    contract.amend_plan(
+        plan_for(contract, meeting_frequency_days=14), "more meetings", KONFLIKTRAD, later(contract)
+    )
     assert contract.plan is not None and contract.plan.meeting_frequency_days == 14
 
 
@@ -158,19 +158,30 @@ def test_test_frequency_may_not_step_up_through_a_plan_amendment() -> None:
 
 def test_test_frequency_steps_up_through_a_breach_decision_with_a_new_plan() -> None:
     contract = with_results([True])
-    contract.register_breach("b1", BreachKind.POSITIVE_TEST, "THC", "t0", KONFLIKTRAD,
-                             later(contract))  # fmt: skip
-    contract.decide_breach("b1", BreachResponse.NEW_PLAN, FACTORS, "more tests", KONFLIKTRAD,
-                           later(contract), plan=plan_for(contract, per_month=8))  # fmt: skip
+    contract.register_breach("b1", BreachKind.POSITIVE_TEST, "THC", "t0", KONFLIKTRAD, later(contract))
+    contract.decide_breach(
+        "b1",
+        BreachResponse.NEW_PLAN,
+        FACTORS,
+        "more tests",
+        KONFLIKTRAD,
+        later(contract),
+        plan=plan_for(contract, per_month=8),
+    )
     assert contract.status is ACTIVE
     assert contract.plan is not None and contract.plan.test_regime.per_month == 8
 
 
 def test_test_frequency_may_not_step_down_through_a_breach_decision_without_negatives() -> None:
     contract = with_results([True])
-    contract.register_breach("b1", BreachKind.POSITIVE_TEST, "THC", "t0", KONFLIKTRAD,
-                             later(contract))  # fmt: skip
+    contract.register_breach("b1", BreachKind.POSITIVE_TEST, "THC", "t0", KONFLIKTRAD, later(contract))
     with pytest.raises(dc.TestFrequencyStepDownError):
-        contract.decide_breach("b1", BreachResponse.NEW_PLAN, FACTORS, "fewer tests",
-                               KONFLIKTRAD, later(contract),
-                               plan=plan_for(contract, per_month=1))  # fmt: skip
+        contract.decide_breach(
+            "b1",
+            BreachResponse.NEW_PLAN,
+            FACTORS,
+            "fewer tests",
+            KONFLIKTRAD,
+            later(contract),
+            plan=plan_for(contract, per_month=1),
+        )

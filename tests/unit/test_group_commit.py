@@ -39,8 +39,9 @@ class FakeStore:
             return [len(self.rows) - len(events) + i + 1 for i in range(len(events))]
 
 
-def _run_concurrently(committer: GroupCommitter, requests: list[tuple[str, list[Event]]],
-                      store: FakeStore) -> list[Any]:  # fmt: skip
+def _run_concurrently(
+    committer: GroupCommitter, requests: list[tuple[str, list[Event]]], store: FakeStore
+) -> list[Any]:
     results: list[Any] = [None] * len(requests)
 
     def call(i: int, case_id: str, events: list[Event]) -> None:

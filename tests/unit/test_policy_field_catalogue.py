@@ -49,11 +49,26 @@ def test_a_derived_view_is_classified_like_the_event_it_comes_from() -> None:
 
 def test_the_contract_has_an_event_for_every_row_of_the_event_table() -> None:
     spec_events = {
-        "ContractOffered", "ConsentGiven", "ConsentWithdrawn", "OfferDeclined", "OfferLapsed",
-        "StartupMeetingScheduled", "StartupMeetingHeld", "PlanAgreed", "PlanAmended",
-        "StageChanged", "TestScheduled", "RapidTestRecorded", "LabResultRecorded",
-        "MeetingHeld", "NoShowRecorded", "BreachRegistered", "BreachDecided",
-        "ContractCompleted", "ContractTerminated", "ReturnedToProsecution",
+        "ContractOffered",
+        "ConsentGiven",
+        "ConsentWithdrawn",
+        "OfferDeclined",
+        "OfferLapsed",
+        "StartupMeetingScheduled",
+        "StartupMeetingHeld",
+        "PlanAgreed",
+        "PlanAmended",
+        "StageChanged",
+        "TestScheduled",
+        "RapidTestRecorded",
+        "LabResultRecorded",
+        "MeetingHeld",
+        "NoShowRecorded",
+        "BreachRegistered",
+        "BreachDecided",
+        "ContractCompleted",
+        "ContractTerminated",
+        "ReturnedToProsecution",
         "EvaluationSubmitted",
-    }  # fmt: skip
+    }
     assert spec_events <= set(EVENT_CLASSES)

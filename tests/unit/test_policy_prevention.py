@@ -14,17 +14,22 @@ from tests.unit.contract_factory import T0, YOUTH_BIRTH
 
 PERSON = {"name": "Ola Nordmann", "national_id": "01020912345", "birth_date": "2009-02-01"}
 ACCEPTED = [
-    ("ConcernRegistered", {"person": PERSON, "source": "charged_buyer", "municipality": "5001",
-                           "summary": "bought cannabis"}),
+    (
+        "ConcernRegistered",
+        {"person": PERSON, "source": "charged_buyer", "municipality": "5001", "summary": "bought cannabis"},
+    ),
     ("ConversationOffered", {"note": "by phone"}),
     ("ConversationHeld", {"held_at": "2026-09-12T10:00:00+02:00", "notes": "worried"}),
     ("CounsellingOffered", {"note": "weekly"}),
     ("CounsellingAccepted", {"note": "yes", "person": PERSON}),
     ("ConcernReportedToChildWelfare", {"reason": "home situation", "person": PERSON}),
     ("PreventionCaseClosed", {"reason": "counselling ongoing"}),
-]  # fmt: skip
-DECLINED = [*ACCEPTED[:4], ("CounsellingDeclined", {"note": "no"}),
-            ("PreventionCaseClosed", {"reason": "nothing more"})]  # fmt: skip
+]
+DECLINED = [
+    *ACCEPTED[:4],
+    ("CounsellingDeclined", {"note": "no"}),
+    ("PreventionCaseClosed", {"reason": "nothing more"}),
+]
 NEVER = [Agency.PROSECUTION, Agency.KONFLIKTRAD, Agency.GP, Agency.SCHOOL, Agency.COUNTY]
 
 
@@ -118,8 +123,9 @@ def test_a_disclosure_is_marked_as_the_basis_of_the_view() -> None:
     assert view is not None and view.basis == {"prevention": "disclosure"}
 
 
-@pytest.mark.parametrize("agency", [a for a in Agency if a not in (Agency.POLICE, Agency.AUDITOR)],
-                         ids=lambda a: a.value)  # fmt: skip
+@pytest.mark.parametrize(
+    "agency", [a for a in Agency if a not in (Agency.POLICE, Agency.AUDITOR)], ids=lambda a: a.value
+)
 def test_contract_consents_never_open_the_prevention_track(agency: Agency) -> None:
     consents = ConsentRegister(YOUTH_BIRTH, 1)
     scope = [ScopeItem(a, c) for a in Agency for c in Category]

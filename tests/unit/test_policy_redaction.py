@@ -46,8 +46,16 @@ breach      A A A A C C N Agg
 outcome     A A A A C C C Agg
 evaluation  N N A A N N N Agg
 """
-COLUMNS = [Agency.PROSECUTION, Agency.POLICE, Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH,
-           Agency.GP, Agency.CHILD_WELFARE, Agency.SCHOOL, Agency.COUNTY]  # fmt: skip
+COLUMNS = [
+    Agency.PROSECUTION,
+    Agency.POLICE,
+    Agency.KONFLIKTRAD,
+    Agency.MUNICIPAL_HEALTH,
+    Agency.GP,
+    Agency.CHILD_WELFARE,
+    Agency.SCHOOL,
+    Agency.COUNTY,
+]
 SPEC: dict[Category, dict[Agency, Access]] = {
     Category(row.split()[0]): dict(zip(COLUMNS, map(Access, row.split()[1:]), strict=True))
     for row in _SPEC.strip().splitlines()
@@ -55,13 +63,16 @@ SPEC: dict[Category, dict[Agency, Access]] = {
 
 # Sharing every signatory consents to; SCHOOL/OUTCOME gets the youth's consent only.
 SHARED = (
-    ScopeItem(Agency.GP, Category.IDENTITY), ScopeItem(Agency.GP, Category.RAPID_TEST),
-    ScopeItem(Agency.GP, Category.TERMS), ScopeItem(Agency.POLICE, Category.LAB_TEST),
+    ScopeItem(Agency.GP, Category.IDENTITY),
+    ScopeItem(Agency.GP, Category.RAPID_TEST),
+    ScopeItem(Agency.GP, Category.TERMS),
+    ScopeItem(Agency.POLICE, Category.LAB_TEST),
     ScopeItem(Agency.KONFLIKTRAD, Category.LAB_TEST),
     ScopeItem(Agency.CHILD_WELFARE, Category.NOTES),
     ScopeItem(Agency.CHILD_WELFARE, Category.BREACH),
-    ScopeItem(Agency.MUNICIPAL_HEALTH, Category.OFFENCE), ScopeItem(Agency.SCHOOL, Category.TERMS),
-)  # fmt: skip
+    ScopeItem(Agency.MUNICIPAL_HEALTH, Category.OFFENCE),
+    ScopeItem(Agency.SCHOOL, Category.TERMS),
+)
 SCHOOL_OUTCOME = ScopeItem(Agency.SCHOOL, Category.OUTCOME)
 GP_RAPID = ScopeItem(Agency.GP, Category.RAPID_TEST)
 
@@ -77,8 +88,7 @@ def _full_contract() -> Contract:
     c.record_no_show("team meeting", None, HEALTH, later(c))
     c.withdraw_consent("guardian:0", (GP_RAPID,), PROSECUTOR, later(c))  # D
     schedule_and_record(c, "rapid-after", ())
-    c.register_breach("b1", BreachKind.POSITIVE_TEST, "lab THC", "lab-follow-up", KONFLIKTRAD,
-                      later(c))  # fmt: skip
+    c.register_breach("b1", BreachKind.POSITIVE_TEST, "lab THC", "lab-follow-up", KONFLIKTRAD, later(c))
     c.decide_breach("b1", BreachResponse.WARNING, FACTORS, "first", KONFLIKTRAD, later(c))
     c.submit_evaluation("youth", "eval-1", {"helpful": 4}, KONFLIKTRAD, later(c))
     c.complete(KONFLIKTRAD, at_day(PLAN_END))
@@ -88,8 +98,11 @@ def _full_contract() -> Contract:
 def _with_disclosures(records: list[EventRecord]) -> tuple[EventRecord, ...]:
     """Add the offer re-disclosed at each consent (`CaseDisclosed`, as the projection does)."""
     offered = records[0]
-    late = [replace(offered, type="CaseDisclosed", at=r.at, version=r.version)
-            for r in records if r.type == "ConsentGiven"]  # fmt: skip
+    late = [
+        replace(offered, type="CaseDisclosed", at=r.at, version=r.version)
+        for r in records
+        if r.type == "ConsentGiven"
+    ]
     return (*records, *late)
 
 
@@ -99,17 +112,19 @@ def histories() -> tuple[tuple[tuple[EventRecord, ...], ConsentRegister], ...]:
     declined = contract_in(ContractStatus.OFFERED)
     declined.give_consent("youth", (SCHOOL_OUTCOME,), BOOKLET, KONFLIKTRAD, later(declined))
     declined.decline("guardian:0", PROSECUTOR, later(declined))
-    contracts = [_full_contract(), declined, contract_in(ContractStatus.LAPSED),
-                 contract_in(ContractStatus.RETURNED)]  # fmt: skip
+    contracts = [
+        _full_contract(),
+        declined,
+        contract_in(ContractStatus.LAPSED),
+        contract_in(ContractStatus.RETURNED),
+    ]
     return tuple(
-        (_with_disclosures([record_of(e) for e in c.collect_events()]), c.consents)
-        for c in contracts
+        (_with_disclosures([record_of(e) for e in c.collect_events()]), c.consents) for c in contracts
     )
 
 
 def records_of_type(event_type: str) -> list[tuple[EventRecord, ConsentRegister]]:
-    return [(r, consents) for records, consents in histories() for r in records
-            if r.type == event_type]  # fmt: skip
+    return [(r, consents) for records, consents in histories() for r in records if r.type == event_type]
 
 
 def test_the_domain_policy_table_is_the_table_of_the_spec() -> None:
@@ -120,8 +135,7 @@ def test_the_histories_hold_every_classified_event_type() -> None:
     assert {r.type for records, _ in histories() for r in records} >= set(FIELD_CATEGORIES)
 
 
-def grounds(record: EventRecord, agency: Agency, category: Category,
-            consents: ConsentRegister) -> bool:  # fmt: skip
+def grounds(record: EventRecord, agency: Agency, category: Category, consents: ConsentRegister) -> bool:
     """May `agency` see a field of `category` in `record`, by the spec?"""
     if category is Category.LAB_TEST and record.payload.get("purpose") == "sanction":
         if agency is Agency.PROSECUTION:
@@ -134,8 +148,7 @@ def grounds(record: EventRecord, agency: Agency, category: Category,
     return access is Access.CONSENT and consents.basis(agency, category, record.at) is not None
 
 
-@pytest.mark.parametrize("agency", [a for a in Agency if a is not Agency.AUDITOR],
-                         ids=lambda a: a.value)  # fmt: skip
+@pytest.mark.parametrize("agency", [a for a in Agency if a is not Agency.AUDITOR], ids=lambda a: a.value)
 @pytest.mark.parametrize("event_type", sorted(FIELD_CATEGORIES))
 def test_an_agency_sees_exactly_the_fields_open_to_it_at_the_event_time(
     event_type: str, agency: Agency
@@ -175,8 +188,9 @@ def test_the_auditor_receives_every_field_of_every_event() -> None:
 
 
 def _lab(purpose: Purpose) -> tuple[EventRecord, ConsentRegister]:
-    return next((r, c) for r, c in records_of_type("LabResultRecorded")
-                if r.payload["purpose"] == purpose.value)  # fmt: skip
+    return next(
+        (r, c) for r, c in records_of_type("LabResultRecorded") if r.payload["purpose"] == purpose.value
+    )
 
 
 def test_a_sanction_lab_result_goes_to_the_prosecution_and_never_to_the_gp() -> None:
@@ -234,11 +248,16 @@ def test_a_consent_cell_opens_with_a_consent_of_every_signatory_covering_the_eve
 def test_the_offer_is_hidden_from_a_consent_agency_until_a_consent_discloses_it() -> None:
     offered, consents = records_of_type("ContractOffered")[0]
     assert redact(offered, Agency.GP, consents) is None
-    disclosed = [redact(r, Agency.GP, c) for r, c in records_of_type("CaseDisclosed")
-                 if c is consents]  # fmt: skip
+    disclosed = [redact(r, Agency.GP, c) for r, c in records_of_type("CaseDisclosed") if c is consents]
     opened = [v for v in disclosed if v is not None]
     assert opened, "the last signatory's consent discloses the offer to the GP"
-    assert set(opened[0].fields) == {"youth", "guardians", "trinn", "residence_municipality",
-                                     "registered_municipality", "offer_deadline",
-                                     "rules_version"}  # fmt: skip
+    assert set(opened[0].fields) == {
+        "youth",
+        "guardians",
+        "trinn",
+        "residence_municipality",
+        "registered_municipality",
+        "offer_deadline",
+        "rules_version",
+    }
     assert "offence" not in opened[0].fields

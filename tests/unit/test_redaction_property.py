@@ -30,11 +30,14 @@ from services.router import agency_messages
 from tests.unit.test_policy_redaction import SPEC as HAND_SPEC
 
 # domain.md §3 by hand, shared with the cell-by-cell tests; Agg is never in a view or stream.
-SPEC = {cat: {a: "N" if cell.value == "Agg" else cell.value for a, cell in row.items()}
-        for cat, row in HAND_SPEC.items()}  # fmt: skip
+SPEC = {
+    cat: {a: "N" if cell.value == "Agg" else cell.value for a, cell in row.items()}
+    for cat, row in HAND_SPEC.items()
+}
 CONSENTABLE = [(a, c) for c, row in SPEC.items() for a, cell in row.items() if cell == "C"]
-EVENT_TYPES = sorted(set(FIELD_CATEGORIES) - {"ContractOffered", "CaseDisclosed",
-                                              "ConsentGiven", "ConsentWithdrawn"})  # fmt: skip
+EVENT_TYPES = sorted(
+    set(FIELD_CATEGORIES) - {"ContractOffered", "CaseDisclosed", "ConsentGiven", "ConsentWithdrawn"}
+)
 STATUSES = ["offered", "consented", "active", "breach_review", "terminated", "completed"]
 MARK = re.compile(r"§(\d+)§")
 T0 = datetime(2026, 9, 10, 8, tzinfo=UTC)
@@ -61,28 +64,47 @@ def _payload(case: Case, type_: str, purpose: str) -> dict[str, Any]:
     for name, category in FIELD_CATEGORIES[type_].items():
         marker = case.mark(category)
         payload[name] = {
-            "trinn": 2, "from_trinn": 1, "to_trinn": 3, "test_id": "t1", "breach_id": "b1",
-            "offer_deadline": "2026-10-01", "meeting_at": "2026-10-10T10:00:00+02:00",
-            "purpose": purpose, "plan": {"trinn": 2, "end_date": "2027-04-10", "note": marker},
-        }.get(name, marker)  # fmt: skip
+            "trinn": 2,
+            "from_trinn": 1,
+            "to_trinn": 3,
+            "test_id": "t1",
+            "breach_id": "b1",
+            "offer_deadline": "2026-10-01",
+            "meeting_at": "2026-10-10T10:00:00+02:00",
+            "purpose": purpose,
+            "plan": {"trinn": 2, "end_date": "2027-04-10", "note": marker},
+        }.get(name, marker)
     return payload
 
 
-def _record(case: Case, type_: str, payload: dict[str, Any], status: str,
-            track: Track = Track.CONTRACT) -> EventRecord:  # fmt: skip
+def _record(
+    case: Case, type_: str, payload: dict[str, Any], status: str, track: Track = Track.CONTRACT
+) -> EventRecord:
     at = T0 + timedelta(minutes=7 * len(case.records))
-    return EventRecord(track, "case-1", len(case.records) + 1, type_, at, "user",
-                       Agency.KONFLIKTRAD, payload, status if track is Track.CONTRACT else None)  # fmt: skip
+    return EventRecord(
+        track,
+        "case-1",
+        len(case.records) + 1,
+        type_,
+        at,
+        "user",
+        Agency.KONFLIKTRAD,
+        payload,
+        status if track is Track.CONTRACT else None,
+    )
 
 
 signatories = st.integers(0, 2)
 scopes = st.lists(st.sampled_from(CONSENTABLE), max_size=8, unique=True)
-steps = st.lists(st.one_of(
-    st.tuples(st.just("consent"), signatories, scopes),
-    st.tuples(st.just("withdraw"), signatories, st.none() | scopes),
-    st.tuples(st.just("event"), st.sampled_from(EVENT_TYPES),
-              st.sampled_from(["follow_up", "sanction"])),
-), min_size=1, max_size=14)  # fmt: skip
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("consent"), signatories, scopes),
+        st.tuples(st.just("withdraw"), signatories, st.none() | scopes),
+        st.tuples(st.just("event"), st.sampled_from(EVENT_TYPES), st.sampled_from(["follow_up", "sanction"])),
+    ),
+    min_size=1,
+    max_size=14,
+)
 
 
 @st.composite
@@ -105,12 +127,16 @@ def contract_cases(draw: st.DrawFn) -> Case:
             payload = {"signatory": signer, "scope": scope}
             if kind == "consent":
                 state[signer] |= set(b)
-                payload |= {"scope": scope, "booklet_version": case.mark(Category.IDENTITY),
-                            "consent_id": f"c{len(case.records)}"}  # fmt: skip
+                payload |= {
+                    "scope": scope,
+                    "booklet_version": case.mark(Category.IDENTITY),
+                    "consent_id": f"c{len(case.records)}",
+                }
             else:
                 state[signer] = set() if b is None else state[signer] - set(b)
-            record = _record(case, "ConsentGiven" if kind == "consent" else "ConsentWithdrawn",
-                             payload, status)  # fmt: skip
+            record = _record(
+                case, "ConsentGiven" if kind == "consent" else "ConsentWithdrawn", payload, status
+            )
         case.records.append(record)
         case.consents.append((record.at, {s: set(v) for s, v in state.items()}))
     return case
@@ -179,11 +205,20 @@ def test_no_output_path_carries_a_category_the_policy_forbids_at_that_time(case:
         assert alone.present(agency) == projection.present(agency), agency
 
 
-PREVENTION_TYPES = ["ConversationOffered", "ConversationHeld", "ConversationDeclined",
-                    "CounsellingOffered", "CounsellingAccepted", "CounsellingDeclined",
-                    "ConcernReportedToChildWelfare", "PreventionCaseClosed"]  # fmt: skip
-DISCLOSED_BY = {Agency.MUNICIPAL_HEALTH: "CounsellingAccepted",
-                Agency.CHILD_WELFARE: "ConcernReportedToChildWelfare"}  # fmt: skip
+PREVENTION_TYPES = [
+    "ConversationOffered",
+    "ConversationHeld",
+    "ConversationDeclined",
+    "CounsellingOffered",
+    "CounsellingAccepted",
+    "CounsellingDeclined",
+    "ConcernReportedToChildWelfare",
+    "PreventionCaseClosed",
+]
+DISCLOSED_BY = {
+    Agency.MUNICIPAL_HEALTH: "CounsellingAccepted",
+    Agency.CHILD_WELFARE: "ConcernReportedToChildWelfare",
+}
 
 
 @settings(max_examples=100, deadline=None)

@@ -20,8 +20,16 @@ CASE = uuid.uuid4()
 
 class Recorder:
     def __init__(self, count: int) -> None:
-        self.log = [Notification(id=i, originator_id=CASE, originator_version=i, topic="x:C.Happened",
-                                 state=f"sealed {i}".encode()) for i in range(1, count + 1)]  # fmt: skip
+        self.log = [
+            Notification(
+                id=i,
+                originator_id=CASE,
+                originator_version=i,
+                topic="x:C.Happened",
+                state=f"sealed {i}".encode(),
+            )
+            for i in range(1, count + 1)
+        ]
 
     def select_notifications(self, start: int, limit: int) -> Sequence[Notification]:
         return [n for n in self.log if n.id >= start][:limit]
@@ -83,11 +91,19 @@ class Sent:
             raise self.error
 
 
-def relay(count: int, batch: int, save_every: float = 0.0,
-          clock: Any = None) -> tuple[Relay, Broker, Positions]:  # fmt: skip
+def relay(
+    count: int, batch: int, save_every: float = 0.0, clock: Any = None
+) -> tuple[Relay, Broker, Positions]:
     positions, broker = Positions(), Broker()
-    r = Relay([App(count)], broker, positions, lambda t: "t", batch=batch,  # type: ignore[list-item]
-              save_every=save_every, clock=clock or (lambda: 0.0))  # fmt: skip
+    r = Relay(
+        [App(count)],
+        broker,
+        positions,
+        lambda t: "t",
+        batch=batch,  # type: ignore[list-item]
+        save_every=save_every,
+        clock=clock or (lambda: 0.0),
+    )
     return r, broker, positions
 
 

@@ -30,7 +30,10 @@ def test_a_token_signed_with_another_secret_is_refused_even_after_a_good_one() -
     tokens = TokenService(Settings(jwt_secret=SECRET))
     good = tokens.issue(Agency.GP, "gp-1")
     assert tokens.verify(good).agency is Agency.GP
-    forged = jwt.encode({"sub": "gp-1", "agency": "auditor", "exp": int(time.time()) + 60},
-                        "another-secret-that-is-long-enough-for-hs256", algorithm="HS256")  # fmt: skip
+    forged = jwt.encode(
+        {"sub": "gp-1", "agency": "auditor", "exp": int(time.time()) + 60},
+        "another-secret-that-is-long-enough-for-hs256",
+        algorithm="HS256",
+    )
     with pytest.raises(AuthenticationError):
         tokens.verify(forged)

@@ -29,8 +29,15 @@ def test_every_enum_member_round_trips_as_the_enum_not_a_string(
 
 
 def test_value_objects_and_dates_round_trip_with_their_types(transcoder: JSONTranscoder) -> None:
-    plan = Plan(2, date(2026, 10, 1), date(2027, 4, 1), TestRegime(TestKind.RAPID, 4), 30,
-                (Agency.KONFLIKTRAD, Agency.POLICE), ("no drugs",))  # fmt: skip
+    plan = Plan(
+        2,
+        date(2026, 10, 1),
+        date(2027, 4, 1),
+        TestRegime(TestKind.RAPID, 4),
+        30,
+        (Agency.KONFLIKTRAD, Agency.POLICE),
+        ("no drugs",),
+    )
     data = {
         "plan": plan,
         "scope": (ScopeItem(Agency.GP, Category.IDENTITY),),

@@ -30,6 +30,11 @@ def access_log(
     ref = c.keys.subject_ref(subject) if subject is not None else None
     entries = c.access_log.query(ref, agency.value if agency else None, since, limit)
     # Every auditor read is itself logged (domain.md §3), this one included.
-    c.access_log.record([AccessEntry(c.clock(), user.sub, user.agency.value, ref, None,
-                                     "access_log", [], {"all": "role:auditor"})])  # fmt: skip
+    c.access_log.record(
+        [
+            AccessEntry(
+                c.clock(), user.sub, user.agency.value, ref, None, "access_log", [], {"all": "role:auditor"}
+            )
+        ]
+    )
     return entries

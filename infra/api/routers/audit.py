@@ -41,8 +41,14 @@ Auditor = Annotated[Principal, _only(Agency.AUDITOR)]
 AuditorOrCoordinator = Annotated[Principal, _only(Agency.AUDITOR, Agency.KONFLIKTRAD)]
 
 
-def _log(c: Container, user: Principal, action: str, case_id: str | None,
-         subject_ref: str | None, categories: list[str]) -> None:  # fmt: skip
+def _log(
+    c: Container,
+    user: Principal,
+    action: str,
+    case_id: str | None,
+    subject_ref: str | None,
+    categories: list[str],
+) -> None:
     c.access_log.record(
         [
             AccessEntry(
@@ -64,9 +70,13 @@ def _subject(c: Container, case_id: UUID) -> str | None:
 
 
 @router.get("/contracts/{case_id}/history")
-def contract_history(case_id: UUID, c: ContainerDep, user: Auditor,
-                     as_of: datetime | None = None,
-                     version: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:  # fmt: skip
+def contract_history(
+    case_id: UUID,
+    c: ContainerDep,
+    user: Auditor,
+    as_of: datetime | None = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
     """Every event of the case in order, unredacted; or the state at a time or version."""
     result = audit.history(c.contracts, case_id, as_of, version)
     _log(c, user, "history", str(case_id), _subject(c, case_id), ["all"])
@@ -74,13 +84,20 @@ def contract_history(case_id: UUID, c: ContainerDep, user: Auditor,
 
 
 @router.get("/contracts/{case_id}/views/{agency}")
-def agency_view(case_id: UUID, agency: Agency, c: ContainerDep, user: Auditor,
-                as_of: datetime | None = None) -> dict[str, Any]:  # fmt: skip
+def agency_view(
+    case_id: UUID, agency: Agency, c: ContainerDep, user: Auditor, as_of: datetime | None = None
+) -> dict[str, Any]:
     """What `agency` could see of the case at `as_of`, under the consents and policy then."""
     result = audit.agency_view(c.contracts, case_id, agency, as_of)
     view = result["view"] or {}
-    _log(c, user, f"agency_view:{agency.value}", str(case_id), _subject(c, case_id),
-         list(view.get("categories", [])))  # fmt: skip
+    _log(
+        c,
+        user,
+        f"agency_view:{agency.value}",
+        str(case_id),
+        _subject(c, case_id),
+        list(view.get("categories", [])),
+    )
     return result
 
 
@@ -92,15 +109,20 @@ def verify_contract(case_id: UUID, c: ContainerDep, user: Auditor) -> dict[str, 
     return audit.verify(c.contracts, case_id, c.checkpoints).as_dict()
 
 
-@router.get("/subjects/{national_id}/export", response_model=None,
-            responses={200: {"content": {"text/html": {}}}})  # with ?format=html
-def export_subject(national_id: NationalId, c: ContainerDep, user: AuditorOrCoordinator,
-                   format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
-                   ) -> JSONResponse | HTMLResponse:  # fmt: skip
+@router.get(
+    "/subjects/{national_id}/export", response_model=None, responses={200: {"content": {"text/html": {}}}}
+)  # with ?format=html
+def export_subject(
+    national_id: NationalId,
+    c: ContainerDep,
+    user: AuditorOrCoordinator,
+    format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
+) -> JSONResponse | HTMLResponse:
     """Everything stored about a person (subject-access request), as JSON or HTML."""
     ref = c.keys.subject_ref(national_id)
-    export = subject_export(national_id, c.contracts, c.prevention, c.keys,
-                            c.access_log.query(subject_ref=ref), c.clock())  # fmt: skip
+    export = subject_export(
+        national_id, c.contracts, c.prevention, c.keys, c.access_log.query(subject_ref=ref), c.clock()
+    )
     _log(c, user, "subject_export", None, ref, ["all"])
     if format == "html":
         return HTMLResponse(render(export))

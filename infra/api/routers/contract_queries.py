@@ -24,8 +24,9 @@ def _no_county(agency: Agency) -> None:
 
 
 @router.get("/contracts")
-def list_contracts(c: ContainerDep, user: PrincipalDep,
-                   min_position: MinPosition = None) -> list[dict[str, Any]]:  # fmt: skip
+def list_contracts(
+    c: ContainerDep, user: PrincipalDep, min_position: MinPosition = None
+) -> list[dict[str, Any]]:
     """The caller's worklist: only cases the agency may know."""
     _no_county(user.agency)
     sync(c, Track.CONTRACT, min_position)
@@ -35,8 +36,9 @@ def list_contracts(c: ContainerDep, user: PrincipalDep,
 
 
 @router.get("/contracts/{case_id}", response_model=None)
-def get_contract(case_id: UUID, c: ContainerDep, user: PrincipalDep,
-                 min_position: MinPosition = None) -> JSONResponse:  # fmt: skip
+def get_contract(
+    case_id: UUID, c: ContainerDep, user: PrincipalDep, min_position: MinPosition = None
+) -> JSONResponse:
     """The case with exactly the fields the caller's agency may see."""
     _no_county(user.agency)
     sync(c, Track.CONTRACT, min_position)

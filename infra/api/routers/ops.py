@@ -20,9 +20,16 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=None,
-            responses={503: {"description": "Not ready: `checks` says what is unreachable",
-                             "content": {"application/json": {}}}})
+@router.get(
+    "/ready",
+    response_model=None,
+    responses={
+        503: {
+            "description": "Not ready: `checks` says what is unreachable",
+            "content": {"application/json": {}},
+        }
+    },
+)
 def ready(c: ContainerDep) -> JSONResponse:
     checks: dict[str, Any] = {}
     try:
@@ -35,8 +42,11 @@ def ready(c: ContainerDep) -> JSONResponse:
         checks["projections"] = _projections(c)
     except Exception as error:
         checks["projections"] = f"unreachable: {type(error).__name__}"
-    ok = checks["event_store"] == "ok" and checks["kafka"] in ("ok", "embedded (in-process)") \
+    ok = (
+        checks["event_store"] == "ok"
+        and checks["kafka"] in ("ok", "embedded (in-process)")
         and isinstance(checks["projections"], dict)
+    )
     return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
 

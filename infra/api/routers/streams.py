@@ -34,8 +34,9 @@ def _from_kafka(c: Container, agency: Agency, deadline: float) -> Iterator[Agenc
 
     from infra.kafka import clients
 
-    consumer = clients.consumer(c.settings, None, f"ruskontrakt-sse-{agency.value}",
-                                isolation_level="read_committed")  # fmt: skip
+    consumer = clients.consumer(
+        c.settings, None, f"ruskontrakt-sse-{agency.value}", isolation_level="read_committed"
+    )
     try:
         partition = TopicPartition(clients.agency_topic(c.settings, agency), 0)
         consumer.assign([partition])
@@ -67,19 +68,34 @@ def _events(c: Container, user: Principal, agency: Agency, limit: int, timeout: 
         if key is None:
             continue  # the person was erased: nothing readable is left
         data = open_agency_message(message, key)
-        c.access_log.record([AccessEntry(c.clock(), user.sub, user.agency.value,
-                                         c.keys.subject_of_case(message.case_id),
-                                         message.case_id, "stream", message.categories,
-                                         data["basis"])])  # fmt: skip
-        yield (f"id: {message.case_id}:{message.version}:{message.type}\n"
-               f"event: {message.type}\ndata: {json.dumps(data)}\n\n")  # fmt: skip
+        c.access_log.record(
+            [
+                AccessEntry(
+                    c.clock(),
+                    user.sub,
+                    user.agency.value,
+                    c.keys.subject_of_case(message.case_id),
+                    message.case_id,
+                    "stream",
+                    message.categories,
+                    data["basis"],
+                )
+            ]
+        )
+        yield (
+            f"id: {message.case_id}:{message.version}:{message.type}\n"
+            f"event: {message.type}\ndata: {json.dumps(data)}\n\n"
+        )
         sent += 1
         if sent >= limit:
             return
 
 
-@router.get("/streams/{agency}", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}}})  # fmt: skip
+@router.get(
+    "/streams/{agency}",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
 def stream(
     agency: Agency,
     c: ContainerDep,
@@ -90,5 +106,8 @@ def stream(
     """The caller's agency's redacted event stream (a mirror of its Kafka topic)."""
     if user.agency is not agency:
         raise ProblemError(403, "Not permitted", "An agency may only read its own stream.")
-    return StreamingResponse(_events(c, user, agency, limit, timeout), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache"})  # fmt: skip
+    return StreamingResponse(
+        _events(c, user, agency, limit, timeout),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache"},
+    )
