@@ -17,10 +17,14 @@ log = logging.getLogger("ruskontrakt.projector")
 
 
 class BackgroundCatchUp:
-    def __init__(self, feeder: LogFeeder, retry_seconds: float = 1.0) -> None:
+    def __init__(
+        self, feeder: LogFeeder, wake: threading.Event | None = None, retry_seconds: float = 1.0
+    ) -> None:
+        """`wake` is set by whoever commits (the applications' `on_saved`), so the thread
+        can be wired after them; `kick()` sets it too."""
         self.feeder = feeder
         self.retry_seconds = retry_seconds
-        self._wake = threading.Event()
+        self._wake = wake if wake is not None else threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="catch-up", daemon=True)
         self._thread.start()
