@@ -53,7 +53,10 @@ def _written_files(api: Api) -> list[Path]:
 def _leaks(files: list[Path], secrets: list[str]) -> list[str]:
     found = []
     for path in files:
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue  # PostgreSQL removed it since the listing (pg_internal.init, temp files)
         found += [f"{s!r} in {path}" for s in secrets if s.encode() in data]
     return found
 
