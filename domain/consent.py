@@ -11,18 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
+from domain.calendar import OSLO
+from domain.calendar import local_day as local_day  # still imported from here by infra/api/views.py
 from domain.values import Agency, Category, ScopeItem
 
-OSLO = ZoneInfo("Europe/Oslo")
 YOUTH = "youth"
 ADULT_AGE = 18
-
-
-def local_day(at: datetime) -> date:
-    """The calendar day in Norway at an instant: ages and deadlines are Norwegian days."""
-    return at.astimezone(OSLO).date()
 
 
 def age_on(birth_date: date, day: date) -> int:

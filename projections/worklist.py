@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from domain.deadlines import is_overdue
 from domain.rules import Rules
 from projections.case_view import CaseDoc
 from services.calendar import add_days
+
+__all__ = ["is_overdue", "next_deadline", "worklist_row"]
 
 
 def next_deadline(doc: CaseDoc, rules: Rules) -> date | None:
@@ -23,11 +26,6 @@ def next_deadline(doc: CaseDoc, rules: Rules) -> date | None:
     if status == "active" and "plan" in doc:
         return date.fromisoformat(doc["plan"]["end_date"])
     return None
-
-
-def is_overdue(deadline: date | None, status: str | None, today: date) -> bool:
-    # An active contract's end date is a goal, not something to chase.
-    return bool(deadline and deadline < today and status != "active")
 
 
 def worklist_row(doc: CaseDoc, rules: Rules, today: date) -> dict[str, Any]:
