@@ -1,19 +1,30 @@
-"""Which agency may give which command (the "who" column of api.md), as data."""
+"""Who may do what: every command and every query of both tracks, as data.
+
+The "who" column of docs/api.md. The applications look every use case up here before
+they touch a case (`services/store.py`), whichever edge asked; what a permitted agency
+then sees of a case is the access policy's decision (`domain/policy.py`).
+"""
 
 from __future__ import annotations
 
 from domain.values import Agency
 
-P, POL, K, H, GP, CW = (
+P, POL, K, H, GP, CW, SCHOOL, COUNTY, AUDITOR = (
     Agency.PROSECUTION,
     Agency.POLICE,
     Agency.KONFLIKTRAD,
     Agency.MUNICIPAL_HEALTH,
     Agency.GP,
     Agency.CHILD_WELFARE,
+    Agency.SCHOOL,
+    Agency.COUNTY,
+    Agency.AUDITOR,
 )
+EVERYONE = frozenset(Agency)
 
-CONTRACT_COMMANDS: dict[str, frozenset[Agency]] = {
+Table = dict[str, frozenset[Agency]]
+
+CONTRACT_COMMANDS: Table = {
     "offer": frozenset({P}),
     "give_consent": frozenset({P, K}),
     "withdraw_consent": frozenset({P, K}),
@@ -36,9 +47,18 @@ CONTRACT_COMMANDS: dict[str, frozenset[Agency]] = {
     "submit_evaluation": frozenset({K, H}),
 }
 
+# The county sees aggregated statistics only, never a case.
+CONTRACT_QUERIES: Table = {
+    "worklist": EVERYONE - {COUNTY},
+    "case_view": EVERYONE - {COUNTY},
+    "history": frozenset({AUDITOR}),
+    "agency_view": frozenset({AUDITOR}),
+    "verify": frozenset({AUDITOR}),
+}
+
 # The preventive track belongs to the police; the agencies it is disclosed to may record
-# their part. The prosecution never appears here (domain.md §6).
-PREVENTION_COMMANDS: dict[str, frozenset[Agency]] = {
+# their part. The prosecution never appears here (docs/domain.md §6).
+PREVENTION_COMMANDS: Table = {
     "register_concern": frozenset({POL}),
     "offer_conversation": frozenset({POL}),
     "hold_conversation": frozenset({POL}),
@@ -50,6 +70,30 @@ PREVENTION_COMMANDS: dict[str, frozenset[Agency]] = {
     "close": frozenset({POL}),
 }
 
+PREVENTION_QUERIES: Table = {
+    "worklist": EVERYONE - {P},
+    "case_view": EVERYONE - {P},
+}
 
-def may(agency: Agency, action: str, table: dict[str, frozenset[Agency]] = CONTRACT_COMMANDS) -> bool:
+# About a person rather than a case: the right of access, erasure, the access log.
+SUBJECT_QUERIES: Table = {
+    "subject_export": frozenset({AUDITOR, K}),
+    "erase": frozenset({AUDITOR}),
+    "access_log": frozenset({AUDITOR}),
+    "retention": frozenset({AUDITOR}),
+    "checkpoint": frozenset({AUDITOR}),
+}
+
+
+def may(agency: Agency, action: str, table: Table = CONTRACT_COMMANDS) -> bool:
     return agency in table.get(action, frozenset())
+
+
+def on_the_track(agency: Agency, *tables: Table) -> bool:
+    """Whether any command or query of these tables is the agency's at all."""
+    return any(agency in allowed for table in tables for allowed in table.values())
+
+
+def who_may(action: str, table: Table) -> list[Agency]:
+    """The agencies that may, in a stable order (for the refusal's message)."""
+    return [a for a in Agency if a in table.get(action, frozenset())]

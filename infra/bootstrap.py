@@ -1,16 +1,25 @@
-"""The one place where the service is wired together. Tests inject through `build`."""
+"""The one place where the service is wired together. Tests inject through `build`.
+
+Everything is built in dependency order and handed its collaborators by constructor:
+the stores, the applications (commands), the queries, the auditor's and the data
+subject's use cases, the agency streams. The edges (`infra/api/`, `infra/cli*.py`) only
+ever call methods of what `Container` holds.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from domain.permissions import CONTRACT_QUERIES, PREVENTION_QUERIES
+from domain.policy import Track
 from domain.rules import Rules
-from infra.auth import TokenService
+from infra.auth import Principal, TokenService
 from infra.db.access_log import AccessLog
 from infra.db.idempotency import IdempotencyStore
 from infra.db.keystore import SqlKeyStore
@@ -19,13 +28,20 @@ from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env
 from infra.rules_file import load_rules
 from infra.settings import DEV_KEY_PEPPER, Settings
+from services.access import AccessRecorder
+from services.audit import Audit
 from services.background_catch_up import BackgroundCatchUp
 from services.checkpoints import CheckpointLog, load_or_create_key
+from services.context import Context
 from services.contracts import ContractsApplication
+from services.erasure import Erasure
 from services.keys import SubjectKeys
 from services.prevention import PreventionApplication
 from services.projector import LogFeeder, Projector
+from services.queries import CaseQueries, Freshness
 from services.store import SealedApplication
+from services.streams import AgencyStreams, MessageSource, in_process_source
+from services.subject_access import SubjectAccess
 
 log = logging.getLogger("ruskontrakt")
 
@@ -34,39 +50,63 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Embedded:
+    """Embedded mode (no Kafka): the API process projects the notification logs itself,
+    in the background after commands and in the foreground before reads."""
+
+    feeder: LogFeeder
+    background: BackgroundCatchUp
+
+
 @dataclass
 class Container:
     settings: Settings
     rules: Rules
-    contracts: ContractsApplication
-    prevention: PreventionApplication
+    clock: Callable[[], datetime]
+    new_id: Callable[[], UUID]
     database: Database
-    idempotency: IdempotencyStore
-    tokens: TokenService
     keys: SubjectKeys
     access_log: AccessLog
+    access: AccessRecorder
+    contracts: ContractsApplication
+    prevention: PreventionApplication
+    contract_queries: CaseQueries
+    prevention_queries: CaseQueries
+    audit: Audit
+    subjects: SubjectAccess
+    streams: AgencyStreams
+    idempotency: IdempotencyStore
+    tokens: TokenService
     checkpoints: CheckpointLog
-    clock: Callable[[], datetime] = field(default=utc_now)
-    # Called with the ids of erased cases so every read model can drop its copies.
-    erasure_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
-    new_id: Callable[[], UUID] = field(default=uuid.uuid4)
-    read_models: ReadModels | None = None
-    # Embedded mode (no Kafka): the API process projects the notification logs itself,
-    # in the background after commands and in the foreground before reads.
-    feeder: LogFeeder | None = None
-    background: BackgroundCatchUp | None = None
+    read_models: ReadModels
+    embedded: Embedded | None
 
     @property
     def apps(self) -> list[SealedApplication]:
         return [self.contracts, self.prevention]
 
+    @property
+    def feeder(self) -> LogFeeder | None:
+        return self.embedded.feeder if self.embedded else None
+
+    def context(self, principal: Principal, shows_view: bool = True) -> Context:
+        """What a use case is told about an authenticated caller: who, when, under which rules."""
+        return Context(
+            sub=principal.sub,
+            agency=principal.agency,
+            at=self.clock(),
+            rules=self.rules,
+            unit=principal.municipality,
+            shows_view=shows_view,
+        )
+
     def projector(self, consumer: str) -> Projector:
-        assert self.read_models is not None
         return Projector(self.apps, self.read_models, self.keys, self.rules, consumer)
 
     def close(self) -> None:
-        if self.background is not None:
-            self.background.close()
+        if self.embedded is not None:
+            self.embedded.background.close()
         self.contracts.close()
         self.prevention.close()
         self.database.close()
@@ -87,50 +127,85 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     database = Database(settings.database_url)
     keystore_db = Database(settings.keystore_url) if settings.keystore_url else database
     keys = SubjectKeys(SqlKeyStore(keystore_db), _pepper(settings), settings.key_cache_seconds)
-    fast = settings.pg_insert_function
-    contracts = ContractsApplication(
-        eventsourcing_env(settings.database_url, "contracts", fast), keys, rules, settings.live_cases
-    )
-    prevention = PreventionApplication(
-        eventsourcing_env(settings.database_url, "prevention", fast), keys, rules, settings.live_cases
-    )
-    if settings.group_commit:
-        contracts.enable_group_commit()
-        prevention.enable_group_commit()
     # The access log lives in the events' database: on PostgreSQL a command's answer is
     # logged in the statement that stores its events; on SQLite right after the commit.
     access_log = AccessLog(database)
-    for app in (contracts, prevention):
-        app.log_separately = access_log.record
+    access = AccessRecorder(access_log, keys.subject_of_case)
+    # Embedded mode's projector runs in the background, woken by every commit.
+    saved = threading.Event() if settings.kafka_bootstrap is None else None
+
+    def application(cls: type[SealedApplication], name: str) -> SealedApplication:
+        return cls(
+            eventsourcing_env(settings.database_url, name, settings.pg_insert_function),
+            keys,
+            access,
+            rules,
+            settings.live_cases,
+            group_commit=settings.group_commit,
+            on_saved=saved.set if saved is not None else None,
+        )
+
+    contracts = application(ContractsApplication, "contracts")
+    prevention = application(PreventionApplication, "prevention")
+    assert isinstance(contracts, ContractsApplication) and isinstance(prevention, PreventionApplication)
+    apps = [contracts, prevention]
+    read_models = ReadModels(database)
+    idempotency = IdempotencyStore(database, keys)
+
+    embedded = None
+    source: MessageSource
+    if saved is not None:
+        projector = Projector(apps, read_models, keys, rules, "in-process")
+        feeder = LogFeeder(projector, apps, settings.relay_gap_timeout_seconds)
+        embedded = Embedded(feeder, BackgroundCatchUp(feeder, wake=saved))
+        source = in_process_source(apps, keys)
+    else:
+        from infra.kafka.agency_stream import kafka_source
+
+        source = kafka_source(settings)
+    freshness = Freshness(
+        read_models, embedded.feeder.catch_up if embedded else None, settings.read_wait_seconds
+    )
+
+    # Everything that holds plaintext of a case drops it when its person is erased.
+    on_erased: list[Callable[[list[str]], None]] = [idempotency.purge_cases, read_models.forget_cases]
+    on_erased += [app.live.forget for app in apps]
+    if embedded is not None:
+        on_erased.append(embedded.feeder.projector.forget)
+    erasure = Erasure(
+        keys,
+        [(contracts, settings.retention_contract_days), (prevention, settings.retention_prevention_days)],
+        on_erased,
+        compact=lambda: database.compact(["subject_keys", "idempotency_keys"]),
+    )
+    checkpoints = CheckpointLog(settings.checkpoint_file, load_or_create_key(settings.checkpoint_key_file))
     log.info(
         "event store %s, %s, rules %s",
         "PostgreSQL" if database.postgres else "SQLite",
         f"Kafka at {settings.kafka_bootstrap}" if settings.kafka_bootstrap else "in-process events",
         rules.version,
     )
-    container = Container(
-        keys=keys,
-        access_log=access_log,
+    return Container(
         settings=settings,
         rules=rules,
+        clock=clock or utc_now,
+        new_id=uuid.uuid4,
+        database=database,
+        keys=keys,
+        access_log=access_log,
+        access=access,
         contracts=contracts,
         prevention=prevention,
-        database=database,
-        idempotency=IdempotencyStore(database, keys),
+        contract_queries=CaseQueries(Track.CONTRACT, CONTRACT_QUERIES, read_models, keys, access, freshness),
+        prevention_queries=CaseQueries(
+            Track.PREVENTION, PREVENTION_QUERIES, read_models, keys, access, freshness
+        ),
+        audit=Audit(contracts, apps, keys, access, checkpoints),
+        subjects=SubjectAccess(contracts, prevention, keys, access, erasure),
+        streams=AgencyStreams(source, keys, access),
+        idempotency=idempotency,
         tokens=TokenService(settings),
-        checkpoints=CheckpointLog(settings.checkpoint_file, load_or_create_key(settings.checkpoint_key_file)),
-        clock=clock or utc_now,
-        read_models=ReadModels(database),
+        checkpoints=checkpoints,
+        read_models=read_models,
+        embedded=embedded,
     )
-    assert container.read_models is not None
-    container.erasure_hooks.append(container.read_models.forget_cases)
-    for app in container.apps:
-        container.erasure_hooks.append(app.live.forget)
-    if settings.kafka_bootstrap is None:
-        projector = container.projector("in-process")
-        container.erasure_hooks.append(projector.forget)
-        container.feeder = LogFeeder(projector, container.apps, settings.relay_gap_timeout_seconds)
-        container.background = BackgroundCatchUp(container.feeder)
-        for app in container.apps:
-            app.after_save.append(container.background.kick)
-    return container

@@ -1,20 +1,105 @@
 """What an auditor asks: the full history, the state at an earlier point, what an agency
-could see then, and whether the stored history is intact."""
+could see then, whether the stored history is intact, and who read what (the access log).
+
+`Audit` is the use-case side (permission and access log, the same for HTTP and CLI);
+the module functions below it are the folds themselves, which benchmarks time alone.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.policy import EventRecord
+from domain.permissions import CONTRACT_QUERIES, SUBJECT_QUERIES
+from domain.policy import EventRecord, Track
 from domain.values import Agency
 from projections.access import views_for
 from projections.case_view import fold_case
 from projections.prevention_view import fold_prevention_case
+from services.access import AccessRecorder, by_role
+from services.case_index import case_ids_of
 from services.checkpoints import CheckpointLog
-from services.store import SealedApplication
+from services.context import Context
+from services.errors import CaseNotFoundError
+from services.keys import SubjectKeys
+from services.store import SealedApplication, require
 from services.verification import Checkpoint, Verification, verify_chain
+
+
+class Audit:
+    def __init__(
+        self,
+        contracts: SealedApplication,
+        apps: Sequence[SealedApplication],
+        keys: SubjectKeys,
+        access: AccessRecorder,
+        checkpoints: CheckpointLog,
+    ) -> None:
+        self.contracts = contracts
+        self.apps = list(apps)
+        self.keys = keys
+        self.access = access
+        self.checkpoints = checkpoints
+
+    def history(
+        self, case_id: UUID, ctx: Context, as_of: datetime | None = None, version: int | None = None
+    ) -> dict[str, Any]:
+        """Every event of the contract up to the point asked for, unredacted, and its state there."""
+        require(ctx, "history", CONTRACT_QUERIES)
+        result = history(self.contracts, case_id, as_of, version)
+        self._log_case(ctx, "history", case_id, ["all"])
+        return result
+
+    def agency_view(
+        self, case_id: UUID, agency: Agency, ctx: Context, as_of: datetime | None = None
+    ) -> dict[str, Any]:
+        """What `agency` could see of the contract at `as_of`, under the consents and policy then."""
+        require(ctx, "agency_view", CONTRACT_QUERIES)
+        result = agency_view(self.contracts, case_id, agency, as_of)
+        categories = list((result["view"] or {}).get("categories", []))
+        self._log_case(ctx, f"agency_view:{agency.value}", case_id, categories)
+        return result
+
+    def verify(self, case_id: UUID, ctx: Context, track: Track = Track.CONTRACT) -> Verification:
+        """Recompute the case's hash chain against its last signed checkpoint (no personal data)."""
+        require(ctx, "verify", CONTRACT_QUERIES)
+        app = self._app(track)
+        if not app.stored_events(case_id):
+            raise CaseNotFoundError(str(case_id))
+        return verify(app, case_id, self.checkpoints)
+
+    def every_case(self, ctx: Context) -> list[tuple[Track, UUID]]:
+        """Every case of both tracks, to verify one by one (the CLI shows progress)."""
+        require(ctx, "verify", CONTRACT_QUERIES)
+        return [(app.track, case_id) for app in self.apps for case_id in case_ids_of(app)]
+
+    def checkpoint(self, ctx: Context) -> int:
+        """Sign and append the current chain head of every intact case; how many were appended."""
+        require(ctx, "checkpoint", SUBJECT_QUERIES)
+        return sum(self.checkpoints.publish(heads(app, case_ids_of(app)), ctx.at) for app in self.apps)
+
+    def access_log(
+        self,
+        ctx: Context,
+        national_id: str | None = None,
+        agency: Agency | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Every logged read matching the filters, oldest first; this read is logged too."""
+        require(ctx, "access_log", SUBJECT_QUERIES)
+        ref = self.keys.subject_ref(national_id) if national_id is not None else None
+        entries = self.access.query(ref, agency.value if agency else None, since, limit)
+        self.access.record([self.access.entry(ctx, "access_log", None, [], by_role(ctx), subject_ref=ref)])
+        return entries
+
+    def _app(self, track: Track) -> SealedApplication:
+        return next(app for app in self.apps if app.track is track)
+
+    def _log_case(self, ctx: Context, action: str, case_id: UUID, categories: list[str]) -> None:
+        self.access.record([self.access.entry(ctx, action, str(case_id), categories, by_role(ctx))])
 
 
 def record_dict(record: EventRecord) -> dict[str, Any]:

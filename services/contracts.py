@@ -1,45 +1,348 @@
-"""The contracts application: offer a contract, run one command on it.
+"""The contracts application: one method per use case of the drug contract.
 
-Methods return plain data (ids, versions, records, the caller's view), never
-aggregates, so the edges cannot mutate domain objects behind the store's back.
+Each method is get, call, save (`SealedApplication._command`): it names its action,
+which `domain/permissions.py` grants to some agencies, and the one method of the
+`Contract` aggregate it calls with the caller's actor, the instant and the rules.
+Methods return plain data (ids, versions, the caller's view), never aggregates. The
+queries (the caller's worklist and case view) are answered from the read models by
+`services/queries.py`, which this application hands them to.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from domain.contract import Contract
+from domain.permissions import CONTRACT_COMMANDS
 from domain.policy import Track
-from domain.values import Agency
-from services.store import (
-    CaseErasedError,
-    CaseNotFoundError,
-    CommandResult,
-    LogView,
-    SealedApplication,
-    VersionMismatchError,
+from domain.values import (
+    Agency,
+    BreachKind,
+    BreachResponse,
+    MeetingKind,
+    Offence,
+    Person,
+    Plan,
+    ProportionalityFactors,
+    ScopeItem,
+    TestKind,
+    TestPurpose,
 )
-
-__all__ = [
-    "CaseErasedError",
-    "CaseNotFoundError",
-    "CommandResult",
-    "ContractsApplication",
-    "LogView",
-    "VersionMismatchError",
-]
+from services.context import Context
+from services.store import CommandResult, SealedApplication
 
 
 class ContractsApplication(SealedApplication):
     name = "contracts"
     track = Track.CONTRACT
     subject_field = "youth"
+    commands = CONTRACT_COMMANDS
 
     def offer(
-        self, viewer: Agency | None = None, log_view: LogView | None = None, **kwargs: Any
+        self,
+        case_id: UUID,
+        youth: Person,
+        guardians: tuple[Person, ...],
+        offence: Offence,
+        trinn: int,
+        residence_municipality: str,
+        registered_municipality: str,
+        offer_deadline: date | None,
+        ctx: Context,
     ) -> CommandResult:
-        return self.create(Contract.offer(rules=self.rules, **kwargs), viewer, log_view)
+        return self._create(
+            "offer",
+            ctx,
+            lambda: Contract.offer(
+                contract_id=case_id,
+                youth=youth,
+                guardians=guardians,
+                offence=offence,
+                trinn=trinn,
+                residence_municipality=residence_municipality,
+                registered_municipality=registered_municipality,
+                offer_deadline=offer_deadline,
+                actor=ctx.actor,
+                at=ctx.at,
+                rules=ctx.rules,
+            ),
+        )
+
+    def give_consent(
+        self,
+        case_id: UUID,
+        signatory: str,
+        scope: tuple[ScopeItem, ...],
+        booklet_version: str,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "give_consent",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.give_consent(signatory, scope, booklet_version, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def withdraw_consent(
+        self,
+        case_id: UUID,
+        signatory: str,
+        scope: tuple[ScopeItem, ...] | None,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "withdraw_consent",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.withdraw_consent(signatory, scope, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def decline(
+        self, case_id: UUID, signatory: str, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "decline",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.decline(signatory, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def lapse(self, case_id: UUID, ctx: Context, expected_version: int | None = None) -> CommandResult:
+        return self._command(
+            "lapse", case_id, ctx, expected_version, lambda c: c.lapse(ctx.actor, ctx.at, ctx.rules)
+        )
+
+    def schedule_startup(
+        self,
+        case_id: UUID,
+        meeting_at: datetime,
+        participants: tuple[Agency, ...],
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "schedule_startup",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.schedule_startup(meeting_at, participants, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def hold_startup(
+        self,
+        case_id: UUID,
+        plan: Plan,
+        attendees: tuple[Agency, ...],
+        notes: str,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "hold_startup",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.hold_startup(plan, attendees, notes, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def fail_startup(
+        self, case_id: UUID, note: str, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "fail_startup",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.fail_startup(note, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def change_stage(
+        self, case_id: UUID, trinn: int, reason: str, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "change_stage",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.change_stage(trinn, reason, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def amend_plan(
+        self, case_id: UUID, plan: Plan, reason: str, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "amend_plan",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.amend_plan(plan, reason, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def schedule_test(
+        self,
+        case_id: UUID,
+        test_id: str,
+        kind: TestKind,
+        purpose: TestPurpose,
+        random: bool,
+        scheduled_for: date,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "schedule_test",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.schedule_test(
+                test_id, kind, purpose, random, scheduled_for, ctx.actor, ctx.at, ctx.rules
+            ),
+        )
+
+    def record_test_result(
+        self,
+        case_id: UUID,
+        test_id: str,
+        positives: tuple[str, ...],
+        collected_at: datetime,
+        panel: tuple[str, ...],
+        requisition_code: str,
+        interpretation: str,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "record_test_result",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.record_test_result(
+                test_id,
+                positives,
+                collected_at,
+                ctx.actor,
+                ctx.at,
+                panel=panel,
+                requisition_code=requisition_code,
+                interpretation=interpretation,
+                rules=ctx.rules,
+            ),
+        )
+
+    def hold_meeting(
+        self,
+        case_id: UUID,
+        kind: MeetingKind,
+        held_at: datetime,
+        attended: bool,
+        notes: str,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "hold_meeting",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.hold_meeting(kind, held_at, attended, notes, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def record_no_show(
+        self,
+        case_id: UUID,
+        appointment: str,
+        excuse: str | None,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "record_no_show",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.record_no_show(appointment, excuse, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def register_breach(
+        self,
+        case_id: UUID,
+        breach_id: str,
+        kind: BreachKind,
+        evidence: str,
+        test_id: str | None,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "register_breach",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.register_breach(breach_id, kind, evidence, test_id, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def decide_breach(
+        self,
+        case_id: UUID,
+        breach_id: str,
+        response: BreachResponse,
+        factors: ProportionalityFactors | None,
+        reason: str,
+        plan: Plan | None,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "decide_breach",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.decide_breach(
+                breach_id, response, factors, reason, ctx.actor, ctx.at, plan=plan, rules=ctx.rules
+            ),
+        )
+
+    def complete(self, case_id: UUID, ctx: Context, expected_version: int | None = None) -> CommandResult:
+        return self._command(
+            "complete", case_id, ctx, expected_version, lambda c: c.complete(ctx.actor, ctx.at, ctx.rules)
+        )
+
+    def return_to_prosecution(
+        self, case_id: UUID, note: str, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "return_to_prosecution",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.return_to_prosecution(note, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def submit_evaluation(
+        self,
+        case_id: UUID,
+        respondent_role: str,
+        form_version: str,
+        answers: dict[str, Any],
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._command(
+            "submit_evaluation",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.submit_evaluation(
+                respondent_role, form_version, answers, ctx.actor, ctx.at, ctx.rules
+            ),
+        )
 
     def load(self, case_id: UUID) -> Contract:
         contract = self.load_aggregate(case_id)

@@ -1,19 +1,38 @@
-"""What the two applications share: sealed storage, plain records, placeholders for erased data."""
+"""What both applications share: get, decide, save — sealed, permitted, logged.
+
+Every use case of `services/contracts.py` and `services/prevention.py` is a method of a
+few lines that names its action and the domain method it calls; this base class makes
+the decisions they all share, once: the agency's permission (`domain/permissions.py`),
+whether the caller may know the case at all (404 otherwise), the `If-Match` version
+(412), the refusal with what the caller may do instead (409/422), the access-log entry
+of the view the caller is answered with, and sealing and storing the new events.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent
 
+from domain.errors import DomainError
+from domain.permissions import Table, may, on_the_track, who_may
 from domain.policy import EventRecord, Track
 from domain.rules import DEFAULT_RULES, Rules
 from domain.values import Agency
+from services.access import AccessEntry, AccessRecorder
+from services.context import Context
+from services.errors import (
+    AccessDeniedError,
+    CaseErasedError,
+    CaseNotFoundError,
+    CommandRefusedError,
+    VersionMismatchError,
+)
 from services.group_commit import GroupCommitter
 from services.keys import SubjectKeys
 from services.live_cases import LiveCase, LiveCases
@@ -21,24 +40,16 @@ from services.records import record_of
 from services.sealing import ErasedError, SealingMapper
 from services.transcoding import register_all
 
+# The placeholder an erased event is shown as: its envelope is kept (the chain still
+# verifies), its content and time are gone.
 ERASED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+ERASED_ACTOR = "[erased]"
 
+# A save that conflicts means another process wrote the case since this one cached it:
+# the command is run again on the current state, a few times at most.
+CONFLICT_RETRIES = 3
 
-class CaseNotFoundError(Exception):
-    """No case with this id."""
-
-
-class VersionMismatchError(Exception):
-    """The case has changed since the version the client last saw (`If-Match`)."""
-
-    def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(f"expected version {expected}, the case is at version {actual}")
-        self.expected = expected
-        self.actual = actual
-
-
-class CaseErasedError(Exception):
-    """This case's personal data was erased; it can be verified but no longer changed or read."""
+Decide = Callable[[Any], None]  # calls one command method of the aggregate
 
 
 @dataclass(frozen=True)
@@ -49,17 +60,18 @@ class CommandResult:
     view: dict[str, Any] | None = None  # the case as the commanding agency sees it now
 
 
-# Given the view a command's caller is about to be shown: the access-log entries of that.
-LogView = Callable[[dict[str, Any]], Sequence[Any]]
+def require(ctx: Context, action: str, table: Table) -> None:
+    """Refuse (403) unless the caller's agency may perform `action` (a command or a query)."""
+    if not may(ctx.agency, action, table):
+        allowed = ", ".join(a.value for a in who_may(action, table)) or "nobody"
+        raise AccessDeniedError(f"{ctx.agency.value} may not {action.replace('_', ' ')} (only {allowed} may)")
 
 
-def _no_access_log(entries: Sequence[Any]) -> None:
-    raise RuntimeError("access-log entries given, but no access log wired (infra/bootstrap.py)")
-
-
-# A save that conflicts means another process wrote the case since this one cached it:
-# the command is run again on the current state, a few times at most.
-CONFLICT_RETRIES = 3
+def require_track(agency: Agency, track: Track, *tables: Table) -> None:
+    """Refuse (403) an agency that has no use case on the track at all, before anything
+    else about its request is looked at (the prosecution on the preventive track)."""
+    if not on_the_track(agency, *tables):
+        raise AccessDeniedError(f"the {track.value} track is closed to {agency.value}")
 
 
 class SealedApplication(Application[UUID]):
@@ -67,98 +79,107 @@ class SealedApplication(Application[UUID]):
 
     track: Track
     subject_field: str
+    commands: Table
 
     def __init__(
-        self, env: dict[str, str], keys: SubjectKeys, rules: Rules = DEFAULT_RULES, live_cases: int = 1000
+        self,
+        env: dict[str, str],
+        keys: SubjectKeys,
+        access: AccessRecorder,
+        rules: Rules = DEFAULT_RULES,
+        live_cases: int = 1000,
+        group_commit: bool = False,
+        on_saved: Callable[[], None] | None = None,
     ) -> None:
         self.keys = keys
+        self.access = access
         self.rules = rules
-        self.committer: GroupCommitter | None = None
-        # Called after every command's durable commit (embedded mode wakes its projector).
-        self.after_save: list[Callable[[], None]] = []
+        # Called after every durable commit (embedded mode wakes its projector); never blocks.
+        self.on_saved = on_saved
         super().__init__(env=env)
         assert isinstance(self.mapper, SealingMapper)
         self.mapper.recorder = self.recorder
         self.live = LiveCases(self.track, rules, self._events_of, live_cases)
-        # Where the access-log entries of commands' answers go when the event store cannot
-        # store them in the events' transaction (SQLite: the log is another database).
+        # Whether the event store writes a command's access-log entries in the events'
+        # transaction (PostgreSQL); otherwise they are written right after the commit.
         self.stores_access_entries = bool(getattr(self.recorder, "stores_access_entries", False))
-        self.log_separately: Callable[[Sequence[Any]], None] = _no_access_log
+        committer = GroupCommitter(self.recorder.insert_events, self.forget_head) if group_commit else None
+        self.committer = committer
 
-    # --- commands -------------------------------------------------------------------------
+    # --- the shape of every command ---------------------------------------------------------
 
-    def create(
-        self, aggregate: Any, viewer: Agency | None = None, log_view: LogView | None = None
-    ) -> CommandResult:
-        """Save a new case; the result carries `viewer`'s view of it."""
+    def _create(self, action: str, ctx: Context, build: Callable[[], Any]) -> CommandResult:
+        """Save a new case built by `build()`; answer with the caller's view of it."""
+        require(ctx, action, self.commands)
+        aggregate = build()
         pending = list(aggregate.collect_events())
         case = self.live.new(aggregate, [record_of(e, self.track) for e in pending])
-        view = case.view(viewer) if viewer else None
-        position = self._commit(str(aggregate.id), pending, view, log_view)
+        view = case.view(ctx.agency) if ctx.shows_view else None
+        position = self._commit(str(aggregate.id), pending, ctx, action, view)
         self.live.keep(case)
         return CommandResult(str(aggregate.id), aggregate.version, position, view)
+
+    def _command(
+        self, action: str, case_id: UUID, ctx: Context, expected_version: int | None, decide: Decide
+    ) -> CommandResult:
+        """Run one command of `ctx`'s agency on the case's current state and save it."""
+        require(ctx, action, self.commands)
+        return self.command(case_id, decide, expected_version, ctx, action)
 
     def command(
         self,
         case_id: UUID,
-        action: Callable[[Any], None],
+        decide: Decide,
         expected_version: int | None = None,
-        viewer: Agency | None = None,
-        log_view: LogView | None = None,
+        ctx: Context | None = None,
+        action: str = "command",
     ) -> CommandResult:
-        """Run one command method (`lambda c: c.give_consent(...)`) on the case's current
-        state and save what it recorded.
+        """Get the case, let `decide` call one command method on it, save what it recorded.
 
-        With a `viewer`, the case is unknown (`CaseNotFoundError`) unless that agency may
-        know it, and the result carries the agency's view after the command;
-        `log_view(view)` gives the access-log entries of showing it, stored with the events.
+        With a `ctx`, the case is unknown (`CaseNotFoundError`) unless the caller's agency
+        may know it, and the result carries its view after the command, logged as shown.
+        Without one (set-up in tests and benchmarks) nobody is shown anything.
         """
         for attempt in range(CONFLICT_RETRIES + 1):
             with self.live.checkout(case_id) as case:
                 try:
-                    return self._run(case, action, expected_version, viewer, log_view)
+                    return self._run(case, decide, expected_version, ctx, action)
                 except IntegrityError:
                     case.discard()
                     if attempt == CONFLICT_RETRIES:
                         raise
-                except Exception:
+                except Exception as error:
                     if case.fresh or attempt == CONFLICT_RETRIES or self._is_current(case):
-                        raise  # refused on the current state (or on the newest we could get)
+                        # Refused on the current state (or on the newest we could get).
+                        if isinstance(error, DomainError) and ctx is not None:
+                            raise CommandRefusedError(error, self._allowed(case, ctx)) from error
+                        raise
                     case.discard()
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def case_view(self, case_id: UUID, agency: Agency) -> dict[str, Any] | None:
-        """`agency`'s view of the case's current state (for a refusal's `allowed_actions`)."""
-        with self.live.checkout(case_id) as case:
-            if not (case.fresh or self._is_current(case)):
-                case.discard()
-                return None
-            return case.view(agency)
-
     def _run(
-        self,
-        case: LiveCase,
-        action: Callable[[Any], None],
-        expected_version: int | None,
-        viewer: Agency | None,
-        log_view: LogView | None,
+        self, case: LiveCase, decide: Decide, expected_version: int | None, ctx: Context | None, action: str
     ) -> CommandResult:
-        if viewer is not None and case.view(viewer) is None:
+        if ctx is not None and case.view(ctx.agency) is None:
             raise CaseNotFoundError(str(case.aggregate.id))
         if expected_version is not None and expected_version != case.version:
             raise VersionMismatchError(expected_version, case.version)
-        action(case.aggregate)
+        decide(case.aggregate)
         pending = list(case.aggregate.collect_events())
         try:
             # Advanced before the commit: a checked-out case is seen by no one else, and
             # it is discarded if the commit fails.
             case.advance([record_of(e, self.track) for e in pending])
-            view = case.view(viewer) if viewer else None
-            position = self._commit(str(case.aggregate.id), pending, view, log_view)
+            view = case.view(ctx.agency) if ctx is not None and ctx.shows_view else None
+            position = self._commit(str(case.aggregate.id), pending, ctx, action, view)
         except BaseException:
             case.discard()
             raise
         return CommandResult(str(case.aggregate.id), case.version, position, view)
+
+    def _allowed(self, case: LiveCase, ctx: Context) -> list[str] | None:
+        view = case.view(ctx.agency)
+        return list(view.get("allowed_actions", [])) if view is not None else None
 
     def _is_current(self, case: LiveCase) -> bool:
         latest = self.recorder.select_events(case.aggregate.id, desc=True, limit=1)
@@ -172,6 +193,40 @@ class SealedApplication(Application[UUID]):
             return [self.mapper.to_domain_event(s) for s in stored]
         except ErasedError:
             raise CaseErasedError(str(case_id)) from None
+
+    def _commit(
+        self,
+        case_id: str,
+        pending: list[Any],
+        ctx: Context | None = None,
+        action: str = "",
+        view: dict[str, Any] | None = None,
+    ) -> int | None:
+        """Store the case's new events durably, with the access-log entry of the `view` the
+        caller is shown; the position is the notification id of the last event saved,
+        which read models report once they have applied it (read-your-writes)."""
+        try:
+            # Sealed here, under the case's lock: this also links a new case to its person,
+            # which the access-log entry names (so the entry is built after sealing).
+            stored = [self.mapper.to_stored_event(e) for e in pending]
+            entries: list[AccessEntry] = (
+                self.access.entries(ctx, f"command:{action}", [view]) if ctx is not None and view else []
+            )
+            together = entries if self.stores_access_entries else []
+            if self.committer is not None:
+                ids = self.committer.save(case_id, stored, together)
+            else:
+                ids = self.recorder.insert_events(stored, access_entries=together) or []
+        except Exception:
+            self.forget_head(case_id)
+            raise
+        if entries and not together:
+            self.access.record(entries)
+        if self.on_saved is not None:
+            self.on_saved()
+        return max(ids, default=None)
+
+    # --- reading the store ------------------------------------------------------------------
 
     def construct_mapper(self) -> Mapper[UUID]:
         return SealingMapper(self.construct_transcoder(), self.keys, self.subject_field)
@@ -200,40 +255,15 @@ class SealedApplication(Application[UUID]):
                 version=stored.originator_version,
                 type=stored.topic.rsplit(".", 1)[-1],
                 at=ERASED_AT,
-                actor="[erased]",
+                actor=ERASED_ACTOR,
                 actor_agency=Agency.AUDITOR,
                 payload={"erased": True},
             )
 
-    def _commit(
-        self, case_id: str, pending: list[Any], view: dict[str, Any] | None, log_view: LogView | None
-    ) -> int | None:
-        """Store the case's new events durably, with the access-log entries of showing
-        `view`; the position is the notification id of the last event saved, which read
-        models report once they have applied it (read-your-writes)."""
-        try:
-            # Sealed here, under the case's lock: this also links a new case to its person,
-            # which the access-log entry names.
-            stored = [self.mapper.to_stored_event(e) for e in pending]
-            entries = log_view(view) if log_view is not None and view is not None else ()
-            together = entries if self.stores_access_entries else ()
-            if self.committer is not None:
-                ids = self.committer.save(case_id, stored, together)
-            else:
-                ids = self.recorder.insert_events(stored, access_entries=together) or []
-        except Exception:
-            self.forget_head(case_id)
-            raise
-        if entries and not together:
-            self.log_separately(entries)
-        for hook in self.after_save:
-            hook()
-        return max(ids, default=None)
-
     def save_and_record(self, aggregate: Any) -> tuple[int, list[EventRecord], int | None]:
         """Save an aggregate built outside a command (benchmarks' and tests' set-up)."""
         pending = list(aggregate.collect_events())
-        position = self._commit(str(aggregate.id), pending, None, None)
+        position = self._commit(str(aggregate.id), pending)
         return aggregate.version, [record_of(e, self.track) for e in pending], position
 
     def forget_head(self, case_id: str) -> None:
@@ -241,16 +271,10 @@ class SealedApplication(Application[UUID]):
         assert isinstance(self.mapper, SealingMapper)
         self.mapper.forget(case_id)
 
-    def enable_group_commit(self) -> None:
-        """Share transactions between concurrent commands (`services/group_commit.py`)."""
-        self.committer = GroupCommitter(self.recorder.insert_events, self.forget_head)
-
     def load_aggregate(self, case_id: UUID) -> Any:
         try:
             return self.repository.get(case_id)
         except ErasedError:
             raise CaseErasedError(str(case_id)) from None
-        except Exception as error:
-            if type(error).__name__ == "AggregateNotFoundError":
-                raise CaseNotFoundError(str(case_id)) from None
-            raise
+        except AggregateNotFoundError:
+            raise CaseNotFoundError(str(case_id)) from None

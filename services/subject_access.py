@@ -1,4 +1,5 @@
-"""A person's right of access: everything stored about them, without other people's data."""
+"""A person's right of access and erasure: everything stored about them, without other
+people's data; and the crypto-shredding of it (`services/erasure.py`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.permissions import SUBJECT_QUERIES
+from services.access import AccessRecorder, by_role
 from services.audit import record_dict
+from services.context import Context
+from services.erasure import Erasure, Expired
+from services.errors import CaseNotFoundError
 from services.keys import SubjectKeys
-from services.store import SealedApplication
+from services.store import SealedApplication, require
 
 OTHER_PERSON = {"name": "[annen person]", "national_id": "[skjult]", "birth_date": None}
 
@@ -27,10 +33,8 @@ def _own_cases(app: SealedApplication, keys: SubjectKeys, national_id: str) -> l
     for case_id in keys.cases_of(national_id):
         try:
             records = app.records(UUID(case_id))
-        except Exception as error:
-            if type(error).__name__ == "CaseNotFoundError":
-                continue  # the id belongs to the other track
-            raise
+        except CaseNotFoundError:
+            continue  # the id belongs to the other track
         events = [
             {**record_dict(r), "payload": _without_others(dict(r.payload), national_id)} for r in records
         ]
@@ -101,3 +105,55 @@ def subject_export(
         "prevention_cases": own_prevention,
         "access_log": access_log,
     }
+
+
+class SubjectAccess:
+    """The use cases about a person rather than a case: export, erasure, retention."""
+
+    def __init__(
+        self,
+        contracts: SealedApplication,
+        prevention: SealedApplication,
+        keys: SubjectKeys,
+        access: AccessRecorder,
+        erasure: Erasure,
+    ) -> None:
+        self.contracts = contracts
+        self.prevention = prevention
+        self.keys = keys
+        self.access = access
+        self.erasure = erasure
+
+    def export(self, national_id: str, ctx: Context) -> dict[str, Any]:
+        """Everything stored about the person (subject-access request); the read is logged."""
+        require(ctx, "subject_export", SUBJECT_QUERIES)
+        ref = self.keys.subject_ref(national_id)
+        log = self.access.query(subject_ref=ref)
+        export = subject_export(national_id, self.contracts, self.prevention, self.keys, log, ctx.at)
+        self.access.record([self.access.entry(ctx, "subject_export", None, ["all"], by_role(ctx), ref)])
+        return export
+
+    def erase(self, national_id: str, ctx: Context) -> list[str]:
+        """Crypto-shred the person's personal data; the history stays verifiable."""
+        require(ctx, "erase", SUBJECT_QUERIES)
+        ref = self.keys.subject_ref(national_id)
+        cases = self.erasure.erase_subject_ref(ref)
+        self.access.record([self.access.entry(ctx, "erase", None, [], by_role(ctx), ref)])
+        return cases
+
+    def expired_cases(self, ctx: Context) -> list[Expired]:
+        """Cases whose last event is older than their track's retention period."""
+        require(ctx, "retention", SUBJECT_QUERIES)
+        return self.erasure.expired_cases(ctx.at)
+
+    def retention_due(self, ctx: Context) -> dict[str, list[str]]:
+        """Persons (by reference) all of whose cases have passed their track's retention period."""
+        require(ctx, "retention", SUBJECT_QUERIES)
+        return self.erasure.subjects_due(ctx.at)
+
+    def erase_expired(self, subject_ref: str, ctx: Context) -> list[str]:
+        """Erase one person `retention_due` named (by reference: the national id is not kept)."""
+        require(ctx, "retention", SUBJECT_QUERIES)
+        cases = self.erasure.erase_subject_ref(subject_ref)
+        self.access.record([self.access.entry(ctx, "erase:retention", None, [], by_role(ctx), subject_ref)])
+        return cases

@@ -1,7 +1,9 @@
-"""Running one command over HTTP: permission, visibility, `If-Match`, `Idempotency-Key`.
+"""A command over HTTP: the use case's answer as a response, `If-Match`, `Idempotency-Key`.
 
-Every command route is a few lines that name the action and call the domain; the
-cross-cutting rules of api.md live here once.
+What a command may do, to which case, and what is logged is decided by the application
+(`services/store.py`); this module only translates HTTP into a call of one use-case
+method and its result (or refusal) back into HTTP. A repeated `Idempotency-Key` is
+answered from the first response without calling the use case again.
 """
 
 from __future__ import annotations
@@ -11,22 +13,23 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from domain.errors import DomainError
-from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
+from domain.policy import Track
 from infra.api.deps import RETURN_MINIMAL
 from infra.api.problems import ProblemError, problem, problem_for
 from infra.api.responses import CaseResponse
-from infra.api.views import access_entries
 from infra.auth import Principal
 from infra.bootstrap import Container
-from services.contracts import CommandResult, LogView
+from services.context import Context
+from services.store import CommandResult
 
 log = logging.getLogger("ruskontrakt.commands")
+
+UseCase = Callable[..., CommandResult]  # a bound method of an application, e.g. contracts.hold_meeting
+KEPT_HEADERS = ("etag", "location", "content-type", "x-position")
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -38,35 +41,99 @@ def parse_if_match(value: str | None) -> int | None:
     return int(cleaned)
 
 
-class CommandRunner:
-    def __init__(self, container: Container, principal: Principal, track: str = "contract") -> None:
-        self.container = container
-        self.principal = principal
-        self.track = track
-        self.table = CONTRACT_COMMANDS if track == "contract" else PREVENTION_COMMANDS
+class Command:
+    """One command request: who sent it, its body and its `If-Match` / `Idempotency-Key`."""
 
-    def run(
+    def __init__(
         self,
-        action: str,
-        case_id: UUID | None,
-        body: BaseModel | None,
-        execute: Callable[[int | None, LogView | None], CommandResult],
-        *,
+        container: Container,
+        principal: Principal,
+        body: BaseModel | None = None,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        created: bool = False,
-        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.container = container
+        self.principal = principal
+        self.body = body
+        self.if_match = if_match
+        self.idempotency_key = idempotency_key
+
+    def create(self, use_case: UseCase, *arguments: Any) -> JSONResponse:
+        """A use case that creates a case: 201 with its `Location`."""
+        return self._answer(use_case, arguments, None, 201, {}, creates=True)
+
+    def run(
+        self, use_case: UseCase, *arguments: Any, status: int = 200, extra: dict[str, Any] | None = None
     ) -> JSONResponse:
-        agency = self.principal.agency
-        if agency not in self.table.get(action, frozenset()):
-            return problem(403, "Not permitted", f"{agency.value} may not {action.replace('_', ' ')}")
-        if idempotency_key is None:
-            return self._execute(action, case_id, execute, if_match, created, extra)
-        scope = f"{agency.value}:{self.principal.sub}:{self.track}:{action}:{case_id}"
-        payload = body.model_dump_json() if body is not None else ""
+        """A use case on an existing case (`arguments[0]` is its id); `extra` joins the body
+        (the id of the test or breach it created)."""
+        expected = parse_if_match(self.if_match)
+        return self._answer(use_case, arguments, expected, status, extra or {}, creates=False)
+
+    def _answer(
+        self,
+        use_case: UseCase,
+        arguments: tuple[Any, ...],
+        expected: int | None,
+        status: int,
+        extra: dict[str, Any],
+        creates: bool,
+    ) -> JSONResponse:
+        ctx = self.container.context(self.principal, shows_view=not RETURN_MINIMAL.get())
+        keywords: dict[str, Any] = {"ctx": ctx} if creates else {"ctx": ctx, "expected_version": expected}
+
+        def execute() -> JSONResponse:
+            try:
+                result = use_case(*arguments, **keywords)
+            except Exception as error:
+                return problem_for(error)
+            log.debug(
+                "%s by %s/%s on %s -> v%d",
+                use_case.__name__,
+                ctx.agency.value,
+                ctx.sub,
+                result.case_id,
+                result.version,
+            )
+            return self._response(result, ctx, status, extra, _track(use_case) if creates else None)
+
+        if self.idempotency_key is None:
+            return execute()
+        case = str(arguments[0]) if not creates else None
+        return self._once(f"{_track(use_case).value}:{use_case.__name__}:{case}", case, execute)
+
+    def _response(
+        self, result: CommandResult, ctx: Context, status: int, extra: dict[str, Any], created: Track | None
+    ) -> JSONResponse:
+        """The case as the caller's agency sees it after the command, computed by the
+        application from the case's own events (no wait for the projector); `position`
+        lets a later `GET ?min_position=` see the same state."""
+        body = (
+            dict(result.view)
+            if result.view is not None
+            else {"id": result.case_id, "version": result.version}
+        )
+        body.update(extra)
+        headers = {"ETag": f'"{result.version}"'}
+        if result.position is not None:
+            body["position"] = result.position
+            headers["X-Position"] = str(result.position)
+        if not ctx.shows_view:
+            headers["Preference-Applied"] = "return=minimal"
+        if created is not None:
+            prefix = "/contracts" if created is Track.CONTRACT else "/prevention-cases"
+            headers["Location"] = f"{prefix}/{result.case_id}"
+        return CaseResponse(body, status, headers=headers)
+
+    def _once(self, action: str, case_id: str | None, execute: Callable[[], JSONResponse]) -> JSONResponse:
+        """Answer a repeated key from its first response; store this response for repeats."""
+        assert self.idempotency_key is not None
+        key = self.idempotency_key
+        scope = f"{self.principal.agency.value}:{self.principal.sub}:{action}"
+        payload = self.body.model_dump_json() if self.body is not None else ""
         request_hash = hashlib.sha256(payload.encode()).hexdigest()
         store = self.container.idempotency
-        earlier = store.reserve(scope, idempotency_key, request_hash)
+        earlier = store.reserve(scope, key, request_hash)
         if earlier is not None:
             if earlier.request_hash != request_hash:
                 return problem(
@@ -87,75 +154,17 @@ class CommandRunner:
                 media_type=earlier.headers.get("content-type"),
             )
         try:
-            response = self._execute(action, case_id, execute, if_match, created, extra)
+            response = execute()
         except BaseException:
-            store.release(scope, idempotency_key)
+            store.release(scope, key)
             raise
-        kept = ("etag", "location", "content-type", "x-position")
-        headers = {k: v for k, v in response.headers.items() if k in kept}
+        headers = {k: v for k, v in response.headers.items() if k in KEPT_HEADERS}
         body = json.loads(response.body)
-        case = str(case_id) if case_id else (body.get("id") if response.status_code < 300 else None)
-        store.complete(scope, idempotency_key, response.status_code, body, headers, case)
+        case = case_id or (body.get("id") if response.status_code < 300 else None)
+        store.complete(scope, key, response.status_code, body, headers, case)
         return response
 
-    def _execute(
-        self,
-        action: str,
-        case_id: UUID | None,
-        execute: Callable[[int | None, LogView | None], CommandResult],
-        if_match: str | None,
-        created: bool,
-        extra: dict[str, Any] | None,
-    ) -> JSONResponse:
-        try:
-            result = execute(parse_if_match(if_match), self._log_view(action))
-        except Exception as error:
-            return problem_for(error, self._allowed_actions(case_id, error))
-        # DEBUG: uvicorn's access log has the request's INFO line, and the event store who did
-        # what; at a few hundred commands/s a second line per command is a measurable cost.
-        log.debug(
-            "%s by %s/%s on %s -> v%d",
-            action,
-            self.principal.agency.value,
-            self.principal.sub,
-            result.case_id,
-            result.version,
-        )
-        body = self._response_view(result)
-        body.update(extra or {})
-        headers = {"ETag": f'"{result.version}"'}
-        if result.position is not None:
-            body["position"] = result.position
-            headers["X-Position"] = str(result.position)
-        if RETURN_MINIMAL.get():
-            headers["Preference-Applied"] = "return=minimal"
-        if created and case_id is None:
-            prefix = "/contracts" if self.track == "contract" else "/prevention-cases"
-            headers["Location"] = f"{prefix}/{result.case_id}"
-        return CaseResponse(body, 201 if created else 200, headers=headers)
 
-    def _log_view(self, action: str) -> LogView | None:
-        """The access-log entry of the answer's view, which the application stores with the
-        command's events (no view in a `return=minimal` answer, so nothing to log)."""
-        if RETURN_MINIMAL.get():
-            return None
-        return lambda view: access_entries(self.container, self.principal, f"command:{action}", [view])
-
-    def _response_view(self, result: CommandResult) -> dict[str, Any]:
-        """The case as the caller's agency sees it after the command: computed by the
-        application from the case's own events, so it never waits for the projector.
-        `position` lets a later `GET ?min_position=` see the same state."""
-        if RETURN_MINIMAL.get() or result.view is None:
-            return {"id": result.case_id, "version": result.version}
-        return dict(result.view)
-
-    def _allowed_actions(self, case_id: UUID | None, error: Exception) -> list[str] | None:
-        """What the caller may do next, for a 409 refused by the lifecycle or a rule."""
-        if case_id is None or not isinstance(error, DomainError):
-            return None
-        app = self.container.contracts if self.track == "contract" else self.container.prevention
-        try:
-            view = app.case_view(case_id, self.principal.agency)
-        except Exception:
-            return None
-        return view.get("allowed_actions") if view else None
+def _track(use_case: UseCase) -> Track:
+    track: Track = use_case.__self__.track  # type: ignore[attr-defined]  # a bound application method
+    return track

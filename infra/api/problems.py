@@ -19,7 +19,13 @@ from domain.errors import (
     RuleViolationError,
 )
 from infra.auth import AuthenticationError
-from services.contracts import CaseErasedError, CaseNotFoundError, VersionMismatchError
+from services.errors import (
+    AccessDeniedError,
+    CaseErasedError,
+    CaseNotFoundError,
+    CommandRefusedError,
+    VersionMismatchError,
+)
 from services.sealing import ErasedError
 
 log = logging.getLogger("ruskontrakt.api")
@@ -48,7 +54,11 @@ def problem(
 
 
 def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> JSONResponse:
-    """The problem response for a refusal raised while running a command."""
+    """The problem response for a refusal raised by a use case (anything else is re-raised)."""
+    if isinstance(error, CommandRefusedError):
+        return problem_for(error.reason, error.allowed_actions)
+    if isinstance(error, AccessDeniedError):
+        return problem(403, "Not permitted", str(error))
     if isinstance(error, ProblemError):
         return problem(error.status, error.title, error.detail, **error.extra)
     if isinstance(error, DomainError):
@@ -86,6 +96,8 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
 
 
 KNOWN_REFUSALS = (
+    CommandRefusedError,
+    AccessDeniedError,
     DomainError,
     CaseNotFoundError,
     CaseErasedError,

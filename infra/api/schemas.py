@@ -83,10 +83,17 @@ class ConsentBody(Body):
     scope: Annotated[list[ScopeIn], Field(max_length=100)] = []
     booklet_version: ShortText
 
+    def scope_items(self) -> tuple[ScopeItem, ...]:
+        return tuple(i.value() for i in self.scope)
+
 
 class WithdrawBody(Body):
     signatory: Signatory
     scope: Annotated[list[ScopeIn], Field(max_length=100)] | None = None
+
+    def scope_items(self) -> tuple[ScopeItem, ...] | None:
+        """None: the withdrawal of the contract consent itself."""
+        return None if self.scope is None else tuple(i.value() for i in self.scope)
 
 
 class DeclineBody(Body):

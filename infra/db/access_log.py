@@ -10,29 +10,17 @@ Subjects are stored as the key store's pseudonymous reference, never as national
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from infra.db.sql import Database
+from services.access import AccessEntry
 from services.batching import BatchWriter
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS access_log (
     at TEXT NOT NULL, sub TEXT NOT NULL, agency TEXT NOT NULL, subject_ref TEXT,
     case_id TEXT, action TEXT NOT NULL, categories TEXT NOT NULL, basis TEXT NOT NULL)"""
 COLUMNS = ("at", "sub", "agency", "subject_ref", "case_id", "action", "categories", "basis")
-
-
-@dataclass(frozen=True)
-class AccessEntry:
-    at: datetime
-    sub: str
-    agency: str
-    subject_ref: str | None
-    case_id: str | None
-    action: str
-    categories: list[str]
-    basis: dict[str, Any]
 
 
 class AccessLog:

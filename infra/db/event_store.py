@@ -40,7 +40,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from infra.db.access_log import COLUMNS, AccessEntry, rows_of
+from infra.db.access_log import COLUMNS, rows_of
+from services.access import AccessEntry
 
 INSERT_ATTEMPTS = 10  # as eventsourcing's own insert
 RETRY_PAUSE_SECONDS = 0.2

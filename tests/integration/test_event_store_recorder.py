@@ -16,9 +16,10 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, OperationalError
 
 from infra.db import event_store
-from infra.db.access_log import AccessEntry, AccessLog
+from infra.db.access_log import AccessLog
 from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env
+from services.access import AccessEntry
 
 pytestmark = pytest.mark.postgres
 

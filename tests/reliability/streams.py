@@ -12,9 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
-from domain.policy import Track
 from domain.values import Agency
-from infra.api.views import case_view
 from infra.bootstrap import Container
 from tests.servers import REPO
 
@@ -90,6 +88,6 @@ def assert_meetings_applied_once_in_order(c: Container, meetings: dict[str, list
         stored = c.contracts.recorder.select_events(UUID(case), desc=True, limit=1)[0]
         view = c.read_models.view("konfliktrad", case, "contract")
         assert view is not None and view.version == stored.originator_version
-        doc = case_view(c, Track.CONTRACT, UUID(case), Agency.KONFLIKTRAD)
+        doc = c.contract_queries.stored_view(UUID(case), Agency.KONFLIKTRAD)
         assert doc is not None
         assert [m["notes"] for m in doc["meetings"]] == notes, "each once, in the order held"

@@ -8,19 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from domain.policy import Track
-from domain.values import Agency
 from infra.api.deps import ContainerDep, MinPosition, PrincipalDep
-from infra.api.problems import ProblemError
 from infra.api.responses import CaseResponse
-from infra.api.views import contract_view_or_404, log_reads, sync, worklist
 
 router = APIRouter(tags=["contract queries"])
-
-
-def _no_county(agency: Agency) -> None:
-    if agency is Agency.COUNTY:
-        raise ProblemError(403, "Not permitted", "The county sees aggregated statistics only.")
 
 
 @router.get("/contracts")
@@ -28,11 +19,7 @@ def list_contracts(
     c: ContainerDep, user: PrincipalDep, min_position: MinPosition = None
 ) -> list[dict[str, Any]]:
     """The caller's worklist: only cases the agency may know."""
-    _no_county(user.agency)
-    sync(c, Track.CONTRACT, min_position)
-    rows = worklist(c, user.agency, c.clock())
-    log_reads(c, user, "worklist", rows)
-    return rows
+    return c.contract_queries.worklist(c.context(user), min_position)
 
 
 @router.get("/contracts/{case_id}", response_model=None)
@@ -40,8 +27,5 @@ def get_contract(
     case_id: UUID, c: ContainerDep, user: PrincipalDep, min_position: MinPosition = None
 ) -> JSONResponse:
     """The case with exactly the fields the caller's agency may see."""
-    _no_county(user.agency)
-    sync(c, Track.CONTRACT, min_position)
-    doc = contract_view_or_404(c, case_id, user.agency)
-    log_reads(c, user, "case_view", [doc])
+    doc = c.contract_queries.case_view(case_id, c.context(user), min_position)
     return CaseResponse(doc, headers={"ETag": f'"{doc["version"]}"'})

@@ -1,17 +1,13 @@
-"""Contract commands (api.md): each route names its action and calls one domain method."""
+"""Contract commands (docs/api.md): each route calls one use case of `c.contracts`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
-from domain.contract import Contract
-from infra.api.commands import CommandRunner
+from infra.api.commands import Command
 from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, PrincipalDep
 from infra.api.schemas import (
     BreachBody,
@@ -31,35 +27,8 @@ from infra.api.schemas import (
     TestBody,
     WithdrawBody,
 )
-from infra.auth import Principal
-from infra.bootstrap import Container
 
 router = APIRouter(tags=["contract commands"])
-Command = Callable[[Contract], None]
-
-
-def _run(
-    c: Container,
-    user: Principal,
-    action: str,
-    case_id: UUID,
-    body: BaseModel | None,
-    command: Command,
-    if_match: str | None,
-    key: str | None,
-    created: bool = False,
-    extra: dict[str, Any] | None = None,
-) -> JSONResponse:
-    return CommandRunner(c, user).run(
-        action,
-        case_id,
-        body,
-        lambda expected, log_view: c.contracts.command(case_id, command, expected, user.agency, log_view),
-        if_match=if_match,
-        idempotency_key=key,
-        created=created,
-        extra=extra,
-    )
 
 
 @router.post("/contracts", status_code=201, response_model=None)
@@ -67,27 +36,16 @@ def offer_contract(
     body: OfferBody, c: ContainerDep, user: PrincipalDep, key: IdempotencyKey = None
 ) -> JSONResponse:
     """The prosecutor offers a drug contract (ContractOffered)."""
-    case_id = c.new_id()
-    return CommandRunner(c, user).run(
-        "offer",
-        None,
-        body,
-        lambda _, log_view: c.contracts.offer(
-            contract_id=case_id,
-            youth=body.youth.value(),
-            guardians=tuple(g.value() for g in body.guardians),
-            offence=body.offence.value(),
-            trinn=body.trinn,
-            residence_municipality=body.residence_municipality,
-            registered_municipality=body.registered_municipality,
-            offer_deadline=body.offer_deadline,
-            actor=user.actor,
-            at=c.clock(),
-            viewer=user.agency,
-            log_view=log_view,
-        ),
-        idempotency_key=key,
-        created=True,
+    return Command(c, user, body, None, key).create(
+        c.contracts.offer,
+        c.new_id(),
+        body.youth.value(),
+        tuple(g.value() for g in body.guardians),
+        body.offence.value(),
+        body.trinn,
+        body.residence_municipality,
+        body.registered_municipality,
+        body.offer_deadline,
     )
 
 
@@ -100,16 +58,8 @@ def give_consent(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    scope = tuple(i.value() for i in body.scope)
-    return _run(
-        c,
-        user,
-        "give_consent",
-        case_id,
-        body,
-        lambda k: k.give_consent(body.signatory, scope, body.booklet_version, user.actor, c.clock(), c.rules),
-        if_match,
-        key,
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.give_consent, case_id, body.signatory, body.scope_items(), body.booklet_version
     )
 
 
@@ -122,16 +72,8 @@ def withdraw_consent(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    scope = None if body.scope is None else tuple(i.value() for i in body.scope)
-    return _run(
-        c,
-        user,
-        "withdraw_consent",
-        case_id,
-        body,
-        lambda k: k.withdraw_consent(body.signatory, scope, user.actor, c.clock(), c.rules),
-        if_match,
-        key,
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.withdraw_consent, case_id, body.signatory, body.scope_items()
     )
 
 
@@ -145,16 +87,7 @@ def decline_offer(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     signatory = body.signatory if body else "youth"
-    return _run(
-        c,
-        user,
-        "decline",
-        case_id,
-        body,
-        lambda k: k.decline(signatory, user.actor, c.clock(), c.rules),
-        if_match,
-        key,
-    )
+    return Command(c, user, body, if_match, key).run(c.contracts.decline, case_id, signatory)
 
 
 @router.post("/contracts/{case_id}/lapse", response_model=None)
@@ -162,9 +95,7 @@ def lapse_offer(
     case_id: UUID, c: ContainerDep, user: PrincipalDep, if_match: IfMatch = None, key: IdempotencyKey = None
 ) -> JSONResponse:
     """Record that the answer deadline passed without an answer (OfferLapsed)."""
-    return _run(
-        c, user, "lapse", case_id, None, lambda k: k.lapse(user.actor, c.clock(), c.rules), if_match, key
-    )
+    return Command(c, user, None, if_match, key).run(c.contracts.lapse, case_id)
 
 
 @router.post("/contracts/{case_id}/startup-meeting", response_model=None)
@@ -176,15 +107,8 @@ def schedule_startup(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _run(
-        c,
-        user,
-        "schedule_startup",
-        case_id,
-        body,
-        lambda k: k.schedule_startup(body.at, tuple(body.participants), user.actor, c.clock(), c.rules),
-        if_match,
-        key,
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.schedule_startup, case_id, body.at, tuple(body.participants)
     )
 
 
@@ -197,17 +121,8 @@ def hold_startup(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _run(
-        c,
-        user,
-        "hold_startup",
-        case_id,
-        body,
-        lambda k: k.hold_startup(
-            body.plan.value(), tuple(body.attendees), body.notes, user.actor, c.clock(), c.rules
-        ),
-        if_match,
-        key,
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.hold_startup, case_id, body.plan.value(), tuple(body.attendees), body.notes
     )
 
 
@@ -221,16 +136,7 @@ def fail_startup(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     note = body.note if body else ""
-    return _run(
-        c,
-        user,
-        "fail_startup",
-        case_id,
-        body,
-        lambda k: k.fail_startup(note, user.actor, c.clock(), c.rules),
-        if_match,
-        key,
-    )
+    return Command(c, user, body, if_match, key).run(c.contracts.fail_startup, case_id, note)
 
 
 @router.post("/contracts/{case_id}/stage", response_model=None)
@@ -242,15 +148,8 @@ def change_stage(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _run(
-        c,
-        user,
-        "change_stage",
-        case_id,
-        body,
-        lambda k: k.change_stage(body.trinn, body.reason, user.actor, c.clock(), c.rules),
-        if_match,
-        key,
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.change_stage, case_id, body.trinn, body.reason
     )
 
 
@@ -263,15 +162,8 @@ def amend_plan(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _run(
-        c,
-        user,
-        "amend_plan",
-        case_id,
-        body,
-        lambda k: k.amend_plan(body.plan.value(), body.reason, user.actor, c.clock(), c.rules),
-        if_match,
-        key,
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.amend_plan, case_id, body.plan.value(), body.reason
     )
 
 
@@ -285,18 +177,15 @@ def schedule_test(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     test_id = str(c.new_id())
-    return _run(
-        c,
-        user,
-        "schedule_test",
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.schedule_test,
         case_id,
-        body,
-        lambda k: k.schedule_test(
-            test_id, body.kind, body.purpose, body.random, body.scheduled_for, user.actor, c.clock(), c.rules
-        ),
-        if_match,
-        key,
-        created=True,
+        test_id,
+        body.kind,
+        body.purpose,
+        body.random,
+        body.scheduled_for,
+        status=201,
         extra={"test_id": test_id},
     )
 
@@ -311,25 +200,15 @@ def record_test_result(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _run(
-        c,
-        user,
-        "record_test_result",
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.record_test_result,
         case_id,
-        body,
-        lambda k: k.record_test_result(
-            test_id,
-            tuple(body.positives),
-            body.collected_at,
-            user.actor,
-            c.clock(),
-            panel=tuple(body.panel),
-            requisition_code=body.requisition_code,
-            interpretation=body.interpretation,
-            rules=c.rules,
-        ),
-        if_match,
-        key,
+        test_id,
+        tuple(body.positives),
+        body.collected_at,
+        tuple(body.panel),
+        body.requisition_code,
+        body.interpretation,
     )
 
 
@@ -342,17 +221,8 @@ def hold_meeting(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _run(
-        c,
-        user,
-        "hold_meeting",
-        case_id,
-        body,
-        lambda k: k.hold_meeting(
-            body.kind, body.held_at, body.attended, body.notes, user.actor, c.clock(), c.rules
-        ),
-        if_match,
-        key,
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.hold_meeting, case_id, body.kind, body.held_at, body.attended, body.notes
     )
 
 
@@ -365,15 +235,8 @@ def record_no_show(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _run(
-        c,
-        user,
-        "record_no_show",
-        case_id,
-        body,
-        lambda k: k.record_no_show(body.appointment, body.excuse, user.actor, c.clock(), c.rules),
-        if_match,
-        key,
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.record_no_show, case_id, body.appointment, body.excuse
     )
 
 
@@ -387,18 +250,14 @@ def register_breach(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     breach_id = str(c.new_id())
-    return _run(
-        c,
-        user,
-        "register_breach",
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.register_breach,
         case_id,
-        body,
-        lambda k: k.register_breach(
-            breach_id, body.kind, body.evidence, body.test_id, user.actor, c.clock(), c.rules
-        ),
-        if_match,
-        key,
-        created=True,
+        breach_id,
+        body.kind,
+        body.evidence,
+        body.test_id,
+        status=201,
         extra={"breach_id": breach_id},
     )
 
@@ -413,25 +272,14 @@ def decide_breach(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    plan = body.plan.value() if body.plan else None
-    return _run(
-        c,
-        user,
-        "decide_breach",
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.decide_breach,
         case_id,
-        body,
-        lambda k: k.decide_breach(
-            breach_id,
-            body.response,
-            body.factors.value(),
-            body.reason,
-            user.actor,
-            c.clock(),
-            plan=plan,
-            rules=c.rules,
-        ),
-        if_match,
-        key,
+        breach_id,
+        body.response,
+        body.factors.value(),
+        body.reason,
+        body.plan.value() if body.plan else None,
     )
 
 
@@ -439,16 +287,7 @@ def decide_breach(
 def complete_contract(
     case_id: UUID, c: ContainerDep, user: PrincipalDep, if_match: IfMatch = None, key: IdempotencyKey = None
 ) -> JSONResponse:
-    return _run(
-        c,
-        user,
-        "complete",
-        case_id,
-        None,
-        lambda k: k.complete(user.actor, c.clock(), c.rules),
-        if_match,
-        key,
-    )
+    return Command(c, user, None, if_match, key).run(c.contracts.complete, case_id)
 
 
 @router.post("/contracts/{case_id}/return-to-prosecution", response_model=None)
@@ -461,16 +300,7 @@ def return_to_prosecution(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     note = body.note if body else ""
-    return _run(
-        c,
-        user,
-        "return_to_prosecution",
-        case_id,
-        body,
-        lambda k: k.return_to_prosecution(note, user.actor, c.clock(), c.rules),
-        if_match,
-        key,
-    )
+    return Command(c, user, body, if_match, key).run(c.contracts.return_to_prosecution, case_id, note)
 
 
 @router.post("/contracts/{case_id}/evaluations", response_model=None)
@@ -482,15 +312,6 @@ def submit_evaluation(
     if_match: IfMatch = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _run(
-        c,
-        user,
-        "submit_evaluation",
-        case_id,
-        body,
-        lambda k: k.submit_evaluation(
-            body.respondent_role, body.form_version, body.answers, user.actor, c.clock(), c.rules
-        ),
-        if_match,
-        key,
+    return Command(c, user, body, if_match, key).run(
+        c.contracts.submit_evaluation, case_id, body.respondent_role, body.form_version, body.answers
     )

@@ -1,0 +1,92 @@
+"""The access log's entries (Normen): who was shown what about whom, when, on which basis.
+
+One type and one builder for every read of personal data, whichever use case or edge it
+is: command answers, case views, worklists, history, exports, streams. Entries name the
+person by the key store's pseudonymous reference, never by national id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from services.context import Context
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    at: datetime
+    sub: str
+    agency: str
+    subject_ref: str | None
+    case_id: str | None
+    action: str
+    categories: list[str]
+    basis: dict[str, Any]
+
+
+class AccessLogStore(Protocol):
+    """Where entries go (`infra/db/access_log.py`): `record` returns once they are durable."""
+
+    def record(self, entries: list[AccessEntry]) -> None: ...
+
+    def query(
+        self,
+        subject_ref: str | None = None,
+        agency: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]: ...
+
+
+def by_role(ctx: Context) -> dict[str, str]:
+    """The basis of a read that the caller's role grants whole (the auditor's)."""
+    return {"all": f"role:{ctx.agency.value}"}
+
+
+class AccessRecorder:
+    """Builds the entries of what a use case showed, and writes them before it answers."""
+
+    def __init__(self, store: AccessLogStore, subject_of_case: Callable[[str], str | None]) -> None:
+        self.store = store
+        self.subject_of_case = subject_of_case
+
+    def entries(self, ctx: Context, action: str, docs: Iterable[Mapping[str, Any]]) -> list[AccessEntry]:
+        """One entry per case document shown, with the categories and basis it carries."""
+        return [
+            self.entry(ctx, action, doc["id"], list(doc.get("categories", [])), dict(doc.get("basis", {})))
+            for doc in docs
+        ]
+
+    def entry(
+        self,
+        ctx: Context,
+        action: str,
+        case_id: str | None,
+        categories: Sequence[str],
+        basis: Mapping[str, Any],
+        subject_ref: str | None = None,
+    ) -> AccessEntry:
+        if subject_ref is None and case_id is not None:
+            subject_ref = self.subject_of_case(case_id)
+        return AccessEntry(
+            ctx.at, ctx.sub, ctx.agency.value, subject_ref, case_id, action, list(categories), dict(basis)
+        )
+
+    def shown(self, ctx: Context, action: str, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Log the case documents about to be shown (returns once the entries are durable)."""
+        self.store.record(self.entries(ctx, action, docs))
+
+    def record(self, entries: list[AccessEntry]) -> None:
+        self.store.record(entries)
+
+    def query(
+        self,
+        subject_ref: str | None = None,
+        agency: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        return self.store.query(subject_ref, agency, since, limit)

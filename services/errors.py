@@ -1,0 +1,39 @@
+"""The refusals of the application layer (domain rules refuse with `domain.errors`)."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+
+
+class CaseNotFoundError(Exception):
+    """No case with this id (or none the caller may know exists)."""
+
+
+class CaseErasedError(Exception):
+    """This case's personal data was erased; it can be verified but no longer changed or read."""
+
+
+class VersionMismatchError(Exception):
+    """The case has changed since the version the client last saw (`If-Match`)."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"expected version {expected}, the case is at version {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class AccessDeniedError(Exception):
+    """The caller's agency may not do this (the tables of `domain/permissions.py`)."""
+
+
+class CommandRefusedError(Exception):
+    """A domain rule refused a command on the case's current state.
+
+    Carries what the caller may do instead, judged in the same checkout of the case
+    that refused, so the answer never needs a second look at the case.
+    """
+
+    def __init__(self, reason: DomainError, allowed_actions: list[str] | None) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+        self.allowed_actions = allowed_actions
