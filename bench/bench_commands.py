@@ -103,7 +103,6 @@ def check_projection(c: Container, cases: list[UUID]) -> dict[str, Any]:
     does: each must be applied exactly once and every case end at its stored version."""
     projector = c.projector("bench-check")
     LogFeeder(projector, c.apps).catch_up()
-    assert c.read_models is not None
     stored = {str(k): stored_versions(c, k)[-1] for k in cases}
     projected = {
         k: view.version if (view := c.read_models.view("konfliktrad", k, "contract")) else 0 for k in stored

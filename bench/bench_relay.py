@@ -82,7 +82,6 @@ def direct_round(settings: Settings, messages: list[Message]) -> tuple[float, in
 def relay_round(c: Container, settings: Settings) -> tuple[float, int]:
     """The relay from position 0 until it has published the whole notification log."""
     clients.ensure_topics(settings)
-    assert c.read_models is not None
     with c.database.transaction() as tx:
         tx.execute("DELETE FROM relay_positions")
     topic = clients.internal_topic(settings, TRACK)

@@ -36,7 +36,6 @@ def rebuild(
         return _in_processes(settings, workers, batch, progress or (lambda _n: None))
     container = build(settings)
     try:
-        assert container.read_models is not None
         container.read_models.clear()
         return _project(container, (0, 1), batch, progress)
     finally:
@@ -46,7 +45,6 @@ def rebuild(
 def _clear(settings: Settings) -> None:
     container = build(settings)
     try:
-        assert container.read_models is not None
         container.read_models.clear()
     finally:
         container.close()

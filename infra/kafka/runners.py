@@ -42,7 +42,6 @@ def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.
     settings = container.settings
     clients.ensure_topics(settings)
     clients.ensure_acls(settings)
-    assert container.read_models is not None
     publisher = clients.KafkaPublisher(settings, "ruskontrakt-relay")
     relay = Relay(
         container.apps,
@@ -180,7 +179,6 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         pass
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        assert self.container.read_models is not None
         for tp in assigned:
             offset = self.container.read_models.position(self.name, tp.topic, tp.partition)
             if offset:

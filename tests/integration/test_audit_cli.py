@@ -69,6 +69,22 @@ def test_replay_and_export_print_the_case(cli_env: Path) -> None:
     assert "Innsyn" in html.read_text()
 
 
+def test_the_clis_replay_and_export_are_logged_like_the_apis_reads(cli_env: Path) -> None:
+    api = _api_on_cli_database(Clock(datetime(2026, 9, 10, 8, tzinfo=UTC)))
+    case_id = offer(api)
+    national_id = str(OFFER["youth"]["national_id"])  # type: ignore[index]
+    assert runner.invoke(app, ["replay", case_id, "--operator", "auditor-7"]).exit_code == 0
+    assert runner.invoke(app, ["export", national_id]).exit_code == 0
+
+    logged = [e for e in api.container.access_log.query(agency="auditor")]
+    subject = api.container.keys.subject_ref(national_id)
+    replay = [e for e in logged if e["action"] == "history"]
+    assert [(e["sub"], e["case_id"], e["subject_ref"]) for e in replay] == [("auditor-7", case_id, subject)]
+    assert replay[0]["basis"] == {"all": "role:auditor"}
+    export = [e for e in logged if e["action"] == "subject_export"]
+    assert len(export) == 1 and export[0]["sub"].startswith("cli:") and export[0]["subject_ref"] == subject
+
+
 def test_retention_erases_only_persons_whose_cases_have_all_expired(cli_env: Path) -> None:
     old = _api_on_cli_database(Clock(datetime(2020, 1, 10, 8, tzinfo=UTC)))
     old_case = offer(

@@ -57,7 +57,6 @@ class Service:
 
 def wait_until_applied(c: Container, seconds: float = 120) -> None:
     """Until the read models have applied every contract event stored now."""
-    assert c.read_models is not None
     target = c.contracts.recorder.max_notification_id() or 0
     deadline = time.monotonic() + seconds
     while c.read_models.track_position("contract") < target:  # waiting on the position itself
@@ -83,7 +82,6 @@ def hold_numbered_meeting(post: Post, meetings: dict[str, list[str]], case: str)
 def assert_meetings_applied_once_in_order(c: Container, meetings: dict[str, list[str]]) -> None:
     """Each case's read model is at its stored version and holds its meetings (by their
     notes) once each, in the order they were held."""
-    assert c.read_models is not None
     for case, notes in meetings.items():
         stored = c.contracts.recorder.select_events(UUID(case), desc=True, limit=1)[0]
         view = c.read_models.view("konfliktrad", case, "contract")

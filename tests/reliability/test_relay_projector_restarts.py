@@ -70,7 +70,6 @@ def setup(
 
 
 def _progress(c: Container, service: Service) -> int:
-    assert c.read_models is not None
     if service.command == "relay":
         return c.read_models.relay_position("contracts")
     return c.read_models.track_position("contract")
@@ -130,7 +129,6 @@ def test_killed_relays_and_projectors_leave_every_event_applied_once_in_order(
     setup: tuple[Container, list[Service]], tmp_path: Path
 ) -> None:
     c, services = setup
-    assert c.read_models is not None
     done = threading.Event()
     chaos = threading.Thread(target=_chaos, args=(c, services, done, random.Random(4711)))
     chaos.start()

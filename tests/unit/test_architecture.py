@@ -54,7 +54,7 @@ def test_the_domain_never_reads_the_environment(path: Path) -> None:
     [
         ("domain", {"services", "projections", "infra"}),
         ("services", {"infra"}),
-        ("projections", {"infra", "services.contracts", "services.prevention"}),
+        ("projections", {"infra", "services"}),
     ],
 )
 def test_dependencies_point_from_the_edges_to_the_domain(package: str, forbidden: set[str]) -> None:
@@ -63,3 +63,33 @@ def test_dependencies_point_from_the_edges_to_the_domain(package: str, forbidden
             assert not any(name == f or name.startswith(f + ".") for f in forbidden), (
                 f"{package}/{path.name}:{line} imports {name}"
             )
+
+
+ROUTERS = modules("infra/api/routers")
+
+
+@pytest.mark.parametrize("path", ROUTERS, ids=lambda p: p.name)
+def test_routers_hold_no_lambdas_and_no_decisions_of_their_own(path: Path) -> None:
+    """A route calls one use case; permission, visibility and the access log are the
+    application's (quality.md 6), so a router never wraps a use case in a lambda, never
+    compares the caller's agency and never writes the access log itself."""
+    source = path.read_text()
+    tree = ast.parse(source, filename=str(path))
+    lambdas = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Lambda)]
+    assert not lambdas, f"{path.name}: lambdas at lines {lambdas}"
+    for forbidden in ("Agency.", "access_log.record", "AccessEntry", "ProblemError(403"):
+        assert forbidden not in source, f"{path.name} decides for itself: {forbidden}"
+
+
+@pytest.mark.parametrize("path", ROUTERS, ids=lambda p: p.name)
+def test_every_route_handler_is_a_few_lines(path: Path) -> None:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and any(
+            isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in {"get", "post"}
+            for d in node.decorator_list
+        ):
+            body = [
+                s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+            ]
+            assert len(body) <= 3, f"{path.name}:{node.lineno} {node.name} has {len(body)} statements"
