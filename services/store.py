@@ -10,7 +10,7 @@ of the view the caller is answered with, and sealing and storing the new events.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -213,6 +213,7 @@ class SealedApplication(Application[UUID]):
                 self.access.entries(ctx, f"command:{action}", [view]) if ctx is not None and view else []
             )
             together = entries if self.stores_access_entries else []
+            ids: Sequence[int]
             if self.committer is not None:
                 ids = self.committer.save(case_id, stored, together)
             else:
