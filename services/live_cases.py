@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from cachetools import LRUCache
 from eventsourcing.application import project_aggregate
 
 from domain.policy import EventRecord, Track
@@ -82,10 +82,15 @@ class LiveCases:
     ) -> None:
         """`events_of(case_id)`: the case's domain events from the store, in order (it raises
         what the application answers for an unknown or erased case)."""
+        if max_cases < 1:
+            raise ValueError("max_cases must be at least 1")
         self.track, self.rules = track, rules
         self._events_of = events_of
         self.max_cases = max_cases
-        self._cases: OrderedDict[str, LiveCase] = OrderedDict()
+        # A case checked out is not in `_cases` until it is checked in again, so eviction
+        # (on another case's check-in) can never drop or duplicate it. cachetools caches are
+        # not thread-safe: every access is under `_lock`.
+        self._cases: LRUCache[str, LiveCase] = LRUCache(max_cases)
         self._erased: set[str] = set()  # never kept again, even by a command in flight
         self._lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
@@ -132,11 +137,8 @@ class LiveCases:
 
     def _keep(self, key: str, case: LiveCase) -> None:
         with self._lock:
-            if key in self._erased:
-                return
-            self._cases[key] = case
-            while len(self._cases) > self.max_cases:
-                self._cases.popitem(last=False)
+            if key not in self._erased:
+                self._cases[key] = case  # the least recently used case goes when full
 
     def _load(self, case_id: UUID) -> LiveCase:
         events = self._events_of(case_id)

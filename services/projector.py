@@ -15,12 +15,13 @@ mode, the API process itself) both call `Projector.apply`: one code path.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
+
+from cachetools import LRUCache
 
 from domain.policy import Track
 from domain.rules import Rules
@@ -98,7 +99,11 @@ class Projector:
         self.store, self.keys, self.rules, self.consumer = store, keys, rules, consumer
         self.max_cases = max_cases
         self.partition = partition
-        self._cases: OrderedDict[str, CaseProjection] = OrderedDict()
+        # The fold state of the cases seen last. `forget` comes from the thread that erased
+        # (while another may be applying) and cachetools caches are not thread-safe, so every
+        # access is under `_lock`; the folding itself is not.
+        self._cases: LRUCache[str, CaseProjection] = LRUCache(max_cases)
+        self._lock = threading.Lock()
         self.applied = 0  # records applied by this process (for progress and tests)
 
     def apply(self, batch: Sequence[Incoming]) -> None:
@@ -114,14 +119,15 @@ class Projector:
             with self.store.transaction() as tx:
                 self._apply(tx, batch, owned)
         except BaseException:
-            for item in batch:  # their in-memory state may be ahead of what was committed
-                self._cases.pop(item.message.case_id, None)
+            # Their in-memory state may be ahead of what was committed.
+            self.forget([item.message.case_id for item in batch])
             raise
 
     def forget(self, case_ids: Sequence[str]) -> None:
         """Drop in-memory state (after an erasure: it holds the person's plaintext)."""
-        for case_id in case_ids:
-            self._cases.pop(case_id, None)
+        with self._lock:
+            for case_id in case_ids:
+                self._cases.pop(case_id, None)
 
     def _apply(self, tx: ReadModelTx, batch: Sequence[Incoming], owned: Sequence[Incoming]) -> None:
         """Project the `owned` items of the batch; every item of it counts as consumed."""
@@ -200,17 +206,16 @@ class Projector:
 
     def _case(self, track: str, case_id: str, applied: int) -> CaseProjection:
         """The case's fold state at exactly the applied version, rebuilt from the store if needed."""
-        case = self._cases.get(case_id)
+        with self._lock:
+            case = self._cases.get(case_id)
         if case is not None and case.version == applied:
-            self._cases.move_to_end(case_id)
             return case
         app = self.apps[track]
         case = CaseProjection(app.track, case_id, self.rules)
         for stored in app.recorder.select_events(UUID(case_id), lte=applied) if applied else []:
             case.apply(app.record_or_placeholder(stored))
-        self._cases[case_id] = case
-        if len(self._cases) > self.max_cases:
-            self._cases.popitem(last=False)
+        with self._lock:
+            self._cases[case_id] = case  # the least recently used case goes when full
         return case
 
 

@@ -14,9 +14,10 @@ broker acknowledged); (case_id, version, type) identifies a message for deduplic
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from uuid import UUID
+
+from cachetools import LRUCache
 
 from domain.policy import AgencyView
 from domain.values import Agency
@@ -48,7 +49,9 @@ class Router:
         self.keys = keys
         self.agencies = tuple(agencies)
         self.max_cases = max_cases
-        self._cases: OrderedDict[str, CaseViews] = OrderedDict()
+        # Not thread-safe, like the router itself: one thread routes (the Kafka runner, or
+        # the request thread of one agency stream).
+        self._cases: LRUCache[str, CaseViews] = LRUCache(max_cases)
 
     def route(self, messages: Iterable[InternalMessage]) -> list[AgencyMessage]:
         out: list[AgencyMessage] = []
@@ -83,14 +86,11 @@ class Router:
         """The case's state, rebuilt from the store up to version `before` if not in memory."""
         case = self._cases.get(case_id)
         if case is not None:
-            self._cases.move_to_end(case_id)
             return case
         case = CaseViews(self.agencies)
         for stored in app.recorder.select_events(UUID(case_id), lte=before) if before > 0 else []:
             case.feed(app.record_or_placeholder(stored))
-        self._cases[case_id] = case
-        if len(self._cases) > self.max_cases:
-            self._cases.popitem(last=False)
+        self._cases[case_id] = case  # the least recently used case goes when full
         return case
 
 
