@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from infra.api import openapi, problems
 from infra.api.request_metrics import RequestMetrics
+from infra.api.responses import CaseResponse
 from infra.api.routers import (
     access_log,
     audit,
@@ -20,6 +21,7 @@ from infra.bootstrap import Container
 
 def create_app(container: Container) -> FastAPI:
     app = FastAPI(
+        default_response_class=CaseResponse,
         title="ruskontrakt",
         version="0.1.0",
         description="Case management for youth drug contracts (ruskontrakter) and the "

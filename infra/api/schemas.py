@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.prevention import ConcernSource
 from domain.values import (
@@ -30,8 +31,43 @@ Text = Annotated[str, Field(max_length=10_000)]
 ShortText = Annotated[str, Field(max_length=500)]
 
 
+# A free-form JSON value is stored in an event for ever and rendered on every read of the
+# case, so it is bounded: deep nesting broke every later read of its case, and NaN made the
+# case view invalid JSON.
+JSON_DEPTH, JSON_NODES, JSON_STRING = 8, 1_000, 2_000
+
+
+def bounded_json(value: Any) -> Any:
+    nodes = 0
+
+    def check(item: Any, depth: int) -> None:
+        nonlocal nodes
+        nodes += 1
+        if nodes > JSON_NODES:
+            raise ValueError(f"at most {JSON_NODES} values in all")
+        if depth > JSON_DEPTH:
+            raise ValueError(f"nested at most {JSON_DEPTH} levels deep")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite (no NaN or Infinity)")
+        if isinstance(item, str) and len(item) > JSON_STRING:
+            raise ValueError(f"strings of at most {JSON_STRING} characters")
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                check(key, depth + 1)
+                check(inner, depth + 1)
+        elif isinstance(item, list):
+            for inner in item:
+                check(inner, depth + 1)
+
+    check(value, 0)
+    return value
+
+
+BoundedJson = Annotated[dict[str, Any], AfterValidator(bounded_json)]
+
+
 class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
 class PersonIn(Body):
@@ -217,7 +253,7 @@ class DecisionBody(Body):
 class EvaluationBody(Body):
     respondent_role: ShortText
     form_version: ShortText
-    answers: dict[str, Any] = {}
+    answers: BoundedJson = {}
 
 
 class ConcernBody(Body):

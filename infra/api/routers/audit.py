@@ -15,30 +15,31 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from domain.values import Agency
 from infra.api.deps import ContainerDep, PrincipalDep
+from infra.api.responses import CaseResponse
 from infra.export_html import render
 
 router = APIRouter(tags=["audit"])
 NationalId = Annotated[str, Path(pattern=r"^\d{11}$")]
 
 
-@router.get("/contracts/{case_id}/history")
+@router.get("/contracts/{case_id}/history", response_model=None)
 def contract_history(
     case_id: UUID,
     c: ContainerDep,
     user: PrincipalDep,
     as_of: datetime | None = None,
     version: Annotated[int | None, Query(ge=1)] = None,
-) -> dict[str, Any]:
+) -> CaseResponse:
     """Every event of the case in order, unredacted; or the state at a time or version."""
-    return c.audit.history(case_id, c.context(user), as_of, version)
+    return CaseResponse(c.audit.history(case_id, c.context(user), as_of, version))
 
 
-@router.get("/contracts/{case_id}/views/{agency}")
+@router.get("/contracts/{case_id}/views/{agency}", response_model=None)
 def agency_view(
     case_id: UUID, agency: Agency, c: ContainerDep, user: PrincipalDep, as_of: datetime | None = None
-) -> dict[str, Any]:
+) -> CaseResponse:
     """What `agency` could see of the case at `as_of`, under the consents and policy then."""
-    return c.audit.agency_view(case_id, agency, c.context(user), as_of)
+    return CaseResponse(c.audit.agency_view(case_id, agency, c.context(user), as_of))
 
 
 @router.get("/contracts/{case_id}/verify")
@@ -60,7 +61,7 @@ def export_subject(
 ) -> JSONResponse | HTMLResponse:
     """Everything stored about a person (subject-access request), as JSON or HTML."""
     export = c.subjects.export(national_id, c.context(user))
-    return HTMLResponse(render(export)) if format == "html" else JSONResponse(export)
+    return HTMLResponse(render(export)) if format == "html" else CaseResponse(export)
 
 
 @router.post("/subjects/{national_id}/erase")
