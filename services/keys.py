@@ -15,12 +15,13 @@ import hmac
 import json
 import os
 import threading
-import time
 from typing import Any, Protocol
 
+from cachetools import LRUCache, TTLCache
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
+CACHED_CASES = 100_000  # per cache; a key and a reference are a few hundred bytes each
 
 
 class KeyStore(Protocol):
@@ -53,9 +54,11 @@ class SubjectKeys:
         self.store = store
         self.pepper = pepper
         self.ttl = ttl
-        self._cache: dict[str, tuple[float, bytes | None]] = {}
-        self._refs: dict[str, str] = {}  # case -> subject: a case's subject never changes
-        self._lock = threading.Lock()
+        # case -> its data key, or None for an erased person; each entry for `ttl` seconds
+        # (another process's erasure reaches this one by then). ttl 0: nothing is reused.
+        self._keys: TTLCache[str, bytes | None] = TTLCache(CACHED_CASES, ttl)
+        self._refs: LRUCache[str, str] = LRUCache(CACHED_CASES)  # a case's subject never changes
+        self._lock = threading.Lock()  # cachetools caches are not thread-safe
 
     def subject_ref(self, national_id: str) -> str:
         """A pseudonymous, stable reference: the key store never holds national ids."""
@@ -79,11 +82,11 @@ class SubjectKeys:
         return ref
 
     def key_for_case(self, case_id: str) -> bytes | None:
-        now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(case_id)
-        if cached is not None and now - cached[0] < self.ttl:
-            return cached[1]
+            try:
+                return self._keys[case_id]  # raises KeyError when missing or expired
+            except KeyError:
+                pass
         ref = self.subject_of_case(case_id)
         key = self.store.subject_key(ref) if ref else None
         self._remember(case_id, key)
@@ -119,7 +122,7 @@ class SubjectKeys:
         cases = self.store.erase_subject(subject_ref)
         with self._lock:
             for case_id in cases:
-                self._cache.pop(case_id, None)
+                self._keys.pop(case_id, None)
         return cases
 
     def cases_of(self, national_id: str) -> list[str]:
@@ -127,54 +130,13 @@ class SubjectKeys:
 
     def _remember(self, case_id: str, key: bytes | None, ref: str | None = None) -> None:
         with self._lock:
-            if len(self._cache) > 100_000:
-                self._cache.clear()
-            self._cache[case_id] = (time.monotonic(), key)
+            self._keys[case_id] = key
         if ref is not None:
             self._remember_ref(case_id, ref)
 
     def _remember_ref(self, case_id: str, ref: str) -> None:
         with self._lock:
-            if len(self._refs) > 100_000:
-                self._refs.clear()
             self._refs[case_id] = ref
-
-
-class MemoryKeyStore:
-    """For unit tests."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, bytes | None] = {}
-        self.cases: dict[str, str] = {}
-        self.mentions: list[tuple[str, str, str]] = []
-
-    def mention(self, case_id: str, subject_ref: str, role: str) -> None:
-        self.mentions.append((case_id, subject_ref, role))
-
-    def cases_mentioning(self, subject_ref: str) -> list[tuple[str, str]]:
-        return [(c, r) for c, s, r in self.mentions if s == subject_ref]
-
-    def create_subject_key(self, subject_ref: str, key: bytes) -> bytes:
-        existing = self.keys.setdefault(subject_ref, key)
-        if existing is None:
-            raise ErasedSubjectError(subject_ref)
-        return existing
-
-    def link_case(self, case_id: str, subject_ref: str) -> None:
-        self.cases[case_id] = subject_ref
-
-    def subject_of_case(self, case_id: str) -> str | None:
-        return self.cases.get(case_id)
-
-    def subject_key(self, subject_ref: str) -> bytes | None:
-        return self.keys.get(subject_ref)
-
-    def erase_subject(self, subject_ref: str) -> list[str]:
-        self.keys[subject_ref] = None
-        return self.cases_of(subject_ref)
-
-    def cases_of(self, subject_ref: str) -> list[str]:
-        return [c for c, s in self.cases.items() if s == subject_ref]
 
 
 class ErasedSubjectError(Exception):
