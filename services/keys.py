@@ -59,6 +59,7 @@ class SubjectKeys:
         self._keys: TTLCache[str, bytes | None] = TTLCache(CACHED_CASES, ttl)
         self._refs: LRUCache[str, str] = LRUCache(CACHED_CASES)  # a case's subject never changes
         self._lock = threading.Lock()  # cachetools caches are not thread-safe
+        self._erasures = 0  # a key read from the store before an erasure is not cached after it
 
     def subject_ref(self, national_id: str) -> str:
         """A pseudonymous, stable reference: the key store never holds national ids."""
@@ -86,10 +87,12 @@ class SubjectKeys:
             try:
                 return self._keys[case_id]  # raises KeyError when missing or expired
             except KeyError:
-                pass
+                erasures = self._erasures
         ref = self.subject_of_case(case_id)
         key = self.store.subject_key(ref) if ref else None
-        self._remember(case_id, key)
+        with self._lock:
+            if erasures == self._erasures:
+                self._keys[case_id] = key
         return key
 
     def seal_json(self, case_id: str, value: Any) -> bytes:
@@ -121,6 +124,7 @@ class SubjectKeys:
     def erase_ref(self, subject_ref: str) -> list[str]:
         cases = self.store.erase_subject(subject_ref)
         with self._lock:
+            self._erasures += 1
             for case_id in cases:
                 self._keys.pop(case_id, None)
         return cases
