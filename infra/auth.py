@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
+from cachetools import TLRUCache
 
 from domain.values import Actor, Agency
 from infra.settings import DEV_JWT_SECRET, Settings
 
+if TYPE_CHECKING:
+    from jwt.types import Options  # not in every PyJWT >= 2.9 at run time
+
 log = logging.getLogger("ruskontrakt.auth")
+VERIFIED_TOKENS = 10_000  # the least recently used goes first
 
 
 class AuthenticationError(Exception):
@@ -49,8 +55,12 @@ class TokenService:
             log.warning("embedded mode: tokens are signed with the built-in DEVELOPMENT secret")
             self.secret = DEV_JWT_SECRET
         # Clients send the same token with every request; verifying its signature again
-        # cannot change the answer, only its expiry can.
-        self._verified: dict[str, tuple[Principal, float]] = {}
+        # cannot change the answer, only its expiry can: each token is kept until its `exp`
+        # (wall-clock seconds, hence `time.time`) and not a moment longer.
+        self._verified: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
+            VERIFIED_TOKENS, _until_expiry, timer=time.time
+        )
+        self._lock = threading.Lock()  # request threads share it; cachetools is not thread-safe
 
     def issue(self, agency: Agency, sub: str, municipality: str | None = None, ttl: int = 3600) -> str:
         if self.secret is None:
@@ -61,9 +71,11 @@ class TokenService:
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
-        known = self._verified.get(token)
-        if known is not None and time.time() < known[1]:
-            return known[0]
+        with self._lock:
+            try:
+                return self._verified[token][0]  # raises KeyError when unknown or expired
+            except KeyError:
+                pass
         claims = self._decode(token)
         try:
             agency = Agency(claims["agency"])
@@ -72,13 +84,12 @@ class TokenService:
         if not claims.get("sub"):
             raise AuthenticationError("the token has no 'sub' claim")
         principal = Principal(str(claims["sub"]), agency, claims.get("municipality"))
-        if len(self._verified) >= 10_000:
-            self._verified.clear()
-        self._verified[token] = (principal, float(claims["exp"]))
+        with self._lock:
+            self._verified[token] = (principal, float(claims["exp"]))
         return principal
 
     def _decode(self, token: str) -> dict[str, Any]:
-        options = {"require": ["exp", "sub"]}
+        options: Options = {"require": ["exp", "sub"]}
         errors: list[str] = []
         candidates: list[tuple[Any, list[str]]] = [(k, ["RS256", "ES256"]) for k in self.keys]
         if self.secret is not None:
@@ -89,3 +100,7 @@ class TokenService:
             except jwt.PyJWTError as error:
                 errors.append(str(error))
         raise AuthenticationError("; ".join(errors) or "no verification key configured")
+
+
+def _until_expiry(_token: str, verified: tuple[Principal, float], _now: float) -> float:
+    return verified[1]
