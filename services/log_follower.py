@@ -25,10 +25,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, TypeGuard
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from eventsourcing.utils import retry
+
+if TYPE_CHECKING:  # eventsourcing.postgres needs psycopg, imported only once it is in use
+    from eventsourcing.postgres import PostgresApplicationRecorder
 
 log = logging.getLogger("ruskontrakt.relay")
 Select = Callable[[int, int], Sequence[Notification]]  # (first id, limit) -> notifications
@@ -52,7 +55,7 @@ def serialises_writers(recorder: ApplicationRecorder) -> bool:
     return False
 
 
-def _postgres(recorder: ApplicationRecorder) -> bool:
+def _postgres(recorder: ApplicationRecorder) -> TypeGuard[PostgresApplicationRecorder]:
     from eventsourcing.postgres import PostgresApplicationRecorder
 
     return isinstance(recorder, PostgresApplicationRecorder)
@@ -60,21 +63,22 @@ def _postgres(recorder: ApplicationRecorder) -> bool:
 
 def selector(recorder: ApplicationRecorder) -> Select:
     """Notifications from an id on, in id order, as cheaply as the recorder allows."""
-    if not _postgres(recorder):
-        return lambda start, limit: recorder.select_notifications(start=start, limit=limit)
+    if _postgres(recorder):
+        return _postgres_selector(recorder)
+    return lambda start, limit: recorder.select_notifications(start=start, limit=limit)
+
+
+def _postgres_selector(recorder: PostgresApplicationRecorder) -> Select:
     from eventsourcing.persistence import InterfaceError, OperationalError
     from psycopg.rows import tuple_row
     from psycopg.sql import SQL, Identifier
 
-    datastore = recorder.datastore  # type: ignore[attr-defined]
+    datastore = recorder.datastore
     statement = SQL(
         "SELECT notification_id, originator_id, originator_version, topic, state "
         "FROM {}.{} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
-    ).format(Identifier(datastore.schema), Identifier(recorder.events_table_name))  # type: ignore[attr-defined]
+    ).format(Identifier(datastore.schema), Identifier(recorder.events_table_name))
 
-    # The recorder's own select retries these the same way (a restarted server, a dropped
-    # pooled connection).
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select(start: int, limit: int) -> Sequence[Notification]:
         with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(statement, (start, limit), prepare=True, binary=True)
@@ -83,7 +87,10 @@ def selector(recorder: ApplicationRecorder) -> Select:
                 for r in cur.fetchall()
             ]
 
-    return select
+    # The recorder's own select retries these the same way (a restarted server, a dropped
+    # pooled connection). `retry` is annotated as returning Any; this is its decorated `select`.
+    retried: Select = retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)(select)
+    return retried
 
 
 class LogFollower:
@@ -165,7 +172,7 @@ class NewNotifications:
         for thread in self._threads:
             thread.join(timeout=5)
 
-    def _listen(self, name: str, recorder: Any) -> None:
+    def _listen(self, name: str, recorder: PostgresApplicationRecorder) -> None:
         from psycopg.sql import SQL, Identifier
 
         while not self._stopped.is_set():
