@@ -48,7 +48,7 @@ class LiveCase:
     discarded: bool = False
     # One projection per agency that asked, built from `records` on its first view: a
     # case is usually worked on by one or two agencies, and advancing all seven agencies'
-    # views on every command cost a tenth of the command.
+    # views on every command would be a large part of the command's own work.
     projections: dict[Agency, CaseProjection] = field(default_factory=dict)
 
     @property
