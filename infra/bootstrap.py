@@ -202,7 +202,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         ),
         audit=Audit(contracts, apps, keys, access, checkpoints),
         subjects=SubjectAccess(contracts, prevention, keys, access, erasure),
-        streams=AgencyStreams(source, keys, access),
+        streams=AgencyStreams(source, keys, access, settings.streams_per_user, settings.streams_total),
         idempotency=idempotency,
         tokens=TokenService(settings),
         checkpoints=checkpoints,

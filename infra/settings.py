@@ -99,6 +99,14 @@ class Settings(BaseSettings):
         description="Days after a prevention case's last event before its personal data is erased "
         "(shorter than contracts).",
     )
+    streams_per_user: int = Field(
+        5,
+        ge=1,
+        description="Event streams (`GET /streams/{agency}`) one user may have open at once; 429 beyond.",
+    )
+    streams_total: int = Field(
+        200, ge=1, description="Event streams the process keeps open at once in all; 429 beyond."
+    )
     group_commit: bool = Field(
         True,
         description="Commit concurrent commands on different cases in one transaction "

@@ -37,3 +37,9 @@ class CommandRefusedError(Exception):
         super().__init__(str(reason))
         self.reason = reason
         self.allowed_actions = allowed_actions
+
+
+class TooManyError(Exception):
+    """A bound on concurrent use was reached; the caller may try again later (429)."""
+
+    retry_after = 5

@@ -4,68 +4,133 @@ The messages come from a source the wiring chooses (`infra/bootstrap.py`): the a
 Kafka topic, or in embedded mode the router run in-process over the notification logs.
 Each message's fields are opened with the case's key for the caller, and each delivered
 message is written to the access log before it is handed on.
+
+A subscription is polled, never blocked on: the edge waits between polls without holding a
+worker thread, so open streams cost memory, not threads. How many streams may be open at
+once is bounded per user and in all (429 beyond).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from domain.values import Agency
 from services.access import AccessRecorder
 from services.context import Context
-from services.errors import AccessDeniedError
+from services.errors import AccessDeniedError, TooManyError
 from services.keys import SubjectKeys
 from services.messages import AgencyMessage, open_agency_message
 from services.router import InProcessAgencyFeed
 from services.store import SealedApplication
 
-# (agency, monotonic deadline) -> the agency's messages until then, oldest first.
-MessageSource = Callable[[Agency, float], Iterator[AgencyMessage]]
+
+class MessagePoller(Protocol):
+    def poll(self) -> list[AgencyMessage]:
+        """The messages that arrived since the last poll, oldest first; returns at once."""
+
+    def close(self) -> None: ...
+
+
+MessageSource = Callable[[Agency], MessagePoller]  # opens a poller on the agency's messages
+
+
+class _InProcessPoller:
+    def __init__(self, feed: InProcessAgencyFeed) -> None:
+        self.feed = feed
+
+    def poll(self) -> list[AgencyMessage]:
+        return self.feed.poll()
+
+    def close(self) -> None:
+        pass
 
 
 def in_process_source(apps: Sequence[SealedApplication], keys: SubjectKeys) -> MessageSource:
-    def messages(agency: Agency, deadline: float) -> Iterator[AgencyMessage]:
-        feed = InProcessAgencyFeed(apps, keys, agency)
-        while time.monotonic() < deadline:
-            batch = feed.poll()
-            yield from batch
-            if not batch:
-                time.sleep(0.1)  # nothing new in the notification logs yet
-
-    return messages
+    return lambda agency: _InProcessPoller(InProcessAgencyFeed(apps, keys, agency))
 
 
-class AgencyStreams:
-    def __init__(self, source: MessageSource, keys: SubjectKeys, access: AccessRecorder) -> None:
-        self.source = source
-        self.keys = keys
-        self.access = access
+class Subscription:
+    """One caller's open stream: each poll returns the new messages opened and logged."""
 
-    def follow(
-        self, agency: Agency, ctx: Context, limit: int, timeout: float
-    ) -> Iterator[tuple[AgencyMessage, dict[str, Any]]]:
-        """The agency's messages with their opened content, until `limit` or `timeout`.
+    def __init__(self, streams: AgencyStreams, ctx: Context, poller: MessagePoller, limit: int) -> None:
+        self.streams = streams
+        self.ctx = ctx
+        self.poller = poller
+        self.left = limit
+        self.closed = False
 
-        Permission is decided before the first message is read (a generator's body would
-        run only once iterated, after the edge had answered 200)."""
-        if ctx.agency is not agency:
-            raise AccessDeniedError("an agency may only read its own stream")
-        return self._follow(agency, ctx, limit, time.monotonic() + timeout)
-
-    def _follow(
-        self, agency: Agency, ctx: Context, limit: int, deadline: float
-    ) -> Iterator[tuple[AgencyMessage, dict[str, Any]]]:
-        sent = 0
-        for message in self.source(agency, deadline):
-            key = self.keys.key_for_case(message.case_id)
+    def poll(self) -> list[tuple[AgencyMessage, dict[str, Any]]]:
+        out = []
+        for message in self.poller.poll():
+            if self.left <= 0:
+                break
+            key = self.streams.keys.key_for_case(message.case_id)
             if key is None:
                 continue  # the person was erased: nothing readable is left
             data = open_agency_message(message, key)
-            entry = self.access.entry(ctx, "stream", message.case_id, message.categories, data["basis"])
-            self.access.record([entry])
-            yield message, data
-            sent += 1
-            if sent >= limit:
-                return
+            access = self.streams.access
+            access.record(
+                [access.entry(self.ctx, "stream", message.case_id, message.categories, data["basis"])]
+            )
+            out.append((message, data))
+            self.left -= 1
+        return out
+
+    @property
+    def done(self) -> bool:
+        return self.left <= 0
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.poller.close()
+            self.streams._release(self.ctx)
+
+
+class AgencyStreams:
+    def __init__(
+        self,
+        source: MessageSource,
+        keys: SubjectKeys,
+        access: AccessRecorder,
+        max_per_user: int = 5,
+        max_total: int = 200,
+    ) -> None:
+        self.source = source
+        self.keys = keys
+        self.access = access
+        self.max_per_user = max_per_user
+        self.max_total = max_total
+        self._open: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def subscribe(self, agency: Agency, ctx: Context, limit: int) -> Subscription:
+        """Open the agency's stream for one of its users (close it when done)."""
+        if ctx.agency is not agency:
+            raise AccessDeniedError("an agency may only read its own stream")
+        user = f"{ctx.agency.value}:{ctx.sub}"
+        with self._lock:
+            if self._open[user] >= self.max_per_user:
+                raise TooManyError(f"at most {self.max_per_user} open streams per user")
+            if sum(self._open.values()) >= self.max_total:
+                raise TooManyError(f"the service has its {self.max_total} streams open")
+            self._open[user] += 1
+        try:
+            return Subscription(self, ctx, self.source(agency), limit)
+        except BaseException:
+            self._release(ctx)
+            raise
+
+    def open_streams(self) -> int:
+        with self._lock:
+            return sum(self._open.values())
+
+    def _release(self, ctx: Context) -> None:
+        user = f"{ctx.agency.value}:{ctx.sub}"
+        with self._lock:
+            self._open[user] -= 1
+            if self._open[user] <= 0:
+                del self._open[user]

@@ -24,6 +24,7 @@ from services.errors import (
     CaseErasedError,
     CaseNotFoundError,
     CommandRefusedError,
+    TooManyError,
     VersionMismatchError,
 )
 from services.sealing import ErasedError
@@ -59,6 +60,8 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
         return problem_for(error.reason, error.allowed_actions)
     if isinstance(error, AccessDeniedError):
         return problem(403, "Not permitted", str(error))
+    if isinstance(error, TooManyError):
+        return problem(429, "Too many requests", str(error), headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, ProblemError):
         return problem(error.status, error.title, error.detail, **error.extra)
     if isinstance(error, DomainError):
@@ -96,6 +99,7 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
 
 
 KNOWN_REFUSALS = (
+    TooManyError,
     CommandRefusedError,
     AccessDeniedError,
     DomainError,

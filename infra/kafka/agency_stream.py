@@ -6,33 +6,37 @@ Read as the service principal (the API authenticated the caller as that agency),
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+from typing import Any
 
 from domain.values import Agency
 from infra.kafka import clients
 from infra.settings import Settings
 from services.messages import AgencyMessage, decode_agency
-from services.streams import MessageSource
+from services.streams import MessagePoller, MessageSource
+
+
+class _TopicPoller:
+    def __init__(self, settings: Settings, agency: Agency) -> None:
+        from kafka import TopicPartition
+
+        self.consumer: Any = clients.consumer(
+            settings, None, f"ruskontrakt-sse-{agency.value}", isolation_level="read_committed"
+        )
+        partition = TopicPartition(clients.agency_topic(settings, agency), 0)
+        self.consumer.assign([partition])
+        self.consumer.seek_to_beginning(partition)
+
+    def poll(self) -> list[AgencyMessage]:
+        # A short broker wait keeps the thread this runs on free for others.
+        batches = self.consumer.poll(timeout_ms=50).values()
+        return [decode_agency(record.value) for records in batches for record in records]
+
+    def close(self) -> None:
+        self.consumer.close()
 
 
 def kafka_source(settings: Settings) -> MessageSource:
-    def messages(agency: Agency, deadline: float) -> Iterator[AgencyMessage]:
-        from kafka import TopicPartition
+    def open_poller(agency: Agency) -> MessagePoller:
+        return _TopicPoller(settings, agency)
 
-        consumer = clients.consumer(
-            settings, None, f"ruskontrakt-sse-{agency.value}", isolation_level="read_committed"
-        )
-        try:
-            partition = TopicPartition(clients.agency_topic(settings, agency), 0)
-            consumer.assign([partition])
-            consumer.seek_to_beginning(partition)
-            while time.monotonic() < deadline:
-                wait = max(1, int(min(0.5, deadline - time.monotonic()) * 1000))
-                for records in consumer.poll(timeout_ms=wait).values():
-                    for record in records:
-                        yield decode_agency(record.value)
-        finally:
-            consumer.close()
-
-    return messages
+    return open_poller

@@ -54,6 +54,7 @@ class LiveServer:
     workdir: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # more RUSKONTRAKT_* settings, by name
     tokens: TokenService = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +83,7 @@ class LiveServer:
                 "PYTHONPATH": str(REPO),
             }
         )
+        env.update({f"RUSKONTRAKT_{name.upper()}": value for name, value in self.settings.items()})
         return env
 
     def start(self) -> LiveServer:
@@ -134,8 +136,8 @@ class LiveServer:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return [line for line in text.splitlines() if "unexpected error" in line or "Traceback" in line]
 
-    def headers(self, agency: Agency | str, **extra: str) -> dict[str, str]:
-        token = self.tokens.issue(Agency(agency), f"{Agency(agency).value}-live")
+    def headers(self, agency: Agency | str, sub: str | None = None, **extra: str) -> dict[str, str]:
+        token = self.tokens.issue(Agency(agency), sub or f"{Agency(agency).value}-live")
         return {"Authorization": f"Bearer {token}", **extra}
 
     def client(self, **kwargs: Any) -> httpx.Client:
