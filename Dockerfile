@@ -1,23 +1,36 @@
 # ruskontrakt service image: one image, three processes (compose.yaml picks the command):
 #   serve (HTTP API), relay (event store -> Kafka), project (Kafka -> read models).
 # Configuration only through RUSKONTRAKT_* environment variables (infra/settings.py).
+#
+# Installs from requirements.lock, the lock `make` uses: every wheel is downloaded by its pinned
+# version and checked against the lock's hashes, and the image's virtualenv is then installed
+# from those wheels alone (no index), so only the runtime dependencies of the project land in it,
+# at exactly the locked versions. Nothing is resolved against the index.
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
+COPY requirements.lock ./
+RUN pip download --require-hashes --no-deps --only-binary :all: --dest /wheels -r requirements.lock
 COPY . .
-RUN pip wheel --wheel-dir /wheels .
+# The locked setuptools builds the project's wheel (no build isolation: nothing else fetched);
+# the image's virtualenv gets no pip or setuptools of its own.
+RUN python -m venv /build \
+ && /build/bin/pip install --upgrade --no-index --find-links /wheels setuptools \
+ && /build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /wheels . \
+ && python -m venv --without-pip /opt/venv \
+ && /build/bin/pip --python /opt/venv/bin/python install --no-index --find-links /wheels ruskontrakt
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/venv/bin:$PATH
 RUN groupadd --system --gid 10001 ruskontrakt \
  && useradd --system --uid 10001 --gid ruskontrakt --home-dir /home/ruskontrakt --create-home \
         --shell /usr/sbin/nologin ruskontrakt
-COPY --from=build /wheels /wheels
-RUN pip install /wheels/*.whl && rm -rf /wheels
+COPY --from=build /opt/venv /opt/venv
 USER ruskontrakt
 WORKDIR /home/ruskontrakt
 EXPOSE 8000
