@@ -1,4 +1,4 @@
-"""ruff over the whole tree and mypy --strict over domain/ are part of the suite."""
+"""ruff (check and format) over the whole tree and mypy --strict over domain/ are part of the suite."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_ruff_finds_nothing() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_ruff_format_would_change_nothing() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "."], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout[-3000:]
 
