@@ -1,17 +1,62 @@
-"""Date arithmetic in Norwegian days: the instant-to-day rule and month arithmetic.
+"""Date arithmetic in Norwegian days: instants to days, months, and working days.
 
 Ages and deadlines are counted in the calendar days of Norway, whatever the server's
-time zone, so every instant becomes a day through `local_day` and nowhere else.
+time zone, so every instant becomes a day through `local_day` and nowhere else. Which
+days are public holidays is data handed in (`Calendar`), so the domain needs no holiday
+package and a test can name its own holidays.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 OSLO = ZoneInfo("Europe/Oslo")
+SATURDAY = 5
 
 
 def local_day(at: datetime) -> date:
     """The calendar day in Norway at an instant: ages and deadlines are Norwegian days."""
     return at.astimezone(OSLO).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later, or that month's last day if it is shorter
+    (31 January + 1 month is 28 or 29 February): how a plan's length is read."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last_day in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last_day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Which days are working days: Monday to Friday, except the public holidays given.
+
+    The empty calendar (no holidays) counts weekends only; the service builds the
+    Norwegian one in `services/calendar.py`.
+    """
+
+    holidays: frozenset[date] = frozenset()
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < SATURDAY and day not in self.holidays
+
+    def add_days(self, start: date, days: int, working_days: bool) -> date:
+        """`days` after `start`, counting every day or only working days (the day a
+        deadline starts never counts, so `add_days(d, 0, ...)` is `d`)."""
+        if not working_days:
+            return start + timedelta(days=days)
+        day, left = start, days
+        while left > 0:
+            day += timedelta(days=1)
+            left -= self.is_working_day(day)
+        return day
+
+
+WEEKENDS_ONLY = Calendar()

@@ -1,13 +1,18 @@
-"""Versioned configuration of stages (trinn) and deadlines (domain.md §5).
+"""Versioned configuration of stages (trinn) and deadlines (domain.md §5, §11).
 
 These are defaults a county or municipality can change without code changes: the service
 loads a `Rules` from a YAML file (`RUSKONTRAKT_RULES_FILE`) and every case records the
 rules version it was offered under, so a later change never rewrites an old case's terms.
+The calendar (which days are public holidays) travels with the rules so that every
+deadline is computed from the same data; the service loads the Norwegian one
+(`infra/rules_file.py`), while the domain's default knows weekends only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from domain.calendar import WEEKENDS_ONLY, Calendar
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,7 @@ class StageDefaults:
 class Deadlines:
     offer_answer_days: int = 14
     startup_within_days_of_consent: int = 30
-    working_days: bool = False  # calendar days by default; working days use Norwegian holidays
+    working_days: bool = False  # count calendar days; True: only the calendar's working days
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Rules:
     max_plan_months: int = 12
     min_age: int = 15
     max_age: int = 17
+    calendar: Calendar = WEEKENDS_ONLY
 
     def stage(self, trinn: int) -> StageDefaults:
         return self.stages[trinn]

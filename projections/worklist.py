@@ -1,31 +1,19 @@
-"""What is on my desk? One worklist row per case the agency may know, with its next deadline."""
+"""What is on my desk? One worklist row per case the agency may know, with its next deadline.
+
+The deadline rules themselves are the domain's (`domain/deadlines.py`); this read model
+only lays a case view out as a row.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from domain.deadlines import is_overdue
+from domain.deadlines import is_overdue, next_deadline
 from domain.rules import Rules
 from projections.case_view import CaseDoc
-from services.calendar import add_days
 
-__all__ = ["is_overdue", "next_deadline", "worklist_row"]
-
-
-def next_deadline(doc: CaseDoc, rules: Rules) -> date | None:
-    status = doc.get("status")
-    since = datetime.fromisoformat(doc["status_since"]).date() if "status_since" in doc else None
-    if status == "offered" and "offer_deadline" in doc:
-        return date.fromisoformat(doc["offer_deadline"])
-    if status == "consented" and since is not None:
-        days = rules.deadlines.startup_within_days_of_consent
-        return add_days(since, days, rules.deadlines.working_days)
-    if status == "startup_scheduled" and "meeting_at" in doc.get("startup_meeting", {}):
-        return datetime.fromisoformat(doc["startup_meeting"]["meeting_at"]).date()
-    if status == "active" and "plan" in doc:
-        return date.fromisoformat(doc["plan"]["end_date"])
-    return None
+__all__ = ["is_overdue", "worklist_row"]  # is_overdue: still imported from here by infra/api/views.py
 
 
 def worklist_row(doc: CaseDoc, rules: Rules, today: date) -> dict[str, Any]:

@@ -1,27 +1,23 @@
-"""Deadlines in calendar or Norwegian working days (public holidays from `holidays`)."""
+"""The Norwegian calendar the service counts working days in: the `holidays` package's Norway.
+
+The domain takes its holidays as data (`domain.calendar.Calendar`); this is the one place
+that builds that data, once per process, for a range of years wide enough for any case
+the service will hold (offences, plans and deadlines from 2000 to 2060).
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 
 import holidays
 
+from domain.calendar import Calendar
 
-@lru_cache(maxsize=32)
-def _norwegian_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("NO", years=year)
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _norwegian_holidays(day.year)
+YEARS = range(2000, 2061)
 
 
-def add_days(start: date, days: int, working_days: bool) -> date:
-    if not working_days:
-        return start + timedelta(days=days)
-    day, left = start, days
-    while left > 0:
-        day += timedelta(days=1)
-        left -= is_working_day(day)
-    return day
+@cache
+def norwegian_calendar() -> Calendar:
+    """Weekends (the calendar's own rule) and the Norwegian public holidays."""
+    days = holidays.country_holidays("NO", years=YEARS)
+    return Calendar(holidays=frozenset(days))
