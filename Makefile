@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
-	$(PIP) check
+	$(PIP) check || { echo "requirements.lock misses what pyproject.toml asks for: make lock"; exit 1; }
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 # uv from the lock, without installing the project: `make lock` must work while
