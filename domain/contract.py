@@ -1,31 +1,57 @@
-"""The drug contract (ruskontrakt) aggregate: its events, its status and its refusals.
+"""The drug contract (ruskontrakt) aggregate: its status and its past-tense events.
 
-Every public command asks the lifecycle machine (`domain/lifecycle.py`) whether the
-action is allowed and lets `ContractGuards` check the rule, then triggers one or more
-events. Events record the status they leave the contract in, so replay only copies
-state and never re-runs a guard.
+Every public command checks its input, asks the lifecycle (`domain/lifecycle.py`) through
+`ContractGuards` (`domain/contract_guards.py`) whether the action is allowed and its rule
+kept, then triggers one or more events. Events record the status they leave the contract
+in and only copy state, so replay never re-runs a guard. The events stay nested here:
+their topic (`domain.contract:Contract.ConsentGiven`) is how stored events are decoded.
+
+The refusals live in `domain/contract_errors.py` and are re-exported, so callers import
+everything about the contract from this module.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from statemachine.exceptions import TransitionNotAllowed
 
-from domain.consent import ConsentRegister, local_day
-from domain.errors import (
-    ActionNotAllowedError,
-    InvalidInputError,
-    NotPermittedError,
-    RuleViolationError,
+from domain.calendar import local_day
+from domain.consent import ConsentRegister
+from domain.contract_errors import (
+    AgeOutOfRangeError,
+    BreachEvidenceError,
+    ConsentAlreadyGivenError,
+    ConsentNotGivenError,
+    DuplicateIdError,
+    EndDateNotReachedError,
+    GuardianRequiredError,
+    MunicipalitiesMissingError,
+    OfferDeadlineInvalidError,
+    OfferDeadlineNotPassedError,
+    PlanIncompleteError,
+    PlanTooLongError,
+    ProportionalityFactorsMissingError,
+    RapidTestNotConfirmedError,
+    ResultRecorderNotPermittedError,
+    ScopeNotConsentableError,
+    StageInvalidError,
+    StageOneSingleBreachError,
+    TerminationNotGroundedError,
+    TestFrequencyStepDownError,
+    TestFrequencyStepUpError,
+    TestResultAlreadyRecordedError,
+    UnknownBreachError,
+    UnknownSignatoryError,
+    UnknownTestError,
 )
+from domain.contract_guards import BreachState, TestState, check_offer, judge
+from domain.errors import ActionNotAllowedError
 from domain.lifecycle import ContractLifecycle, unguarded_outcome
 from domain.policy import consentable
 from domain.rules import DEFAULT_RULES, Rules
@@ -46,6 +72,40 @@ from domain.values import (
     scope_of,
 )
 
+__all__ = [
+    "FINAL_STATUSES",
+    "AgeOutOfRangeError",
+    "BreachEvidenceError",
+    "BreachState",
+    "ConsentAlreadyGivenError",
+    "ConsentNotGivenError",
+    "Contract",
+    "ContractStatus",
+    "DuplicateIdError",
+    "EndDateNotReachedError",
+    "GuardianRequiredError",
+    "MunicipalitiesMissingError",
+    "OfferDeadlineInvalidError",
+    "OfferDeadlineNotPassedError",
+    "PlanIncompleteError",
+    "PlanTooLongError",
+    "ProportionalityFactorsMissingError",
+    "RapidTestNotConfirmedError",
+    "ResultRecorderNotPermittedError",
+    "ScopeNotConsentableError",
+    "StageInvalidError",
+    "StageOneSingleBreachError",
+    "TerminationNotGroundedError",
+    "TestFrequencyStepDownError",
+    "TestFrequencyStepUpError",
+    "TestResultAlreadyRecordedError",
+    "TestState",
+    "UnknownBreachError",
+    "UnknownSignatoryError",
+    "UnknownTestError",
+    "allowed_actions",
+]
+
 
 class ContractStatus(Enum):
     OFFERED = "offered"
@@ -63,287 +123,6 @@ class ContractStatus(Enum):
 FINAL_STATUSES = frozenset(
     {ContractStatus.COMPLETED, ContractStatus.RETURNED, ContractStatus.DECLINED, ContractStatus.LAPSED}
 )
-
-
-# --- refusals (the first docstring line is the rule) ---
-
-
-class AgeOutOfRangeError(InvalidInputError):
-    """A contract may only be offered to a youth aged 15 to 17 on the offer date."""
-
-
-class GuardianRequiredError(InvalidInputError):
-    """A youth under 18 must have at least one registered guardian."""
-
-
-class OfferDeadlineInvalidError(InvalidInputError):
-    """The offer deadline must be after the offer date."""
-
-
-class OfferDeadlineNotPassedError(RuleViolationError):
-    """An offer lapses only after its answer deadline has passed."""
-
-
-class UnknownSignatoryError(InvalidInputError):
-    """The signatory must be the youth or one of the registered guardians."""
-
-
-class ScopeNotConsentableError(InvalidInputError):
-    """Consent cannot open a category the policy closes for that agency (never, or statistics only)."""
-
-
-class ConsentAlreadyGivenError(RuleViolationError):
-    """This signatory has already consented to the contract and to every item of this scope."""
-
-
-class ConsentNotGivenError(RuleViolationError):
-    """A consent can only be withdrawn by a signatory who has given it."""
-
-
-class PlanIncompleteError(InvalidInputError):
-    """A plan needs stage, start and end date, test regime, meeting frequency and team."""
-
-
-class PlanTooLongError(InvalidInputError):
-    """A plan's end date must be after its start date and at most 12 months after it."""
-
-
-class MunicipalitiesMissingError(InvalidInputError):
-    """When residence and registered municipality differ, the plan must name both."""
-
-
-class StageInvalidError(InvalidInputError):
-    """The stage (trinn) must be one of the configured stages and differ from the current one."""
-
-
-class TestFrequencyStepDownError(RuleViolationError):
-    """Test frequency may step down only after the configured number of consecutive negative tests."""
-
-
-class TestFrequencyStepUpError(RuleViolationError):
-    """Test frequency steps up only through a breach decision."""
-
-
-class UnknownTestError(InvalidInputError):
-    """No test with this id is scheduled on this contract."""
-
-
-class TestResultAlreadyRecordedError(RuleViolationError):
-    """A test result is recorded once; a correction is a new test."""
-
-
-class DuplicateIdError(InvalidInputError):
-    """This id is already used on this contract."""
-
-
-class BreachEvidenceError(InvalidInputError):
-    """A positive-test breach must name a test with a recorded positive result."""
-
-
-class UnknownBreachError(InvalidInputError):
-    """No breach with this id is under review on this contract."""
-
-
-class ProportionalityFactorsMissingError(InvalidInputError):
-    """Every breach decision must record seriousness, fault, condition kind, motivation, share completed and repetition."""
-
-
-class RapidTestNotConfirmedError(RuleViolationError):
-    """A breach resting only on unconfirmed rapid tests cannot be answered with termination."""
-
-
-class TerminationNotGroundedError(RuleViolationError):
-    """Termination needs a confirmed lab result, a new offence, repeated no-shows or repeated breaches."""
-
-
-class StageOneSingleBreachError(RuleViolationError):
-    """In stage 1 (trinn 1) a single breach is answered with a warning or a conversation, never termination."""
-
-
-class EndDateNotReachedError(RuleViolationError):
-    """A contract can be completed only when the plan's end date has been reached."""
-
-
-class ResultRecorderNotPermittedError(NotPermittedError):
-    """Rapid results are recorded by municipal health, follow-up lab results by the GP, sanction lab results by the prosecution."""
-
-
-# --- state kept for tests and breaches ---
-
-
-@dataclass
-class TestState:
-    kind: TestKind
-    purpose: TestPurpose
-    positives: tuple[str, ...] | None = None  # None: no result yet
-
-    @property
-    def confirmed_positive(self) -> bool:
-        return self.kind is TestKind.LAB and bool(self.positives)
-
-
-@dataclass
-class BreachState:
-    kind: BreachKind
-    test_id: str | None
-    response: BreachResponse | None = None
-
-
-@dataclass
-class ContractGuards:
-    """The model the lifecycle machine is bound to: one method per named guard."""
-
-    contract: Contract
-    actor: Actor
-    at: datetime
-    rules: Rules
-    state: str | None = field(default=None)  # written by python-statemachine, not used
-
-    @property
-    def day(self) -> date:
-        return local_day(self.at)
-
-    def completes_contract_consent(self, signatory: str) -> bool:
-        missing = self.contract.consents.missing_signatories(self.at)
-        return set(missing) <= {signatory}
-
-    def withdraws_contract_consent(self, signatory: str, scope: tuple[ScopeItem, ...] | None = None) -> bool:
-        """Only a required signatory's withdrawal ends the contract (a guardian's no longer
-        is once the youth is 18)."""
-        return scope is None and signatory in self.contract.consents.required_signatories(self.at)
-
-    def offer_deadline_passed(self) -> None:
-        if self.day <= self.contract.offer_deadline:
-            raise OfferDeadlineNotPassedError(f"the deadline is {self.contract.offer_deadline}")
-
-    def plan_is_complete(self, plan: Plan | None = None) -> None:
-        check_plan(self.contract, plan, self.rules)
-
-    def stage_change_is_valid(self, to_trinn: int) -> None:
-        if to_trinn not in self.rules.stages or to_trinn == self.contract.trinn:
-            raise StageInvalidError(f"trinn {to_trinn} (current {self.contract.trinn})")
-
-    def amendment_is_valid(self, plan: Plan) -> None:
-        check_plan(self.contract, plan, self.rules)
-        current = self.contract.plan
-        if current is not None and plan.test_regime.per_month > current.test_regime.per_month:
-            raise TestFrequencyStepUpError(
-                f"{current.test_regime.per_month} -> {plan.test_regime.per_month} tests per month"
-            )
-        self._step_down_allowed(plan)
-
-    def _step_down_allowed(self, plan: Plan) -> None:
-        current = self.contract.plan
-        needed = self.rules.step_down_after_negative_tests
-        lower = current is not None and plan.test_regime.per_month < current.test_regime.per_month
-        if lower and self.contract.consecutive_negatives < needed:
-            raise TestFrequencyStepDownError(
-                f"{self.contract.consecutive_negatives} consecutive negative tests, {needed} needed"
-            )
-
-    def test_result_is_valid(self, test_id: str) -> None:
-        test = self.contract.tests.get(test_id)
-        if test is None:
-            raise UnknownTestError(test_id)
-        if test.positives is not None:
-            raise TestResultAlreadyRecordedError(test_id)
-        expected = {
-            (TestKind.RAPID, TestPurpose.FOLLOW_UP): Agency.MUNICIPAL_HEALTH,
-            (TestKind.RAPID, TestPurpose.SANCTION): Agency.MUNICIPAL_HEALTH,
-            (TestKind.LAB, TestPurpose.FOLLOW_UP): Agency.GP,
-            (TestKind.LAB, TestPurpose.SANCTION): Agency.PROSECUTION,
-        }[(test.kind, test.purpose)]
-        if self.actor.agency is not expected:
-            raise ResultRecorderNotPermittedError(
-                f"{test.kind.value} {test.purpose.value} result by {self.actor.agency.value}"
-            )
-
-    def breach_is_well_founded(self, kind: BreachKind, test_id: str | None = None) -> None:
-        if kind is BreachKind.POSITIVE_TEST:
-            test = self.contract.tests.get(test_id or "")
-            if test is None or not test.positives:
-                raise BreachEvidenceError(f"test {test_id!r}")
-
-    def terminates(self, response: BreachResponse) -> bool:
-        return response is BreachResponse.TERMINATE
-
-    def factors_are_recorded(self, factors: ProportionalityFactors | None = None) -> None:
-        texts = (
-            [factors.seriousness, factors.fault, factors.condition_kind, factors.motivation]
-            if factors
-            else []
-        )
-        if factors is None or not all(t.strip() for t in texts) or not 0 <= factors.completed_share <= 1:
-            raise ProportionalityFactorsMissingError()
-
-    def response_fits_breach(self, response: BreachResponse, plan: Plan | None = None) -> None:
-        if plan is not None:
-            check_plan(self.contract, plan, self.rules)
-            self._step_down_allowed(plan)  # stepping up is what a breach decision may do
-
-    def end_date_reached(self) -> None:
-        plan = self.contract.plan
-        if plan is None or self.day < plan.end_date:
-            raise EndDateNotReachedError(f"end date {plan.end_date if plan else None}, today {self.day}")
-
-    def termination_is_grounded(self, breach_id: str, response: BreachResponse) -> None:
-        if response is not BreachResponse.TERMINATE:
-            return  # python-statemachine runs validators before the branch's `cond`
-        contract = self.contract
-        breach = contract.breaches[breach_id]
-        test = contract.tests.get(breach.test_id or "")
-        repeated_breaches = len(contract.breaches) >= 2
-        repeated_no_shows = contract.unexcused_no_shows >= 2
-        if breach.kind is BreachKind.POSITIVE_TEST and test and test.kind is TestKind.RAPID:
-            raise RapidTestNotConfirmedError(f"breach {breach_id} rests on rapid test {breach.test_id}")
-        grounded = (
-            (test is not None and test.confirmed_positive)
-            or breach.kind is BreachKind.NEW_OFFENCE
-            or repeated_no_shows
-            or repeated_breaches
-        )
-        if contract.trinn == 1 and not repeated_breaches:
-            raise StageOneSingleBreachError(f"breach {breach_id} is the first breach")
-        if not grounded:
-            raise TerminationNotGroundedError(f"breach {breach_id} ({breach.kind.value})")
-
-
-def check_plan(contract: Contract, plan: Plan | None, rules: Rules) -> None:
-    if plan is None:
-        raise PlanIncompleteError("no plan")
-    missing = [
-        name
-        for name, ok in [
-            ("trinn", plan.trinn in rules.stages),
-            ("test_regime", plan.test_regime.per_month >= 1),
-            ("meeting_frequency_days", plan.meeting_frequency_days > 0),
-            ("team", bool(plan.team)),
-        ]
-        if not ok
-    ]
-    if missing:
-        raise PlanIncompleteError("missing or invalid: " + ", ".join(missing))
-    latest_end = add_months(plan.start_date, rules.max_plan_months)
-    if not plan.start_date < plan.end_date <= latest_end:
-        raise PlanTooLongError(f"{plan.start_date} to {plan.end_date}, latest end {latest_end}")
-    if contract.residence_municipality != contract.registered_municipality and (
-        plan.residence_municipality != contract.residence_municipality
-        or plan.registered_municipality != contract.registered_municipality
-    ):
-        raise MunicipalitiesMissingError(
-            f"residence {contract.residence_municipality}, registered {contract.registered_municipality}"
-        )
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last_day in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last_day))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 class Contract(Aggregate):
@@ -430,19 +209,7 @@ class Contract(Aggregate):
         at: datetime,
         rules: Rules = DEFAULT_RULES,
     ) -> Contract:
-        day = local_day(at)
-        if youth.birth_date is None:
-            raise AgeOutOfRangeError("birth date is required")
-        age = youth.age_on(day)
-        if not rules.min_age <= age <= rules.max_age:
-            raise AgeOutOfRangeError(f"the youth is {age} on {day}")
-        if not guardians:
-            raise GuardianRequiredError()
-        if trinn not in rules.stages:
-            raise StageInvalidError(f"trinn {trinn}")
-        deadline = offer_deadline or add_days(day, rules.deadlines.offer_answer_days)
-        if deadline <= day:
-            raise OfferDeadlineInvalidError(f"{deadline} is not after {day}")
+        deadline = check_offer(youth, guardians, trinn, offer_deadline, local_day(at), rules)
         return cls._create(
             cls.ContractOffered,
             id=contract_id,
@@ -465,19 +232,18 @@ class Contract(Aggregate):
     def allowed_actions(self) -> list[str]:
         return allowed_actions(self.status)
 
-    def _fire(self, action: str, actor: Actor, at: datetime, rules: Rules, **kwargs: Any) -> ContractStatus:
-        """Validate `action` through the lifecycle; return the status it leads to."""
+    def _judge(self, action: str, actor: Actor, at: datetime, rules: Rules, **kwargs: Any) -> ContractStatus:
+        """Validate `action` through the lifecycle and its guards; return the status it leads to.
+
+        An action inside the status that nothing can refuse is answered from the machine's
+        definition (`unguarded_outcome`) without lending a machine.
+        """
         if unguarded_outcome(self.status.value, action) is not None:
             return self.status
-        machine = _lifecycle(self, actor, at, rules)
         try:
-            machine.send(action, **kwargs)
+            return ContractStatus(judge(self, action, actor, at, rules, **kwargs))
         except TransitionNotAllowed:
             raise ActionNotAllowedError(action, self.status.value, self.allowed_actions()) from None
-        finally:
-            # The thread keeps its machine; it must not keep the youth's plaintext with it.
-            machine.model.contract = cast(Contract, None)
-        return ContractStatus(machine.current_state_value)
 
     def _record(
         self,
@@ -516,7 +282,7 @@ class Contract(Aggregate):
         already = self.consents.contract_consent_of(signatory, at)
         if already and set(scope) <= set(self.consents.active_scope(signatory, at)):
             raise ConsentAlreadyGivenError(signatory)
-        status = self._fire("give_consent", actor, at, rules, signatory=signatory)
+        status = self._judge("give_consent", actor, at, rules, signatory=signatory)
         consent_id = f"{self.id}/v{self.version + 1}"
         self._record(
             self.ConsentGiven,
@@ -555,7 +321,7 @@ class Contract(Aggregate):
         if not self.consents.contract_consent_of(signatory, at):
             raise ConsentNotGivenError(signatory)
         scope = None if scope is None else scope_of(scope)
-        status = self._fire("withdraw_consent", actor, at, rules, signatory=signatory, scope=scope)
+        status = self._judge("withdraw_consent", actor, at, rules, signatory=signatory, scope=scope)
         self._record(self.ConsentWithdrawn, actor, at, signatory=signatory, scope=scope)
         if status is ContractStatus.TERMINATED:
             self._terminate(TerminationReason.CONSENT_WITHDRAWN, f"withdrawn by {signatory}", actor, at)
@@ -570,14 +336,14 @@ class Contract(Aggregate):
     def decline(self, signatory: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
         if not self.consents.is_signatory(signatory):
             raise UnknownSignatoryError(signatory)
-        status = self._fire("decline", actor, at, rules)
+        status = self._judge("decline", actor, at, rules)
         self._record(self.OfferDeclined, actor, at, status, signatory=signatory)
 
     class OfferDeclined(Event):
         signatory: str
 
     def lapse(self, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
-        status = self._fire("lapse", actor, at, rules)
+        status = self._judge("lapse", actor, at, rules)
         self._record(self.OfferLapsed, actor, at, status, deadline=self.offer_deadline)
 
     class OfferLapsed(Event):
@@ -591,7 +357,7 @@ class Contract(Aggregate):
         at: datetime,
         rules: Rules = DEFAULT_RULES,
     ) -> None:
-        status = self._fire("schedule_startup", actor, at, rules)
+        status = self._judge("schedule_startup", actor, at, rules)
         self._record(
             self.StartupMeetingScheduled,
             actor,
@@ -617,7 +383,7 @@ class Contract(Aggregate):
         at: datetime,
         rules: Rules = DEFAULT_RULES,
     ) -> None:
-        status = self._fire("hold_startup", actor, at, rules, plan=plan)
+        status = self._judge("hold_startup", actor, at, rules, plan=plan)
         self._record(self.StartupMeetingHeld, actor, at, attendees=tuple(attendees), notes=notes)
         self._record(self.PlanAgreed, actor, at, status, plan=plan)
 
@@ -633,13 +399,13 @@ class Contract(Aggregate):
             contract.trinn = self.plan.trinn
 
     def fail_startup(self, note: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
-        self._fire("fail_startup", actor, at, rules)
+        self._judge("fail_startup", actor, at, rules)
         self._terminate(TerminationReason.PLAN_NOT_ESTABLISHED, note, actor, at)
 
     def change_stage(
         self, to_trinn: int, reason: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
     ) -> None:
-        self._fire("change_stage", actor, at, rules, to_trinn=to_trinn)
+        self._judge("change_stage", actor, at, rules, to_trinn=to_trinn)
         self._record(self.StageChanged, actor, at, from_trinn=self.trinn, to_trinn=to_trinn, reason=reason)
 
     class StageChanged(Event):
@@ -653,7 +419,7 @@ class Contract(Aggregate):
     def amend_plan(
         self, plan: Plan, reason: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
     ) -> None:
-        self._fire("amend_plan", actor, at, rules, plan=plan)
+        self._judge("amend_plan", actor, at, rules, plan=plan)
         old = self.plan
         changes = tuple(
             name
@@ -687,7 +453,7 @@ class Contract(Aggregate):
     ) -> None:
         if test_id in self.tests:
             raise DuplicateIdError(test_id)
-        self._fire("schedule_test", actor, at, rules)
+        self._judge("schedule_test", actor, at, rules)
         self._record(
             self.TestScheduled,
             actor,
@@ -721,7 +487,7 @@ class Contract(Aggregate):
         interpretation: str = "",
         rules: Rules = DEFAULT_RULES,
     ) -> None:
-        self._fire("record_test_result", actor, at, rules, test_id=test_id)
+        self._judge("record_test_result", actor, at, rules, test_id=test_id)
         test = self.tests[test_id]
         if test.kind is TestKind.RAPID:
             self._record(
@@ -780,7 +546,7 @@ class Contract(Aggregate):
         at: datetime,
         rules: Rules = DEFAULT_RULES,
     ) -> None:
-        self._fire("hold_meeting", actor, at, rules)
+        self._judge("hold_meeting", actor, at, rules)
         self._record(self.MeetingHeld, actor, at, kind=kind, held_at=held_at, attended=attended, notes=notes)
 
     class MeetingHeld(Event):
@@ -795,7 +561,7 @@ class Contract(Aggregate):
     def record_no_show(
         self, appointment: str, excuse: str | None, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
     ) -> None:
-        self._fire("record_no_show", actor, at, rules)
+        self._judge("record_no_show", actor, at, rules)
         self._record(self.NoShowRecorded, actor, at, appointment=appointment, excuse=excuse)
 
     class NoShowRecorded(Event):
@@ -818,7 +584,7 @@ class Contract(Aggregate):
     ) -> None:
         if breach_id in self.breaches:
             raise DuplicateIdError(breach_id)
-        status = self._fire("register_breach", actor, at, rules, kind=kind, test_id=test_id)
+        status = self._judge("register_breach", actor, at, rules, kind=kind, test_id=test_id)
         self._record(
             self.BreachRegistered,
             actor,
@@ -853,7 +619,7 @@ class Contract(Aggregate):
     ) -> None:
         if self.status is ContractStatus.BREACH_REVIEW and breach_id != self.open_breach_id:
             raise UnknownBreachError(breach_id)
-        status = self._fire(
+        status = self._judge(
             "decide_breach",
             actor,
             at,
@@ -900,7 +666,7 @@ class Contract(Aggregate):
                 contract.trinn = self.plan.trinn
 
     def complete(self, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
-        status = self._fire("complete", actor, at, rules)
+        status = self._judge("complete", actor, at, rules)
         self._record(self.ContractCompleted, actor, at, status, completion_date=local_day(at))
 
     class ContractCompleted(Event):
@@ -922,7 +688,7 @@ class Contract(Aggregate):
     def return_to_prosecution(
         self, note: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
     ) -> None:
-        status = self._fire("return_to_prosecution", actor, at, rules)
+        status = self._judge("return_to_prosecution", actor, at, rules)
         self._record(self.ReturnedToProsecution, actor, at, status, note=note)
 
     class ReturnedToProsecution(Event):
@@ -937,7 +703,7 @@ class Contract(Aggregate):
         at: datetime,
         rules: Rules = DEFAULT_RULES,
     ) -> None:
-        self._fire("submit_evaluation", actor, at, rules)
+        self._judge("submit_evaluation", actor, at, rules)
         self._record(
             self.EvaluationSubmitted,
             actor,
@@ -951,32 +717,6 @@ class Contract(Aggregate):
         respondent_role: str
         form_version: str
         answers: dict[str, Any]
-
-
-def add_days(day: date, days: int) -> date:
-    return date.fromordinal(day.toordinal() + days)
-
-
-_THREAD = threading.local()
-
-
-def _lifecycle(contract: Contract, actor: Actor, at: datetime, rules: Rules) -> ContractLifecycle:
-    """This thread's lifecycle machine, bound to the command's guards and the contract's status.
-
-    Building a python-statemachine machine costs more than the transition itself, so each
-    thread builds one and rebinds its model (the machine is not shared between threads).
-    """
-    machine: ContractLifecycle | None = getattr(_THREAD, "lifecycle", None)
-    if machine is None:
-        machine = ContractLifecycle(
-            model=ContractGuards(contract, actor, at, rules), start_value=contract.status.value
-        )
-        _THREAD.lifecycle = machine
-        return machine
-    guards: ContractGuards = machine.model
-    guards.contract, guards.actor, guards.at, guards.rules = contract, actor, at, rules
-    machine.current_state_value = contract.status.value
-    return machine
 
 
 @cache

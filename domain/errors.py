@@ -1,4 +1,5 @@
-"""Base classes for refusals. Each concrete error lives beside the aggregate that raises it.
+"""Base classes for refusals. The concrete errors sit beside their aggregate
+(`domain/contract_errors.py`, `domain/prevention.py`).
 
 The first line of an error's docstring is the rule it enforces, written so that it can be
 shown to a Conflict Council coordinator as-is (the API puts it in the problem `title`).

@@ -13,7 +13,11 @@ transition out of a final state, and an evaluation may still be submitted there.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
+from queue import Empty, SimpleQueue
+from typing import Protocol
 
 from statemachine import State, StateMachine
 
@@ -97,9 +101,9 @@ def unguarded_outcome(status: str, action: str) -> str | None:
 
     Such an action (a meeting, a test scheduled) has exactly one transition from the
     status: internal, to the status itself, naming no condition, validator or callback.
-    The machine's answer is then known without running it, and python-statemachine's
-    engine takes about 0.1 ms per event, an eighth of a command's CPU. None: the machine
-    must judge (`Contract._fire`). `tests/unit/test_lifecycle_shortcut.py` checks the
+    The machine's answer is then known without running it, which spares the everyday
+    commands python-statemachine's engine, a large share of their cost. None: the machine
+    must judge (`Contract._judge`). `tests/unit/test_lifecycle_shortcut.py` checks the
     answer against the machine's own.
     """
     state = next(s for s in ContractLifecycle.states if s.value == status)
@@ -111,3 +115,39 @@ def unguarded_outcome(status: str, action: str) -> str | None:
     if any(not spec.is_convention for group in groups for spec in group):
         return None
     return status
+
+
+class Forgetful(Protocol):
+    """A machine's model that can let go of the command it judged."""
+
+    def forget(self) -> None: ...
+
+
+class LifecyclePool:
+    """Idle lifecycle machines, lent to one judgement at a time.
+
+    Building a python-statemachine machine costs several times what judging with it does,
+    so machines are reused. A machine stays bound to the model it was built with; the
+    model is told each command and must forget it when the machine comes back, so no
+    idle machine holds a youth's data. A machine is never lent twice at once, so threads
+    never share one; the pool grows to the number of judgements running at the same time.
+    """
+
+    def __init__(self, new_model: Callable[[], Forgetful]) -> None:
+        self._new_model = new_model
+        self._idle: SimpleQueue[ContractLifecycle] = SimpleQueue()
+
+    @contextmanager
+    def judging(self, status: str) -> Iterator[ContractLifecycle]:
+        """A machine in `status`, whose model the caller binds to its command."""
+        try:
+            machine = self._idle.get_nowait()
+        except Empty:
+            machine = ContractLifecycle(model=self._new_model(), start_value=status)
+        else:
+            machine.current_state_value = status
+        try:
+            yield machine
+        finally:
+            machine.model.forget()
+            self._idle.put(machine)

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate
 
-from domain.contract import Contract, ContractStatus, add_months
+from domain.calendar import add_months
+from domain.contract import Contract, ContractStatus
 from domain.policy import EventRecord, Track
 from domain.rules import DEFAULT_RULES, Rules
 from domain.values import (

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from domain import contract as contract_module
 from domain.contract import Contract, ContractStatus
+from domain.lifecycle import ContractLifecycle
 from domain.values import (
     Agency,
     BreachKind,
@@ -236,7 +237,18 @@ def test_an_in_status_action_is_recorded_without_changing_the_status(
     assert all(e.status is status for e in contract.pending_events[version:])
 
 
-def test_the_threads_lifecycle_machine_keeps_no_contract_after_judging_one() -> None:
+def test_the_machine_that_judged_a_command_keeps_no_contract_once_it_is_idle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    judged_by: list[ContractLifecycle] = []
+    send = ContractLifecycle.send
+
+    def recording(self: ContractLifecycle, event: str, *args: Any, **kwargs: Any) -> Any:
+        judged_by.append(self)
+        return send(self, event, *args, **kwargs)
+
     active = contract_in(ContractStatus.ACTIVE)
+    monkeypatch.setattr(ContractLifecycle, "send", recording)
     COMMANDS["change_stage"](active, later(active))  # a guarded action: the machine judges it
-    assert contract_module._THREAD.lifecycle.model.contract is None
+    assert len(judged_by) == 1
+    assert judged_by[0].model.judgement is None

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from domain import contract as contract_module
-from domain.contract import Contract, ContractGuards, ContractStatus
+from domain import contract_guards
+from domain.contract import Contract, ContractStatus
+from domain.contract_guards import ContractGuards
 from domain.lifecycle import ContractLifecycle
 from domain.values import Agency, BreachKind, BreachResponse, MeetingKind, ScopeItem
 from domain.values import Category as Cat
@@ -132,7 +133,7 @@ def test_replay_runs_no_guard_and_no_state_machine(history: str, monkeypatch: py
             monkeypatch.setattr(ContractGuards, name, _refuse)
     monkeypatch.setattr(ContractGuards, "__init__", _refuse)
     monkeypatch.setattr(ContractLifecycle, "__init__", _refuse)
-    monkeypatch.setattr(contract_module, "check_plan", _refuse)
+    monkeypatch.setattr(contract_guards, "check_plan", _refuse)
 
     assert state_of(replay(events)) == state_of(original)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from domain.contract import ContractGuards, ContractStatus
+from domain.contract import ContractStatus
+from domain.contract_guards import ContractGuards
 from domain.lifecycle import ACTIONS, ContractLifecycle, unguarded_outcome
 from tests.unit.contract_factory import COMMANDS, contract_in, later
 

@@ -1,0 +1,111 @@
+"""The refusals of the contract's commands, one class per rule (domain.md §5).
+
+The first line of each docstring is the rule as users are shown it (the API's problem
+`title`), so it says what is required, not what went wrong; the message passed when
+raising says what was found. The base classes (`domain/errors.py`) decide the answer's
+kind: invalid input, a rule of the case's state, or an agency not permitted.
+"""
+
+from __future__ import annotations
+
+from domain.errors import InvalidInputError, NotPermittedError, RuleViolationError
+
+
+class AgeOutOfRangeError(InvalidInputError):
+    """A contract may only be offered to a youth aged 15 to 17 on the offer date."""
+
+
+class GuardianRequiredError(InvalidInputError):
+    """A youth under 18 must have at least one registered guardian."""
+
+
+class OfferDeadlineInvalidError(InvalidInputError):
+    """The offer deadline must be after the offer date."""
+
+
+class OfferDeadlineNotPassedError(RuleViolationError):
+    """An offer lapses only after its answer deadline has passed."""
+
+
+class UnknownSignatoryError(InvalidInputError):
+    """The signatory must be the youth or one of the registered guardians."""
+
+
+class ScopeNotConsentableError(InvalidInputError):
+    """Consent cannot open a category the policy closes for that agency (never, or statistics only)."""
+
+
+class ConsentAlreadyGivenError(RuleViolationError):
+    """This signatory has already consented to the contract and to every item of this scope."""
+
+
+class ConsentNotGivenError(RuleViolationError):
+    """A consent can only be withdrawn by a signatory who has given it."""
+
+
+class PlanIncompleteError(InvalidInputError):
+    """A plan needs stage, start and end date, test regime, meeting frequency and team."""
+
+
+class PlanTooLongError(InvalidInputError):
+    """A plan's end date must be after its start date and at most 12 months after it."""
+
+
+class MunicipalitiesMissingError(InvalidInputError):
+    """When residence and registered municipality differ, the plan must name both."""
+
+
+class StageInvalidError(InvalidInputError):
+    """The stage (trinn) must be one of the configured stages and differ from the current one."""
+
+
+class TestFrequencyStepDownError(RuleViolationError):
+    """Test frequency may step down only after the configured number of consecutive negative tests."""
+
+
+class TestFrequencyStepUpError(RuleViolationError):
+    """Test frequency steps up only through a breach decision."""
+
+
+class UnknownTestError(InvalidInputError):
+    """No test with this id is scheduled on this contract."""
+
+
+class TestResultAlreadyRecordedError(RuleViolationError):
+    """A test result is recorded once; a correction is a new test."""
+
+
+class DuplicateIdError(InvalidInputError):
+    """This id is already used on this contract."""
+
+
+class BreachEvidenceError(InvalidInputError):
+    """A positive-test breach must name a test with a recorded positive result."""
+
+
+class UnknownBreachError(InvalidInputError):
+    """No breach with this id is under review on this contract."""
+
+
+class ProportionalityFactorsMissingError(InvalidInputError):
+    """Every breach decision must record seriousness, fault, condition kind, motivation, share completed and repetition."""  # noqa: E501
+
+
+class RapidTestNotConfirmedError(RuleViolationError):
+    """A breach resting only on unconfirmed rapid tests cannot be answered with termination."""
+
+
+class TerminationNotGroundedError(RuleViolationError):
+    """Termination needs a confirmed lab result, a new offence, repeated no-shows or repeated breaches."""
+
+
+class StageOneSingleBreachError(RuleViolationError):
+    """In stage 1 (trinn 1) a single breach is answered with a warning or a conversation, never termination."""  # noqa: E501
+
+
+class EndDateNotReachedError(RuleViolationError):
+    """A contract can be completed only when the plan's end date has been reached."""
+
+
+class ResultRecorderNotPermittedError(NotPermittedError):
+    """Rapid results are recorded by municipal health, follow-up lab results by the GP, sanction lab results by the prosecution."""  # noqa: E501

@@ -1,0 +1,299 @@
+"""The rules the lifecycle machine consults before a contract command is recorded.
+
+`domain/lifecycle.py` names each guard on the transition it protects; `ContractGuards`
+implements them against the contract's current state, one method per name, and raises the
+refusal that names the rule (`domain/contract_errors.py`). `judge` runs one command
+through a machine from the pool. Nothing here runs on replay: events only copy state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from domain.calendar import add_months, local_day
+from domain.contract_errors import (
+    AgeOutOfRangeError,
+    BreachEvidenceError,
+    EndDateNotReachedError,
+    GuardianRequiredError,
+    MunicipalitiesMissingError,
+    OfferDeadlineInvalidError,
+    OfferDeadlineNotPassedError,
+    PlanIncompleteError,
+    PlanTooLongError,
+    ProportionalityFactorsMissingError,
+    RapidTestNotConfirmedError,
+    ResultRecorderNotPermittedError,
+    StageInvalidError,
+    StageOneSingleBreachError,
+    TerminationNotGroundedError,
+    TestFrequencyStepDownError,
+    TestFrequencyStepUpError,
+    TestResultAlreadyRecordedError,
+    UnknownTestError,
+)
+from domain.lifecycle import LifecyclePool
+from domain.rules import Rules
+from domain.values import (
+    Actor,
+    Agency,
+    BreachKind,
+    BreachResponse,
+    Person,
+    Plan,
+    ProportionalityFactors,
+    ScopeItem,
+    TestKind,
+    TestPurpose,
+)
+
+if TYPE_CHECKING:
+    from domain.contract import Contract
+
+
+# --- state the contract keeps for its tests and breaches ---
+
+
+@dataclass
+class TestState:
+    kind: TestKind
+    purpose: TestPurpose
+    positives: tuple[str, ...] | None = None  # None: no result yet
+
+    @property
+    def confirmed_positive(self) -> bool:
+        return self.kind is TestKind.LAB and bool(self.positives)
+
+
+@dataclass
+class BreachState:
+    kind: BreachKind
+    test_id: str | None
+    response: BreachResponse | None = None
+
+
+# --- the offer, judged before there is a contract or a machine ---
+
+
+def check_offer(
+    youth: Person,
+    guardians: tuple[Person, ...],
+    trinn: int,
+    offer_deadline: date | None,
+    day: date,
+    rules: Rules,
+) -> date:
+    """Refuse an offer the rules do not allow on `day`; return its answer deadline."""
+    if youth.birth_date is None:
+        raise AgeOutOfRangeError("birth date is required")
+    age = youth.age_on(day)
+    if not rules.min_age <= age <= rules.max_age:
+        raise AgeOutOfRangeError(f"the youth is {age} on {day}")
+    if not guardians:
+        raise GuardianRequiredError()
+    if trinn not in rules.stages:
+        raise StageInvalidError(f"trinn {trinn}")
+    deadline = offer_deadline or day + timedelta(days=rules.deadlines.offer_answer_days)
+    if deadline <= day:
+        raise OfferDeadlineInvalidError(f"{deadline} is not after {day}")
+    return deadline
+
+
+# --- the guards ---
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One command being judged: the contract as it is, who asks, when, under which rules."""
+
+    contract: Contract
+    actor: Actor
+    at: datetime
+    rules: Rules
+
+
+class ContractGuards:
+    """The model the lifecycle machine is bound to: one method per named guard.
+
+    A machine keeps the model it was built with, so a reused machine's guards are told
+    each command (`judgement`) and forget it afterwards: an idle machine holds nobody's data.
+    """
+
+    def __init__(self) -> None:
+        self.judgement: Judgement | None = None
+        self.state: str | None = None  # written by python-statemachine, not read
+
+    @property
+    def _judged(self) -> Judgement:
+        if self.judgement is None:
+            raise RuntimeError("the guards are consulted outside a judgement")
+        return self.judgement
+
+    @property
+    def contract(self) -> Contract:
+        return self._judged.contract
+
+    @property
+    def actor(self) -> Actor:
+        return self._judged.actor
+
+    @property
+    def at(self) -> datetime:
+        return self._judged.at
+
+    @property
+    def rules(self) -> Rules:
+        return self._judged.rules
+
+    @property
+    def day(self) -> date:
+        return local_day(self.at)
+
+    def forget(self) -> None:
+        self.judgement = None
+
+    def completes_contract_consent(self, signatory: str) -> bool:
+        missing = self.contract.consents.missing_signatories(self.at)
+        return set(missing) <= {signatory}
+
+    def withdraws_contract_consent(self, signatory: str, scope: tuple[ScopeItem, ...] | None = None) -> bool:
+        """Only a required signatory's withdrawal ends the contract (a guardian's no longer
+        is once the youth is 18)."""
+        return scope is None and signatory in self.contract.consents.required_signatories(self.at)
+
+    def offer_deadline_passed(self) -> None:
+        if self.day <= self.contract.offer_deadline:
+            raise OfferDeadlineNotPassedError(f"the deadline is {self.contract.offer_deadline}")
+
+    def plan_is_complete(self, plan: Plan | None = None) -> None:
+        check_plan(self.contract, plan, self.rules)
+
+    def stage_change_is_valid(self, to_trinn: int) -> None:
+        if to_trinn not in self.rules.stages or to_trinn == self.contract.trinn:
+            raise StageInvalidError(f"trinn {to_trinn} (current {self.contract.trinn})")
+
+    def amendment_is_valid(self, plan: Plan) -> None:
+        check_plan(self.contract, plan, self.rules)
+        current = self.contract.plan
+        if current is not None and plan.test_regime.per_month > current.test_regime.per_month:
+            raise TestFrequencyStepUpError(
+                f"{current.test_regime.per_month} -> {plan.test_regime.per_month} tests per month"
+            )
+        self._step_down_allowed(plan)
+
+    def _step_down_allowed(self, plan: Plan) -> None:
+        current = self.contract.plan
+        needed = self.rules.step_down_after_negative_tests
+        lower = current is not None and plan.test_regime.per_month < current.test_regime.per_month
+        if lower and self.contract.consecutive_negatives < needed:
+            raise TestFrequencyStepDownError(
+                f"{self.contract.consecutive_negatives} consecutive negative tests, {needed} needed"
+            )
+
+    def test_result_is_valid(self, test_id: str) -> None:
+        test = self.contract.tests.get(test_id)
+        if test is None:
+            raise UnknownTestError(test_id)
+        if test.positives is not None:
+            raise TestResultAlreadyRecordedError(test_id)
+        expected = {
+            (TestKind.RAPID, TestPurpose.FOLLOW_UP): Agency.MUNICIPAL_HEALTH,
+            (TestKind.RAPID, TestPurpose.SANCTION): Agency.MUNICIPAL_HEALTH,
+            (TestKind.LAB, TestPurpose.FOLLOW_UP): Agency.GP,
+            (TestKind.LAB, TestPurpose.SANCTION): Agency.PROSECUTION,
+        }[(test.kind, test.purpose)]
+        if self.actor.agency is not expected:
+            raise ResultRecorderNotPermittedError(
+                f"{test.kind.value} {test.purpose.value} result by {self.actor.agency.value}"
+            )
+
+    def breach_is_well_founded(self, kind: BreachKind, test_id: str | None = None) -> None:
+        if kind is BreachKind.POSITIVE_TEST:
+            test = self.contract.tests.get(test_id or "")
+            if test is None or not test.positives:
+                raise BreachEvidenceError(f"test {test_id!r}")
+
+    def terminates(self, response: BreachResponse) -> bool:
+        return response is BreachResponse.TERMINATE
+
+    def factors_are_recorded(self, factors: ProportionalityFactors | None = None) -> None:
+        texts = (
+            [factors.seriousness, factors.fault, factors.condition_kind, factors.motivation]
+            if factors
+            else []
+        )
+        if factors is None or not all(t.strip() for t in texts) or not 0 <= factors.completed_share <= 1:
+            raise ProportionalityFactorsMissingError()
+
+    def response_fits_breach(self, response: BreachResponse, plan: Plan | None = None) -> None:
+        if plan is not None:
+            check_plan(self.contract, plan, self.rules)
+            self._step_down_allowed(plan)  # stepping up is what a breach decision may do
+
+    def end_date_reached(self) -> None:
+        plan = self.contract.plan
+        if plan is None or self.day < plan.end_date:
+            raise EndDateNotReachedError(f"end date {plan.end_date if plan else None}, today {self.day}")
+
+    def termination_is_grounded(self, breach_id: str, response: BreachResponse) -> None:
+        if response is not BreachResponse.TERMINATE:
+            return  # python-statemachine runs validators before the branch's `cond`
+        contract = self.contract
+        breach = contract.breaches[breach_id]
+        test = contract.tests.get(breach.test_id or "")
+        repeated_breaches = len(contract.breaches) >= 2
+        repeated_no_shows = contract.unexcused_no_shows >= 2
+        if breach.kind is BreachKind.POSITIVE_TEST and test and test.kind is TestKind.RAPID:
+            raise RapidTestNotConfirmedError(f"breach {breach_id} rests on rapid test {breach.test_id}")
+        grounded = (
+            (test is not None and test.confirmed_positive)
+            or breach.kind is BreachKind.NEW_OFFENCE
+            or repeated_no_shows
+            or repeated_breaches
+        )
+        if contract.trinn == 1 and not repeated_breaches:
+            raise StageOneSingleBreachError(f"breach {breach_id} is the first breach")
+        if not grounded:
+            raise TerminationNotGroundedError(f"breach {breach_id} ({breach.kind.value})")
+
+
+def check_plan(contract: Contract, plan: Plan | None, rules: Rules) -> None:
+    if plan is None:
+        raise PlanIncompleteError("no plan")
+    missing = [
+        name
+        for name, ok in [
+            ("trinn", plan.trinn in rules.stages),
+            ("test_regime", plan.test_regime.per_month >= 1),
+            ("meeting_frequency_days", plan.meeting_frequency_days > 0),
+            ("team", bool(plan.team)),
+        ]
+        if not ok
+    ]
+    if missing:
+        raise PlanIncompleteError("missing or invalid: " + ", ".join(missing))
+    latest_end = add_months(plan.start_date, rules.max_plan_months)
+    if not plan.start_date < plan.end_date <= latest_end:
+        raise PlanTooLongError(f"{plan.start_date} to {plan.end_date}, latest end {latest_end}")
+    if contract.residence_municipality != contract.registered_municipality and (
+        plan.residence_municipality != contract.residence_municipality
+        or plan.registered_municipality != contract.registered_municipality
+    ):
+        raise MunicipalitiesMissingError(
+            f"residence {contract.residence_municipality}, registered {contract.registered_municipality}"
+        )
+
+
+_MACHINES = LifecyclePool(ContractGuards)
+
+
+def judge(contract: Contract, action: str, actor: Actor, at: datetime, rules: Rules, **kwargs: Any) -> str:
+    """The status `action` leads `contract` to, or the refusal its guards raise
+    (`statemachine.exceptions.TransitionNotAllowed` when the status forbids it)."""
+    with _MACHINES.judging(contract.status.value) as machine:
+        guards: ContractGuards = machine.model
+        guards.judgement = Judgement(contract, actor, at, rules)
+        machine.send(action, **kwargs)
+        return str(machine.current_state_value)
