@@ -20,10 +20,6 @@ YOUTH = "youth"
 ADULT_AGE = 18
 
 
-def age_on(birth_date: date, day: date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
 @dataclass
 class ConsentInterval:
     signatory: str
@@ -55,8 +51,8 @@ class ConsentRegister:
     @cached_property
     def _adult_from(self) -> datetime:
         """Midnight in Norway on the 18th birthday (1 March for one born on 29 February):
-        the instant `age_on(birth_date, local_day(at))` reaches 18. Asked for every field
-        and agency of every event the policy judges, so computed once, not per instant."""
+        the instant the youth's `Person.age_on(local_day(at))` reaches 18. Asked for every
+        field and agency of every event the policy judges, so computed once, not per instant."""
         year = self.birth_date.year + ADULT_AGE
         try:
             birthday = self.birth_date.replace(year=year)

@@ -9,13 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.consent import ADULT_AGE, YOUTH, ConsentRegister, age_on, local_day
+from domain.calendar import local_day
+from domain.consent import ADULT_AGE, YOUTH, ConsentRegister
+from domain.values import Person
 
 BIRTHS = st.dates(min_value=date(1990, 1, 1), max_value=date(2020, 12, 31))
 
 
 def _by_age(register: ConsentRegister, at: datetime) -> list[str]:
-    return [YOUTH] if age_on(register.birth_date, local_day(at)) >= ADULT_AGE else register.signatories()
+    youth = Person("youth", "", register.birth_date)
+    return [YOUTH] if youth.age_on(local_day(at)) >= ADULT_AGE else register.signatories()
 
 
 @given(
