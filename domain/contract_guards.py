@@ -9,7 +9,7 @@ through a machine from the pool. Nothing here runs on replay: events only copy s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.calendar import add_months, local_day
@@ -34,6 +34,7 @@ from domain.contract_errors import (
     TestResultAlreadyRecordedError,
     UnknownTestError,
 )
+from domain.deadlines import offer_answer_deadline
 from domain.lifecycle import LifecyclePool
 from domain.rules import Rules
 from domain.values import (
@@ -95,7 +96,7 @@ def check_offer(
         raise GuardianRequiredError()
     if trinn not in rules.stages:
         raise StageInvalidError(f"trinn {trinn}")
-    deadline = offer_deadline or day + timedelta(days=rules.deadlines.offer_answer_days)
+    deadline = offer_deadline or offer_answer_deadline(day, rules)
     if deadline <= day:
         raise OfferDeadlineInvalidError(f"{deadline} is not after {day}")
     return deadline

@@ -8,15 +8,30 @@ from dataclasses import replace
 from datetime import date
 
 from domain.calendar import Calendar
-from domain.deadlines import is_overdue, next_deadline, startup_deadline
+from domain.deadlines import is_overdue, next_deadline, offer_answer_deadline, startup_deadline
 from domain.rules import DEFAULT_RULES, Deadlines
-from tests.unit.contract_factory import offer
+from tests.unit.contract_factory import OFFER_DAY, offer
 
 WORKING_DAYS = replace(DEFAULT_RULES, deadlines=Deadlines(working_days=True))
 
 
 def test_the_offer_deadline_counts_calendar_days_by_default() -> None:
     assert offer().offer_deadline == date(2026, 9, 24)  # 14 days after Thursday 10 September
+
+
+def test_the_offer_deadline_counts_working_days_when_the_rules_say_so() -> None:
+    # 14 working days after Thursday 10 September 2026: three weekends are skipped.
+    assert offer(rules=WORKING_DAYS).offer_deadline == date(2026, 9, 30)
+
+
+def test_the_offer_deadline_skips_the_holidays_of_the_rules_calendar() -> None:
+    rules = replace(WORKING_DAYS, calendar=Calendar(frozenset({date(2026, 9, 14)})))
+    assert offer(rules=rules).offer_deadline == date(2026, 10, 1)
+    assert offer_answer_deadline(OFFER_DAY, rules) == date(2026, 10, 1)
+
+
+def test_a_deadline_given_with_the_offer_is_kept_whatever_the_rules_count() -> None:
+    assert offer(rules=WORKING_DAYS, offer_deadline=date(2026, 9, 20)).offer_deadline == date(2026, 9, 20)
 
 
 def test_the_startup_deadline_counts_working_days_past_weekends_and_holidays() -> None:
