@@ -13,7 +13,6 @@ from datetime import date, datetime, time
 from functools import cached_property
 
 from domain.calendar import OSLO
-from domain.calendar import local_day as local_day  # still imported from here by infra/api/views.py
 from domain.values import Agency, Category, ScopeItem
 
 YOUTH = "youth"

@@ -13,8 +13,6 @@ from domain.deadlines import is_overdue, next_deadline
 from domain.rules import Rules
 from projections.case_view import CaseDoc
 
-__all__ = ["is_overdue", "worklist_row"]  # is_overdue: still imported from here by infra/api/views.py
-
 
 def worklist_row(doc: CaseDoc, rules: Rules, today: date) -> dict[str, Any]:
     deadline = next_deadline(doc, rules)
