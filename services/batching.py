@@ -17,24 +17,24 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 log = logging.getLogger("ruskontrakt.batching")
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class _Waiter(Generic[T]):
+class _Waiter(Generic[T, R]):
     __slots__ = ("error", "item", "lead", "result", "settled", "wake")
 
     def __init__(self, item: T) -> None:
         self.item = item
         self.wake = threading.Event()
         self.settled = self.lead = False
-        self.result: Any = None
+        self.result: R | None = None
         self.error: BaseException | None = None
 
-    def settle(self, result: Any = None, error: BaseException | None = None) -> None:
+    def settle(self, result: R | None = None, error: BaseException | None = None) -> None:
         self.result, self.error, self.settled = result, error, True
         self.wake.set()
 
@@ -53,14 +53,14 @@ class BatchWriter(Generic[T, R]):
         self.name = name
         self._write, self._forget, self._max_batch = write, forget, max_batch
         self._lock = threading.Lock()
-        self._waiting: deque[_Waiter[T]] = deque()
+        self._waiting: deque[_Waiter[T, R]] = deque()
         self._busy = False
         self.batches = 0  # for metrics and tests
         self.items = 0
 
     def submit(self, item: T) -> R:
         """Write `item` with whatever else is waiting; its result, or the write's error."""
-        me: _Waiter[T] = _Waiter(item)
+        me: _Waiter[T, R] = _Waiter(item)
         with self._lock:
             self._waiting.append(me)
             me.lead, self._busy = not self._busy, True
@@ -73,7 +73,7 @@ class BatchWriter(Generic[T, R]):
             self._lead()
         if me.error is not None:
             raise me.error
-        return cast(R, me.result)
+        return cast(R, me.result)  # settled without an error: the write's result
 
     def _lead(self) -> None:
         with self._lock:
@@ -94,7 +94,7 @@ class BatchWriter(Generic[T, R]):
                 else:
                     self._busy = False
 
-    def _write_batch(self, batch: list[_Waiter[T]]) -> None:
+    def _write_batch(self, batch: list[_Waiter[T, R]]) -> None:
         self.batches += 1
         self.items += len(batch)
         try:
@@ -112,7 +112,7 @@ class BatchWriter(Generic[T, R]):
         for waiter, result in zip(batch, results, strict=True):
             waiter.settle(result)
 
-    def _write_one(self, waiter: _Waiter[T]) -> None:
+    def _write_one(self, waiter: _Waiter[T, R]) -> None:
         try:
             waiter.settle(self._write([waiter.item])[0])
         except Exception as error:

@@ -12,19 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
+from eventsourcing.persistence import StoredEvent
+
+from services.access import AccessEntry
 from services.batching import BatchWriter
 
-# recorder.insert_events(stored_events, access_entries=[...]) -> their notification ids
-InsertEvents = Callable[..., Sequence[int] | None]
+
+class InsertEvents(Protocol):
+    """The recorder's `insert_events`: one transaction; the events' notification ids."""
+
+    def __call__(
+        self, stored_events: Sequence[StoredEvent], *, access_entries: Sequence[AccessEntry] = ...
+    ) -> Sequence[int] | None: ...
 
 
 @dataclass(frozen=True)
 class _Request:
     case_id: str
-    stored_events: list[Any]
-    access_entries: Sequence[Any]
+    stored_events: Sequence[StoredEvent]
+    access_entries: Sequence[AccessEntry]
 
 
 class GroupCommitter:
@@ -34,7 +42,9 @@ class GroupCommitter:
             self._save_batch, "group-commit", max_batch, forget=lambda request: forget(request.case_id)
         )
 
-    def save(self, case_id: str, stored_events: list[Any], access_entries: Sequence[Any] = ()) -> list[int]:
+    def save(
+        self, case_id: str, stored_events: Sequence[StoredEvent], access_entries: Sequence[AccessEntry] = ()
+    ) -> list[int]:
         """Commit one case's sealed events (and the access-log entries of the command's
         answer); return their notification ids, or raise the save's error."""
         return self.writer.submit(_Request(case_id, stored_events, access_entries))
@@ -42,7 +52,8 @@ class GroupCommitter:
     def _save_batch(self, batch: list[_Request]) -> list[list[int]]:
         events = [e for r in batch for e in r.stored_events]
         ids = list(self._insert(events, access_entries=[a for r in batch for a in r.access_entries]) or [])
-        results, start = [], 0
+        results: list[list[int]] = []
+        start = 0
         for request in batch:  # the ids come in the order of the events
             end = start + len(request.stored_events)
             results.append(ids[start:end])

@@ -71,7 +71,7 @@ def internal_message(track: Track, notification: StoredEvent, notification_id: i
     )
 
 
-def _case_id(originator_id: Any) -> str:
+def _case_id(originator_id: UUID | str) -> str:
     # The store hands out UUIDs; anything else is normalised to the canonical text form.
     return str(originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id)))
 

@@ -13,10 +13,10 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     ApplicationRecorder,
     Mapper,
@@ -64,7 +64,7 @@ def aad(case_id: str, version: int, topic: str) -> bytes:
     return f"{case_id}|{version}|{topic}".encode()
 
 
-class SealingMapper(Mapper[Any]):
+class SealingMapper(Mapper[UUID]):
     """Seals with the case's subject key and links each event to its predecessor."""
 
     def __init__(self, transcoder: Transcoder, keys: SubjectKeys, subject_field: str) -> None:
@@ -75,7 +75,7 @@ class SealingMapper(Mapper[Any]):
         self._heads: dict[str, tuple[int, bytes]] = {}
         self._lock = threading.Lock()
 
-    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         topic = get_topic(type(domain_event))
         state = dict(vars(domain_event))
         case_id, version = str(state.pop("originator_id")), state.pop("originator_version")
@@ -99,7 +99,7 @@ class SealingMapper(Mapper[Any]):
             domain_event.originator_id, version, topic, MAGIC + prev + own + nonce + ciphertext
         )
 
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         case_id, version = str(stored_event.originator_id), stored_event.originator_version
         parts = split(stored_event.state)
         with self._lock:  # forward only: a reader of old events must not move a writer's head back
