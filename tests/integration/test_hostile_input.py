@@ -46,7 +46,7 @@ def test_an_unbounded_evaluation_is_refused_and_the_case_stays_readable(api: Api
 def test_nan_and_infinity_are_refused_wherever_a_number_is_read(api: Api, number: str) -> None:
     case_id = offer(api)
     activate(api, case_id)
-    body = '{"respondent_role": "youth", "form_version": "1", "answers": {"q1": %s}}' % number
+    body = f'{{"respondent_role": "youth", "form_version": "1", "answers": {{"q1": {number}}}}}'
     refused = api.client.post(
         f"/contracts/{case_id}/evaluations",
         content=body,
@@ -62,8 +62,9 @@ def test_a_deep_payload_stored_before_validation_existed_still_reads_back(api: A
     activate(api, case_id)
     c = api.container
     ctx = Context("konfliktrad-user", Agency.KONFLIKTRAD, c.clock(), c.rules)
-    c.contracts.submit_evaluation(UUID(case_id), "youth", "1", {"deep": _nested(300), "nan": float("nan")}, ctx)
-
+    c.contracts.submit_evaluation(
+        UUID(case_id), "youth", "1", {"deep": _nested(300), "nan": float("nan")}, ctx
+    )
 
     for agency, path in [
         ("konfliktrad", f"/contracts/{case_id}"),
