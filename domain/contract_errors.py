@@ -88,7 +88,7 @@ class UnknownBreachError(InvalidInputError):
 
 
 class ProportionalityFactorsMissingError(InvalidInputError):
-    """Every breach decision must record seriousness, fault, condition kind, motivation, share completed and repetition."""  # noqa: E501
+    """Every breach decision must record seriousness, fault, condition kind, motivation, share completed and repetition."""
 
 
 class RapidTestNotConfirmedError(RuleViolationError):
@@ -100,7 +100,7 @@ class TerminationNotGroundedError(RuleViolationError):
 
 
 class StageOneSingleBreachError(RuleViolationError):
-    """In stage 1 (trinn 1) a single breach is answered with a warning or a conversation, never termination."""  # noqa: E501
+    """In stage 1 (trinn 1) a single breach is answered with a warning or a conversation, never termination."""
 
 
 class EndDateNotReachedError(RuleViolationError):
@@ -108,4 +108,4 @@ class EndDateNotReachedError(RuleViolationError):
 
 
 class ResultRecorderNotPermittedError(NotPermittedError):
-    """Rapid results are recorded by municipal health, follow-up lab results by the GP, sanction lab results by the prosecution."""  # noqa: E501
+    """Rapid results are recorded by municipal health, follow-up lab results by the GP, sanction lab results by the prosecution."""

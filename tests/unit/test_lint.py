@@ -64,3 +64,10 @@ def test_the_lock_pins_every_requirement_of_pyproject() -> None:
         if version is None or not requirement.specifier.contains(version, prereleases=True):
             behind.append(f"{line} (locked: {version})")
     assert not behind, f"requirements.lock is behind pyproject.toml, run `make lock`: {behind}"
+
+
+def test_mypy_strict_finds_nothing_in_the_services() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "services"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
