@@ -7,12 +7,14 @@ and permitted exactly like an API read.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import typer
@@ -26,6 +28,7 @@ from infra.auth import Principal
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 from services.context import Context
+from services.errors import AccessDeniedError, CaseErasedError, CaseNotFoundError
 
 console = Console()
 Operator = Annotated[
@@ -41,19 +44,53 @@ def _container() -> Container:
     return build(settings)
 
 
+def _instant(text: str | None) -> datetime | None:
+    """An ISO 8601 time with its offset: a time without one could be read two ways."""
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time") from None
+    if at.tzinfo is None:
+        raise typer.BadParameter(f"{text!r} has no time zone; write e.g. {text}+02:00 or {text}Z")
+    return at
+
+
+def one_line_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """What an operator gets wrong (an unknown or erased case, a refused action) is one
+    line and exit code 2, not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except CaseNotFoundError as error:
+            console.print(f"[red]no such case:[/red] {error}")
+            raise typer.Exit(2) from None
+        except CaseErasedError as error:
+            console.print(f"[red]erased:[/red] case {error}: its personal data was erased")
+            raise typer.Exit(2) from None
+        except AccessDeniedError as error:
+            console.print(f"[red]not permitted:[/red] {error}")
+            raise typer.Exit(2) from None
+
+    return run
+
+
 def _as_auditor(c: Container, operator: str | None) -> Context:
     return c.context(Principal(operator or f"cli:{getpass.getuser()}", Agency.AUDITOR))
 
 
 def replay(
     contract_id: Annotated[UUID, typer.Argument(help="The contract's id")],
-    as_of: Annotated[datetime | None, typer.Option(help="State at this time (ISO 8601)")] = None,
+    as_of: Annotated[str | None, typer.Option(help="State at this time (ISO 8601 with offset)")] = None,
     version: Annotated[int | None, typer.Option(help="State at this version")] = None,
     operator: Operator = None,
 ) -> None:
     """Show every event of a contract in order, unredacted, and its state at that point."""
     c = _container()
-    result = c.audit.history(contract_id, _as_auditor(c, operator), as_of, version)
+    result = c.audit.history(contract_id, _as_auditor(c, operator), _instant(as_of), version)
     table = Table("v", "time", "event", "agency", "actor", "status")
     for e in result["events"]:
         table.add_row(
@@ -139,4 +176,4 @@ def retention(
 
 def register(app: typer.Typer) -> None:
     for command in (replay, verify, checkpoint, export, erase, retention):
-        app.command()(command)
+        app.command()(one_line_errors(command))

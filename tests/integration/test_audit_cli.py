@@ -106,3 +106,15 @@ def test_retention_erases_only_persons_whose_cases_have_all_expired(cli_env: Pat
     fresh = build(Settings())
     assert fresh.keys.key_for_case(old_case) is None
     assert fresh.keys.key_for_case(recent_case) is not None
+
+
+def test_an_unknown_case_or_a_time_without_zone_is_one_line_and_exit_code_2(cli_env: Path) -> None:
+    api = _api_on_cli_database(Clock(datetime(2026, 9, 10, 8, tzinfo=UTC)))
+    case_id = offer(api)
+    unknown = runner.invoke(app, ["replay", "00000000-0000-4000-8000-000000000000"])
+    assert unknown.exit_code == 2 and "no such case" in unknown.output
+    assert "Traceback" not in unknown.output and len(unknown.output.strip().splitlines()) == 1
+    naive = runner.invoke(app, ["replay", case_id, "--as-of", "2026-09-10T10:00:00"])
+    assert naive.exit_code == 2 and "time zone" in naive.output
+    aware = runner.invoke(app, ["replay", case_id, "--as-of", "2026-09-10T10:00:00+02:00"])
+    assert aware.exit_code == 0 and "ContractOffered" in aware.output
