@@ -100,7 +100,7 @@ class Command:
         if self.idempotency_key is None:
             return execute()
         case = str(arguments[0]) if not creates else None
-        return self._once(f"{_track(use_case).value}:{use_case.__name__}:{case}", case, execute)
+        return self._once(_track(use_case), use_case.__name__, case, execute)
 
     def _response(
         self, result: CommandResult, ctx: Context, status: int, extra: dict[str, Any], created: Track | None
@@ -125,11 +125,13 @@ class Command:
             headers["Location"] = f"{prefix}/{result.case_id}"
         return CaseResponse(body, status, headers=headers)
 
-    def _once(self, action: str, case_id: str | None, execute: Callable[[], JSONResponse]) -> JSONResponse:
+    def _once(
+        self, track: Track, action: str, case_id: str | None, execute: Callable[[], JSONResponse]
+    ) -> JSONResponse:
         """Answer a repeated key from its first response; store this response for repeats."""
         assert self.idempotency_key is not None
         key = self.idempotency_key
-        scope = f"{self.principal.agency.value}:{self.principal.sub}:{action}"
+        scope = f"{self.principal.agency.value}:{self.principal.sub}:{track.value}:{action}:{case_id}"
         payload = self.body.model_dump_json() if self.body is not None else ""
         request_hash = hashlib.sha256(payload.encode()).hexdigest()
         store = self.container.idempotency
@@ -147,6 +149,10 @@ class Command:
                     "Request in progress",
                     "A request with this Idempotency-Key is still running; retry shortly.",
                 )
+            if earlier.status < 300 and "categories" in earlier.body:
+                # The first answer is shown again: that is a read of personal data too.
+                ctx = self.container.context(self.principal)
+                self.container.access.shown(ctx, f"replay:{action}", [earlier.body])
             return JSONResponse(
                 earlier.body,
                 earlier.status,

@@ -10,7 +10,7 @@ Subjects are stored as the key store's pseudonymous reference, never as national
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from infra.db.sql import Database
@@ -56,7 +56,7 @@ class AccessLog:
                 params.append(value)
         if since is not None:
             where.append("at >= ?")
-            params.append(since.isoformat())
+            params.append(since.astimezone(UTC).isoformat())  # stored in UTC: compared as text
         sql = "SELECT at, sub, agency, subject_ref, case_id, action, categories, basis FROM access_log"
         sql += (" WHERE " + " AND ".join(where)) if where else ""
         sql += f" ORDER BY at LIMIT {int(limit)}"
@@ -81,7 +81,7 @@ def rows_of(entries: list[AccessEntry]) -> list[tuple[str | None, ...]]:
     """The table's rows (in `COLUMNS` order) for these entries."""
     return [
         (
-            e.at.isoformat(),
+            e.at.astimezone(UTC).isoformat(),
             e.sub,
             e.agency,
             e.subject_ref,

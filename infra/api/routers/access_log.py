@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from domain.values import Agency
 from infra.api.deps import ContainerDep, PrincipalDep
@@ -19,7 +19,7 @@ def access_log(
     user: PrincipalDep,
     subject: Annotated[str | None, Query(pattern=r"^\d{11}$", description="National id")] = None,
     agency: Annotated[Agency | None, Query(description="The reading agency")] = None,
-    since: Annotated[datetime | None, Query(description="Entries from this time on")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="Entries from this time on")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[dict[str, Any]]:
     """Every logged read matching the filters, oldest first (auditor only; this read is logged too)."""
