@@ -26,7 +26,7 @@ from bench.common import (
     report,
 )
 from services.audit import history
-from services.store import SealedApplication
+from services.sealed_application import SealedApplication
 
 
 def decode_only(app: SealedApplication, case_id: UUID) -> int:

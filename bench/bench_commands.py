@@ -48,7 +48,7 @@ from bench.server import BenchServer, CpuMeter
 from bench.streams import delete_topics, kafka_up, topic_prefix
 from domain.values import Agency
 from infra.bootstrap import Container
-from services.projector import LogFeeder
+from services.projector import InProcessProjection
 
 ACTIVATION_EVENTS = 6  # offered, 2 consents, start-up scheduled, start-up held, plan agreed
 
@@ -102,7 +102,7 @@ def check_projection(c: Container, cases: list[UUID]) -> dict[str, Any]:
     """Project every stored event into the (empty) read models, as `ruskontrakt project`
     does: each must be applied exactly once and every case end at its stored version."""
     projector = c.projector("bench-check")
-    LogFeeder(projector, c.apps).catch_up()
+    InProcessProjection(projector, c.apps).catch_up()
     stored = {str(k): stored_versions(c, k)[-1] for k in cases}
     projected = {
         k: view.version if (view := c.read_models.view("konfliktrad", k, "contract")) else 0 for k in stored

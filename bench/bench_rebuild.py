@@ -4,7 +4,7 @@ quality.md: a rebuild (what `ruskontrakt rebuild-projections` does: empty the re
 then project every event again, in its batches of events, shared by case over one process
 per core: `infra/rebuild.py`) ≥ 0.5× the rate of reading the same notification logs and
 decoding every event to a record with no projection at all, in one process (the same
-`LogFollower` reads, then `record_or_placeholder`: unseal, transcode, plain record). The
+`NotificationReader` reads, then `record_or_placeholder`: unseal, transcode, plain record). The
 rebuild in one process is measured too, as an informative line.
 
 PostgreSQL (the durable backend), one fresh database filled with active contracts and
@@ -29,7 +29,7 @@ from infra.bootstrap import build
 from infra.cli_streams import REBUILD_BATCH
 from infra.rebuild import default_workers, rebuild
 from infra.settings import Settings
-from services.log_follower import LogFollower
+from services.notification_reader import NotificationReader
 
 BATCH = REBUILD_BATCH  # `ruskontrakt rebuild-projections --batch` default
 
@@ -41,7 +41,7 @@ def decode_round(settings: Settings) -> tuple[float, int]:
         start = time.perf_counter()
         done = 0
         for app in c.apps:
-            follower, after = LogFollower(app.recorder, settings.relay_gap_timeout_seconds), 0
+            follower, after = NotificationReader(app.recorder, settings.relay_gap_timeout_seconds), 0
             while notifications := follower.read(after, BATCH):
                 done += len([app.record_or_placeholder(n) for n in notifications])
                 after = notifications[-1].id

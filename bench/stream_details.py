@@ -41,7 +41,7 @@ def rebuild_details(data: list[dict[str, Any]] | None) -> list[str]:
         "the log (so every transaction rewrites every case). Rebuild: `infra.rebuild.rebuild` "
         f"(as `ruskontrakt rebuild-projections`): the read models emptied, then {d['workers']} "
         "processes (one per core), each projecting its share of the cases in batches of "
-        f"{d['batch']}; their start-up is in the time. Baseline: the same `LogFollower` reads and "
+        f"{d['batch']}; their start-up is in the time. Baseline: the same `NotificationReader` reads and "
         "`record_or_placeholder` (unseal, transcode, plain record) on every event, in one process. "
         "Each round in a freshly built container (cold key cache, as a new process). "
         f"{d['rounds']} rounds alternated, medians compared. Seconds per round: rebuild "

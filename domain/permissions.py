@@ -1,7 +1,7 @@
 """Who may do what: every command and every query of both tracks, as data.
 
 The "who" column of docs/api.md. The applications look every use case up here before
-they touch a case (`services/store.py`), whichever edge asked; what a permitted agency
+they touch a case (`services/sealed_application.py`), whichever edge asked; what a permitted agency
 then sees of a case is the access policy's decision (`domain/policy.py`).
 """
 

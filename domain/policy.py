@@ -151,7 +151,7 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
-class AgencyView:
+class RedactedEvent:
     """What one agency may see of one event."""
 
     agency: Agency
@@ -183,7 +183,7 @@ def redact(
     agency: Agency,
     consents: ConsentRegister | Disclosures | None,
     policy: Policy | None = None,
-) -> AgencyView | None:
+) -> RedactedEvent | None:
     """What `agency` may see of `event`, with consents as they stood at the event's time.
 
     None means the agency gets nothing of this event, not even that it happened.
@@ -236,7 +236,7 @@ def _redact_prevention(
     agency: Agency,
     consents: ConsentRegister | Disclosures | None,
     policy: Policy,
-) -> AgencyView | None:
+) -> RedactedEvent | None:
     if agency is Agency.PROSECUTION:
         return None  # never, whatever a caller passes as disclosures
     if agency in (Agency.AUDITOR, Agency.POLICE):
@@ -255,8 +255,8 @@ def _view(
     fields: dict[str, Any],
     basis: dict[str, str],
     policy: Policy,
-) -> AgencyView:
-    return AgencyView(
+) -> RedactedEvent:
+    return RedactedEvent(
         agency=agency,
         track=event.track,
         case_id=event.case_id,

@@ -30,16 +30,16 @@ from infra.rules_file import load_rules
 from infra.settings import DEV_KEY_PEPPER, Settings
 from services.access import AccessRecorder
 from services.audit import Audit
-from services.background_catch_up import BackgroundCatchUp
 from services.checkpoints import CheckpointLog, load_or_create_key
 from services.context import Context
 from services.contracts import ContractsApplication
 from services.erasure import Erasure
 from services.keys import SubjectKeys
 from services.prevention import PreventionApplication
-from services.projector import LogFeeder, Projector
+from services.projection_thread import ProjectionThread
+from services.projector import InProcessProjection, Projector
 from services.queries import CaseQueries, Freshness
-from services.store import SealedApplication
+from services.sealed_application import SealedApplication
 from services.streams import AgencyStreams, MessageSource, in_process_source
 from services.subject_access import SubjectAccess
 
@@ -55,8 +55,8 @@ class Embedded:
     """Embedded mode (no Kafka): the API process projects the notification logs itself,
     in the background after commands and in the foreground before reads."""
 
-    feeder: LogFeeder
-    background: BackgroundCatchUp
+    projection: InProcessProjection
+    background: ProjectionThread
 
 
 @dataclass
@@ -87,8 +87,8 @@ class Container:
         return [self.contracts, self.prevention]
 
     @property
-    def feeder(self) -> LogFeeder | None:
-        return self.embedded.feeder if self.embedded else None
+    def projection(self) -> InProcessProjection | None:
+        return self.embedded.projection if self.embedded else None
 
     def context(self, principal: Principal, shows_view: bool = True) -> Context:
         """What a use case is told about an authenticated caller: who, when, under which rules."""
@@ -156,22 +156,22 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     source: MessageSource
     if saved is not None:
         projector = Projector(apps, read_models, keys, rules, "in-process")
-        feeder = LogFeeder(projector, apps, settings.relay_gap_timeout_seconds)
-        embedded = Embedded(feeder, BackgroundCatchUp(feeder, wake=saved))
+        projection = InProcessProjection(projector, apps, settings.relay_gap_timeout_seconds)
+        embedded = Embedded(projection, ProjectionThread(projection, wake=saved))
         source = in_process_source(apps, keys)
     else:
         from infra.kafka.agency_stream import kafka_source
 
         source = kafka_source(settings)
     freshness = Freshness(
-        read_models, embedded.feeder.catch_up if embedded else None, settings.read_wait_seconds
+        read_models, embedded.projection.catch_up if embedded else None, settings.read_wait_seconds
     )
 
     # Everything that holds plaintext of a case drops it when its person is erased.
     on_erased: list[Callable[[list[str]], None]] = [idempotency.purge_cases, read_models.forget_cases]
     on_erased += [app.live.forget for app in apps]
     if embedded is not None:
-        on_erased.append(embedded.feeder.projector.forget)
+        on_erased.append(embedded.projection.projector.forget)
     erasure = Erasure(
         keys,
         [(contracts, settings.retention_contract_days), (prevention, settings.retention_prevention_days)],

@@ -52,5 +52,5 @@ def _projections(c: Container) -> dict[str, Any]:
     for app in c.apps:
         stored = app.recorder.max_notification_id() or 0
         lag[app.name] = max(0, stored - c.read_models.track_position(app.track.value))
-    mode = "in-process" if c.feeder is not None else "kafka (ruskontrakt project)"
+    mode = "in-process" if c.projection is not None else "kafka (ruskontrakt project)"
     return {"mode": mode, "lag": lag, "behind": sum(lag.values())}

@@ -18,7 +18,7 @@ from typing import Any
 from infra.bootstrap import build
 from infra.db.urls import is_postgres
 from infra.settings import Settings
-from services.projector import LogFeeder, Projector
+from services.projector import InProcessProjection, Projector
 
 WAIT_SECONDS = 0.2  # how often the parent looks at its workers while they report nothing
 
@@ -62,7 +62,9 @@ def _project(
         f"rebuild-{index}-of-{workers}",
         partition=partition,
     )
-    feeder = LogFeeder(projector, container.apps, container.settings.relay_gap_timeout_seconds, batch)
+    projection = InProcessProjection(
+        projector, container.apps, container.settings.relay_gap_timeout_seconds, batch
+    )
     reported = 0
 
     def report(_read: int) -> None:  # what this worker applied, not what it read and passed over
@@ -71,7 +73,7 @@ def _project(
             progress(projector.applied - reported)
         reported = projector.applied
 
-    feeder.catch_up(progress=report)
+    projection.catch_up(progress=report)
     return projector.applied
 
 

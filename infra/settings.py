@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     relay_gap_timeout_seconds: float = Field(
         5.0,
         description="How long a gap in a notification log may stay open before the relay skips "
-        "it, for event stores that do not serialise their writers (see services/log_follower.py).",
+        "it, for event stores that do not serialise their writers (see services/notification_reader.py).",
     )
     read_wait_seconds: float = Field(
         5.0,

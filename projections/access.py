@@ -3,7 +3,7 @@
 The consent register (contracts) and the disclosures (prevention) are rebuilt from the
 records themselves, so a live projection, a rebuild, the Kafka agency topics and an
 auditor's time travel all evaluate each event against the consents as they stood at
-that event's time. `CaseViews` is the one incremental implementation; `views_for` is
+that event's time. `CaseRedaction` is the one incremental implementation; `redacted_events` is
 the same thing over a finished list of records.
 """
 
@@ -16,9 +16,9 @@ from datetime import date, datetime
 from domain.consent import ConsentRegister
 from domain.policy import (
     PREVENTION_DISCLOSURES,
-    AgencyView,
     Disclosures,
     EventRecord,
+    RedactedEvent,
     Track,
     policy_in_force,
     redact,
@@ -64,7 +64,7 @@ class AccessTracker:
         return self.disclosures if record.track is Track.PREVENTION else self.consents
 
 
-class CaseViews:
+class CaseRedaction:
     """What each of `agencies` sees of one case, fed one record at a time, in order.
 
     Consent is judged at each event's time, so the offer itself (recorded before anyone
@@ -80,13 +80,13 @@ class CaseViews:
         self._offered: EventRecord | None = None
         self._disclosed: dict[Agency, set[str]] = {a: set() for a in self.agencies}
 
-    def feed(self, record: EventRecord) -> dict[Agency, list[AgencyView]]:
+    def feed(self, record: EventRecord) -> dict[Agency, list[RedactedEvent]]:
         """The new views each agency gets from `record` (agencies that get none are absent)."""
         self.tracker.feed(record)
         self.version = record.version
         context = self.tracker.context(record)
         policy = policy_in_force(record.at)  # once per event, not once per agency
-        out: dict[Agency, list[AgencyView]] = {}
+        out: dict[Agency, list[RedactedEvent]] = {}
         for agency in self.agencies:
             view = redact(record, agency, context, policy)
             if record.type == "ContractOffered" and not is_erased(record):
@@ -111,11 +111,11 @@ class CaseViews:
         return out
 
 
-def views_for(
+def redacted_events(
     records: Iterable[EventRecord], agency: Agency, as_of: datetime | None = None
-) -> Iterator[AgencyView]:
+) -> Iterator[RedactedEvent]:
     """Every view `agency` had of a case's records (up to `as_of`), in order."""
-    case = CaseViews([agency])
+    case = CaseRedaction([agency])
     for record in records:
         if as_of is not None and record.at > as_of:
             break

@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.contract import ContractStatus, allowed_actions
 from domain.permissions import CONTRACT_COMMANDS
-from domain.policy import AgencyView
+from domain.policy import RedactedEvent
 from domain.values import Agency
 
 CaseDoc = dict[str, Any]
@@ -100,7 +100,7 @@ FOLDS: dict[str, Callable[[CaseDoc, dict[str, Any]], None]] = {
 }
 
 
-def fold_case(case_id: str, views: Iterable[AgencyView], doc: CaseDoc | None = None) -> CaseDoc | None:
+def fold_case(case_id: str, views: Iterable[RedactedEvent], doc: CaseDoc | None = None) -> CaseDoc | None:
     """The case document for one agency, or None when it may not know the case exists.
 
     `doc` continues an earlier fold (the read models fold one event at a time).

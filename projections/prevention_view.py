@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from domain.permissions import PREVENTION_COMMANDS
-from domain.policy import AgencyView
+from domain.policy import RedactedEvent
 from domain.values import Agency
 
 
 def fold_prevention_case(
-    case_id: str, views: Iterable[AgencyView], doc: dict[str, Any] | None = None
+    case_id: str, views: Iterable[RedactedEvent], doc: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
     """`doc` continues an earlier fold (the read models fold one event at a time)."""
     for view in views:

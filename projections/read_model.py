@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from domain.policy import AgencyView, EventRecord, Track
+from domain.policy import EventRecord, RedactedEvent, Track
 from domain.rules import Rules
 from domain.values import Agency
-from projections.access import CaseViews
+from projections.access import CaseRedaction
 from projections.case_view import CaseDoc, fold_case, present_case
 from projections.prevention_view import fold_prevention_case, present_prevention_case
 from projections.worklist import worklist_row
@@ -27,7 +27,7 @@ VIEW_AGENCIES: tuple[Agency, ...] = tuple(a for a in Agency if a is not Agency.C
 class Change:
     """What one record changed: the rows to rewrite and the views it produced."""
 
-    views: dict[Agency, list[AgencyView]] = field(default_factory=dict)
+    views: dict[Agency, list[RedactedEvent]] = field(default_factory=dict)
     docs: set[Agency] = field(default_factory=set)
     rows: set[Agency] = field(default_factory=set)
     consents: bool = False
@@ -40,7 +40,7 @@ class CaseProjection:
         """`agencies`: whose views to keep (each agency's view depends on the records only,
         never on another agency's)."""
         self.track, self.case_id, self.rules = track, case_id, rules
-        self.access = CaseViews(agencies)
+        self.access = CaseRedaction(agencies)
         self.version = 0
         self.status: str | None = None
         self.types: set[str] = set()

@@ -15,7 +15,7 @@ from uuid import UUID
 from domain.permissions import CONTRACT_QUERIES, SUBJECT_QUERIES
 from domain.policy import EventRecord, Track
 from domain.values import Agency
-from projections.access import views_for
+from projections.access import redacted_events
 from projections.case_view import fold_case
 from projections.prevention_view import fold_prevention_case
 from services.access import AccessRecorder, by_role
@@ -24,7 +24,7 @@ from services.checkpoints import CheckpointLog
 from services.context import Context
 from services.errors import CaseNotFoundError
 from services.keys import SubjectKeys
-from services.store import SealedApplication, require
+from services.sealed_application import SealedApplication, require
 from services.verification import Checkpoint, Verification, verify_chain
 
 
@@ -115,7 +115,7 @@ def record_dict(record: EventRecord) -> dict[str, Any]:
 
 
 def _fold(records: list[EventRecord], agency: Agency, as_of: datetime | None) -> dict[str, Any] | None:
-    views = views_for(records, agency, as_of)
+    views = redacted_events(records, agency, as_of)
     if records and records[0].track.value == "prevention":
         return fold_prevention_case(records[0].case_id, views)
     return fold_case(records[0].case_id, views) if records else None

@@ -31,7 +31,7 @@ from domain.values import (
     TestPurpose,
 )
 from services.context import Context
-from services.store import CommandResult, SealedApplication
+from services.sealed_application import CommandResult, SealedApplication
 
 
 class ContractsApplication(SealedApplication):

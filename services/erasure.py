@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from services.case_index import case_ids_of
 from services.keys import SubjectKeys
-from services.store import SealedApplication
+from services.sealed_application import SealedApplication
 
 log = logging.getLogger("ruskontrakt.erasure")
 

@@ -10,7 +10,7 @@ records when that agency first asks for it.
 
 The cache is trusted on the way to a save because the store checks it: a save succeeds
 only at the version after the stored one, so a command can only succeed on current
-state. The application (`services/store.py`) reloads and runs the command again when a
+state. The application (`services/sealed_application.py`) reloads and runs the command again when a
 save conflicts, and looks at the stored version before it answers a refusal from a
 cached case. Entries hold plaintext personal data: they are dropped on erasure, and the
 cache is bounded (least recently used first).

@@ -20,7 +20,7 @@ from uuid import UUID
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import StoredEvent
 
-from domain.policy import CURRENT_POLICY, AgencyView, Track
+from domain.policy import CURRENT_POLICY, RedactedEvent, Track
 
 SCHEMA_VERSION = 1
 SCHEMA_BYTES = str(SCHEMA_VERSION).encode()
@@ -159,7 +159,7 @@ def _aad(agency: str, case_id: str, version: int, type_: str) -> bytes:
     return f"agency|{agency}|{case_id}|{version}|{type_}".encode()
 
 
-def agency_message(view: AgencyView, key: bytes, notification_id: int) -> AgencyMessage:
+def agency_message(view: RedactedEvent, key: bytes, notification_id: int) -> AgencyMessage:
     """The pure message-building function of the router: exactly the view, sealed."""
     secret = {
         "fields": view.fields,

@@ -14,7 +14,7 @@ from domain.policy import Track
 from domain.prevention import ConcernSource, PreventionCase
 from domain.values import Person
 from services.context import Context
-from services.store import CommandResult, SealedApplication
+from services.sealed_application import CommandResult, SealedApplication
 
 
 class PreventionApplication(SealedApplication):

@@ -8,7 +8,7 @@ state lives in memory and is checked against the applied version in the same
 transaction, so another writer (a rebuild, a second projector) can never be overwritten
 with stale state: the state is then rebuilt from the store first.
 
-The Kafka consumer (infra/kafka/runners.py) and the in-process `LogFeeder` (embedded
+The Kafka consumer (infra/kafka/runners.py) and the in-process `InProcessProjection` (embedded
 mode, the API process itself) both call `Projector.apply`: one code path.
 """
 
@@ -27,9 +27,9 @@ from domain.policy import Track
 from domain.rules import Rules
 from projections.read_model import CaseProjection, Change
 from services.keys import SubjectKeys
-from services.log_follower import LogFollower
 from services.messages import InternalMessage, internal_message, seal_json
-from services.store import SealedApplication
+from services.notification_reader import NotificationReader
+from services.sealed_application import SealedApplication
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ def _merge(
         dirty[case.case_id] = (case, change, created)
 
 
-class LogFeeder:
+class InProcessProjection:
     """Embedded mode: the projector fed straight from the notification logs, in-process.
 
     `catch_up` runs synchronously after each command and before each query, so reads in
@@ -249,7 +249,7 @@ class LogFeeder:
         self.projector = projector
         self.apps = list(apps)
         self.batch = batch
-        self.followers = {a.name: LogFollower(a.recorder, gap_timeout) for a in self.apps}
+        self.readers = {a.name: NotificationReader(a.recorder, gap_timeout) for a in self.apps}
         self._lock = threading.Lock()
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
@@ -259,7 +259,7 @@ class LogFeeder:
                 source = f"log:{app.name}"
                 while True:
                     after = self.projector.store.position(self.projector.consumer, source)
-                    notifications = self.followers[app.name].read(after, self.batch)
+                    notifications = self.readers[app.name].read(after, self.batch)
                     if not notifications:
                         break
                     self.projector.apply(
@@ -277,7 +277,7 @@ class LogFeeder:
         return {
             a.name: max(
                 0,
-                self.followers[a.name].last_id()
+                self.readers[a.name].last_id()
                 - self.projector.store.position(self.projector.consumer, f"log:{a.name}"),
             )
             for a in self.apps

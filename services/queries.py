@@ -27,7 +27,7 @@ from services.errors import CaseErasedError, CaseNotFoundError
 from services.keys import SubjectKeys
 from services.messages import open_json
 from services.projector import doc_aad
-from services.store import require
+from services.sealed_application import require
 
 
 class StoredCaseDoc(Protocol):

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from domain.policy import Track
-from services.log_follower import LogFollower
 from services.messages import Headers, encode_internal
-from services.store import SealedApplication
+from services.notification_reader import NotificationReader
+from services.sealed_application import SealedApplication
 
 log = logging.getLogger("ruskontrakt.relay")
 Message = tuple[bytes, bytes, Headers]
@@ -80,7 +80,7 @@ class Relay:
         self.positions = positions
         self.topic_of = topic_of
         self.batch, self.max_in_flight, self.save_every, self.clock = batch, max_in_flight, save_every, clock
-        self.followers = {app.name: LogFollower(app.recorder, gap_timeout) for app in self.apps}
+        self.readers = {app.name: NotificationReader(app.recorder, gap_timeout) for app in self.apps}
         self._in_flight: dict[str, deque[_InFlight]] = {app.name: deque() for app in self.apps}
         self._acked: dict[str, int] = {}  # last acknowledged notification id per application
         self._stored: dict[str, int] = {}  # positions as stored (this process is their only writer)
@@ -113,7 +113,7 @@ class Relay:
         source = app.name
         queue = self._in_flight[source]
         after = queue[-1].last if queue else max(self._acked.get(source, 0), self._position(source))
-        notifications = self.followers[source].read(after, self.batch)
+        notifications = self.readers[source].read(after, self.batch)
         self._full[source] = len(notifications) >= self.batch
         if notifications:
             messages = [encode_internal(app.track, n, n.id) for n in notifications]
@@ -144,6 +144,6 @@ class Relay:
     def lag(self) -> dict[str, int]:
         """Notifications stored but not yet acknowledged by the broker, per application."""
         return {
-            app.name: max(0, self.followers[app.name].last_id() - self.positions.relay_position(app.name))
+            app.name: max(0, self.readers[app.name].last_id() - self.positions.relay_position(app.name))
             for app in self.apps
         }

@@ -1,6 +1,6 @@
 """The redaction router: the internal topics in, one redacted topic per agency out.
 
-For every event it asks the one policy gate (`redact`, through `CaseViews`: consents
+For every event it asks the one policy gate (`redact`, through `CaseRedaction`: consents
 as at the event's time, plus `CaseDisclosed` when a later consent opens the offer) what
 each agency may see, and publishes exactly that, sealed under the case's key, to
 `<prefix>.agency.<agency>`. Prevention events reach only the agencies `redact` names
@@ -19,19 +19,19 @@ from uuid import UUID
 
 from cachetools import LRUCache
 
-from domain.policy import AgencyView
+from domain.policy import RedactedEvent
 from domain.values import Agency
-from projections.access import CaseViews
+from projections.access import CaseRedaction
 from services.keys import SubjectKeys
-from services.log_follower import LogFollower
 from services.messages import AgencyMessage, InternalMessage, agency_message, internal_message
-from services.store import SealedApplication
+from services.notification_reader import NotificationReader
+from services.sealed_application import SealedApplication
 
 ROUTED_AGENCIES: tuple[Agency, ...] = tuple(Agency)  # the county's topic stays empty by policy
 
 
 def agency_messages(
-    views: Mapping[Agency, Iterable[AgencyView]], key: bytes, notification_id: int
+    views: Mapping[Agency, Iterable[RedactedEvent]], key: bytes, notification_id: int
 ) -> list[AgencyMessage]:
     """The pure message-building step: every view, as its agency's sealed message."""
     return [agency_message(v, key, notification_id) for vs in views.values() for v in vs]
@@ -51,7 +51,7 @@ class Router:
         self.max_cases = max_cases
         # Not thread-safe, like the router itself: one thread routes (the Kafka runner, or
         # the request thread of one agency stream).
-        self._cases: LRUCache[str, CaseViews] = LRUCache(max_cases)
+        self._cases: LRUCache[str, CaseRedaction] = LRUCache(max_cases)
 
     def route(self, messages: Iterable[InternalMessage]) -> list[AgencyMessage]:
         out: list[AgencyMessage] = []
@@ -75,19 +75,21 @@ class Router:
                 out += self._feed(app, case, internal_message(app.track, stored, message.notification_id))
         return out + self._feed(app, case, message)
 
-    def _feed(self, app: SealedApplication, case: CaseViews, message: InternalMessage) -> list[AgencyMessage]:
+    def _feed(
+        self, app: SealedApplication, case: CaseRedaction, message: InternalMessage
+    ) -> list[AgencyMessage]:
         views = case.feed(app.record_or_placeholder(message.stored_event()))
         key = self.keys.key_for_case(message.case_id)
         if key is None or not views:
             return []  # an erased person: nothing readable is left to publish
         return agency_messages(views, key, message.notification_id)
 
-    def _case(self, app: SealedApplication, case_id: str, before: int) -> CaseViews:
+    def _case(self, app: SealedApplication, case_id: str, before: int) -> CaseRedaction:
         """The case's state, rebuilt from the store up to version `before` if not in memory."""
         case = self._cases.get(case_id)
         if case is not None:
             return case
-        case = CaseViews(self.agencies)
+        case = CaseRedaction(self.agencies)
         for stored in app.recorder.select_events(UUID(case_id), lte=before) if before > 0 else []:
             case.feed(app.record_or_placeholder(stored))
         self._cases[case_id] = case  # the least recently used case goes when full
@@ -101,13 +103,13 @@ class InProcessAgencyFeed:
         self.apps = list(apps)
         self.agency = agency
         self.router = Router({a.track.value: a for a in self.apps}, keys, agencies=[agency])
-        self.followers = {a.name: LogFollower(a.recorder) for a in self.apps}
+        self.readers = {a.name: NotificationReader(a.recorder) for a in self.apps}
         self.positions = {a.name: 0 for a in self.apps}
 
     def poll(self, limit: int = 500) -> list[AgencyMessage]:
         out: list[AgencyMessage] = []
         for app in self.apps:
-            notifications = self.followers[app.name].read(self.positions[app.name], limit)
+            notifications = self.readers[app.name].read(self.positions[app.name], limit)
             if notifications:
                 self.positions[app.name] = notifications[-1].id
                 out += self.router.route(internal_message(app.track, n, n.id) for n in notifications)

@@ -24,7 +24,7 @@ from services.errors import AccessDeniedError, TooManyError
 from services.keys import SubjectKeys
 from services.messages import AgencyMessage, open_agency_message
 from services.router import InProcessAgencyFeed
-from services.store import SealedApplication
+from services.sealed_application import SealedApplication
 
 
 class MessagePoller(Protocol):

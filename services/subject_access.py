@@ -14,7 +14,7 @@ from services.context import Context
 from services.erasure import Erasure, Expired
 from services.errors import CaseNotFoundError
 from services.keys import SubjectKeys
-from services.store import SealedApplication, require
+from services.sealed_application import SealedApplication, require
 
 OTHER_PERSON = {"name": "[annen person]", "national_id": "[skjult]", "birth_date": None}
 

@@ -1,7 +1,7 @@
 """A command over HTTP: the use case's answer as a response, `If-Match`, `Idempotency-Key`.
 
 What a command may do, to which case, and what is logged is decided by the application
-(`services/store.py`); this module only translates HTTP into a call of one use-case
+(`services/sealed_application.py`); this module only translates HTTP into a call of one use-case
 method and its result (or refusal) back into HTTP. A repeated `Idempotency-Key` is
 answered from the first response without calling the use case again.
 """
@@ -24,7 +24,7 @@ from infra.api.responses import CaseResponse
 from infra.auth import Principal
 from infra.bootstrap import Container
 from services.context import Context
-from services.store import CommandResult
+from services.sealed_application import CommandResult
 
 log = logging.getLogger("ruskontrakt.commands")
 

@@ -49,11 +49,11 @@ SCHEMA_LOCK = 0x726B5F736368656D  # pg_advisory_lock key for the schema set-up (
 
 
 class LockingFunctionRecorder(PostgresApplicationRecorder):
-    # Read by services/log_follower.py: with the table lock, a visible notification id
+    # Read by services/notification_reader.py: with the table lock, a visible notification id
     # proves every lower id committed or was rolled back for good, so a gap is skipped at
     # once instead of after the relay's gap timeout.
     serialises_writers = True
-    # Read by services/store.py: `insert_events(..., access_entries=...)` stores them.
+    # Read by services/sealed_application.py: `insert_events(..., access_entries=...)` stores them.
     stores_access_entries = True
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:

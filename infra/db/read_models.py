@@ -41,7 +41,7 @@ SCHEMA = [
 
 
 @dataclass(frozen=True)
-class StoredView:
+class StoredCaseDoc:
     track: str
     case_id: str
     version: int
@@ -271,7 +271,7 @@ class ReadModels:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def view(self, agency: str, case_id: str, track: str) -> StoredView | None:
+    def view(self, agency: str, case_id: str, track: str) -> StoredCaseDoc | None:
         with self.db.transaction() as tx:
             row = tx.execute(
                 "SELECT c.version, c.status, c.types, v.policy_version, v.doc FROM rm_case_views v "
@@ -281,7 +281,9 @@ class ReadModels:
             ).fetchone()
         if row is None:
             return None
-        return StoredView(track, case_id, int(row[0]), row[1], json.loads(row[2]), row[3], doc_bytes(row[4]))
+        return StoredCaseDoc(
+            track, case_id, int(row[0]), row[1], json.loads(row[2]), row[3], doc_bytes(row[4])
+        )
 
     def rows(self, agency: str, track: str) -> list[dict[str, Any]]:
         """The agency's worklist rows in order of case creation, with the current version."""

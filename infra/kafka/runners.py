@@ -24,8 +24,8 @@ from kafka.errors import CommitFailedError, RebalanceInProgressError
 from domain.policy import Track
 from infra.bootstrap import Container
 from infra.kafka import clients
-from services.log_follower import NewNotifications
 from services.messages import decode_internal, encode
+from services.notification_reader import LogAnnouncements
 from services.projector import Incoming
 from services.relay import Message, Relay
 from services.router import Router
@@ -52,7 +52,7 @@ def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.
     )
     # Woken by the store's NOTIFY on every save, for the application that saved; polling
     # every log only as the fallback (SQLite, a lost listening connection).
-    news = NewNotifications({app.name: app.recorder for app in container.apps})
+    news = LogAnnouncements({app.name: app.recorder for app in container.apps})
     idle = IDLE_WAIT_NOTIFIED if news.available else idle_wait
     log.info("relay: publishing to %s.{contracts,prevention}", settings.kafka_topic_prefix)
     read_all = True
@@ -69,7 +69,7 @@ def run_relay(container: Container, stop: threading.Event, idle_wait: float = 0.
         publisher.close()
 
 
-def _wait_for_news(relay: Relay, news: NewNotifications, idle: float, stop: threading.Event) -> bool:
+def _wait_for_news(relay: Relay, news: LogAnnouncements, idle: float, stop: threading.Event) -> bool:
     """Until a log announces news (True) or `idle` seconds pass; meanwhile collect the
     broker's acknowledgements (they come without an announcement) without reading the store."""
     deadline = time.monotonic() + idle

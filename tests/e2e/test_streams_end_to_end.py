@@ -32,7 +32,7 @@ from infra.kafka import clients
 from infra.kafka.runners import run_projector, run_relay, run_router
 from infra.settings import Settings
 from services.messages import decode_agency
-from services.projector import LogFeeder, Projector
+from services.projector import InProcessProjection, Projector
 from tests.integration.flows import FACTORS, OFFER, PLAN
 from tests.integration.read_model_rows import snapshot
 from tests.servers import KafkaBroker
@@ -346,12 +346,12 @@ def test_a_case_reaches_every_agency_exactly_as_the_policy_and_the_consents_allo
 
     # The same events, projected in-process (embedded mode's path) into another database.
     other_models = ReadModels(Database(f"sqlite:///{tmp_path}/in-process.sqlite"))
-    LogFeeder(Projector(c.apps, other_models, c.keys, c.rules, "in-process"), c.apps).catch_up()
+    InProcessProjection(Projector(c.apps, other_models, c.keys, c.rules, "in-process"), c.apps).catch_up()
     assert snapshot(other_models, c.keys) == live
 
     # Rebuilt from scratch: the same again.
     c.read_models.clear()
-    LogFeeder(c.projector("rebuild"), c.apps).catch_up()
+    InProcessProjection(c.projector("rebuild"), c.apps).catch_up()
     assert snapshot(c.read_models, c.keys) == live
 
 

@@ -4,7 +4,7 @@ time, whatever offset it is written with."""
 from __future__ import annotations
 
 from tests.conftest import Api
-from tests.integration.flows import OFFER, ok, offer
+from tests.integration.flows import OFFER, offer, ok
 
 
 def test_an_idempotent_replay_that_shows_the_case_again_is_logged(api: Api) -> None:

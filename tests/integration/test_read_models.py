@@ -75,16 +75,16 @@ def test_rebuilding_the_read_models_from_scratch_gives_what_the_live_path_built(
     )
     ok(api.post("police", f"/prevention-cases/{case['id']}/counselling-offered"))
     ok(api.post("police", f"/prevention-cases/{case['id']}/counselling-accepted"))
-    assert c.read_models is not None and c.feeder is not None
-    c.feeder.catch_up()  # as every read does first: commands leave projection to the background
+    assert c.read_models is not None and c.projection is not None
+    c.projection.catch_up()  # as every read does first: commands leave projection to the background
     live = snapshot(c.read_models, c.keys)
     assert live["rm_case_views"] and live["rm_worklist"] and live["rm_consents"]
 
     c.read_models.clear()
     c.projector("rebuild-test")  # a fresh projector: nothing in memory
-    from services.projector import LogFeeder
+    from services.projector import InProcessProjection
 
-    LogFeeder(c.projector("rebuild-test"), c.apps).catch_up()
+    InProcessProjection(c.projector("rebuild-test"), c.apps).catch_up()
     assert snapshot(c.read_models, c.keys) == live
 
 
@@ -140,17 +140,17 @@ def test_a_fresh_process_rebuilds_the_read_models_with_no_key_in_its_cache(api: 
     """`ruskontrakt rebuild-projections` runs in a new process: every key comes from the key
     store, which may share the read models' database (SQLite: one transaction at a time)."""
     from infra.bootstrap import build
-    from services.projector import LogFeeder
+    from services.projector import InProcessProjection
 
     offer(api)
-    assert api.container.read_models is not None and api.container.feeder is not None
-    api.container.feeder.catch_up()  # as every read does first
+    assert api.container.read_models is not None and api.container.projection is not None
+    api.container.projection.catch_up()  # as every read does first
     live = snapshot(api.container.read_models, api.container.keys)
     fresh = build(api.container.settings, clock=api.clock)
     try:
         assert fresh.read_models is not None
         fresh.read_models.clear()
-        LogFeeder(fresh.projector("rebuild"), fresh.apps).catch_up()
+        InProcessProjection(fresh.projector("rebuild"), fresh.apps).catch_up()
         assert snapshot(fresh.read_models, fresh.keys) == live
     finally:
         fresh.close()
@@ -191,8 +191,8 @@ def test_a_rebuild_shared_by_processes_gives_what_the_live_path_built(api: Api) 
     for case_id in cases[:3]:
         activate(api, case_id, scope=GP_SHARING)
         rapid_test(api, case_id, ["THC"])
-    assert c.read_models is not None and c.feeder is not None
-    c.feeder.catch_up()
+    assert c.read_models is not None and c.projection is not None
+    c.projection.catch_up()
     live = snapshot(c.read_models, c.keys)
     events = sum(app.recorder.max_notification_id() or 0 for app in c.apps)
 

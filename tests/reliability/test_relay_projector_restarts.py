@@ -28,7 +28,7 @@ from infra.bootstrap import Container, build
 from infra.db.read_models import ReadModels
 from infra.db.sql import Database
 from infra.settings import Settings
-from services.projector import LogFeeder, Projector
+from services.projector import InProcessProjection, Projector
 from tests.integration.flows import OFFER, PLAN
 from tests.integration.read_model_rows import snapshot
 from tests.reliability.streams import (
@@ -147,5 +147,5 @@ def test_killed_relays_and_projectors_leave_every_event_applied_once_in_order(
     assert_meetings_applied_once_in_order(c, meetings)
 
     fresh = ReadModels(Database(f"sqlite:///{tmp_path}/fresh.sqlite"))
-    LogFeeder(Projector(c.apps, fresh, c.keys, c.rules, "fresh"), c.apps).catch_up()
+    InProcessProjection(Projector(c.apps, fresh, c.keys, c.rules, "fresh"), c.apps).catch_up()
     assert snapshot(fresh, c.keys) == snapshot(c.read_models, c.keys)

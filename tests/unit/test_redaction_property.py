@@ -1,7 +1,7 @@
 """Property: nothing the policy forbids ever reaches an agency (quality.md reliability 4).
 
 Random event sequences with random consents, withdrawals and agencies go through the
-code every output path runs: the incremental views (`CaseViews`), the router's pure
+code every output path runs: the incremental views (`CaseRedaction`), the router's pure
 message-building step (sealed, then opened as a client would), the read model's rows
 (`CaseProjection`) and the API-shaped case view (`present`). Every field value is a
 unique marker whose category and event time are known, so each marker an agency

@@ -11,8 +11,8 @@ import pytest
 from eventsourcing.persistence import Notification
 
 from domain.policy import Track
-from services.log_follower import LogFollower, serialises_writers
 from services.messages import decode_internal, encode, internal_message
+from services.notification_reader import NotificationReader, serialises_writers
 from services.relay import Message, Relay
 
 CASE = uuid.uuid4()
@@ -185,8 +185,8 @@ def test_a_recorder_that_declares_it_serialises_its_writers_lets_gaps_be_skipped
     class Locking(Recorder):
         serialises_writers = True
 
-    assert serialises_writers(Locking(1)) and LogFollower(Locking(1)).gap_timeout == 0  # type: ignore[arg-type]
-    assert not serialises_writers(Recorder(1)) and LogFollower(Recorder(1)).gap_timeout > 0  # type: ignore[arg-type]
+    assert serialises_writers(Locking(1)) and NotificationReader(Locking(1)).gap_timeout == 0  # type: ignore[arg-type]
+    assert not serialises_writers(Recorder(1)) and NotificationReader(Recorder(1)).gap_timeout > 0  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("topic", ["domain.contract:Contract.MeetingHeld", 'odd:Ø"quoted\\back.Ev"ent'])

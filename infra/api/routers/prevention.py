@@ -17,7 +17,7 @@ from infra.api.commands import Command
 from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, MinPosition, PrincipalDep
 from infra.api.responses import CaseResponse
 from infra.api.schemas import ConcernBody, ConversationHeldBody, PreventionNoteBody, ReasonBody
-from services.store import require_track
+from services.sealed_application import require_track
 
 
 async def open_to_the_caller(user: PrincipalDep) -> None:

@@ -2,7 +2,7 @@
 
 Commands answer from their own events (`services/live_cases.py`) and only wake this
 thread, so a command never waits for the projection of every agency's view. Reads still
-call `LogFeeder.catch_up` themselves before answering (it shares the feeder's lock), so
+call `InProcessProjection.catch_up` themselves before answering (it shares the projection's lock), so
 a read never misses a committed event.
 """
 
@@ -11,18 +11,18 @@ from __future__ import annotations
 import logging
 import threading
 
-from services.projector import LogFeeder
+from services.projector import InProcessProjection
 
 log = logging.getLogger("ruskontrakt.projector")
 
 
-class BackgroundCatchUp:
+class ProjectionThread:
     def __init__(
-        self, feeder: LogFeeder, wake: threading.Event | None = None, retry_seconds: float = 1.0
+        self, projection: InProcessProjection, wake: threading.Event | None = None, retry_seconds: float = 1.0
     ) -> None:
         """`wake` is set by whoever commits (the applications' `on_saved`), so the thread
         can be wired after them; `kick()` sets it too."""
-        self.feeder = feeder
+        self.projection = projection
         self.retry_seconds = retry_seconds
         self._wake = wake if wake is not None else threading.Event()
         self._stop = threading.Event()
@@ -45,7 +45,7 @@ class BackgroundCatchUp:
                 return
             self._wake.clear()
             try:
-                self.feeder.catch_up()
+                self.projection.catch_up()
             except Exception:
                 # The next read catches up itself (and reports the error); retry shortly.
                 log.exception("background projection failed; retrying in %.1f s", self.retry_seconds)

@@ -8,7 +8,7 @@ from pathlib import Path
 from domain.values import Agency
 from infra.bootstrap import build
 from infra.settings import Settings
-from services.log_follower import LogFollower, NewNotifications
+from services.notification_reader import LogAnnouncements, NotificationReader
 from tests.integration.flows import OFFER
 
 
@@ -28,10 +28,10 @@ def test_a_save_is_announced_at_once_and_read_back_in_notification_order(
         checkpoint_key_file=tmp_path / "k.pem",
     )
     c = build(settings, clock=lambda: datetime(2026, 9, 10, 8, tzinfo=UTC))  # the dates of OFFER
-    news = NewNotifications({app.name: app.recorder for app in c.apps})
+    news = LogAnnouncements({app.name: app.recorder for app in c.apps})
     try:
         assert news.available and news.take() == set()
-        follower = LogFollower(c.contracts.recorder)
+        follower = NotificationReader(c.contracts.recorder)
         assert follower.gap_timeout == 0  # the project's recorder serialises its writers
         with TestClient(create_app(c)) as client:
             token = c.tokens.issue(Agency.PROSECUTION, "p")

@@ -93,7 +93,7 @@ def _postgres_selector(recorder: PostgresApplicationRecorder) -> Select:
     return retried
 
 
-class LogFollower:
+class NotificationReader:
     def __init__(
         self,
         recorder: ApplicationRecorder,
@@ -132,7 +132,7 @@ class LogFollower:
         return True
 
 
-class NewNotifications:
+class LogAnnouncements:
     """Tells a follower which notification logs have news, as soon as they have.
 
     eventsourcing's PostgreSQL recorders NOTIFY on their channel with every insert; one
