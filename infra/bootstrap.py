@@ -59,7 +59,7 @@ class Embedded:
     background: ProjectionThread
 
 
-@dataclass
+@dataclass(frozen=True)
 class Container:
     settings: Settings
     rules: Rules

@@ -140,7 +140,9 @@ class Clock:
 
 
 @pytest.fixture
-def system(kafka_broker: KafkaBroker, fresh_postgres_url: str) -> Iterator[Container]:
+def system(kafka_broker: KafkaBroker, fresh_postgres_url: str) -> Iterator[tuple[Container, threading.Event]]:
+    """The service wired for Kafka, with its relay, router and projector running until the
+    event is set."""
     settings = Settings(
         database_url=fresh_postgres_url,
         kafka_bootstrap=kafka_broker.bootstrap,
@@ -157,8 +159,7 @@ def system(kafka_broker: KafkaBroker, fresh_postgres_url: str) -> Iterator[Conta
     ]
     for thread in threads:
         thread.start()
-    container.stop = stop  # type: ignore[attr-defined]
-    yield container
+    yield container, stop
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
@@ -295,9 +296,9 @@ def _topic(broker: KafkaBroker, c: Container, agency: Agency, want: int) -> list
 
 
 def test_a_case_reaches_every_agency_exactly_as_the_policy_and_the_consents_allow(
-    system: Container, kafka_broker: KafkaBroker, tmp_path: Path
+    system: tuple[Container, threading.Event], kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
-    c = system
+    c, stop = system
     with TestClient(create_app(c)) as client:
         case, concern, position = _run_script(client, c)
         assert c.read_models is not None
@@ -340,7 +341,7 @@ def test_a_case_reaches_every_agency_exactly_as_the_policy_and_the_consents_allo
         ready = _get(client, c, AU, "/ready").json()
         assert ready["checks"]["kafka"] == "ok" and ready["checks"]["projections"]["behind"] == 0
 
-    c.stop.set()  # type: ignore[attr-defined]
+    stop.set()
     time.sleep(0.5)  # let the loops see it; positions are checked below, not timed
     live = snapshot(c.read_models, c.keys)
 
