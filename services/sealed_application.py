@@ -103,8 +103,10 @@ class SealedApplication(Application[UUID]):
         # Whether the event store writes a command's access-log entries in the events'
         # transaction (PostgreSQL); otherwise they are written right after the commit.
         self.stores_access_entries = bool(getattr(self.recorder, "stores_access_entries", False))
-        committer = GroupCommitter(self.recorder.insert_events, self.forget_head) if group_commit else None
-        self.committer = committer
+        # Concurrent commands on different cases share a transaction (`services/group_commit.py`).
+        self.committer = (
+            GroupCommitter(self.recorder.insert_events, self.forget_head) if group_commit else None
+        )
 
     # --- the shape of every command ---------------------------------------------------------
 
