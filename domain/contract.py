@@ -32,6 +32,7 @@ from domain.contract_errors import (
     EndDateNotReachedError,
     GuardianRequiredError,
     MunicipalitiesMissingError,
+    OffenceDateInFutureError,
     OfferDeadlineInvalidError,
     OfferDeadlineNotPassedError,
     PlanIncompleteError,
@@ -85,6 +86,7 @@ __all__ = [
     "EndDateNotReachedError",
     "GuardianRequiredError",
     "MunicipalitiesMissingError",
+    "OffenceDateInFutureError",
     "OfferDeadlineInvalidError",
     "OfferDeadlineNotPassedError",
     "PlanIncompleteError",
@@ -209,7 +211,7 @@ class Contract(Aggregate):
         at: datetime,
         rules: Rules = DEFAULT_RULES,
     ) -> Contract:
-        deadline = check_offer(youth, guardians, trinn, offer_deadline, local_day(at), rules)
+        deadline = check_offer(youth, guardians, offence, trinn, offer_deadline, local_day(at), rules)
         return cls._create(
             cls.ContractOffered,
             id=contract_id,

@@ -12,11 +12,15 @@ from domain.errors import InvalidInputError, NotPermittedError, RuleViolationErr
 
 
 class AgeOutOfRangeError(InvalidInputError):
-    """A contract may only be offered to a youth aged 15 to 17 on the offer date."""
+    """A contract may only be offered for an offence committed when the youth was 15 to 17."""
+
+
+class OffenceDateInFutureError(InvalidInputError):
+    """The offence date cannot be later than the day the offer is made."""
 
 
 class GuardianRequiredError(InvalidInputError):
-    """A youth under 18 must have at least one registered guardian."""
+    """A youth under 18 on the offer date must have at least one registered guardian."""
 
 
 class OfferDeadlineInvalidError(InvalidInputError):

@@ -13,12 +13,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.calendar import add_months, local_day
+from domain.consent import ADULT_AGE
 from domain.contract_errors import (
     AgeOutOfRangeError,
     BreachEvidenceError,
     EndDateNotReachedError,
     GuardianRequiredError,
     MunicipalitiesMissingError,
+    OffenceDateInFutureError,
     OfferDeadlineInvalidError,
     OfferDeadlineNotPassedError,
     PlanIncompleteError,
@@ -42,6 +44,7 @@ from domain.values import (
     Agency,
     BreachKind,
     BreachResponse,
+    Offence,
     Person,
     Plan,
     ProportionalityFactors,
@@ -81,19 +84,28 @@ class BreachState:
 def check_offer(
     youth: Person,
     guardians: tuple[Person, ...],
+    offence: Offence,
     trinn: int,
     offer_deadline: date | None,
     day: date,
     rules: Rules,
 ) -> date:
-    """Refuse an offer the rules do not allow on `day`; return its answer deadline."""
+    """Refuse an offer the rules do not allow on `day`; return its answer deadline.
+
+    The age that counts is the age on the offence date (criminal responsibility starts at
+    15; youth reactions are for offences committed before 18). The offer itself may come
+    after the 18th birthday: the youth then consents alone (`domain/consent.py`), so no
+    guardian is needed.
+    """
     if youth.birth_date is None:
         raise AgeOutOfRangeError("birth date is required")
-    age = youth.age_on(day)
+    if offence.date > day:
+        raise OffenceDateInFutureError(f"offence on {offence.date}, offer on {day}")
+    age = youth.age_on(offence.date)
     if not rules.min_age <= age <= rules.max_age:
-        raise AgeOutOfRangeError(f"the youth is {age} on {day}")
-    if not guardians:
-        raise GuardianRequiredError()
+        raise AgeOutOfRangeError(f"the youth was {age} on the offence date {offence.date}")
+    if not guardians and youth.age_on(day) < ADULT_AGE:
+        raise GuardianRequiredError(f"the youth is {youth.age_on(day)} on {day}")
     if trinn not in rules.stages:
         raise StageInvalidError(f"trinn {trinn}")
     deadline = offer_deadline or offer_answer_deadline(day, rules)

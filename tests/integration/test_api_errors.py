@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import jwt
 
@@ -111,28 +112,26 @@ def test_invalid_input_is_422_with_the_offending_fields(api: Api) -> None:
     )
 
 
-def test_age_is_checked_at_its_boundaries_on_the_offer_date(api: Api) -> None:
-    # The clock says 2026-09-10: born 2011-09-10 is 15 today, 2011-09-11 is still 14.
-    assert (
-        api.post(
-            "prosecution",
-            "/contracts",
-            {**OFFER, "youth": {**OFFER["youth"], "birth_date": "2011-09-10"}},
-        ).status_code
-        == 201
-    )  # type: ignore[dict-item]
-    too_young = api.post(
+def _offer_born(api: Api, birth_date: str, **changes: Any) -> Any:
+    return api.post(
         "prosecution",
         "/contracts",
-        {**OFFER, "youth": {**OFFER["youth"], "birth_date": "2011-09-11"}},
-    )  # type: ignore[dict-item]
+        {**OFFER, "youth": {**OFFER["youth"], "birth_date": birth_date}, **changes},
+    )
+
+
+def test_age_is_checked_at_its_boundaries_on_the_offence_date(api: Api) -> None:
+    # The offence was on 2026-09-01, the offer is made on 2026-09-10 (the clock).
+    assert _offer_born(api, "2011-09-01").status_code == 201  # 15 on the offence date
+    assert _offer_born(api, "2008-09-02").status_code == 201  # 17 at the offence, 18 at the offer
+    too_young = _offer_born(api, "2011-09-02")  # 14 years 364 days at the offence, 15 at the offer
     assert _is_problem(too_young, 422)["rule"] == "age-out-of-range"
-    adult = api.post(
-        "prosecution",
-        "/contracts",
-        {**OFFER, "youth": {**OFFER["youth"], "birth_date": "2008-09-10"}},
-    )  # type: ignore[dict-item]
+    adult = _offer_born(api, "2008-09-01")  # 18 on the offence date
     assert _is_problem(adult, 422)["rule"] == "age-out-of-range"
+    future = {**OFFER["offence"], "date": "2026-09-11"}  # type: ignore[dict-item]
+    assert (
+        _is_problem(_offer_born(api, "2010-01-01", offence=future), 422)["rule"] == "offence-date-in-future"
+    )
 
 
 def test_a_retried_command_with_the_same_idempotency_key_records_nothing_new(api: Api) -> None:

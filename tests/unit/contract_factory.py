@@ -82,9 +82,10 @@ RECORDER: dict[tuple[TestKind, TestPurpose], Actor] = {
     (TestKind.LAB, TestPurpose.SANCTION): PROSECUTOR,
 }
 
-YOUTH_BIRTH = date(2009, 2, 1)  # 17 on the offer day
+YOUTH_BIRTH = date(2009, 2, 1)  # 17 on the offence date and on the offer day
 BOOKLET = "booklet-2026-1"
-OFFENCE = Offence("NARK-BRUK", "cannabis", date(2026, 9, 1), "2 g cannabis at a party")
+OFFENCE_DAY = date(2026, 9, 1)
+OFFENCE = Offence("NARK-BRUK", "cannabis", OFFENCE_DAY, "2 g cannabis at a party")
 FACTORS = ProportionalityFactors(
     seriousness="moderate",
     fault="partly",
@@ -117,12 +118,13 @@ def offer(
     offer_deadline: date | None = None,
     at: datetime = T0,
     rules: Rules = DEFAULT_RULES,
+    offence: Offence = OFFENCE,
 ) -> Contract:
     return Contract.offer(
         contract_id=uuid4(),
         youth=youth(birth_date),
         guardians=guardians(guardian_count),
-        offence=OFFENCE,
+        offence=offence,
         trinn=trinn,
         residence_municipality=residence,
         registered_municipality=registered,
