@@ -534,6 +534,10 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.note_result(self.test_id, self.positives)
 
+    def standing_breaches(self) -> int:
+        """Breaches that count as breaches: all but those dismissed (their evidence was refuted)."""
+        return sum(1 for b in self.breaches.values() if b.response is not BreachResponse.DISMISSED)
+
     def note_result(self, test_id: str, positives: tuple[str, ...]) -> None:
         self.tests[test_id].positives = tuple(positives)
         self.consecutive_negatives = 0 if positives else self.consecutive_negatives + 1

@@ -104,7 +104,7 @@ class TerminationNotGroundedError(RuleViolationError):
 
 
 class StageOneSingleBreachError(RuleViolationError):
-    """In stage 1 (trinn 1) a single breach is answered with a warning or a conversation, never termination."""
+    """In stage 1 (trinn 1) a single breach is answered with a conversation or a warning (or dismissed), never with tightened conditions, a new plan or termination."""
 
 
 class EndDateNotReachedError(RuleViolationError):

@@ -78,6 +78,12 @@ class BreachState:
     response: BreachResponse | None = None
 
 
+# What a single breach may be answered with in trinn 1 (domain.md §5).
+STAGE_ONE_SINGLE_BREACH_RESPONSES = frozenset(
+    {BreachResponse.CONVERSATION, BreachResponse.WARNING, BreachResponse.DISMISSED}
+)
+
+
 # --- the offer, judged before there is a contract or a machine ---
 
 
@@ -240,6 +246,16 @@ class ContractGuards:
         if factors is None or not all(t.strip() for t in texts) or not 0 <= factors.completed_share <= 1:
             raise ProportionalityFactorsMissingError()
 
+    def stage_allows_response(self, breach_id: str, response: BreachResponse) -> None:
+        """Trinn 1: a single breach is answered with a conversation or a warning, or dismissed
+        (termination is refused by `termination_is_grounded`, with the same rule)."""
+        if response in STAGE_ONE_SINGLE_BREACH_RESPONSES or self.contract.trinn != 1:
+            return
+        if self.contract.standing_breaches() < 2:
+            raise StageOneSingleBreachError(
+                f"breach {breach_id} is the first breach; {response.value} is not an answer to it in trinn 1"
+            )
+
     def response_fits_breach(self, response: BreachResponse, plan: Plan | None = None) -> None:
         if plan is not None:
             check_plan(self.contract, plan, self.rules)
@@ -256,7 +272,7 @@ class ContractGuards:
         contract = self.contract
         breach = contract.breaches[breach_id]
         test = contract.tests.get(breach.test_id or "")
-        repeated_breaches = len(contract.breaches) >= 2
+        repeated_breaches = contract.standing_breaches() >= 2
         repeated_no_shows = contract.unexcused_no_shows >= 2
         if breach.kind is BreachKind.POSITIVE_TEST and test and test.kind is TestKind.RAPID:
             raise RapidTestNotConfirmedError(f"breach {breach_id} rests on rapid test {breach.test_id}")

@@ -55,7 +55,9 @@ class ContractLifecycle(StateMachine):
         terminated,
         cond="terminates",
         validators=["factors_are_recorded", "termination_is_grounded"],
-    ) | breach_review.to(active, validators=["factors_are_recorded", "response_fits_breach"])
+    ) | breach_review.to(
+        active, validators=["factors_are_recorded", "stage_allows_response", "response_fits_breach"]
+    )
     complete = active.to(completed, validators="end_date_reached")
     withdraw_consent = (
         consented.to(terminated, cond="withdraws_contract_consent")

@@ -62,9 +62,11 @@ class BreachKind(Enum):
 
 
 class BreachResponse(Enum):
+    CONVERSATION = "conversation"  # the breach talk (bruddsamtale), the usual first answer
     WARNING = "warning"
     TIGHTENED_CONDITIONS = "tightened_conditions"
     NEW_PLAN = "new_plan"
+    DISMISSED = "dismissed"  # the breach's evidence was refuted
     TERMINATE = "terminate"
 
 

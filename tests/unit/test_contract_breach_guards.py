@@ -132,6 +132,76 @@ def test_repeated_no_shows_do_not_make_a_single_breach_at_trinn_1_terminable() -
         decide(contract, "b1", TERMINATE)
 
 
+@pytest.mark.parametrize(
+    "response",
+    [BreachResponse.CONVERSATION, WARNING, BreachResponse.DISMISSED],
+    ids=lambda r: r.value,
+)
+def test_a_single_breach_at_trinn_1_is_answered_with_a_conversation_a_warning_or_dismissal(
+    response: BreachResponse,
+) -> None:
+    contract = contract_in(ACTIVE, trinn=1)
+    breach(contract, "b1", BreachKind.OTHER)
+    decide(contract, "b1", response)
+    assert contract.status is ACTIVE
+    assert contract.breaches["b1"].response is response
+
+
+@pytest.mark.parametrize(
+    "response",
+    [BreachResponse.TIGHTENED_CONDITIONS, BreachResponse.NEW_PLAN, TERMINATE],
+    ids=lambda r: r.value,
+)
+def test_a_single_breach_at_trinn_1_is_never_answered_with_tightening_a_new_plan_or_termination(
+    response: BreachResponse,
+) -> None:
+    contract = positive_breach(trinn=1, kind=Kind.LAB)
+    with pytest.raises(StageOneSingleBreachError):
+        decide(contract, "b1", response)
+    assert contract.status is REVIEW
+    assert contract.breaches["b1"].response is None
+
+
+def test_a_second_breach_at_trinn_1_may_be_answered_with_tightened_conditions() -> None:
+    contract = contract_in(ACTIVE, trinn=1)
+    breach(contract, "b1", BreachKind.OTHER)
+    decide(contract, "b1", BreachResponse.CONVERSATION)
+    breach(contract, "b2", BreachKind.OTHER)
+    decide(contract, "b2", BreachResponse.TIGHTENED_CONDITIONS)
+    assert contract.status is ACTIVE
+
+
+def test_a_dismissed_breach_does_not_count_towards_repeated_breaches() -> None:
+    contract = contract_in(ACTIVE, trinn=1)
+    breach(contract, "b1", BreachKind.OTHER)
+    decide(contract, "b1", BreachResponse.DISMISSED)
+    breach(contract, "b2", BreachKind.OTHER)
+    with pytest.raises(StageOneSingleBreachError):
+        decide(contract, "b2", BreachResponse.TIGHTENED_CONDITIONS)
+    decide(contract, "b2", BreachResponse.CONVERSATION)
+    assert contract.standing_breaches() == 1
+
+
+def test_a_dismissed_breach_does_not_ground_termination_as_a_repeated_breach() -> None:
+    contract = contract_in(REVIEW)  # trinn 2, breach b1 of kind "other"
+    decide(contract, "b1", BreachResponse.DISMISSED)
+    breach(contract, "b2", BreachKind.OTHER)
+    with pytest.raises(TerminationNotGroundedError):
+        decide(contract, "b2", TERMINATE)
+
+
+@pytest.mark.parametrize(
+    "response", [BreachResponse.CONVERSATION, BreachResponse.DISMISSED], ids=lambda r: r.value
+)
+def test_a_breach_talk_or_a_dismissal_returns_the_contract_to_active_at_any_trinn(
+    response: BreachResponse,
+) -> None:
+    contract = contract_in(REVIEW)
+    decide(contract, "b1", response)
+    assert contract.status is ACTIVE and contract.open_breach_id is None
+    assert contract.pending_events[-1].response is response
+
+
 # --- other grounds for termination ---
 
 
