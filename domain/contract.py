@@ -26,6 +26,8 @@ from domain.consent import ConsentRegister
 from domain.contract_errors import (
     AgeOutOfRangeError,
     BreachEvidenceError,
+    BreachNotRefutedError,
+    ConfirmedTestInvalidError,
     ConsentAlreadyGivenError,
     ConsentNotGivenError,
     DuplicateIdError,
@@ -39,6 +41,8 @@ from domain.contract_errors import (
     PlanTooLongError,
     ProportionalityFactorsMissingError,
     RapidTestNotConfirmedError,
+    RequisitionCodeRequiredError,
+    ResultRecorderInvalidError,
     ResultRecorderNotPermittedError,
     ScopeNotConsentableError,
     StageInvalidError,
@@ -51,7 +55,14 @@ from domain.contract_errors import (
     UnknownSignatoryError,
     UnknownTestError,
 )
-from domain.contract_guards import BreachState, TestState, check_offer, judge
+from domain.contract_guards import (
+    BreachState,
+    TestState,
+    check_offer,
+    check_requisition,
+    judge,
+    result_recorder,
+)
 from domain.errors import ActionNotAllowedError
 from domain.lifecycle import ContractLifecycle, unguarded_outcome
 from domain.policy import consentable
@@ -77,7 +88,9 @@ __all__ = [
     "FINAL_STATUSES",
     "AgeOutOfRangeError",
     "BreachEvidenceError",
+    "BreachNotRefutedError",
     "BreachState",
+    "ConfirmedTestInvalidError",
     "ConsentAlreadyGivenError",
     "ConsentNotGivenError",
     "Contract",
@@ -93,6 +106,8 @@ __all__ = [
     "PlanTooLongError",
     "ProportionalityFactorsMissingError",
     "RapidTestNotConfirmedError",
+    "RequisitionCodeRequiredError",
+    "ResultRecorderInvalidError",
     "ResultRecorderNotPermittedError",
     "ScopeNotConsentableError",
     "StageInvalidError",
@@ -185,6 +200,8 @@ class Contract(Aggregate):
         self.startup_at: datetime | None = None
         self.plan: Plan | None = None
         self.tests: dict[str, TestState] = {}
+        self.results: list[str] = []  # the tests with a result of their own, in recording order
+        self.series_from = 0  # where in `results` the series since the last step down starts
         self.consecutive_negatives = 0
         self.breaches: dict[str, BreachState] = {}
         self.open_breach_id: str | None = None
@@ -436,11 +453,7 @@ class Contract(Aggregate):
         reason: str
 
         def apply_to(self, contract: Contract) -> None:
-            old = contract.plan
-            if old and self.plan.test_regime.per_month < old.test_regime.per_month:
-                contract.consecutive_negatives = 0  # the next step down needs a new series
-            contract.plan = self.plan
-            contract.trinn = self.plan.trinn
+            contract.follow_plan(self.plan)
 
     def schedule_test(
         self,
@@ -452,10 +465,16 @@ class Contract(Aggregate):
         actor: Actor,
         at: datetime,
         rules: Rules = DEFAULT_RULES,
+        confirms_test_id: str | None = None,
+        result_by: Agency | None = None,
     ) -> None:
+        """Requisition a test. A lab test may confirm a positive rapid test of this contract
+        (`confirms_test_id`); the requisition names who records the result (`result_by`,
+        by default the agency responsible for that kind of test)."""
         if test_id in self.tests:
             raise DuplicateIdError(test_id)
         self._judge("schedule_test", actor, at, rules)
+        recorder = check_requisition(self, kind, purpose, confirms_test_id, result_by)
         self._record(
             self.TestScheduled,
             actor,
@@ -465,6 +484,8 @@ class Contract(Aggregate):
             purpose=purpose,
             random=random,
             scheduled_for=scheduled_for,
+            confirms_test_id=confirms_test_id,
+            result_by=recorder,
         )
 
     class TestScheduled(Event):
@@ -473,9 +494,22 @@ class Contract(Aggregate):
         purpose: TestPurpose
         random: bool
         scheduled_for: date
+        confirms_test_id: str | None = None
+        result_by: Agency | None = None
+
+        # v1 (before issue 15) named no confirmed test and no recorder: the default recorded.
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("confirms_test_id", None)
+            state.setdefault("result_by", result_recorder(state["kind"], state["purpose"]))
 
         def apply_to(self, contract: Contract) -> None:
-            contract.tests[self.test_id] = TestState(self.kind, self.purpose)
+            recorder = result_recorder(self.kind, self.purpose, self.result_by)
+            contract.tests[self.test_id] = TestState(self.kind, self.purpose, recorder, self.confirms_test_id)
+            if self.confirms_test_id is not None:
+                contract.tests[self.confirms_test_id].confirmation = self.test_id
 
     def record_test_result(
         self,
@@ -488,8 +522,19 @@ class Contract(Aggregate):
         requisition_code: str = "",
         interpretation: str = "",
         rules: Rules = DEFAULT_RULES,
+        confirms_test_id: str | None = None,
     ) -> None:
-        self._judge("record_test_result", actor, at, rules, test_id=test_id)
+        """Record a result. A lab result that confirms a rapid test (named by its requisition
+        or here) settles it: positive, the rapid positive is confirmed; negative, it is refuted."""
+        self._judge(
+            "record_test_result",
+            actor,
+            at,
+            rules,
+            test_id=test_id,
+            requisition_code=requisition_code,
+            confirms_test_id=confirms_test_id,
+        )
         test = self.tests[test_id]
         if test.kind is TestKind.RAPID:
             self._record(
@@ -512,6 +557,7 @@ class Contract(Aggregate):
                 interpretation=interpretation,
                 purpose=test.purpose,
                 collected_at=collected_at,
+                confirms_test_id=confirms_test_id or test.confirms,
             )
 
     class RapidTestRecorded(Event):
@@ -530,9 +576,24 @@ class Contract(Aggregate):
         interpretation: str
         purpose: TestPurpose
         collected_at: datetime
+        confirms_test_id: str | None = None
+
+        # v1 (before issue 15) confirmed no rapid test.
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("confirms_test_id", None)
 
         def apply_to(self, contract: Contract) -> None:
-            contract.note_result(self.test_id, self.positives)
+            if self.confirms_test_id is None:
+                contract.note_result(self.test_id, self.positives)
+                return
+            # A verdict on the rapid test's sample, not a sample of its own in the series.
+            lab, rapid = contract.tests[self.test_id], contract.tests[self.confirms_test_id]
+            lab.positives, lab.confirms = tuple(self.positives), self.confirms_test_id
+            rapid.confirmation, rapid.verdict = self.test_id, bool(self.positives)
+            contract.recount_negatives()
 
     def standing_breaches(self) -> int:
         """Breaches that count as breaches: all but those dismissed (their evidence was refuted)."""
@@ -540,7 +601,27 @@ class Contract(Aggregate):
 
     def note_result(self, test_id: str, positives: tuple[str, ...]) -> None:
         self.tests[test_id].positives = tuple(positives)
-        self.consecutive_negatives = 0 if positives else self.consecutive_negatives + 1
+        self.results.append(test_id)
+        self.recount_negatives()
+
+    def recount_negatives(self) -> None:
+        """Consecutive negative results since the last step down, newest first: a rapid
+        positive a lab refuted counts as negative (domain.md §5)."""
+        count = 0
+        for test_id in reversed(self.results[self.series_from :]):
+            if self.tests[test_id].counts_positive:
+                break
+            count += 1
+        self.consecutive_negatives = count
+
+    def follow_plan(self, plan: Plan) -> None:
+        """A new plan in force; a lower test frequency starts a new series of negatives."""
+        old = self.plan
+        if old and plan.test_regime.per_month < old.test_regime.per_month:
+            self.series_from = len(self.results)  # the next step down needs a new series
+            self.recount_negatives()
+        self.plan = plan
+        self.trinn = plan.trinn
 
     def hold_meeting(
         self,
@@ -668,8 +749,7 @@ class Contract(Aggregate):
             contract.breaches[self.breach_id].response = self.response
             contract.open_breach_id = None
             if self.plan is not None:
-                contract.plan = self.plan
-                contract.trinn = self.plan.trinn
+                contract.follow_plan(self.plan)
 
     def complete(self, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
         status = self._judge("complete", actor, at, rules)

@@ -112,4 +112,20 @@ class EndDateNotReachedError(RuleViolationError):
 
 
 class ResultRecorderNotPermittedError(NotPermittedError):
-    """Rapid results are recorded by municipal health, follow-up lab results by the GP, sanction lab results by the prosecution."""
+    """A test result is recorded by the agency its requisition names (by default: rapid results by municipal health, follow-up lab results by the GP, sanction lab results by the prosecution)."""
+
+
+class ResultRecorderInvalidError(InvalidInputError):
+    """A requisition names as result recorder an agency that may record that kind of test: municipal health for rapid tests, the GP or municipal health for follow-up lab tests, the prosecution for sanction lab tests."""
+
+
+class ConfirmedTestInvalidError(InvalidInputError):
+    """A lab test confirms only a positive rapid test of the same contract, and each rapid test only once."""
+
+
+class RequisitionCodeRequiredError(InvalidInputError):
+    """A lab result must carry the requisition code of its requisition."""
+
+
+class BreachNotRefutedError(RuleViolationError):
+    """A positive-test breach is dismissed only when a lab result has refuted the rapid test it rests on."""

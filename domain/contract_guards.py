@@ -17,6 +17,8 @@ from domain.consent import ADULT_AGE
 from domain.contract_errors import (
     AgeOutOfRangeError,
     BreachEvidenceError,
+    BreachNotRefutedError,
+    ConfirmedTestInvalidError,
     EndDateNotReachedError,
     GuardianRequiredError,
     MunicipalitiesMissingError,
@@ -27,6 +29,8 @@ from domain.contract_errors import (
     PlanTooLongError,
     ProportionalityFactorsMissingError,
     RapidTestNotConfirmedError,
+    RequisitionCodeRequiredError,
+    ResultRecorderInvalidError,
     ResultRecorderNotPermittedError,
     StageInvalidError,
     StageOneSingleBreachError,
@@ -60,15 +64,53 @@ if TYPE_CHECKING:
 # --- state the contract keeps for its tests and breaches ---
 
 
+# Who records the result of each kind of test: the default a requisition names, and the
+# agencies it may name instead (each municipality decides who orders and pays for the
+# follow-up lab tests; a sanction result never goes to the GP journal).
+DEFAULT_RESULT_RECORDER: dict[tuple[TestKind, TestPurpose], Agency] = {
+    (TestKind.RAPID, TestPurpose.FOLLOW_UP): Agency.MUNICIPAL_HEALTH,
+    (TestKind.RAPID, TestPurpose.SANCTION): Agency.MUNICIPAL_HEALTH,
+    (TestKind.LAB, TestPurpose.FOLLOW_UP): Agency.GP,
+    (TestKind.LAB, TestPurpose.SANCTION): Agency.PROSECUTION,
+}
+RESULT_RECORDERS: dict[tuple[TestKind, TestPurpose], frozenset[Agency]] = {
+    (TestKind.RAPID, TestPurpose.FOLLOW_UP): frozenset({Agency.MUNICIPAL_HEALTH}),
+    (TestKind.RAPID, TestPurpose.SANCTION): frozenset({Agency.MUNICIPAL_HEALTH}),
+    (TestKind.LAB, TestPurpose.FOLLOW_UP): frozenset({Agency.GP, Agency.MUNICIPAL_HEALTH}),
+    (TestKind.LAB, TestPurpose.SANCTION): frozenset({Agency.PROSECUTION}),
+}
+
+
+def result_recorder(kind: TestKind, purpose: TestPurpose, named: Agency | None = None) -> Agency:
+    """The agency a requisition names to record the result (the default when it names none)."""
+    return named or DEFAULT_RESULT_RECORDER[(TestKind(kind), TestPurpose(purpose))]
+
+
 @dataclass
 class TestState:
     kind: TestKind
     purpose: TestPurpose
+    result_by: Agency
+    confirms: str | None = None  # a lab test: the rapid test it confirms
     positives: tuple[str, ...] | None = None  # None: no result yet
+    confirmation: str | None = None  # a rapid test: the lab test requisitioned to confirm it
+    verdict: bool | None = None  # a rapid test: True confirmed by that lab, False refuted, None open
 
     @property
     def confirmed_positive(self) -> bool:
-        return self.kind is TestKind.LAB and bool(self.positives)
+        """A positive that grounds termination: a lab positive, or a rapid positive a lab confirmed."""
+        if self.kind is TestKind.LAB:
+            return bool(self.positives)
+        return bool(self.positives) and self.verdict is True
+
+    @property
+    def refuted(self) -> bool:
+        """A rapid positive a lab result did not confirm: it counts as negative from then on."""
+        return self.kind is TestKind.RAPID and self.verdict is False
+
+    @property
+    def counts_positive(self) -> bool:
+        return bool(self.positives) and not self.refuted
 
 
 @dataclass
@@ -118,6 +160,36 @@ def check_offer(
     if deadline <= day:
         raise OfferDeadlineInvalidError(f"{deadline} is not after {day}")
     return deadline
+
+
+def check_requisition(
+    contract: Contract,
+    kind: TestKind,
+    purpose: TestPurpose,
+    confirms_test_id: str | None,
+    result_by: Agency | None,
+) -> Agency:
+    """Refuse a requisition that names the wrong recorder or no confirmable rapid test;
+    return the agency that is to record its result."""
+    recorder = result_recorder(kind, purpose, result_by)
+    if recorder not in RESULT_RECORDERS[(kind, purpose)]:
+        raise ResultRecorderInvalidError(f"{kind.value} {purpose.value} result by {recorder.value}")
+    if confirms_test_id is not None:
+        if kind is not TestKind.LAB:
+            raise ConfirmedTestInvalidError(f"a {kind.value} test confirms no other test")
+        confirmable(contract, confirms_test_id, None)
+    return recorder
+
+
+def confirmable(contract: Contract, rapid_id: str, lab_id: str | None) -> None:
+    """`rapid_id` is a positive rapid test of `contract` that no other lab test confirms."""
+    rapid = contract.tests.get(rapid_id)
+    if rapid is None or rapid.kind is not TestKind.RAPID or not rapid.positives:
+        raise ConfirmedTestInvalidError(f"test {rapid_id!r} is no positive rapid test of this contract")
+    if rapid.confirmation not in (None, lab_id):
+        raise ConfirmedTestInvalidError(
+            f"rapid test {rapid_id} is confirmed by lab test {rapid.confirmation}"
+        )
 
 
 # --- the guards ---
@@ -211,27 +283,34 @@ class ContractGuards:
                 f"{self.contract.consecutive_negatives} consecutive negative tests, {needed} needed"
             )
 
-    def test_result_is_valid(self, test_id: str) -> None:
+    def test_result_is_valid(
+        self, test_id: str, requisition_code: str = "", confirms_test_id: str | None = None
+    ) -> None:
         test = self.contract.tests.get(test_id)
         if test is None:
             raise UnknownTestError(test_id)
         if test.positives is not None:
             raise TestResultAlreadyRecordedError(test_id)
-        expected = {
-            (TestKind.RAPID, TestPurpose.FOLLOW_UP): Agency.MUNICIPAL_HEALTH,
-            (TestKind.RAPID, TestPurpose.SANCTION): Agency.MUNICIPAL_HEALTH,
-            (TestKind.LAB, TestPurpose.FOLLOW_UP): Agency.GP,
-            (TestKind.LAB, TestPurpose.SANCTION): Agency.PROSECUTION,
-        }[(test.kind, test.purpose)]
-        if self.actor.agency is not expected:
+        if self.actor.agency is not test.result_by:
             raise ResultRecorderNotPermittedError(
-                f"{test.kind.value} {test.purpose.value} result by {self.actor.agency.value}"
+                f"{test.kind.value} {test.purpose.value} result by {self.actor.agency.value}, "
+                f"the requisition names {test.result_by.value}"
             )
+        if test.kind is TestKind.LAB and not requisition_code.strip():
+            raise RequisitionCodeRequiredError(f"lab test {test_id}")
+        if confirms_test_id is not None:
+            if test.kind is not TestKind.LAB:
+                raise ConfirmedTestInvalidError(f"a {test.kind.value} test confirms no other test")
+            if test.confirms not in (None, confirms_test_id):
+                raise ConfirmedTestInvalidError(
+                    f"lab test {test_id} was requisitioned to confirm {test.confirms}"
+                )
+            confirmable(self.contract, confirms_test_id, test_id)
 
     def breach_is_well_founded(self, kind: BreachKind, test_id: str | None = None) -> None:
         if kind is BreachKind.POSITIVE_TEST:
             test = self.contract.tests.get(test_id or "")
-            if test is None or not test.positives:
+            if test is None or not test.counts_positive:
                 raise BreachEvidenceError(f"test {test_id!r}")
 
     def terminates(self, response: BreachResponse) -> bool:
@@ -256,6 +335,16 @@ class ContractGuards:
                 f"breach {breach_id} is the first breach; {response.value} is not an answer to it in trinn 1"
             )
 
+    def dismissal_is_grounded(self, breach_id: str, response: BreachResponse) -> None:
+        if response is not BreachResponse.DISMISSED:
+            return
+        breach = self.contract.breaches[breach_id]
+        if breach.kind is not BreachKind.POSITIVE_TEST:
+            return  # the decision's reason says why the evidence fell
+        test = self.contract.tests.get(breach.test_id or "")
+        if test is None or not test.refuted:
+            raise BreachNotRefutedError(f"breach {breach_id} rests on test {breach.test_id}, not refuted")
+
     def response_fits_breach(self, response: BreachResponse, plan: Plan | None = None) -> None:
         if plan is not None:
             check_plan(self.contract, plan, self.rules)
@@ -274,7 +363,7 @@ class ContractGuards:
         test = contract.tests.get(breach.test_id or "")
         repeated_breaches = contract.standing_breaches() >= 2
         repeated_no_shows = contract.unexcused_no_shows >= 2
-        if breach.kind is BreachKind.POSITIVE_TEST and test and test.kind is TestKind.RAPID:
+        if breach.kind is BreachKind.POSITIVE_TEST and test and not test.confirmed_positive:
             raise RapidTestNotConfirmedError(f"breach {breach_id} rests on rapid test {breach.test_id}")
         grounded = (
             (test is not None and test.confirmed_positive)

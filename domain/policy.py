@@ -78,12 +78,26 @@ FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "PlanAgreed": {"plan": Category.TERMS},
     "PlanAmended": dict.fromkeys(("changes", "reason", "plan"), Category.TERMS),
     "StageChanged": dict.fromkeys(("from_trinn", "to_trinn", "reason"), Category.TERMS),
-    "TestScheduled": dict.fromkeys(("test_id", "kind", "purpose", "random", "scheduled_for"), Category.TERMS),
+    "TestScheduled": {
+        **dict.fromkeys(
+            ("test_id", "kind", "purpose", "random", "scheduled_for", "result_by"), Category.TERMS
+        ),
+        # A lab test that confirms a rapid test says that rapid test was positive.
+        "confirms_test_id": Category.RAPID_TEST,
+    },
     "RapidTestRecorded": dict.fromkeys(
         ("test_id", "panel", "positives", "collected_at"), Category.RAPID_TEST
     ),
     "LabResultRecorded": dict.fromkeys(
-        ("test_id", "requisition_code", "positives", "interpretation", "purpose", "collected_at"),
+        (
+            "test_id",
+            "requisition_code",
+            "positives",
+            "interpretation",
+            "purpose",
+            "collected_at",
+            "confirms_test_id",
+        ),
         Category.LAB_TEST,
     ),
     "MeetingHeld": dict.fromkeys(("kind", "held_at", "attended", "notes"), Category.NOTES),

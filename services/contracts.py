@@ -193,6 +193,8 @@ class ContractsApplication(SealedApplication):
         purpose: TestPurpose,
         random: bool,
         scheduled_for: date,
+        confirms_test_id: str | None,
+        result_by: Agency | None,
         ctx: Context,
         expected_version: int | None = None,
     ) -> CommandResult:
@@ -202,7 +204,16 @@ class ContractsApplication(SealedApplication):
             ctx,
             expected_version,
             lambda c: c.schedule_test(
-                test_id, kind, purpose, random, scheduled_for, ctx.actor, ctx.at, ctx.rules
+                test_id,
+                kind,
+                purpose,
+                random,
+                scheduled_for,
+                ctx.actor,
+                ctx.at,
+                ctx.rules,
+                confirms_test_id=confirms_test_id,
+                result_by=result_by,
             ),
         )
 
@@ -215,6 +226,7 @@ class ContractsApplication(SealedApplication):
         panel: tuple[str, ...],
         requisition_code: str,
         interpretation: str,
+        confirms_test_id: str | None,
         ctx: Context,
         expected_version: int | None = None,
     ) -> CommandResult:
@@ -233,6 +245,7 @@ class ContractsApplication(SealedApplication):
                 requisition_code=requisition_code,
                 interpretation=interpretation,
                 rules=ctx.rules,
+                confirms_test_id=confirms_test_id,
             ),
         )
 

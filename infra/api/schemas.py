@@ -196,6 +196,8 @@ class TestBody(Body):
     purpose: TestPurpose = TestPurpose.FOLLOW_UP
     scheduled_for: date
     random: bool = False
+    confirms_test_id: ShortText | None = None  # a lab test requisitioned to confirm a rapid test
+    result_by: Agency | None = None  # who records the result; default by kind and purpose
 
 
 class ResultBody(Body):
@@ -204,6 +206,7 @@ class ResultBody(Body):
     panel: Annotated[list[ShortText], Field(max_length=50)] = []
     requisition_code: ShortText = ""
     interpretation: Text = ""
+    confirms_test_id: ShortText | None = None  # a lab result: the rapid test it confirms
 
 
 class MeetingBody(Body):

@@ -31,6 +31,15 @@ PLAN = {
     "conditions": ["no drug use", "attend conversations"],
 }
 
+# Trinn 1 by its defaults (domain/rules.py): 3 months, 2 tests a month, a meeting every 14 days.
+PLAN_TRINN_1 = {
+    **PLAN,
+    "trinn": 1,
+    "end_date": "2027-01-10",
+    "test_regime": {"kind": "rapid", "per_month": 2},
+    "meeting_frequency_days": 14,
+}
+
 FACTORS = {
     "seriousness": "low",
     "fault": "admits use",
@@ -76,6 +85,7 @@ def activate(
     case_id: str,
     scope: list[dict[str, str]] | None = None,
     signatories: tuple[str, ...] = SIGNATORIES,
+    plan: dict[str, Any] = PLAN,
 ) -> dict[str, Any]:
     consent_all(api, case_id, scope, signatories)
     ok(
@@ -88,7 +98,7 @@ def activate(
             },
         )
     )
-    return ok(api.post("konfliktrad", f"/contracts/{case_id}/startup-meeting/held", {"plan": PLAN}))
+    return ok(api.post("konfliktrad", f"/contracts/{case_id}/startup-meeting/held", {"plan": plan}))
 
 
 def rapid_test(api: Api, case_id: str, positives: list[str]) -> str:
@@ -112,6 +122,39 @@ def rapid_test(api: Api, case_id: str, positives: list[str]) -> str:
             "municipal_health",
             f"/contracts/{case_id}/tests/{test_id}/result",
             {"positives": positives, "collected_at": "2026-10-20T09:00:00+02:00"},
+        )
+    )
+    return test_id
+
+
+def lab_confirmation(api: Api, case_id: str, rapid_test_id: str, positives: list[str]) -> str:
+    """The GP requisitions a lab test of a rapid test's sample and records its result:
+    positive confirms the rapid positive, negative refutes it."""
+    test_id = str(
+        ok(
+            api.post(
+                "gp",
+                f"/contracts/{case_id}/tests",
+                {
+                    "kind": "lab",
+                    "purpose": "follow_up",
+                    "scheduled_for": "2026-10-21",
+                    "confirms_test_id": rapid_test_id,
+                },
+            ),
+            201,
+        )["test_id"]
+    )
+    ok(
+        api.post(
+            "gp",
+            f"/contracts/{case_id}/tests/{test_id}/result",
+            {
+                "positives": positives,
+                "collected_at": "2026-10-20T09:00:00+02:00",
+                "requisition_code": "LAB-77",
+                "interpretation": "confirmed" if positives else "not confirmed",
+            },
         )
     )
     return test_id

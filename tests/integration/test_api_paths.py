@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import Api
-from tests.integration.flows import FACTORS, activate, offer, ok, rapid_test
+from tests.integration.flows import (
+    FACTORS,
+    PLAN_TRINN_1,
+    activate,
+    lab_confirmation,
+    offer,
+    ok,
+    rapid_test,
+)
 
 
-def test_a_contract_walks_from_offer_to_completion_through_a_warning(api: Api) -> None:
-    case_id = offer(api)
+def _breach_on(api: Api, case_id: str, test_id: str) -> str:
+    breach = ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/breaches",
+            {"kind": "positive_test", "test_id": test_id, "evidence": "rapid THC"},
+        ),
+        201,
+    )
+    assert breach["status"] == "breach_review" and breach["breach_id"]
+    return str(breach["breach_id"])
+
+
+def _decide(api: Api, case_id: str, breach_id: str, response: str, reason: str = "proportionate") -> Any:
+    return api.post(
+        "konfliktrad",
+        f"/contracts/{case_id}/breaches/{breach_id}/decision",
+        {"response": response, "reason": reason, "factors": FACTORS},
+    )
+
+
+def test_a_trinn_1_contract_walks_from_offer_to_completion_through_a_breach_talk(api: Api) -> None:
+    case_id = offer(api, trinn=1)
     view = ok(api.get("konfliktrad", f"/contracts/{case_id}"))
     assert view["status"] == "offered" and view["version"] == 1
     assert "give_consent" in view["allowed_actions"]
@@ -21,8 +52,8 @@ def test_a_contract_walks_from_offer_to_completion_through_a_warning(api: Api) -
     )
     assert after_youth["status"] == "offered", "one guardian has not consented yet"
 
-    active = activate(api, case_id, signatories=("guardian:0",))
-    assert active["status"] == "active" and active["trinn"] == 2
+    active = activate(api, case_id, signatories=("guardian:0",), plan=PLAN_TRINN_1)
+    assert active["status"] == "active" and active["trinn"] == 1
 
     ok(
         api.post(
@@ -36,77 +67,45 @@ def test_a_contract_walks_from_offer_to_completion_through_a_warning(api: Api) -
             },
         )
     )
-    test_id = rapid_test(api, case_id, ["THC"])
-    breach = ok(
-        api.post(
-            "konfliktrad",
-            f"/contracts/{case_id}/breaches",
-            {"kind": "positive_test", "test_id": test_id, "evidence": "rapid THC"},
-        ),
-        201,
-    )
-    assert breach["status"] == "breach_review" and breach["breach_id"]
+    breach_id = _breach_on(api, case_id, rapid_test(api, case_id, ["THC"]))
 
-    decided = ok(
-        api.post(
-            "konfliktrad",
-            f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
-            {"response": "warning", "reason": "first positive", "factors": FACTORS},
-        )
-    )
+    tightened = _decide(api, case_id, breach_id, "tightened_conditions")
+    assert tightened.status_code == 409
+    assert tightened.json()["rule"] == "stage-one-single-breach"
+
+    decided = ok(_decide(api, case_id, breach_id, "conversation", "first positive: a breach talk"))
     assert decided["status"] == "active"
+    assert decided["breaches"][0]["response"] == "conversation"
 
     refused = api.post("konfliktrad", f"/contracts/{case_id}/complete")
     assert refused.status_code == 409
     assert refused.json()["rule"] == "end-date-not-reached"
 
-    api.clock.advance(days=230)  # past the plan's end date 2027-04-10
+    api.clock.advance(days=125)  # past the plan's end date 2027-01-10
     completed = ok(api.post("konfliktrad", f"/contracts/{case_id}/complete"))
     assert completed["status"] == "completed"
     assert completed["outcome"]["completion_date"] == api.clock().date().isoformat()
     assert ok(api.get("prosecution", f"/contracts/{case_id}"))["status"] == "completed"
 
 
-def test_a_confirmed_lab_positive_terminates_and_returns_the_case_to_the_prosecutor(
+def test_a_lab_confirmed_rapid_positive_terminates_and_returns_the_case_to_the_prosecutor(
     api: Api,
 ) -> None:
     case_id = offer(api)
     activate(api, case_id, scope=[{"agency": "gp", "category": "identity"}])
-    lab = ok(
-        api.post(
-            "gp",
-            f"/contracts/{case_id}/tests",
-            {"kind": "lab", "purpose": "follow_up", "scheduled_for": "2026-10-20"},
-        ),
-        201,
-    )
-    ok(
-        api.post(
-            "gp",
-            f"/contracts/{case_id}/tests/{lab['test_id']}/result",
-            {
-                "positives": ["THC"],
-                "collected_at": "2026-10-20T09:00:00+02:00",
-                "requisition_code": "LAB-77",
-                "interpretation": "confirmed cannabis use",
-            },
-        )
-    )
-    breach = ok(
-        api.post(
-            "konfliktrad",
-            f"/contracts/{case_id}/breaches",
-            {"kind": "positive_test", "test_id": lab["test_id"], "evidence": "lab"},
-        ),
-        201,
-    )
-    terminated = ok(
-        api.post(
-            "konfliktrad",
-            f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
-            {"response": "terminate", "reason": "confirmed use", "factors": FACTORS},
-        )
-    )
+    rapid_id = rapid_test(api, case_id, ["THC"])
+    breach_id = _breach_on(api, case_id, rapid_id)
+
+    unconfirmed = _decide(api, case_id, breach_id, "terminate")
+    assert unconfirmed.status_code == 409
+    assert unconfirmed.json()["rule"] == "rapid-test-not-confirmed"
+
+    lab_id = lab_confirmation(api, case_id, rapid_id, ["THC"])
+    gp = ok(api.get("gp", f"/contracts/{case_id}"))
+    lab = next(t for t in gp["tests"] if t["test_id"] == lab_id)
+    assert lab["confirms_test_id"] == rapid_id and lab["positives"] == ["THC"]
+
+    terminated = ok(_decide(api, case_id, breach_id, "terminate", "confirmed use"))
     assert terminated["status"] == "terminated"
     assert terminated["outcome"]["reason"] == "repeated_breaches"
     assert terminated["allowed_actions"] == ["return_to_prosecution", "submit_evaluation"]
@@ -124,23 +123,25 @@ def test_a_confirmed_lab_positive_terminates_and_returns_the_case_to_the_prosecu
     assert all("positives" not in t for t in prosecutor.get("tests", [])), "follow-up lab is not theirs"
 
 
+def test_a_rapid_positive_the_lab_refutes_is_dismissed(api: Api) -> None:
+    case_id = offer(api)
+    activate(api, case_id, scope=[{"agency": "gp", "category": "identity"}])  # the GP knows the case
+    rapid_id = rapid_test(api, case_id, ["THC"])
+    breach_id = _breach_on(api, case_id, rapid_id)
+    not_refuted = _decide(api, case_id, breach_id, "dismissed")
+    assert not_refuted.status_code == 409 and not_refuted.json()["rule"] == "breach-not-refuted"
+
+    lab_confirmation(api, case_id, rapid_id, [])
+    dismissed = ok(_decide(api, case_id, breach_id, "dismissed", "the lab did not confirm the rapid test"))
+    assert dismissed["status"] == "active"
+    assert dismissed["breaches"][0]["response"] == "dismissed"
+
+
 def test_termination_on_an_unconfirmed_rapid_test_is_refused_with_the_rule(api: Api) -> None:
     case_id = offer(api)
     activate(api, case_id)
-    test_id = rapid_test(api, case_id, ["THC"])
-    breach = ok(
-        api.post(
-            "konfliktrad",
-            f"/contracts/{case_id}/breaches",
-            {"kind": "positive_test", "test_id": test_id, "evidence": "rapid"},
-        ),
-        201,
-    )
-    refused = api.post(
-        "konfliktrad",
-        f"/contracts/{case_id}/breaches/{breach['breach_id']}/decision",
-        {"response": "terminate", "reason": "x", "factors": FACTORS},
-    )
+    breach_id = _breach_on(api, case_id, rapid_test(api, case_id, ["THC"]))
+    refused = _decide(api, case_id, breach_id, "terminate", "x")
     assert refused.status_code == 409
     problem = refused.json()
     assert refused.headers["content-type"].startswith("application/problem+json")

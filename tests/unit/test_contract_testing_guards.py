@@ -45,7 +45,8 @@ def test_a_result_is_recorded_by_the_agency_responsible_for_that_kind_of_test(
     kind: Kind, purpose: Purpose
 ) -> None:
     contract = active_with_scheduled(kind, purpose)
-    contract.record_test_result("t1", ("THC",), later(contract), RECORDER[(kind, purpose)], later(contract))
+    recorder, at = RECORDER[(kind, purpose)], later(contract)
+    contract.record_test_result("t1", ("THC",), at, recorder, at, requisition_code="REQ-1")
     event = contract.pending_events[-1]
     expected = "RapidTestRecorded" if kind is Kind.RAPID else "LabResultRecorded"
     assert type(event).__name__ == expected

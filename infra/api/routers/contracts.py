@@ -185,6 +185,8 @@ def schedule_test(
         body.purpose,
         body.random,
         body.scheduled_for,
+        body.confirms_test_id,
+        body.result_by,
         status=201,
         extra={"test_id": test_id},
     )
@@ -209,6 +211,7 @@ def record_test_result(
         tuple(body.panel),
         body.requisition_code,
         body.interpretation,
+        body.confirms_test_id,
     )
 
 
