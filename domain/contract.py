@@ -33,6 +33,7 @@ from domain.contract_errors import (
     DuplicateIdError,
     EndDateNotReachedError,
     GuardianRequiredError,
+    LegalBasisInvalidError,
     MunicipalitiesMissingError,
     OffenceDateInFutureError,
     OfferDeadlineInvalidError,
@@ -41,6 +42,7 @@ from domain.contract_errors import (
     PlanTooLongError,
     ProportionalityFactorsMissingError,
     RapidTestNotConfirmedError,
+    ReplacedReactionInvalidError,
     RequisitionCodeRequiredError,
     ResultRecorderInvalidError,
     ResultRecorderNotPermittedError,
@@ -77,6 +79,7 @@ from domain.values import (
     Person,
     Plan,
     ProportionalityFactors,
+    ReplacedReaction,
     ScopeItem,
     TerminationReason,
     TestKind,
@@ -98,6 +101,7 @@ __all__ = [
     "DuplicateIdError",
     "EndDateNotReachedError",
     "GuardianRequiredError",
+    "LegalBasisInvalidError",
     "MunicipalitiesMissingError",
     "OffenceDateInFutureError",
     "OfferDeadlineInvalidError",
@@ -106,6 +110,7 @@ __all__ = [
     "PlanTooLongError",
     "ProportionalityFactorsMissingError",
     "RapidTestNotConfirmedError",
+    "ReplacedReactionInvalidError",
     "RequisitionCodeRequiredError",
     "ResultRecorderInvalidError",
     "ResultRecorderNotPermittedError",
@@ -170,6 +175,16 @@ class Contract(Aggregate):
         registered_municipality: str
         offer_deadline: date
         rules_version: str
+        legal_basis: str | None = None
+        replaces: dict[str, Any] | None = None
+
+        # v1 (before issue 15) recorded no legal basis and no replaced reaction: none.
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("legal_basis", None)
+            state.setdefault("replaces", None)
 
     def __init__(
         self,
@@ -184,6 +199,8 @@ class Contract(Aggregate):
         registered_municipality: str,
         offer_deadline: date,
         rules_version: str,
+        legal_basis: str | None = None,
+        replaces: dict[str, Any] | None = None,
     ) -> None:
         assert youth.birth_date is not None
         self.status = status
@@ -195,6 +212,8 @@ class Contract(Aggregate):
         self.registered_municipality = registered_municipality
         self.offer_deadline = offer_deadline
         self.rules_version = rules_version
+        self.legal_basis = legal_basis  # None: offered before the basis was recorded
+        self.replaces = replaces
         self.consents = ConsentRegister(youth.birth_date, len(self.guardians))
         self.consented_at: datetime | None = None
         self.startup_at: datetime | None = None
@@ -224,11 +243,17 @@ class Contract(Aggregate):
         residence_municipality: str,
         registered_municipality: str,
         offer_deadline: date | None,
+        legal_basis: str,
+        replaces: ReplacedReaction,
         actor: Actor,
         at: datetime,
         rules: Rules = DEFAULT_RULES,
     ) -> Contract:
-        deadline = check_offer(youth, guardians, offence, trinn, offer_deadline, local_day(at), rules)
+        """The prosecutor's offer, on its legal basis (`domain/legal.py`) and instead of the
+        ordinary reaction it replaces."""
+        deadline = check_offer(
+            youth, guardians, offence, trinn, offer_deadline, local_day(at), rules, legal_basis, replaces
+        )
         return cls._create(
             cls.ContractOffered,
             id=contract_id,
@@ -244,6 +269,8 @@ class Contract(Aggregate):
             registered_municipality=registered_municipality,
             offer_deadline=deadline,
             rules_version=rules.version,
+            legal_basis=legal_basis,
+            replaces=replaces.as_record(),
         )
 
     # --- the machine ---

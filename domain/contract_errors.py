@@ -19,6 +19,14 @@ class OffenceDateInFutureError(InvalidInputError):
     """The offence date cannot be later than the day the offer is made."""
 
 
+class LegalBasisInvalidError(InvalidInputError):
+    """A contract is offered on a known legal basis: strpl_71a (transfer to the Conflict Council), strpl_69 (waiver of prosecution with conditions) or youth_follow_up."""
+
+
+class ReplacedReactionInvalidError(InvalidInputError):
+    """The offer records the ordinary reaction it replaces: a fine with its amount, or another reaction described."""
+
+
 class GuardianRequiredError(InvalidInputError):
     """A youth under 18 on the offer date must have at least one registered guardian."""
 

@@ -21,6 +21,7 @@ from domain.contract_errors import (
     ConfirmedTestInvalidError,
     EndDateNotReachedError,
     GuardianRequiredError,
+    LegalBasisInvalidError,
     MunicipalitiesMissingError,
     OffenceDateInFutureError,
     OfferDeadlineInvalidError,
@@ -29,6 +30,7 @@ from domain.contract_errors import (
     PlanTooLongError,
     ProportionalityFactorsMissingError,
     RapidTestNotConfirmedError,
+    ReplacedReactionInvalidError,
     RequisitionCodeRequiredError,
     ResultRecorderInvalidError,
     ResultRecorderNotPermittedError,
@@ -41,6 +43,7 @@ from domain.contract_errors import (
     UnknownTestError,
 )
 from domain.deadlines import offer_answer_deadline
+from domain.legal import LEGAL_BASES, MAX_DESCRIPTION, MAX_FINE_NOK, REPLACED_KINDS
 from domain.lifecycle import LifecyclePool
 from domain.rules import Rules
 from domain.values import (
@@ -52,6 +55,7 @@ from domain.values import (
     Person,
     Plan,
     ProportionalityFactors,
+    ReplacedReaction,
     ScopeItem,
     TestKind,
     TestPurpose,
@@ -137,6 +141,8 @@ def check_offer(
     offer_deadline: date | None,
     day: date,
     rules: Rules,
+    legal_basis: str,
+    replaces: ReplacedReaction,
 ) -> date:
     """Refuse an offer the rules do not allow on `day`; return its answer deadline.
 
@@ -154,6 +160,7 @@ def check_offer(
         raise AgeOutOfRangeError(f"the youth was {age} on the offence date {offence.date}")
     if not guardians and youth.age_on(day) < ADULT_AGE:
         raise GuardianRequiredError(f"the youth is {youth.age_on(day)} on {day}")
+    check_legal_terms(legal_basis, replaces)
     if trinn not in rules.stages:
         raise StageInvalidError(f"trinn {trinn}")
     deadline = offer_deadline or offer_answer_deadline(day, rules)
@@ -190,6 +197,20 @@ def confirmable(contract: Contract, rapid_id: str, lab_id: str | None) -> None:
         raise ConfirmedTestInvalidError(
             f"rapid test {rapid_id} is confirmed by lab test {rapid.confirmation}"
         )
+
+
+def check_legal_terms(legal_basis: str, replaces: ReplacedReaction) -> None:
+    """The offer's legal basis is one of the known ones, and the reaction it replaces is said."""
+    if legal_basis not in LEGAL_BASES:
+        raise LegalBasisInvalidError(repr(legal_basis))
+    if replaces.kind not in REPLACED_KINDS:
+        raise ReplacedReactionInvalidError(f"kind {replaces.kind!r}")
+    if replaces.kind == "fine" and not (replaces.amount and 0 < replaces.amount <= MAX_FINE_NOK):
+        raise ReplacedReactionInvalidError(f"a fine of {replaces.amount} NOK")
+    if replaces.kind == "other" and not replaces.description.strip():
+        raise ReplacedReactionInvalidError("another reaction, not described")
+    if len(replaces.description) > MAX_DESCRIPTION:
+        raise ReplacedReactionInvalidError(f"a description of {len(replaces.description)} characters")
 
 
 # --- the guards ---

@@ -65,6 +65,9 @@ _OFFERED = {
     "registered_municipality": Category.TERMS,
     "offer_deadline": Category.TERMS,
     "rules_version": Category.TERMS,
+    # The criminal case's disposition: what the school must never learn.
+    "legal_basis": Category.OFFENCE,
+    "replaces": Category.OFFENCE,
 }
 FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "ContractOffered": _OFFERED,

@@ -108,6 +108,21 @@ class Offence:
 
 
 @dataclass(frozen=True)
+class ReplacedReaction:
+    """The ordinary reaction a contract replaces: a fine and its amount (NOK), or another.
+
+    Stored in the offer as plain data (`as_record`), so the event store needs no
+    transcoding for it."""
+
+    kind: str
+    amount: int | None = None
+    description: str = ""
+
+    def as_record(self) -> dict[str, str | int | None]:
+        return {"kind": self.kind, "amount": self.amount, "description": self.description}
+
+
+@dataclass(frozen=True)
 class ScopeItem:
     """One (agency, category) pair a signatory agrees may be shared."""
 

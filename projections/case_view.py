@@ -26,6 +26,8 @@ def _offered(doc: CaseDoc, f: dict[str, Any]) -> None:
         "offer_deadline",
         "residence_municipality",
         "registered_municipality",
+        "legal_basis",
+        "replaces",
     ):
         if key in f:
             doc[key] = f[key]

@@ -26,6 +26,7 @@ from domain.values import (
     Person,
     Plan,
     ProportionalityFactors,
+    ReplacedReaction,
     ScopeItem,
     TestKind,
     TestPurpose,
@@ -50,6 +51,8 @@ class ContractsApplication(SealedApplication):
         residence_municipality: str,
         registered_municipality: str,
         offer_deadline: date | None,
+        legal_basis: str,
+        replaces: ReplacedReaction,
         ctx: Context,
     ) -> CommandResult:
         return self._create(
@@ -64,6 +67,8 @@ class ContractsApplication(SealedApplication):
                 residence_municipality=residence_municipality,
                 registered_municipality=registered_municipality,
                 offer_deadline=offer_deadline,
+                legal_basis=legal_basis,
+                replaces=replaces,
                 actor=ctx.actor,
                 at=ctx.at,
                 rules=ctx.rules,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.legal import LEGAL_BASES, MAX_DESCRIPTION, MAX_FINE_NOK
 from domain.prevention import ConcernSource
 from domain.values import (
     Agency,
@@ -19,6 +20,7 @@ from domain.values import (
     Person,
     Plan,
     ProportionalityFactors,
+    ReplacedReaction,
     ScopeItem,
     TestKind,
     TestPurpose,
@@ -93,6 +95,20 @@ class OffenceIn(Body):
         return Offence(self.code, self.substance, self.date, self.summary)
 
 
+LegalBasisCode = Literal[tuple(LEGAL_BASES)]  # type: ignore[valid-type]  # domain/legal.py
+
+
+class ReplacesIn(Body):
+    """The ordinary reaction the contract replaces: a fine and its amount (NOK), or another."""
+
+    kind: Literal["fine", "other"]
+    amount: Annotated[int, Field(gt=0, le=MAX_FINE_NOK)] | None = None
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
+
+    def value(self) -> ReplacedReaction:
+        return ReplacedReaction(self.kind, self.amount, self.description)
+
+
 class OfferBody(Body):
     youth: YouthIn
     guardians: Annotated[list[PersonIn], Field(max_length=4)] = []
@@ -101,6 +117,8 @@ class OfferBody(Body):
     residence_municipality: Municipality
     registered_municipality: Municipality
     offer_deadline: date | None = None
+    legal_basis: LegalBasisCode
+    replaces: ReplacesIn
 
 
 class ScopeIn(Body):

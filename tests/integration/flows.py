@@ -19,6 +19,8 @@ OFFER = {
     "residence_municipality": "5001",
     "registered_municipality": "5001",
     "offer_deadline": "2026-10-01",
+    "legal_basis": "strpl_71a",
+    "replaces": {"kind": "fine", "amount": 3000, "description": "forelegg for use of cannabis"},
 }
 
 PLAN = {

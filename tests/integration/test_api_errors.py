@@ -196,3 +196,22 @@ def test_a_body_that_is_not_text_is_422_like_one_that_is_not_json(api: Api) -> N
         headers={**api.headers("prosecution"), "content-type": "application/json"},
     )
     assert _is_problem(response, 422)["errors"][0]["loc"] == ["body"]
+
+
+def test_an_offer_without_its_legal_basis_or_the_reaction_it_replaces_is_422(api: Api) -> None:
+    for missing in ("legal_basis", "replaces"):
+        body = {k: v for k, v in OFFER.items() if k != missing}
+        problem = _is_problem(api.post("prosecution", "/contracts", body), 422)
+        assert ("body", missing) in {tuple(e["loc"]) for e in problem["errors"]}
+    unknown = _is_problem(api.post("prosecution", "/contracts", {**OFFER, "legal_basis": "strpl_70"}), 422)
+    assert ("body", "legal_basis") in {tuple(e["loc"]) for e in unknown["errors"]}
+    undescribed = _is_problem(
+        api.post("prosecution", "/contracts", {**OFFER, "replaces": {"kind": "other"}}), 422
+    )
+    assert undescribed["rule"] == "replaced-reaction-invalid"
+    case_id = offer(api)
+    view = ok(api.get("prosecution", f"/contracts/{case_id}"))
+    assert view["legal_basis"] == "strpl_71a" and view["replaces"]["amount"] == 3000
+    assert "legal_basis" not in ok(api.get("municipal_health", f"/contracts/{case_id}")), (
+        "offence: consent only"
+    )

@@ -29,6 +29,7 @@ from domain.values import (
     Person,
     Plan,
     ProportionalityFactors,
+    ReplacedReaction,
     ScopeItem,
     TestKind,
     TestPurpose,
@@ -86,6 +87,8 @@ YOUTH_BIRTH = date(2009, 2, 1)  # 17 on the offence date and on the offer day
 BOOKLET = "booklet-2026-1"
 OFFENCE_DAY = date(2026, 9, 1)
 OFFENCE = Offence("NARK-BRUK", "cannabis", OFFENCE_DAY, "2 g cannabis at a party")
+LEGAL_BASIS = "strpl_71a"  # seed 004: transfer to the Conflict Council
+REPLACES = ReplacedReaction("fine", 3000)
 FACTORS = ProportionalityFactors(
     seriousness="moderate",
     fault="partly",
@@ -119,6 +122,8 @@ def offer(
     at: datetime = T0,
     rules: Rules = DEFAULT_RULES,
     offence: Offence = OFFENCE,
+    legal_basis: str = LEGAL_BASIS,
+    replaces: ReplacedReaction = REPLACES,
 ) -> Contract:
     return Contract.offer(
         contract_id=uuid4(),
@@ -129,6 +134,8 @@ def offer(
         residence_municipality=residence,
         registered_municipality=registered,
         offer_deadline=offer_deadline,
+        legal_basis=legal_basis,
+        replaces=replaces,
         actor=PROSECUTOR,
         at=at,
         rules=rules,

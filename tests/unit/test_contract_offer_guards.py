@@ -13,20 +13,25 @@ from domain.contract import (
     Contract,
     ContractStatus,
     GuardianRequiredError,
+    LegalBasisInvalidError,
     OffenceDateInFutureError,
     OfferDeadlineInvalidError,
+    ReplacedReactionInvalidError,
     StageInvalidError,
 )
+from domain.legal import LEGAL_BASES
 from domain.rules import DEFAULT_RULES
-from domain.values import Offence, Person
+from domain.values import Offence, Person, ReplacedReaction
 from tests.unit.contract_factory import (
     BOOKLET,
     CONSENT_AT,
     KONFLIKTRAD,
+    LEGAL_BASIS,
     OFFENCE,
     OFFENCE_DAY,
     OFFER_DAY,
     PROSECUTOR,
+    REPLACES,
     T0,
     guardians,
     offer,
@@ -123,6 +128,8 @@ def test_an_offer_without_a_birth_date_is_refused() -> None:
             residence_municipality="5001",
             registered_municipality="5001",
             offer_deadline=None,
+            legal_basis=LEGAL_BASIS,
+            replaces=REPLACES,
             actor=PROSECUTOR,
             at=T0,
         )
@@ -166,3 +173,56 @@ def test_the_age_refusal_names_its_rule() -> None:
     assert (
         OffenceDateInFutureError.rule() == "The offence date cannot be later than the day the offer is made."
     )
+
+
+# --- legal basis and the reaction replaced ---
+
+
+@pytest.mark.parametrize("basis", sorted(LEGAL_BASES))
+def test_the_offer_records_its_legal_basis_and_the_reaction_it_replaces(basis: str) -> None:
+    contract = offer(legal_basis=basis, replaces=ReplacedReaction("fine", 3000, "forelegg"))
+    event = contract.pending_events[0]
+    assert event.legal_basis == basis and contract.legal_basis == basis
+    assert event.replaces == {"kind": "fine", "amount": 3000, "description": "forelegg"}
+    assert contract.replaces == event.replaces
+
+
+@pytest.mark.parametrize("basis", ["", "strpl_70", "STRPL_71A", "straffeprosessloven § 71 a"])
+def test_an_offer_on_an_unknown_legal_basis_is_refused(basis: str) -> None:
+    with pytest.raises(LegalBasisInvalidError):
+        offer(legal_basis=basis)
+
+
+@pytest.mark.parametrize(
+    "replaces",
+    [
+        ReplacedReaction("fine"),
+        ReplacedReaction("fine", 0),
+        ReplacedReaction("fine", -500),
+        ReplacedReaction("other"),
+        ReplacedReaction("other", description="   "),
+        ReplacedReaction("prison", 10),
+        ReplacedReaction("other", description="x" * 501),
+    ],
+    ids=[
+        "fine-no-amount",
+        "fine-zero",
+        "fine-negative",
+        "other-undescribed",
+        "other-blank",
+        "unknown",
+        "long",
+    ],
+)
+def test_an_offer_must_say_which_ordinary_reaction_it_replaces(replaces: ReplacedReaction) -> None:
+    with pytest.raises(ReplacedReactionInvalidError):
+        offer(replaces=replaces)
+
+
+def test_another_replaced_reaction_is_described_and_needs_no_amount() -> None:
+    contract = offer(replaces=ReplacedReaction("other", description="påtaleunnlatelse uten vilkår"))
+    assert contract.replaces == {
+        "kind": "other",
+        "amount": None,
+        "description": "påtaleunnlatelse uten vilkår",
+    }

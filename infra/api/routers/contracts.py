@@ -46,6 +46,8 @@ def offer_contract(
         body.residence_municipality,
         body.registered_municipality,
         body.offer_deadline,
+        body.legal_basis,
+        body.replaces.value(),
     )
 
 
