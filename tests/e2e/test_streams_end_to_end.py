@@ -94,12 +94,12 @@ def _script() -> list[Step]:
         Step("StartupMeetingHeld", {"terms", "notes"}, full),
         Step("PlanAgreed", {"terms"}, full),
         Step("MeetingHeld", {"notes"}, full),
-        Step("TestScheduled", {"terms"}, full),
+        Step("TestScheduled", {"terms", "rapid_test"}, full),  # rapid_test: the test it confirms
         Step("RapidTestRecorded", {"rapid_test"}, full),
         Step("BreachRegistered", {"breach"}, full),
         Step("BreachDecided", {"breach"}, full),
         Step("ConsentWithdrawn", {"identity"}, narrowed),
-        Step("TestScheduled", {"terms"}, narrowed),
+        Step("TestScheduled", {"terms", "rapid_test"}, narrowed),
         Step("RapidTestRecorded", {"rapid_test"}, narrowed),
         Step("EvaluationSubmitted", {"evaluation"}, narrowed),
     ]
