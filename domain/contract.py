@@ -38,6 +38,7 @@ from domain.contract_errors import (
     OffenceDateInFutureError,
     OfferDeadlineInvalidError,
     OfferDeadlineNotPassedError,
+    PlanDeviationReasonRequiredError,
     PlanIncompleteError,
     PlanTooLongError,
     ProportionalityFactorsMissingError,
@@ -63,6 +64,7 @@ from domain.contract_guards import (
     check_offer,
     check_requisition,
     judge,
+    plan_deviations,
     result_recorder,
 )
 from domain.errors import ActionNotAllowedError
@@ -106,6 +108,7 @@ __all__ = [
     "OffenceDateInFutureError",
     "OfferDeadlineInvalidError",
     "OfferDeadlineNotPassedError",
+    "PlanDeviationReasonRequiredError",
     "PlanIncompleteError",
     "PlanTooLongError",
     "ProportionalityFactorsMissingError",
@@ -428,10 +431,15 @@ class Contract(Aggregate):
         actor: Actor,
         at: datetime,
         rules: Rules = DEFAULT_RULES,
+        deviation_reason: str | None = None,
     ) -> None:
-        status = self._judge("hold_startup", actor, at, rules, plan=plan)
+        """The startup meeting agrees the plan; one that departs from the trinn's defaults
+        says why (`deviation_reason`), and the departures are recorded with it."""
+        status = self._judge("hold_startup", actor, at, rules, plan=plan, deviation_reason=deviation_reason)
         self._record(self.StartupMeetingHeld, actor, at, attendees=tuple(attendees), notes=notes)
-        self._record(self.PlanAgreed, actor, at, status, plan=plan)
+        self._record(
+            self.PlanAgreed, actor, at, status, plan=plan, **_deviation(plan, rules, True, deviation_reason)
+        )
 
     class StartupMeetingHeld(Event):
         attendees: tuple[Agency, ...]
@@ -439,6 +447,15 @@ class Contract(Aggregate):
 
     class PlanAgreed(Event):
         plan: Plan
+        deviations: tuple[str, ...] = ()  # what the plan departs from in its trinn's defaults
+        deviation_reason: str | None = None
+
+        class_version = 2  # v1 (before issue 15): no departures recorded
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("deviations", ())
+            state.setdefault("deviation_reason", None)
 
         def apply_to(self, contract: Contract) -> None:
             contract.plan = self.plan
@@ -463,21 +480,46 @@ class Contract(Aggregate):
             contract.trinn = self.to_trinn
 
     def amend_plan(
-        self, plan: Plan, reason: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+        self,
+        plan: Plan,
+        reason: str,
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+        deviation_reason: str | None = None,
     ) -> None:
-        self._judge("amend_plan", actor, at, rules, plan=plan)
+        self._judge(
+            "amend_plan", actor, at, rules, plan=plan, reason=reason, deviation_reason=deviation_reason
+        )
         old = self.plan
         changes = tuple(
             name
             for name in plan.__dataclass_fields__
             if old is None or getattr(old, name) != getattr(plan, name)
         )
-        self._record(self.PlanAmended, actor, at, plan=plan, changes=changes, reason=reason)
+        self._record(
+            self.PlanAmended,
+            actor,
+            at,
+            plan=plan,
+            changes=changes,
+            reason=reason,
+            **_deviation(plan, rules, False, deviation_reason or reason),
+        )
 
     class PlanAmended(Event):
         plan: Plan
         changes: tuple[str, ...]
         reason: str
+        deviations: tuple[str, ...] = ()
+        deviation_reason: str | None = None
+
+        class_version = 2  # v1 (before issue 15): no departures recorded
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("deviations", ())
+            state.setdefault("deviation_reason", None)
 
         def apply_to(self, contract: Contract) -> None:
             contract.follow_plan(self.plan)
@@ -730,6 +772,7 @@ class Contract(Aggregate):
         at: datetime,
         plan: Plan | None = None,
         rules: Rules = DEFAULT_RULES,
+        deviation_reason: str | None = None,
     ) -> None:
         if self.status is ContractStatus.BREACH_REVIEW and breach_id != self.open_breach_id:
             raise UnknownBreachError(breach_id)
@@ -742,7 +785,10 @@ class Contract(Aggregate):
             response=response,
             factors=factors,
             plan=plan,
+            reason=reason,
+            deviation_reason=deviation_reason,
         )
+        departures = {} if plan is None else _deviation(plan, rules, False, deviation_reason or reason)
         # On termination the decision itself leaves the case in review; the termination follows.
         decided = self.status if status is ContractStatus.TERMINATED else status
         self._record(
@@ -755,6 +801,7 @@ class Contract(Aggregate):
             factors=factors,
             reason=reason,
             plan=plan,
+            **departures,
         )
         if status is ContractStatus.TERMINATED:
             kind = self.breaches[breach_id].kind
@@ -771,6 +818,15 @@ class Contract(Aggregate):
         factors: ProportionalityFactors
         reason: str
         plan: Plan | None
+        deviations: tuple[str, ...] = ()  # of the decision's new plan
+        deviation_reason: str | None = None
+
+        class_version = 2  # v1 (before issue 15): no departures recorded
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("deviations", ())
+            state.setdefault("deviation_reason", None)
 
         def apply_to(self, contract: Contract) -> None:
             contract.breaches[self.breach_id].response = self.response
@@ -830,6 +886,13 @@ class Contract(Aggregate):
         respondent_role: str
         form_version: str
         answers: dict[str, Any]
+
+
+def _deviation(plan: Plan, rules: Rules, initial: bool, reason: str | None) -> dict[str, Any]:
+    """The departures from the trinn's defaults an event records, with the reason given."""
+    deviations = plan_deviations(plan, rules, initial)
+    said = reason if reason and reason.strip() else None
+    return {"deviations": deviations, "deviation_reason": said if deviations else None}
 
 
 @cache

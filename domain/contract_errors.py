@@ -63,6 +63,10 @@ class PlanTooLongError(InvalidInputError):
     """A plan's end date must be after its start date and at most 12 months after it."""
 
 
+class PlanDeviationReasonRequiredError(InvalidInputError):
+    """A plan that departs from its stage's defaults (duration, tests per month, meeting frequency) must say why (deviation_reason)."""
+
+
 class MunicipalitiesMissingError(InvalidInputError):
     """When residence and registered municipality differ, the plan must name both."""
 

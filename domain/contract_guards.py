@@ -26,6 +26,7 @@ from domain.contract_errors import (
     OffenceDateInFutureError,
     OfferDeadlineInvalidError,
     OfferDeadlineNotPassedError,
+    PlanDeviationReasonRequiredError,
     PlanIncompleteError,
     PlanTooLongError,
     ProportionalityFactorsMissingError,
@@ -371,6 +372,19 @@ class ContractGuards:
             check_plan(self.contract, plan, self.rules)
             self._step_down_allowed(plan)  # stepping up is what a breach decision may do
 
+    def deviation_is_explained(
+        self, plan: Plan | None = None, deviation_reason: str | None = None, reason: str = ""
+    ) -> None:
+        """A plan that departs from its trinn's defaults says why: by its `deviation_reason`,
+        or (an amendment, a breach decision) by the command's own reason."""
+        if plan is None:
+            return
+        deviations = plan_deviations(plan, self.rules, initial=self.contract.plan is None)
+        if deviations and not (deviation_reason or reason).strip():
+            raise PlanDeviationReasonRequiredError(
+                f"trinn {plan.trinn} plan departs from the defaults in: {', '.join(deviations)}"
+            )
+
     def end_date_reached(self) -> None:
         plan = self.contract.plan
         if plan is None or self.day < plan.end_date:
@@ -396,6 +410,25 @@ class ContractGuards:
             raise StageOneSingleBreachError(f"breach {breach_id} is the first breach")
         if not grounded:
             raise TerminationNotGroundedError(f"breach {breach_id} ({breach.kind.value})")
+
+
+def plan_deviations(plan: Plan, rules: Rules, initial: bool) -> tuple[str, ...]:
+    """What `plan` departs from in its trinn's defaults (`Rules.stages`): its duration
+    outside the stage's months, tests per month or meeting frequency other than the stage's.
+
+    A plan in force may test less often than the default: that is the step-down rule's to
+    allow (`TestFrequencyStepDownError`), not a departure; the first plan may not.
+    """
+    stage = rules.stage(plan.trinn)
+    shortest = add_months(plan.start_date, stage.min_months)
+    longest = add_months(plan.start_date, stage.max_months)
+    per_month, default = plan.test_regime.per_month, stage.tests_per_month
+    found = [
+        ("duration", not shortest <= plan.end_date <= longest),
+        ("tests_per_month", per_month > default or (initial and per_month < default)),
+        ("meeting_frequency_days", plan.meeting_frequency_days != stage.meeting_frequency_days),
+    ]
+    return tuple(name for name, departs in found if departs)
 
 
 def check_plan(contract: Contract, plan: Plan | None, rules: Rules) -> None:

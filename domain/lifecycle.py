@@ -48,7 +48,7 @@ class ContractLifecycle(StateMachine):
     decline = offered.to(declined)
     lapse = offered.to(lapsed, validators="offer_deadline_passed")
     schedule_startup = consented.to(startup_scheduled)
-    hold_startup = startup_scheduled.to(active, validators="plan_is_complete")
+    hold_startup = startup_scheduled.to(active, validators=["plan_is_complete", "deviation_is_explained"])
     fail_startup = startup_scheduled.to(terminated)
     register_breach = active.to(breach_review, validators="breach_is_well_founded")
     decide_breach = breach_review.to(
@@ -62,6 +62,7 @@ class ContractLifecycle(StateMachine):
             "stage_allows_response",
             "dismissal_is_grounded",
             "response_fits_breach",
+            "deviation_is_explained",
         ],
     )
     complete = active.to(completed, validators="end_date_reached")
@@ -80,7 +81,7 @@ class ContractLifecycle(StateMachine):
 
     # Inside a status: no status change.
     change_stage = active.to.itself(internal=True, validators="stage_change_is_valid")
-    amend_plan = active.to.itself(internal=True, validators="amendment_is_valid")
+    amend_plan = active.to.itself(internal=True, validators=["amendment_is_valid", "deviation_is_explained"])
     # The requisition itself is checked by the aggregate (`check_requisition`), so an
     # everyday test keeps the shortcut past the engine (`unguarded_outcome`).
     schedule_test = active.to.itself(internal=True) | breach_review.to.itself(internal=True)

@@ -78,8 +78,12 @@ FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "OfferLapsed": {"deadline": Category.OUTCOME},
     "StartupMeetingScheduled": dict.fromkeys(("meeting_at", "participants"), Category.TERMS),
     "StartupMeetingHeld": {"attendees": Category.TERMS, "notes": Category.NOTES},
-    "PlanAgreed": {"plan": Category.TERMS},
-    "PlanAmended": dict.fromkeys(("changes", "reason", "plan"), Category.TERMS),
+    # Free text is in the category of what it explains, not of the field it sits beside.
+    "PlanAgreed": {"plan": Category.TERMS, "deviations": Category.TERMS, "deviation_reason": Category.NOTES},
+    "PlanAmended": {
+        **dict.fromkeys(("changes", "reason", "plan", "deviations"), Category.TERMS),
+        "deviation_reason": Category.NOTES,
+    },
     "StageChanged": dict.fromkeys(("from_trinn", "to_trinn", "reason"), Category.TERMS),
     "TestScheduled": {
         **dict.fromkeys(
@@ -106,7 +110,10 @@ FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "MeetingHeld": dict.fromkeys(("kind", "held_at", "attended", "notes"), Category.NOTES),
     "NoShowRecorded": dict.fromkeys(("appointment", "excuse"), Category.BREACH),
     "BreachRegistered": dict.fromkeys(("breach_id", "kind", "evidence", "test_id"), Category.BREACH),
-    "BreachDecided": dict.fromkeys(("breach_id", "response", "factors", "reason", "plan"), Category.BREACH),
+    "BreachDecided": dict.fromkeys(
+        ("breach_id", "response", "factors", "reason", "plan", "deviations", "deviation_reason"),
+        Category.BREACH,
+    ),
     "ContractCompleted": {"completion_date": Category.OUTCOME},
     "ContractTerminated": dict.fromkeys(("reason", "note"), Category.OUTCOME),
     "ReturnedToProsecution": {"note": Category.OUTCOME},

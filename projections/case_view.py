@@ -56,6 +56,13 @@ def _plan(doc: CaseDoc, f: dict[str, Any]) -> None:
     if "plan" in f and f["plan"] is not None:
         doc["plan"] = f["plan"]
         doc["trinn"] = f["plan"]["trinn"]
+        # What the plan in force departs from in its trinn's defaults, and why (each field
+        # only when the agency may see it: the reason is in the category of what it explains).
+        for field in ("deviations", "deviation_reason"):
+            if field in f:
+                doc[f"plan_{field}"] = f[field]
+            else:
+                doc.pop(f"plan_{field}", None)
 
 
 def _stage(doc: CaseDoc, f: dict[str, Any]) -> None:

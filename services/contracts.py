@@ -146,6 +146,7 @@ class ContractsApplication(SealedApplication):
         plan: Plan,
         attendees: tuple[Agency, ...],
         notes: str,
+        deviation_reason: str | None,
         ctx: Context,
         expected_version: int | None = None,
     ) -> CommandResult:
@@ -154,7 +155,9 @@ class ContractsApplication(SealedApplication):
             case_id,
             ctx,
             expected_version,
-            lambda c: c.hold_startup(plan, attendees, notes, ctx.actor, ctx.at, ctx.rules),
+            lambda c: c.hold_startup(
+                plan, attendees, notes, ctx.actor, ctx.at, ctx.rules, deviation_reason=deviation_reason
+            ),
         )
 
     def fail_startup(
@@ -180,14 +183,22 @@ class ContractsApplication(SealedApplication):
         )
 
     def amend_plan(
-        self, case_id: UUID, plan: Plan, reason: str, ctx: Context, expected_version: int | None = None
+        self,
+        case_id: UUID,
+        plan: Plan,
+        reason: str,
+        deviation_reason: str | None,
+        ctx: Context,
+        expected_version: int | None = None,
     ) -> CommandResult:
         return self._command(
             "amend_plan",
             case_id,
             ctx,
             expected_version,
-            lambda c: c.amend_plan(plan, reason, ctx.actor, ctx.at, ctx.rules),
+            lambda c: c.amend_plan(
+                plan, reason, ctx.actor, ctx.at, ctx.rules, deviation_reason=deviation_reason
+            ),
         )
 
     def schedule_test(
@@ -314,6 +325,7 @@ class ContractsApplication(SealedApplication):
         factors: ProportionalityFactors | None,
         reason: str,
         plan: Plan | None,
+        deviation_reason: str | None,
         ctx: Context,
         expected_version: int | None = None,
     ) -> CommandResult:
@@ -323,7 +335,15 @@ class ContractsApplication(SealedApplication):
             ctx,
             expected_version,
             lambda c: c.decide_breach(
-                breach_id, response, factors, reason, ctx.actor, ctx.at, plan=plan, rules=ctx.rules
+                breach_id,
+                response,
+                factors,
+                reason,
+                ctx.actor,
+                ctx.at,
+                plan=plan,
+                rules=ctx.rules,
+                deviation_reason=deviation_reason,
             ),
         )
 

@@ -174,6 +174,8 @@ class PlanIn(Body):
     conditions: Annotated[list[ShortText], Field(max_length=50)] = []
     residence_municipality: Municipality | None = None
     registered_municipality: Municipality | None = None
+    # Why the plan departs from its trinn's defaults (domain/rules.py); required when it does.
+    deviation_reason: Text | None = None
 
     def value(self) -> Plan:
         return Plan(

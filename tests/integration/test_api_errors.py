@@ -10,7 +10,7 @@ import jwt
 
 from domain.values import Agency
 from tests.conftest import Api
-from tests.integration.flows import OFFER, offer, ok
+from tests.integration.flows import OFFER, PLAN, consent_all, offer, ok
 
 
 def _is_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
@@ -215,3 +215,21 @@ def test_an_offer_without_its_legal_basis_or_the_reaction_it_replaces_is_422(api
     assert "legal_basis" not in ok(api.get("municipal_health", f"/contracts/{case_id}")), (
         "offence: consent only"
     )
+
+
+def test_a_plan_departing_from_its_trinns_defaults_needs_a_reason_and_records_it(api: Api) -> None:
+    case_id = offer(api, trinn=1)
+    consent_all(api, case_id)
+    ok(api.post("konfliktrad", f"/contracts/{case_id}/startup-meeting", {"at": "2026-09-10T10:00:00+02:00"}))
+    plan = {**PLAN, "trinn": 1}  # six months, four tests a month, monthly meetings: not trinn 1's
+    held = f"/contracts/{case_id}/startup-meeting/held"
+    refused = _is_problem(api.post("konfliktrad", held, {"plan": plan}), 422)
+    assert refused["rule"] == "plan-deviation-reason-required"
+    assert "duration, tests_per_month, meeting_frequency_days" in refused["detail"]
+    reason = "daily use: the team wants the longer contract"
+    view = ok(api.post("konfliktrad", held, {"plan": {**plan, "deviation_reason": reason}}))
+    assert view["status"] == "active"
+    assert view["plan_deviations"] == ["duration", "tests_per_month", "meeting_frequency_days"]
+    assert view["plan_deviation_reason"] == reason
+    prosecutor = ok(api.get("prosecution", f"/contracts/{case_id}"))
+    assert prosecutor["plan_deviations"] and "plan_deviation_reason" not in prosecutor, "the reason is notes"

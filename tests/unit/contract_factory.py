@@ -153,19 +153,25 @@ def plan_for(
     *,
     start: date = PLAN_START,
     end: date | None = None,
-    per_month: int = 4,
+    per_month: int | None = None,
     trinn: int | None = None,
     kind: TestKind = TestKind.RAPID,
     team: tuple[Agency, ...] = (Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH, Agency.POLICE),
-    meeting_frequency_days: int = 30,
+    meeting_frequency_days: int | None = None,
+    rules: Rules = DEFAULT_RULES,
 ) -> Plan:
-    """A complete plan for `contract` (it names both municipalities)."""
+    """A complete plan for `contract` (it names both municipalities); what is not given is
+    its trinn's default (`domain/rules.py`), so the plan departs only where a test says."""
+    trinn = contract.trinn if trinn is None else trinn
+    stage = rules.stage(trinn)
     return Plan(
-        trinn=contract.trinn if trinn is None else trinn,
+        trinn=trinn,
         start_date=start,
-        end_date=add_months(start, 6) if end is None else end,
-        test_regime=TestRegime(kind, per_month),
-        meeting_frequency_days=meeting_frequency_days,
+        end_date=add_months(start, stage.min_months) if end is None else end,
+        test_regime=TestRegime(kind, stage.tests_per_month if per_month is None else per_month),
+        meeting_frequency_days=stage.meeting_frequency_days
+        if meeting_frequency_days is None
+        else meeting_frequency_days,
         team=team,
         conditions=("no drugs",),
         residence_municipality=contract.residence_municipality,

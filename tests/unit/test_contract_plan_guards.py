@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,13 +13,16 @@ from domain.contract import (
     ContractStatus,
     EndDateNotReachedError,
     MunicipalitiesMissingError,
+    PlanDeviationReasonRequiredError,
     PlanIncompleteError,
     PlanTooLongError,
     StageInvalidError,
 )
 from domain.errors import ActionNotAllowedError
-from domain.values import Agency, Plan
+from domain.rules import DEFAULT_RULES, StageDefaults
+from domain.values import Agency, BreachResponse, Plan
 from tests.unit.contract_factory import (
+    FACTORS,
     KONFLIKTRAD,
     PLAN_END,
     PLAN_START,
@@ -27,6 +31,7 @@ from tests.unit.contract_factory import (
     contract_in,
     later,
     plan_for,
+    schedule_and_record,
 )
 
 TWELVE_MONTHS_LATER = date(2027, 9, 15)  # PLAN_START + 12 months
@@ -44,7 +49,7 @@ def scheduled(residence: str = "5001", registered: str = "5001") -> Contract:
 
 
 def test_a_plan_ending_exactly_12_months_after_its_start_is_agreed() -> None:
-    contract = scheduled()
+    contract = contract_in(ContractStatus.STARTUP_SCHEDULED, trinn=3)  # trinn 3: 6 to 12 months
     hold(contract, plan_for(contract, end=TWELVE_MONTHS_LATER))
     assert contract.status is ContractStatus.ACTIVE
 
@@ -64,6 +69,7 @@ def test_a_plan_that_does_not_end_after_it_starts_is_refused(days: int) -> None:
 
 
 def test_an_amendment_that_makes_the_plan_longer_than_12_months_is_refused() -> None:
+    """(12 months departs from trinn 2's six: the amendment's reason says why.)"""
     contract = contract_in(ContractStatus.ACTIVE)
     contract.amend_plan(plan_for(contract, end=TWELVE_MONTHS_LATER), "longer", KONFLIKTRAD, later(contract))
     with pytest.raises(PlanTooLongError):
@@ -73,6 +79,122 @@ def test_an_amendment_that_makes_the_plan_longer_than_12_months_is_refused() -> 
             KONFLIKTRAD,
             later(contract),
         )
+
+
+# --- the trinn's defaults (domain/rules.py) ---
+
+
+def agreed(contract: Contract) -> Any:
+    event = contract.pending_events[-1]
+    assert type(event).__name__ == "PlanAgreed"
+    return event
+
+
+@pytest.mark.parametrize("trinn", [1, 2, 3])
+def test_a_plan_on_its_trinns_defaults_is_agreed_and_records_no_departure(trinn: int) -> None:
+    contract = contract_in(ContractStatus.STARTUP_SCHEDULED, trinn=trinn)
+    hold(contract, plan_for(contract))
+    assert contract.status is ContractStatus.ACTIVE
+    assert (agreed(contract).deviations, agreed(contract).deviation_reason) == ((), None)
+
+
+def test_a_trinn_1_plan_of_12_months_with_8_tests_a_month_needs_a_reason() -> None:
+    contract = contract_in(ContractStatus.STARTUP_SCHEDULED, trinn=1)
+    plan = plan_for(contract, end=TWELVE_MONTHS_LATER, per_month=8)
+    with pytest.raises(PlanDeviationReasonRequiredError, match="duration, tests_per_month"):
+        hold(contract, plan)
+    with pytest.raises(PlanDeviationReasonRequiredError):
+        contract.hold_startup(plan, (), "", KONFLIKTRAD, STARTUP_AT, deviation_reason="  ")
+    assert contract.status is ContractStatus.STARTUP_SCHEDULED
+    contract.hold_startup(plan, (), "", KONFLIKTRAD, STARTUP_AT, deviation_reason="daily use for two years")
+    assert contract.status is ContractStatus.ACTIVE
+    assert agreed(contract).deviations == ("duration", "tests_per_month")
+    assert agreed(contract).deviation_reason == "daily use for two years"
+
+
+@pytest.mark.parametrize(
+    ("change", "departs"),
+    [
+        ({"per_month": 1}, "tests_per_month"),
+        ({"per_month": 3}, "tests_per_month"),
+        ({"meeting_frequency_days": 30}, "meeting_frequency_days"),
+        ({"meeting_frequency_days": 7}, "meeting_frequency_days"),
+        ({"end": date(2027, 3, 14)}, "duration"),  # one day short of 6 months
+        ({"end": date(2027, 9, 14)}, None),  # within trinn 3's 6 to 12 months
+    ],
+    ids=["fewer-tests", "fewer-tests-3", "monthly-meetings", "weekly-meetings", "short", "within-range"],
+)
+def test_every_departure_from_the_trinn_3_defaults_needs_a_reason(
+    change: dict[str, Any], departs: str | None
+) -> None:
+    contract = contract_in(ContractStatus.STARTUP_SCHEDULED, trinn=3)
+    plan = plan_for(contract, **change)
+    if departs is None:
+        hold(contract, plan)
+        assert agreed(contract).deviations == ()
+        return
+    with pytest.raises(PlanDeviationReasonRequiredError, match=departs):
+        hold(contract, plan)
+    contract.hold_startup(plan, (), "", KONFLIKTRAD, STARTUP_AT, deviation_reason="agreed with the family")
+    assert agreed(contract).deviations == (departs,)
+
+
+def test_the_defaults_are_those_of_the_rules_the_plan_is_judged_under() -> None:
+    rules = replace(DEFAULT_RULES, stages={**DEFAULT_RULES.stages, 2: StageDefaults(2, "x", 6, 6, 8, 30)})
+    contract = scheduled()
+    with pytest.raises(PlanDeviationReasonRequiredError):
+        contract.hold_startup(plan_for(contract), (), "", KONFLIKTRAD, STARTUP_AT, rules)
+    contract.hold_startup(plan_for(contract, rules=rules), (), "", KONFLIKTRAD, STARTUP_AT, rules)
+    assert contract.status is ContractStatus.ACTIVE
+
+
+def test_an_amendment_that_departs_is_explained_by_its_reason_or_its_deviation_reason() -> None:
+    contract = contract_in(ContractStatus.ACTIVE)
+    weekly = plan_for(contract, meeting_frequency_days=7)
+    with pytest.raises(PlanDeviationReasonRequiredError):
+        contract.amend_plan(weekly, "", KONFLIKTRAD, later(contract))
+    contract.amend_plan(weekly, "", KONFLIKTRAD, later(contract), deviation_reason="exams")
+    assert contract.pending_events[-1].deviation_reason == "exams"
+    contract.amend_plan(
+        plan_for(contract, meeting_frequency_days=10), "a crisis", KONFLIKTRAD, later(contract)
+    )
+    event = contract.pending_events[-1]
+    assert (event.deviations, event.deviation_reason) == (("meeting_frequency_days",), "a crisis")
+
+
+def test_stepping_the_test_frequency_down_below_the_default_is_the_step_down_rules_not_a_departure() -> None:
+    contract = contract_in(ContractStatus.ACTIVE)
+    for i in range(4):
+        schedule_and_record(contract, f"t{i}", ())
+    contract.amend_plan(plan_for(contract, per_month=2), "", KONFLIKTRAD, later(contract))
+    assert contract.pending_events[-1].deviations == ()
+
+
+def test_a_breach_decision_that_tightens_the_plan_records_the_departure_with_its_reason() -> None:
+    contract = contract_in(ContractStatus.BREACH_REVIEW)
+    tighter = plan_for(contract, per_month=8)
+    with pytest.raises(PlanDeviationReasonRequiredError):
+        contract.decide_breach(
+            "b1", BreachResponse.NEW_PLAN, FACTORS, " ", KONFLIKTRAD, later(contract), plan=tighter
+        )
+    contract.decide_breach(
+        "b1",
+        BreachResponse.NEW_PLAN,
+        FACTORS,
+        "weekly tests after use",
+        KONFLIKTRAD,
+        later(contract),
+        plan=tighter,
+    )
+    decided = contract.pending_events[-1]
+    assert (decided.deviations, decided.deviation_reason) == (("tests_per_month",), "weekly tests after use")
+
+
+def test_the_deviation_refusal_names_its_rule() -> None:
+    assert PlanDeviationReasonRequiredError.rule().startswith(
+        "A plan that departs from its stage's defaults (duration, tests per month, meeting frequency)"
+    )
+    assert PlanDeviationReasonRequiredError.code() == "plan-deviation-reason-required"
 
 
 # --- a complete plan ---

@@ -32,11 +32,21 @@ from services.keys import SubjectKeys
 from services.sealing import SealingMapper
 from services.transcoding import register_all
 from tests.fakes import MemoryKeyStore
-from tests.unit.contract_factory import FACTORS, KONFLIKTRAD, contract_in, later, schedule_and_record
+from tests.unit.contract_factory import (
+    FACTORS,
+    KONFLIKTRAD,
+    contract_in,
+    later,
+    plan_for,
+    schedule_and_record,
+)
 
 # The fields each event class gained, with the value an old event decodes to.
 ADDED: dict[str, dict[str, Any]] = {
     "ContractOffered": {"legal_basis": None, "replaces": None},
+    "PlanAgreed": {"deviations": (), "deviation_reason": None},
+    "PlanAmended": {"deviations": (), "deviation_reason": None},
+    "BreachDecided": {"deviations": (), "deviation_reason": None},
     "TestScheduled": {"confirms_test_id": None},  # result_by: the default recorder, checked below
     "LabResultRecorded": {"confirms_test_id": None},
 }
@@ -60,6 +70,7 @@ def old_history() -> list[Aggregate.Event]:
     schedule_and_record(contract, "s1", (), kind=Kind.LAB, purpose=Purpose.SANCTION)
     contract.register_breach("b1", BreachKind.POSITIVE_TEST, "lab", "lab1", KONFLIKTRAD, later(contract))
     contract.decide_breach("b1", BreachResponse.WARNING, FACTORS, "first", KONFLIKTRAD, later(contract))
+    contract.amend_plan(plan_for(contract), "same plan, new conditions", KONFLIKTRAD, later(contract))
     return list(contract.collect_events())
 
 

@@ -124,7 +124,12 @@ def hold_startup(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     return Command(c, user, body, if_match, key).run(
-        c.contracts.hold_startup, case_id, body.plan.value(), tuple(body.attendees), body.notes
+        c.contracts.hold_startup,
+        case_id,
+        body.plan.value(),
+        tuple(body.attendees),
+        body.notes,
+        body.plan.deviation_reason,
     )
 
 
@@ -165,7 +170,7 @@ def amend_plan(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     return Command(c, user, body, if_match, key).run(
-        c.contracts.amend_plan, case_id, body.plan.value(), body.reason
+        c.contracts.amend_plan, case_id, body.plan.value(), body.reason, body.plan.deviation_reason
     )
 
 
@@ -285,6 +290,7 @@ def decide_breach(
         body.factors.value(),
         body.reason,
         body.plan.value() if body.plan else None,
+        body.plan.deviation_reason if body.plan else None,
     )
 
 
