@@ -220,6 +220,8 @@ def _offer_body(n: int, today: date) -> OfferBody:
             "residence_municipality": "5001",
             "registered_municipality": "5001",
             "offer_deadline": str(today + timedelta(days=30)),
+            "legal_basis": "strpl_71a",
+            "replaces": {"kind": "fine", "amount": 3000, "description": "forelegg"},
         }
     )
 
@@ -264,6 +266,8 @@ def create_active_contract(c: Container, n: int) -> UUID:
         body.residence_municipality,
         body.registered_municipality,
         body.offer_deadline,
+        body.legal_basis,
+        body.replaces.value(),
         _as(c, PROSECUTOR),
     )
     for signatory in ("youth", "guardian:0"):

@@ -56,6 +56,8 @@ def _offer(client: Client, i: int, trinn: int, today: date) -> str:
         "trinn": trinn,
         "residence_municipality": municipality,
         "registered_municipality": registered,
+        "legal_basis": "strpl_71a",
+        "replaces": {"kind": "fine", "amount": 3000, "description": "forelegg"},
     }
     return str(client.post(Agency.PROSECUTION, "/contracts", body)["id"])
 
