@@ -92,7 +92,7 @@ def _script() -> list[Step]:
         Step("ConsentGiven", {"identity"}, full),  # every signatory: sharing starts here
         Step("StartupMeetingScheduled", {"terms"}, full),
         Step("StartupMeetingHeld", {"terms", "notes"}, full),
-        Step("PlanAgreed", {"terms"}, full),
+        Step("PlanAgreed", {"terms", "notes"}, full),  # notes: why it departs from the defaults
         Step("MeetingHeld", {"notes"}, full),
         Step("TestScheduled", {"terms", "rapid_test"}, full),  # rapid_test: the test it confirms
         Step("RapidTestRecorded", {"rapid_test"}, full),
