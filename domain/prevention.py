@@ -3,7 +3,8 @@
 A separate aggregate in a separate application and stream: nothing here is a sanction,
 there is no testing, and nothing of it may ever reach the prosecution or the criminal
 track (domain.md §1, §6). Who sees it is decided by `domain.policy` (police always,
-municipal health from an accepted counselling offer, child welfare from a report).
+municipal health from an accepted counselling offer, child welfare from a report). The
+order of its steps is `domain/prevention_lifecycle.py`'s strict machine.
 """
 
 from __future__ import annotations
@@ -14,13 +15,25 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from statemachine.exceptions import TransitionNotAllowed
 
+from domain.calendar import local_day
 from domain.errors import ActionNotAllowedError, InvalidInputError
+from domain.prevention_lifecycle import PreventionLifecycle, allowed_actions, status_after
+from domain.rules import DEFAULT_RULES, Rules
 from domain.values import Actor, Agency, Person
 
 
 class PreventionStatus(Enum):
-    OPEN = "open"
+    """The states of `PreventionLifecycle` (never stored in an event: derived on replay)."""
+
+    REGISTERED = "registered"
+    CONVERSATION_OFFERED = "conversation_offered"
+    CONVERSATION_HELD = "conversation_held"
+    CONVERSATION_DECLINED = "conversation_declined"
+    COUNSELLING_OFFERED = "counselling_offered"
+    COUNSELLING_ACCEPTED = "counselling_accepted"
+    COUNSELLING_DECLINED = "counselling_declined"
     CLOSED = "closed"
 
 
@@ -38,13 +51,22 @@ class PreventionProsecutionError(InvalidInputError):
     """The preventive track is never used by the prosecution."""
 
 
-# Which offer an answer answers, and which answers exist (the only ordering rules).
-_ANSWERS = {
-    "hold_conversation": "conversation_offered",
-    "decline_conversation": "conversation_offered",
-    "accept_counselling": "counselling_offered",
-    "decline_counselling": "counselling_offered",
-}
+class PreventionAgeOutOfRangeError(InvalidInputError):
+    """A prevention case needs a birth date and a youth aged 12 to 17 (a charged buyer: 15 or older)."""
+
+
+def check_person(person: Person, source: ConcernSource, at: datetime, rules: Rules) -> None:
+    """The concern conversation is for children and youth of 12 to 17; the Danish model's
+    offer to charged buyers (seed 003) for anyone of criminal age, 15 and older."""
+    if person.birth_date is None:
+        raise PreventionAgeOutOfRangeError("birth date is required")
+    day = local_day(at)
+    age = person.age_on(day)
+    if source is ConcernSource.CHARGED_BUYER:
+        if age < rules.charged_buyer_min_age:
+            raise PreventionAgeOutOfRangeError(f"a charged buyer of {age} on {day}")
+    elif not rules.prevention_min_age <= age <= rules.prevention_max_age:
+        raise PreventionAgeOutOfRangeError(f"{age} on {day}")
 
 
 class PreventionCase(Aggregate):
@@ -56,6 +78,7 @@ class PreventionCase(Aggregate):
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, PreventionCase)
+            aggregate.status = PreventionStatus(status_after(aggregate.status.value, type(self).__name__))
             self.apply_to(aggregate)
 
         def apply_to(self, case: PreventionCase) -> None:
@@ -81,7 +104,7 @@ class PreventionCase(Aggregate):
         self.person = person
         self.source = source
         self.municipality = municipality
-        self.status = PreventionStatus.OPEN
+        self.status = PreventionStatus.REGISTERED
         self.steps: list[str] = []
 
     @classmethod
@@ -95,9 +118,11 @@ class PreventionCase(Aggregate):
         summary: str,
         actor: Actor,
         at: datetime,
+        rules: Rules = DEFAULT_RULES,
     ) -> PreventionCase:
         if actor.agency is Agency.PROSECUTION:
             raise PreventionProsecutionError()
+        check_person(person, source, at, rules)
         return cls._create(
             cls.ConcernRegistered,
             id=case_id,
@@ -111,19 +136,18 @@ class PreventionCase(Aggregate):
         )
 
     def allowed_actions(self) -> list[str]:
-        if self.status is PreventionStatus.CLOSED:
-            return []
-        actions = ["offer_conversation", "offer_counselling", "report_to_child_welfare", "close"]
-        actions += [a for a, needs in _ANSWERS.items() if needs in self.steps]
-        return actions
+        """What the lifecycle allows next (`domain/prevention_lifecycle.py`)."""
+        return list(allowed_actions(self.status.value))
 
     def _step(
         self, action: str, event_class: type[PreventionCase.Event], actor: Actor, at: datetime, **fields: Any
     ) -> None:
         if actor.agency is Agency.PROSECUTION:
             raise PreventionProsecutionError()
-        if action not in self.allowed_actions():
-            raise ActionNotAllowedError(action, self.status.value, self.allowed_actions())
+        try:
+            PreventionLifecycle(start_value=self.status.value).send(action)
+        except TransitionNotAllowed:
+            raise ActionNotAllowedError(action, self.status.value, self.allowed_actions()) from None
         self.trigger_event(event_class, timestamp=at, actor=actor.sub, actor_agency=actor.agency, **fields)
 
     def offer_conversation(self, note: str, actor: Actor, at: datetime) -> None:
@@ -207,4 +231,4 @@ class PreventionCase(Aggregate):
         reason: str
 
         def apply_to(self, case: PreventionCase) -> None:
-            case.status = PreventionStatus.CLOSED
+            case.steps.append("closed")

@@ -39,8 +39,11 @@ class Rules:
     deadlines: Deadlines = field(default_factory=Deadlines)
     step_down_after_negative_tests: int = 4
     max_plan_months: int = 12
-    min_age: int = 15
+    min_age: int = 15  # the contract: age on the offence date
     max_age: int = 17
+    prevention_min_age: int = 12  # the concern conversation: age at registration
+    prevention_max_age: int = 17
+    charged_buyer_min_age: int = 15  # the Danish model's offer to charged buyers (seed 003)
     calendar: Calendar = WEEKENDS_ONLY
 
     def stage(self, trinn: int) -> StageDefaults:

@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.permissions import PREVENTION_COMMANDS
 from domain.policy import RedactedEvent
+from domain.prevention_lifecycle import allowed_actions, status_of
 from domain.values import Agency
 
 
@@ -31,25 +32,15 @@ def fold_prevention_case(
 
 
 def present_prevention_case(
-    doc: dict[str, Any], version: int, types_seen: Iterable[str], agency: Agency
+    doc: dict[str, Any], version: int, status: str | None, types_seen: Iterable[str], agency: Agency
 ) -> dict[str, Any]:
-    """The document served to `agency`: its fold plus the case's state from all its events."""
+    """The document served to `agency`: its fold plus the case's state from all its events.
+
+    `status` is the lifecycle's state after every event of the case, visible or not; a
+    read model stored before it was kept has none, and the status is then read from the
+    set of event types in the lifecycle's order (`status_of`) until it is rebuilt."""
     out = dict(doc)
     out["version"] = version
-    steps = set(types_seen)
-    closed = "PreventionCaseClosed" in steps
-    out["status"] = "closed" if closed else "open"
-    open_actions = (
-        []
-        if closed
-        else [
-            "offer_conversation",
-            "offer_counselling",
-            "report_to_child_welfare",
-            "close",
-            *(["hold_conversation", "decline_conversation"] if "ConversationOffered" in steps else []),
-            *(["accept_counselling", "decline_counselling"] if "CounsellingOffered" in steps else []),
-        ]
-    )
-    out["allowed_actions"] = [a for a in open_actions if agency in PREVENTION_COMMANDS[a]]
+    out["status"] = status or status_of(types_seen)
+    out["allowed_actions"] = [a for a in allowed_actions(out["status"]) if agency in PREVENTION_COMMANDS[a]]
     return out

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from domain.policy import EventRecord, RedactedEvent, Track
+from domain.prevention_lifecycle import INITIAL, status_after
 from domain.rules import Rules
 from domain.values import Agency
 from projections.access import CaseRedaction
@@ -51,7 +52,10 @@ class CaseProjection:
         change = Change(views=self.access.feed(record))
         old_status, old_types = self.status, set(self.types)
         self.version = record.version
-        self.status = record.status if record.status is not None else self.status
+        if self.track is Track.PREVENTION:  # its events carry no status: the lifecycle's definition
+            self.status = status_after(self.status or INITIAL, record.type)
+        else:
+            self.status = record.status if record.status is not None else self.status
         self.types.add(record.type)
         for agency, views in change.views.items():
             fold = fold_prevention_case if self.track is Track.PREVENTION else fold_case
@@ -109,5 +113,5 @@ def present(
     if not fold:
         return None
     if track is Track.PREVENTION:
-        return present_prevention_case(fold, version, types, agency)
+        return present_prevention_case(fold, version, status, types, agency)
     return present_case(fold, status, version, agency)

@@ -43,6 +43,7 @@ class PreventionApplication(SealedApplication):
                 summary=summary,
                 actor=ctx.actor,
                 at=ctx.at,
+                rules=ctx.rules,
             ),
         )
 

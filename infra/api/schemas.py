@@ -280,7 +280,7 @@ class EvaluationBody(Body):
 
 
 class ConcernBody(Body):
-    person: PersonIn
+    person: YouthIn  # the birth date decides whether the track applies (domain.md §6)
     source: ConcernSource = ConcernSource.POLICE
     municipality: Municipality
     summary: Text = ""

@@ -122,11 +122,19 @@ def oracle(agency: Agency) -> list[tuple[str, int, list[str]]]:
     return out
 
 
+PREVENTION_STEPS = [  # the preventive track's lifecycle: conversation, then counselling
+    "ConcernRegistered",
+    "ConversationOffered",
+    "ConversationHeld",
+    "CounsellingOffered",
+    "CounsellingAccepted",
+    "ConcernReportedToChildWelfare",
+]
 PREVENTION_ORACLE = {  # domain.md §6: police always; health from acceptance; child welfare from report
-    POL: ["ConcernRegistered", "CounsellingOffered", "CounsellingAccepted", "ConcernReportedToChildWelfare"],
+    POL: PREVENTION_STEPS,
     H: ["CounsellingAccepted", "ConcernReportedToChildWelfare"],
     CW: ["ConcernReportedToChildWelfare"],
-    AU: ["ConcernRegistered", "CounsellingOffered", "CounsellingAccepted", "ConcernReportedToChildWelfare"],
+    AU: PREVENTION_STEPS,
 }
 
 
@@ -265,12 +273,15 @@ def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
         POL,
         "/prevention-cases",
         {
-            "person": {"name": "Per Hansen", "national_id": "15011012345"},
+            "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
             "municipality": "5001",
             "summary": "seen buying",
         },
         201,
     )["id"]
+    _post(client, c, POL, f"/prevention-cases/{concern}/conversation-offered")
+    held = {"held_at": "2026-09-10T09:00:00+02:00", "notes": "police talk"}
+    _post(client, c, POL, f"/prevention-cases/{concern}/conversation-held", held)
     for step in ("counselling-offered", "counselling-accepted", "reported-to-child-welfare"):
         _post(client, c, POL, f"/prevention-cases/{concern}/{step}")
     return case, concern, last["position"]

@@ -65,7 +65,7 @@ def test_the_prosecution_gets_403_on_every_prevention_route(api: Api) -> None:
             "police",
             "/prevention-cases",
             {
-                "person": {"name": "Per Hansen", "national_id": "15011012345"},
+                "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
                 "municipality": "5001",
                 "source": "charged_buyer",
             },
@@ -86,7 +86,7 @@ def test_health_sees_a_prevention_case_only_from_accepted_counselling_on(api: Ap
             "police",
             "/prevention-cases",
             {
-                "person": {"name": "Per Hansen", "national_id": "15011012345"},
+                "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
                 "municipality": "5001",
                 "summary": "seen buying",
             },
@@ -111,3 +111,47 @@ def test_health_sees_a_prevention_case_only_from_accepted_counselling_on(api: Ap
     assert "police talk" not in str(health) and "seen buying" not in str(health)
     police = ok(api.get("police", path))
     assert len(police["steps"]) == 4 and police["summary"] == "seen buying"
+
+
+def test_a_prevention_case_follows_its_lifecycle_and_its_allowed_actions_narrow(api: Api) -> None:
+    case = ok(
+        api.post(
+            "police",
+            "/prevention-cases",
+            {
+                "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
+                "municipality": "5001",
+            },
+        ),
+        201,
+    )
+    path = f"/prevention-cases/{case['id']}"
+    assert case["status"] == "registered"
+    assert case["allowed_actions"] == ["offer_conversation", "report_to_child_welfare", "close"]
+    early = api.post("police", f"{path}/counselling-offered")
+    assert early.status_code == 409 and early.json()["allowed_actions"] == case["allowed_actions"]
+    ok(api.post("police", f"{path}/conversation-offered"))
+    held = ok(api.post("police", f"{path}/conversation-held", {"held_at": "2026-09-10T09:00:00+02:00"}))
+    assert held["status"] == "conversation_held"
+    assert api.post("police", f"{path}/conversation-declined").status_code == 409
+    ok(api.post("police", f"{path}/counselling-offered"))
+    accepted = ok(api.post("police", f"{path}/counselling-accepted"))
+    assert accepted["status"] == "counselling_accepted"
+    assert accepted["allowed_actions"] == ["report_to_child_welfare", "close"]
+    for again in ("counselling-accepted", "counselling-declined"):
+        assert api.post("police", f"{path}/{again}").status_code == 409, again
+    closed = ok(api.post("police", f"{path}/close", {"reason": "counselling under way"}))
+    assert (closed["status"], closed["allowed_actions"]) == ("closed", [])
+    assert {row["id"]: row["status"] for row in ok(api.get("police", "/prevention-cases"))}[
+        case["id"]
+    ] == "closed"  # type: ignore[index, union-attr]
+
+
+def test_a_prevention_case_needs_a_birth_date_and_the_age_its_source_allows(api: Api) -> None:
+    person = {"name": "Per Hansen", "national_id": "15011012345"}
+    body = {"person": person, "municipality": "5001"}
+    assert api.post("police", "/prevention-cases", body).status_code == 422
+    adult = {**body, "person": {**person, "birth_date": "2000-01-01"}}
+    problem = api.post("police", "/prevention-cases", adult)
+    assert problem.status_code == 422 and problem.json()["rule"] == "prevention-age-out-of-range"
+    assert ok(api.post("police", "/prevention-cases", {**adult, "source": "charged_buyer"}), 201)["id"]

@@ -69,10 +69,15 @@ def test_rebuilding_the_read_models_from_scratch_gives_what_the_live_path_built(
         api.post(
             "police",
             "/prevention-cases",
-            {"person": {"name": "Per Hansen", "national_id": "15011012345"}, "municipality": "5001"},
+            {
+                "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
+                "municipality": "5001",
+            },
         ),
         201,
     )
+    ok(api.post("police", f"/prevention-cases/{case['id']}/conversation-offered"))
+    ok(api.post("police", f"/prevention-cases/{case['id']}/conversation-declined"))
     ok(api.post("police", f"/prevention-cases/{case['id']}/counselling-offered"))
     ok(api.post("police", f"/prevention-cases/{case['id']}/counselling-accepted"))
     assert c.read_models is not None and c.projection is not None
