@@ -35,17 +35,24 @@ class ConsentInterval:
 @dataclass
 class ConsentRegister:
     birth_date: date
-    guardian_count: int
+    guardian_count: int  # the guardians registered with the offer
     intervals: list[ConsentInterval] = field(default_factory=list)
+    guardians_added: list[datetime] = field(default_factory=list)  # each later guardian: from when
 
     def signatories(self) -> list[str]:
-        return [YOUTH] + [f"guardian:{i}" for i in range(self.guardian_count)]
+        return [YOUTH] + [f"guardian:{i}" for i in range(self.guardian_count + len(self.guardians_added))]
+
+    def guardians_at(self, at: datetime) -> list[str]:
+        """The guardians registered at `at`: a guardian added later is no signatory before."""
+        count = self.guardian_count + sum(1 for since in self.guardians_added if since <= at)
+        return [f"guardian:{i}" for i in range(count)]  # added in order: the first `count`
 
     def required_signatories(self, at: datetime) -> list[str]:
-        """Youth and every guardian under 18; the youth alone from the 18th birthday."""
+        """Youth and every guardian registered at `at` under 18; the youth alone from the
+        18th birthday."""
         if at >= self._adult_from:
             return [YOUTH]
-        return self.signatories()
+        return [YOUTH, *self.guardians_at(at)]
 
     @cached_property
     def _adult_from(self) -> datetime:
@@ -92,7 +99,12 @@ class ConsentRegister:
             if i.signatory == signatory and i.item is not None and i.active_at(at)
         ]
 
-    # -- mutations, called only when applying ConsentGiven / ConsentWithdrawn events --
+    # -- mutations, called only when applying ConsentGiven / ConsentWithdrawn / GuardianAdded --
+
+    def add_guardian(self, at: datetime) -> str:
+        """A guardian registered after the offer, a signatory from `at` on; their signatory."""
+        self.guardians_added.append(at)
+        return f"guardian:{self.guardian_count + len(self.guardians_added) - 1}"
 
     def give(
         self,

@@ -25,6 +25,7 @@ from domain.calendar import local_day
 from domain.consent import ConsentRegister
 from domain.contract_errors import (
     AgeOutOfRangeError,
+    BookletUnknownError,
     BreachEvidenceError,
     BreachNotRefutedError,
     ConfirmedTestInvalidError,
@@ -32,6 +33,7 @@ from domain.contract_errors import (
     ConsentNotGivenError,
     DuplicateIdError,
     EndDateNotReachedError,
+    GuardianAlreadyRegisteredError,
     GuardianRequiredError,
     LegalBasisInvalidError,
     MunicipalitiesMissingError,
@@ -92,6 +94,7 @@ from domain.values import (
 __all__ = [
     "FINAL_STATUSES",
     "AgeOutOfRangeError",
+    "BookletUnknownError",
     "BreachEvidenceError",
     "BreachNotRefutedError",
     "BreachState",
@@ -102,6 +105,7 @@ __all__ = [
     "ContractStatus",
     "DuplicateIdError",
     "EndDateNotReachedError",
+    "GuardianAlreadyRegisteredError",
     "GuardianRequiredError",
     "LegalBasisInvalidError",
     "MunicipalitiesMissingError",
@@ -321,9 +325,13 @@ class Contract(Aggregate):
         actor: Actor,
         at: datetime,
         rules: Rules = DEFAULT_RULES,
+        booklet_language: str | None = None,
     ) -> None:
         if not self.consents.is_signatory(signatory):
             raise UnknownSignatoryError(signatory)
+        languages = rules.booklets.get(booklet_version)
+        if languages is None or (booklet_language is not None and booklet_language not in languages):
+            raise BookletUnknownError(f"booklet {booklet_version!r} in {booklet_language or 'any language'}")
         scope = scope_of(scope)
         for item in scope:
             if not consentable(item.agency, item.category):
@@ -342,6 +350,7 @@ class Contract(Aggregate):
             scope=scope,
             booklet_version=booklet_version,
             consent_id=consent_id,
+            booklet_language=booklet_language,
         )
 
     class ConsentGiven(Event):
@@ -349,6 +358,13 @@ class Contract(Aggregate):
         scope: tuple[ScopeItem, ...]
         booklet_version: str
         consent_id: str
+        booklet_language: str | None = None  # None: not stated
+
+        class_version = 2  # v1 (before issue 15) recorded no booklet language
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("booklet_language", None)
 
         def apply_to(self, contract: Contract) -> None:
             contract.consents.give(
@@ -381,6 +397,28 @@ class Contract(Aggregate):
 
         def apply_to(self, contract: Contract) -> None:
             contract.consents.withdraw(self.signatory, self.scope, self.timestamp)
+
+    def add_guardian(
+        self, guardian: Person, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
+        """Register a guardian after the offer (a new or newly known one). Under 18 their
+        consent is required from now on: for the contract while it is offered, and for
+        every consent-based sharing item."""
+        known = [self.youth.national_id, *(g.national_id for g in self.guardians)]
+        if guardian.national_id in known:
+            raise GuardianAlreadyRegisteredError(f"{guardian.name} is already registered")
+        self._judge("add_guardian", actor, at, rules)
+        self._record(
+            self.GuardianAdded, actor, at, guardian=guardian, signatory=f"guardian:{len(self.guardians)}"
+        )
+
+    class GuardianAdded(Event):
+        guardian: Person
+        signatory: str
+
+        def apply_to(self, contract: Contract) -> None:
+            contract.guardians = (*contract.guardians, self.guardian)
+            contract.consents.add_guardian(self.timestamp)
 
     def decline(self, signatory: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
         if not self.consents.is_signatory(signatory):

@@ -39,6 +39,14 @@ class OfferDeadlineNotPassedError(RuleViolationError):
     """An offer lapses only after its answer deadline has passed."""
 
 
+class GuardianAlreadyRegisteredError(InvalidInputError):
+    """A guardian is registered once, and is not the youth."""
+
+
+class BookletUnknownError(InvalidInputError):
+    """A consent records a registered version of the information booklet, in a language it is published in."""
+
+
 class UnknownSignatoryError(InvalidInputError):
     """The signatory must be the youth or one of the registered guardians."""
 

@@ -45,6 +45,15 @@ class ContractLifecycle(StateMachine):
         | active.to.itself(internal=True)
         | breach_review.to.itself(internal=True)
     )
+    # A guardian may be registered while the contract has not ended; under 18, their
+    # consent is then required too (in `offered`: before the contract is consented).
+    add_guardian = (
+        offered.to.itself(internal=True)
+        | consented.to.itself(internal=True)
+        | startup_scheduled.to.itself(internal=True)
+        | active.to.itself(internal=True)
+        | breach_review.to.itself(internal=True)
+    )
     decline = offered.to(declined)
     lapse = offered.to(lapsed, validators="offer_deadline_passed")
     schedule_startup = consented.to(startup_scheduled)

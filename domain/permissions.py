@@ -27,6 +27,7 @@ Table = dict[str, frozenset[Agency]]
 CONTRACT_COMMANDS: Table = {
     "offer": frozenset({P}),
     "give_consent": frozenset({P, K}),
+    "add_guardian": frozenset({P, K}),
     "withdraw_consent": frozenset({P, K}),
     "decline": frozenset({P}),
     "lapse": frozenset({P, K}),

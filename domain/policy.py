@@ -72,7 +72,10 @@ _OFFERED = {
 FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "ContractOffered": _OFFERED,
     "CaseDisclosed": _OFFERED,  # the offer's data, disclosed when a later consent opens it
-    "ConsentGiven": dict.fromkeys(("signatory", "scope", "booklet_version", "consent_id"), Category.IDENTITY),
+    "ConsentGiven": dict.fromkeys(
+        ("signatory", "scope", "booklet_version", "consent_id", "booklet_language"), Category.IDENTITY
+    ),
+    "GuardianAdded": dict.fromkeys(("guardian", "signatory"), Category.IDENTITY),
     "ConsentWithdrawn": dict.fromkeys(("signatory", "scope"), Category.IDENTITY),
     "OfferDeclined": {"signatory": Category.OUTCOME},
     "OfferLapsed": {"deadline": Category.OUTCOME},

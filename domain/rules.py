@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.booklets import BOOKLETS
 from domain.calendar import WEEKENDS_ONLY, Calendar
 
 
@@ -45,6 +46,7 @@ class Rules:
     prevention_max_age: int = 17
     charged_buyer_min_age: int = 15  # the Danish model's offer to charged buyers (seed 003)
     calendar: Calendar = WEEKENDS_ONLY
+    booklets: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(BOOKLETS))
 
     def stage(self, trinn: int) -> StageDefaults:
         return self.stages[trinn]

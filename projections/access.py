@@ -57,6 +57,8 @@ class AccessTracker:
             )
         elif record.type == "ConsentWithdrawn" and self.consents:
             self.consents.withdraw(p["signatory"], _scope(p["scope"]), record.at)
+        elif record.type == "GuardianAdded" and self.consents:
+            self.consents.add_guardian(record.at)  # a signatory from then on
         elif record.type in PREVENTION_DISCLOSURES:
             self.disclosures.since.setdefault(PREVENTION_DISCLOSURES[record.type], record.at)
 

@@ -33,6 +33,11 @@ def _offered(doc: CaseDoc, f: dict[str, Any]) -> None:
             doc[key] = f[key]
 
 
+def _guardian(doc: CaseDoc, f: dict[str, Any]) -> None:
+    if "guardian" in f:  # a new list: the offer's may be shared with other agencies' folds
+        doc["guardians"] = [*doc.get("guardians", []), f["guardian"]]
+
+
 def _append(section: str) -> Callable[[CaseDoc, dict[str, Any]], None]:
     def fold(doc: CaseDoc, f: dict[str, Any]) -> None:
         doc.setdefault(section, []).append(dict(f))
@@ -88,6 +93,7 @@ FOLDS: dict[str, Callable[[CaseDoc, dict[str, Any]], None]] = {
     "CaseDisclosed": _offered,
     "ConsentGiven": _append("consents"),
     "ConsentWithdrawn": _append("consent_withdrawals"),
+    "GuardianAdded": _guardian,
     "OfferDeclined": _set("outcome"),
     "OfferLapsed": _set("outcome"),
     "StartupMeetingScheduled": _set("startup_meeting"),

@@ -81,6 +81,7 @@ class ContractsApplication(SealedApplication):
         signatory: str,
         scope: tuple[ScopeItem, ...],
         booklet_version: str,
+        booklet_language: str | None,
         ctx: Context,
         expected_version: int | None = None,
     ) -> CommandResult:
@@ -89,7 +90,26 @@ class ContractsApplication(SealedApplication):
             case_id,
             ctx,
             expected_version,
-            lambda c: c.give_consent(signatory, scope, booklet_version, ctx.actor, ctx.at, ctx.rules),
+            lambda c: c.give_consent(
+                signatory,
+                scope,
+                booklet_version,
+                ctx.actor,
+                ctx.at,
+                ctx.rules,
+                booklet_language=booklet_language,
+            ),
+        )
+
+    def add_guardian(
+        self, case_id: UUID, guardian: Person, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "add_guardian",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.add_guardian(guardian, ctx.actor, ctx.at, ctx.rules),
         )
 
     def withdraw_consent(

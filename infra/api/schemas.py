@@ -136,6 +136,7 @@ class ConsentBody(Body):
     signatory: Signatory
     scope: Annotated[list[ScopeIn], Field(max_length=100)] = []
     booklet_version: ShortText
+    booklet_language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None  # e.g. nb, nn, en, se
 
     def scope_items(self) -> tuple[ScopeItem, ...]:
         return tuple(i.value() for i in self.scope)

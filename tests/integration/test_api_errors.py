@@ -45,7 +45,7 @@ def test_an_agency_outside_the_who_column_gets_403_and_nothing_is_recorded(api: 
         api.post(
             "police",
             f"/contracts/{case_id}/consents",
-            {"signatory": "youth", "scope": [], "booklet_version": "1"},
+            {"signatory": "youth", "scope": [], "booklet_version": "2026-1"},
         ),
         403,
     )
@@ -71,7 +71,7 @@ def test_a_case_the_agency_may_not_know_is_404_like_an_unknown_case(api: Api) ->
 def test_an_action_the_lifecycle_does_not_allow_is_409_with_the_allowed_actions(api: Api) -> None:
     case_id = offer(api)
     body = _is_problem(api.post("konfliktrad", f"/contracts/{case_id}/complete"), 409)
-    assert body["allowed_actions"] == ["give_consent", "lapse", "withdraw_consent"]
+    assert body["allowed_actions"] == ["give_consent", "add_guardian", "lapse", "withdraw_consent"]
     assert "complete" in body["detail"] and "offered" in body["detail"]
 
 
@@ -83,14 +83,14 @@ def test_a_stale_if_match_is_412_and_changes_nothing(api: Api) -> None:
         api.post(
             "konfliktrad",
             f"/contracts/{case_id}/consents",
-            {"signatory": "youth", "scope": [], "booklet_version": "1"},
+            {"signatory": "youth", "scope": [], "booklet_version": "2026-1"},
             **{"If-Match": '"1"'},
         )
     )
     stale = api.post(
         "konfliktrad",
         f"/contracts/{case_id}/consents",
-        {"signatory": "guardian:0", "scope": [], "booklet_version": "1"},
+        {"signatory": "guardian:0", "scope": [], "booklet_version": "2026-1"},
         **{"If-Match": '"1"'},
     )
     assert _is_problem(stale, 412)["current_version"] == 2
@@ -147,7 +147,7 @@ def test_a_retried_command_with_the_same_idempotency_key_records_nothing_new(api
 
 def test_plan_without_team_is_422_and_the_case_stays_scheduled(api: Api) -> None:
     case_id = offer(api)
-    activate_body = {"signatory": "youth", "scope": [], "booklet_version": "1"}
+    activate_body = {"signatory": "youth", "scope": [], "booklet_version": "2026-1"}
     ok(api.post("konfliktrad", f"/contracts/{case_id}/consents", activate_body))
     ok(
         api.post(
@@ -182,7 +182,7 @@ def test_an_if_match_that_is_not_a_version_is_422_and_never_a_500(api: Api) -> N
     for value in ("²".encode("latin-1"), b'"3a"', b"*"):
         response = api.client.post(
             f"/contracts/{case_id}/consents",
-            json={"signatory": "youth", "scope": [], "booklet_version": "1"},
+            json={"signatory": "youth", "scope": [], "booklet_version": "2026-1"},
             headers={**api.headers("konfliktrad"), "If-Match": value},  # type: ignore[dict-item]
         )
         _is_problem(response, 422)

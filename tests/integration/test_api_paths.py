@@ -9,6 +9,7 @@ from tests.integration.flows import (
     FACTORS,
     PLAN_TRINN_1,
     activate,
+    consent_all,
     lab_confirmation,
     offer,
     ok,
@@ -148,3 +149,22 @@ def test_termination_on_an_unconfirmed_rapid_test_is_refused_with_the_rule(api: 
     assert problem["rule"] == "rapid-test-not-confirmed"
     assert "rapid" in problem["title"]
     assert "decide_breach" in problem["allowed_actions"]
+
+
+def test_a_guardian_added_after_the_offer_must_consent_too(api: Api) -> None:
+    case_id = offer(api)
+    guardian = {"name": "Nils Nordmann", "national_id": "05068012345"}
+    added = ok(api.post("konfliktrad", f"/contracts/{case_id}/guardians", guardian))
+    assert [g["name"] for g in added["guardians"]] == ["Kari Nordmann", "Nils Nordmann"]
+    assert api.post("konfliktrad", f"/contracts/{case_id}/guardians", guardian).status_code == 422
+    consented = consent_all(api, case_id)  # the youth and guardian:0
+    assert consented["status"] == "offered"
+    unknown = api.post(
+        "konfliktrad",
+        f"/contracts/{case_id}/consents",
+        {"signatory": "guardian:1", "scope": [], "booklet_version": "2019-draft"},
+    )
+    assert unknown.status_code == 422 and unknown.json()["rule"] == "booklet-unknown"
+    last = consent_all(api, case_id, signatories=("guardian:1",))
+    assert last["status"] == "consented"
+    assert api.post("police", f"/contracts/{case_id}/guardians", guardian).status_code == 403

@@ -84,7 +84,7 @@ RECORDER: dict[tuple[TestKind, TestPurpose], Actor] = {
 }
 
 YOUTH_BIRTH = date(2009, 2, 1)  # 17 on the offence date and on the offer day
-BOOKLET = "booklet-2026-1"
+BOOKLET = "2026-1"  # in the booklet register (domain/booklets.py)
 OFFENCE_DAY = date(2026, 9, 1)
 OFFENCE = Offence("NARK-BRUK", "cannabis", OFFENCE_DAY, "2 g cannabis at a party")
 LEGAL_BASIS = "strpl_71a"  # seed 004: transfer to the Conflict Council
@@ -285,6 +285,7 @@ def _give_consent(c: Contract, at: datetime) -> None:
 COMMANDS: dict[str, Callable[[Contract, datetime], None]] = {
     "give_consent": _give_consent,
     "decline": lambda c, at: c.decline("youth", PROSECUTOR, at),
+    "add_guardian": lambda c, at: c.add_guardian(Person("New Guardian", "05068012345"), KONFLIKTRAD, at),
     "lapse": lambda c, at: c.lapse(PROSECUTOR, at),
     "schedule_startup": lambda c, at: c.schedule_startup(
         at + timedelta(days=3), (Agency.KONFLIKTRAD,), KONFLIKTRAD, at

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from domain.booklets import BOOKLETS
 from domain.contract import (
+    BookletUnknownError,
     ConsentAlreadyGivenError,
     ConsentNotGivenError,
     ContractStatus,
+    GuardianAlreadyRegisteredError,
     ScopeNotConsentableError,
     UnknownSignatoryError,
 )
-from domain.values import Agency, Category, ScopeItem
+from domain.rules import DEFAULT_RULES
+from domain.values import Agency, Category, Person, ScopeItem
 from tests.unit.contract_factory import (
     BOOKLET,
     CONSENT_AT,
@@ -48,11 +53,89 @@ def test_the_guardians_alone_cannot_consent_for_a_minor() -> None:
 
 def test_every_consent_is_recorded_with_the_booklet_version_handed_out() -> None:
     contract = offer()
-    contract.give_consent("youth", (), "booklet-2025-3", KONFLIKTRAD, CONSENT_AT)
+    contract.give_consent("youth", (), "2026-1", KONFLIKTRAD, CONSENT_AT, booklet_language="nn")
     event = contract.pending_events[-1]
     assert type(event).__name__ == "ConsentGiven"
-    assert event.booklet_version == "booklet-2025-3"
-    assert contract.consents.intervals[0].booklet_version == "booklet-2025-3"
+    assert (event.booklet_version, event.booklet_language) == ("2026-1", "nn")
+    assert contract.consents.intervals[0].booklet_version == "2026-1"
+
+
+@pytest.mark.parametrize(
+    ("version", "language"),
+    [("booklet-2025-3", None), ("1", None), ("", None), ("2026-1", "de"), ("2026-1", "")],
+    ids=["unregistered", "bare-number", "empty", "unpublished-language", "empty-language"],
+)
+def test_a_consent_with_a_booklet_not_in_the_register_is_refused(version: str, language: str | None) -> None:
+    contract = offer()
+    with pytest.raises(BookletUnknownError):
+        contract.give_consent("youth", (), version, KONFLIKTRAD, CONSENT_AT, booklet_language=language)
+    assert contract.version == 1
+
+
+def test_the_booklet_register_is_data_in_the_rules() -> None:
+    assert BOOKLETS["2026-1"] and DEFAULT_RULES.booklets == BOOKLETS
+    rules = replace(DEFAULT_RULES, booklets={**BOOKLETS, "2027-1": ("nb",)})
+    contract = offer()
+    contract.give_consent("youth", (), "2027-1", KONFLIKTRAD, CONSENT_AT, rules, booklet_language="nb")
+    with pytest.raises(BookletUnknownError):
+        contract.give_consent("guardian:0", (), "2027-1", KONFLIKTRAD, CONSENT_AT)
+
+
+# --- a guardian registered after the offer ---
+
+
+NEW_GUARDIAN = Person("Nils Nordmann", "05068012345")
+
+
+def test_a_guardian_added_while_offered_must_consent_before_the_contract_is_consented() -> None:
+    contract = offer()
+    contract.give_consent("youth", (), BOOKLET, KONFLIKTRAD, CONSENT_AT)
+    contract.add_guardian(NEW_GUARDIAN, PROSECUTOR, CONSENT_AT)
+    assert type(contract.pending_events[-1]).__name__ == "GuardianAdded"
+    assert contract.pending_events[-1].signatory == "guardian:1"
+    assert contract.guardians[-1] == NEW_GUARDIAN
+    contract.give_consent("guardian:0", (), BOOKLET, KONFLIKTRAD, later(contract))
+    assert contract.status is ContractStatus.OFFERED
+    assert contract.consents.missing_signatories(later(contract)) == ["guardian:1"]
+    contract.give_consent("guardian:1", (), BOOKLET, KONFLIKTRAD, later(contract))
+    assert contract.status is ContractStatus.CONSENTED
+
+
+def test_a_guardian_added_while_active_is_needed_for_sharing_from_then_on_but_not_before() -> None:
+    contract = contract_in(ContractStatus.ACTIVE, scope=(GP_RAPID,))
+    before = later(contract)
+    contract.add_guardian(NEW_GUARDIAN, KONFLIKTRAD, before + timedelta(hours=1))
+    after = later(contract)
+    assert contract.status is ContractStatus.ACTIVE, "the contract consent stands"
+    assert contract.consents.basis(Agency.GP, Category.RAPID_TEST, before) is not None
+    assert contract.consents.basis(Agency.GP, Category.RAPID_TEST, after) is None, "until they consent too"
+    contract.give_consent("guardian:1", (GP_RAPID,), BOOKLET, KONFLIKTRAD, after)
+    assert contract.consents.basis(Agency.GP, Category.RAPID_TEST, later(contract)) is not None
+
+
+def test_an_added_guardian_who_withdraws_the_contract_consent_ends_a_minors_contract() -> None:
+    contract = contract_in(ContractStatus.ACTIVE)
+    contract.add_guardian(NEW_GUARDIAN, KONFLIKTRAD, later(contract))
+    with pytest.raises(ConsentNotGivenError):
+        contract.withdraw_consent("guardian:1", None, KONFLIKTRAD, later(contract))
+    contract.give_consent("guardian:1", (), BOOKLET, KONFLIKTRAD, later(contract))
+    contract.withdraw_consent("guardian:1", None, KONFLIKTRAD, later(contract))
+    assert contract.status is ContractStatus.TERMINATED
+
+
+@pytest.mark.parametrize("national_id", ["02037512340", "01020912345"], ids=["a-guardian", "the-youth"])
+def test_a_guardian_already_registered_or_the_youth_is_not_added_again(national_id: str) -> None:
+    contract = offer()
+    with pytest.raises(GuardianAlreadyRegisteredError):
+        contract.add_guardian(Person("Someone", national_id), KONFLIKTRAD, CONSENT_AT)
+    assert contract.version == 1
+
+
+def test_a_guardian_added_for_an_adult_youth_is_not_required() -> None:
+    contract = offer(birth_date=date(2008, 9, 5))  # 17 at the offence, 18 at the offer
+    contract.add_guardian(NEW_GUARDIAN, KONFLIKTRAD, CONSENT_AT)
+    contract.give_consent("youth", (), BOOKLET, KONFLIKTRAD, later(contract))
+    assert contract.status is ContractStatus.CONSENTED
 
 
 # --- turning 18 (the age is computed at the event time, on the Norwegian day) ---

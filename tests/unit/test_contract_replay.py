@@ -12,7 +12,7 @@ from domain import contract_guards
 from domain.contract import Contract, ContractStatus
 from domain.contract_guards import ContractGuards
 from domain.lifecycle import ContractLifecycle
-from domain.values import Agency, BreachKind, BreachResponse, MeetingKind, ScopeItem
+from domain.values import Agency, BreachKind, BreachResponse, MeetingKind, Person, ScopeItem
 from domain.values import Category as Cat
 from domain.values import TestKind as Kind
 from domain.values import TestPurpose as Purpose
@@ -55,6 +55,8 @@ def eventful_contract() -> Contract:
     contract.hold_meeting(MeetingKind.TEAM, later(contract), True, "ok", HEALTH, later(contract))
     contract.record_no_show("conversation", None, HEALTH, later(contract))
     contract.withdraw_consent("guardian:0", (GP_RAPID,), PROSECUTOR, later(contract))
+    contract.add_guardian(Person("Nils Nordmann", "05068012345"), KONFLIKTRAD, later(contract))
+    contract.give_consent("guardian:1", (), "2026-1", KONFLIKTRAD, later(contract), booklet_language="se")
     schedule_and_record(contract, "lab1", ("THC",), kind=Kind.LAB, purpose=Purpose.FOLLOW_UP)
     contract.register_breach("b1", BreachKind.POSITIVE_TEST, "lab THC", "lab1", KONFLIKTRAD, later(contract))
     contract.decide_breach(

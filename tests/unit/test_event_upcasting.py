@@ -44,6 +44,7 @@ from tests.unit.contract_factory import (
 # The fields each event class gained, with the value an old event decodes to.
 ADDED: dict[str, dict[str, Any]] = {
     "ContractOffered": {"legal_basis": None, "replaces": None},
+    "ConsentGiven": {"booklet_language": None},
     "PlanAgreed": {"deviations": (), "deviation_reason": None},
     "PlanAmended": {"deviations": (), "deviation_reason": None},
     "BreachDecided": {"deviations": (), "deviation_reason": None},

@@ -16,7 +16,7 @@ from domain.policy import (
     EventRecord,
     redact,
 )
-from domain.values import Agency, BreachKind, BreachResponse, Category, MeetingKind, ScopeItem
+from domain.values import Agency, BreachKind, BreachResponse, Category, MeetingKind, Person, ScopeItem
 from domain.values import TestKind as Kind
 from domain.values import TestPurpose as Purpose
 from tests.unit.contract_factory import (
@@ -111,6 +111,7 @@ def histories() -> tuple[tuple[tuple[EventRecord, ...], ConsentRegister], ...]:
     """(records, the consent register) of contracts that together hold every event type."""
     declined = contract_in(ContractStatus.OFFERED)
     declined.give_consent("youth", (SCHOOL_OUTCOME,), BOOKLET, KONFLIKTRAD, later(declined))
+    declined.add_guardian(Person("Nils Nordmann", "05068012345"), KONFLIKTRAD, later(declined))
     declined.decline("guardian:0", PROSECUTOR, later(declined))
     contracts = [
         _full_contract(),

@@ -19,6 +19,7 @@ from infra.api.schemas import (
     NoShowBody,
     NoteBody,
     OfferBody,
+    PersonIn,
     PlanAmendBody,
     ResultBody,
     StageBody,
@@ -61,8 +62,26 @@ def give_consent(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     return Command(c, user, body, if_match, key).run(
-        c.contracts.give_consent, case_id, body.signatory, body.scope_items(), body.booklet_version
+        c.contracts.give_consent,
+        case_id,
+        body.signatory,
+        body.scope_items(),
+        body.booklet_version,
+        body.booklet_language,
     )
+
+
+@router.post("/contracts/{case_id}/guardians", response_model=None)
+def add_guardian(
+    case_id: UUID,
+    body: PersonIn,
+    c: ContainerDep,
+    user: PrincipalDep,
+    if_match: IfMatch = None,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Register a guardian after the offer (GuardianAdded); under 18 their consent is required too."""
+    return Command(c, user, body, if_match, key).run(c.contracts.add_guardian, case_id, body.value())
 
 
 @router.post("/contracts/{case_id}/consents/withdraw", response_model=None)
