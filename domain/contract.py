@@ -28,6 +28,7 @@ from domain.contract_errors import (
     BookletUnknownError,
     BreachEvidenceError,
     BreachNotRefutedError,
+    CollectedInFutureError,
     ConfirmedTestInvalidError,
     ConsentAlreadyGivenError,
     ConsentNotGivenError,
@@ -52,6 +53,7 @@ from domain.contract_errors import (
     ScopeNotConsentableError,
     StageInvalidError,
     StageOneSingleBreachError,
+    StartupMeetingNotDueError,
     TerminationNotGroundedError,
     TestFrequencyStepDownError,
     TestFrequencyStepUpError,
@@ -98,6 +100,7 @@ __all__ = [
     "BreachEvidenceError",
     "BreachNotRefutedError",
     "BreachState",
+    "CollectedInFutureError",
     "ConfirmedTestInvalidError",
     "ConsentAlreadyGivenError",
     "ConsentNotGivenError",
@@ -124,6 +127,7 @@ __all__ = [
     "ScopeNotConsentableError",
     "StageInvalidError",
     "StageOneSingleBreachError",
+    "StartupMeetingNotDueError",
     "TerminationNotGroundedError",
     "TestFrequencyStepDownError",
     "TestFrequencyStepUpError",
@@ -641,6 +645,7 @@ class Contract(Aggregate):
             test_id=test_id,
             requisition_code=requisition_code,
             confirms_test_id=confirms_test_id,
+            collected_at=collected_at,
         )
         test = self.tests[test_id]
         if test.kind is TestKind.RAPID:

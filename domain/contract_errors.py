@@ -31,6 +31,14 @@ class GuardianRequiredError(InvalidInputError):
     """A youth under 18 on the offer date must have at least one registered guardian."""
 
 
+class CollectedInFutureError(InvalidInputError):
+    """A sample cannot have been collected later than the moment its result is recorded."""
+
+
+class StartupMeetingNotDueError(RuleViolationError):
+    """A startup meeting is marked held only from the time it was scheduled for; to hold it earlier, schedule it again."""
+
+
 class OfferDeadlineInvalidError(InvalidInputError):
     """The offer deadline must be after the offer date."""
 

@@ -18,6 +18,7 @@ from domain.contract_errors import (
     AgeOutOfRangeError,
     BreachEvidenceError,
     BreachNotRefutedError,
+    CollectedInFutureError,
     ConfirmedTestInvalidError,
     EndDateNotReachedError,
     GuardianRequiredError,
@@ -37,6 +38,7 @@ from domain.contract_errors import (
     ResultRecorderNotPermittedError,
     StageInvalidError,
     StageOneSingleBreachError,
+    StartupMeetingNotDueError,
     TerminationNotGroundedError,
     TestFrequencyStepDownError,
     TestFrequencyStepUpError,
@@ -280,6 +282,13 @@ class ContractGuards:
         if self.day <= self.contract.offer_deadline:
             raise OfferDeadlineNotPassedError(f"the deadline is {self.contract.offer_deadline}")
 
+    def startup_is_due(self) -> None:
+        scheduled = self.contract.startup_at
+        if scheduled is not None and self.at < scheduled:
+            raise StartupMeetingNotDueError(
+                f"scheduled for {scheduled.isoformat()}, now {self.at.isoformat()}"
+            )
+
     def plan_is_complete(self, plan: Plan | None = None) -> None:
         check_plan(self.contract, plan, self.rules)
 
@@ -306,11 +315,19 @@ class ContractGuards:
             )
 
     def test_result_is_valid(
-        self, test_id: str, requisition_code: str = "", confirms_test_id: str | None = None
+        self,
+        test_id: str,
+        requisition_code: str = "",
+        confirms_test_id: str | None = None,
+        collected_at: datetime | None = None,
     ) -> None:
         test = self.contract.tests.get(test_id)
         if test is None:
             raise UnknownTestError(test_id)
+        if collected_at is not None and collected_at > self.at:
+            raise CollectedInFutureError(
+                f"collected at {collected_at.isoformat()}, recorded at {self.at.isoformat()}"
+            )
         if test.positives is not None:
             raise TestResultAlreadyRecordedError(test_id)
         if self.actor.agency is not test.result_by:

@@ -56,8 +56,11 @@ class ContractLifecycle(StateMachine):
     )
     decline = offered.to(declined)
     lapse = offered.to(lapsed, validators="offer_deadline_passed")
-    schedule_startup = consented.to(startup_scheduled)
-    hold_startup = startup_scheduled.to(active, validators=["plan_is_complete", "deviation_is_explained"])
+    # A reschedule is a new schedule_startup (a meeting is never held before its time).
+    schedule_startup = consented.to(startup_scheduled) | startup_scheduled.to.itself(internal=True)
+    hold_startup = startup_scheduled.to(
+        active, validators=["startup_is_due", "plan_is_complete", "deviation_is_explained"]
+    )
     fail_startup = startup_scheduled.to(terminated)
     register_breach = active.to(breach_review, validators="breach_is_well_founded")
     decide_breach = breach_review.to(

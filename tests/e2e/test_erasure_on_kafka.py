@@ -58,7 +58,7 @@ def test_the_brokers_log_segments_never_hold_a_persons_plaintext(system: Contain
                 c,
                 k,
                 f"/contracts/{case}/consents",
-                {"signatory": signatory, "scope": [], "booklet_version": "1"},
+                {"signatory": signatory, "scope": [], "booklet_version": "2026-1"},
             )
         _post(client, c, k, f"/contracts/{case}/startup-meeting", {"at": "2026-10-10T10:00:00+02:00"})
         _post(client, c, k, f"/contracts/{case}/startup-meeting/held", {"plan": PLAN})

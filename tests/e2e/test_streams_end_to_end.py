@@ -205,7 +205,7 @@ def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
         c,
         K,
         f"/contracts/{case}/startup-meeting",
-        {"at": "2026-10-10T10:00:00+02:00", "participants": ["konfliktrad", "municipal_health"]},
+        {"at": "2026-09-10T10:00:00+02:00", "participants": ["konfliktrad", "municipal_health"]},
     )
     _post(client, c, K, f"/contracts/{case}/startup-meeting/held", {"plan": PLAN})
     _post(
@@ -227,7 +227,7 @@ def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
         c,
         H,
         f"/contracts/{case}/tests/{test_id}/result",
-        {"positives": ["THC"], "collected_at": "2026-10-20T09:00:00+02:00"},
+        {"positives": ["THC"], "collected_at": "2026-09-10T09:00:00+02:00"},  # before the clock
     )
     breach = _post(
         client,
@@ -257,7 +257,7 @@ def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
         c,
         H,
         f"/contracts/{case}/tests/{test_id}/result",
-        {"positives": [], "collected_at": "2026-11-20T09:00:00+02:00"},
+        {"positives": [], "collected_at": "2026-09-10T10:00:00+02:00"},
     )
     last = _post(
         client,

@@ -95,7 +95,7 @@ def activate(
             "konfliktrad",
             f"/contracts/{case_id}/startup-meeting",
             {
-                "at": "2026-10-10T10:00:00+02:00",
+                "at": "2026-09-10T10:00:00+02:00",  # the test clock's start: it may be held now
                 "participants": ["konfliktrad", "municipal_health", "police"],
             },
         )
@@ -123,7 +123,7 @@ def rapid_test(api: Api, case_id: str, positives: list[str]) -> str:
         api.post(
             "municipal_health",
             f"/contracts/{case_id}/tests/{test_id}/result",
-            {"positives": positives, "collected_at": "2026-10-20T09:00:00+02:00"},
+            {"positives": positives, "collected_at": "2026-09-10T09:00:00+02:00"},  # before now
         )
     )
     return test_id
@@ -153,7 +153,7 @@ def lab_confirmation(api: Api, case_id: str, rapid_test_id: str, positives: list
             f"/contracts/{case_id}/tests/{test_id}/result",
             {
                 "positives": positives,
-                "collected_at": "2026-10-20T09:00:00+02:00",
+                "collected_at": "2026-09-10T09:00:00+02:00",
                 "requisition_code": "LAB-77",
                 "interpretation": "confirmed" if positives else "not confirmed",
             },

@@ -160,7 +160,7 @@ def test_plan_without_team_is_422_and_the_case_stays_scheduled(api: Api) -> None
         api.post(
             "konfliktrad",
             f"/contracts/{case_id}/startup-meeting",
-            {"at": "2026-10-10T10:00:00+02:00"},
+            {"at": "2026-09-10T10:00:00+02:00"},
         )
     )
     plan = {

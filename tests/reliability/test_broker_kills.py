@@ -147,12 +147,12 @@ def _commands(client: TestClient, c: Container, chaos: threading.Thread) -> dict
             post(
                 Agency.KONFLIKTRAD,
                 f"/contracts/{case}/consents",
-                {"signatory": signatory, "scope": [], "booklet_version": "1"},
+                {"signatory": signatory, "scope": [], "booklet_version": "2026-1"},
             )
         post(
             Agency.KONFLIKTRAD,
             f"/contracts/{case}/startup-meeting",
-            {"at": "2026-10-10T10:00:00+02:00", "participants": ["konfliktrad"]},
+            {"at": "2026-09-10T10:00:00+02:00", "participants": ["konfliktrad"]},
         )
         post(Agency.KONFLIKTRAD, f"/contracts/{case}/startup-meeting/held", {"plan": PLAN})
         meetings[case] = []
