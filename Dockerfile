@@ -33,6 +33,12 @@ RUN groupadd --system --gid 10001 ruskontrakt \
 COPY --from=build /opt/venv /opt/venv
 USER ruskontrakt
 WORKDIR /home/ruskontrakt
+# A container is reached from outside, so the image listens on every address. There the
+# development secret and pepper published in this repository are refused: `serve` stops with
+# one line until RUSKONTRAKT_JWT_SECRET (at least 32 bytes, or RUSKONTRAKT_JWT_PUBLIC_KEY_FILE /
+# _JWKS_FILE) and RUSKONTRAKT_KEY_PEPPER are given, e.g. `docker run -e RUSKONTRAKT_JWT_SECRET=...
+# -e RUSKONTRAKT_KEY_PEPPER=...` (compose.yaml requires both).
+ENV RUSKONTRAKT_HOST=0.0.0.0
 EXPOSE 8000
 ENTRYPOINT ["ruskontrakt"]
 CMD ["serve"]

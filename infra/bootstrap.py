@@ -27,7 +27,7 @@ from infra.db.read_models import ReadModels
 from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env
 from infra.rules_file import load_rules
-from infra.settings import DEV_KEY_PEPPER, Settings
+from infra.settings import DEV_KEY_PEPPER, ConfigurationError, Settings
 from services.access import AccessRecorder
 from services.audit import Audit
 from services.checkpoints import CheckpointLog, load_or_create_key
@@ -115,18 +115,25 @@ class Container:
 def _pepper(settings: Settings) -> bytes:
     if settings.key_pepper:
         return settings.key_pepper.encode()
-    if not settings.embedded:
-        raise ValueError("RUSKONTRAKT_KEY_PEPPER is required outside embedded mode")
-    log.warning("embedded mode: national ids are pseudonymised with the DEVELOPMENT pepper")
+    if not settings.development:
+        raise ConfigurationError(
+            "set RUSKONTRAKT_KEY_PEPPER (a long random secret): the built-in development pepper is "
+            "only used on a loopback RUSKONTRAKT_HOST with the embedded SQLite store and no Kafka"
+        )
+    log.warning("development: national ids are pseudonymised with the DEVELOPMENT pepper")
     return DEV_KEY_PEPPER.encode()
 
 
 def build(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Container:
     settings = settings or Settings()
+    # The secrets first: a setting that would make the service unsafe stops it before it
+    # creates or opens anything.
+    tokens = TokenService(settings)
+    pepper = _pepper(settings)
     rules = load_rules(settings.rules_file)
     database = Database(settings.database_url)
     keystore_db = Database(settings.keystore_url) if settings.keystore_url else database
-    keys = SubjectKeys(SqlKeyStore(keystore_db), _pepper(settings), settings.key_cache_seconds)
+    keys = SubjectKeys(SqlKeyStore(keystore_db), pepper, settings.key_cache_seconds)
     # The access log lives in the events' database: on PostgreSQL a command's answer is
     # logged in the statement that stores its events; on SQLite right after the commit.
     access_log = AccessLog(database)
@@ -204,7 +211,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         subjects=SubjectAccess(contracts, prevention, keys, access, erasure),
         streams=AgencyStreams(source, keys, access, settings.streams_per_user, settings.streams_total),
         idempotency=idempotency,
-        tokens=TokenService(settings),
+        tokens=tokens,
         checkpoints=checkpoints,
         read_models=read_models,
         embedded=embedded,

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+import os
+import sys
+from typing import Annotated, Any
 
 import typer
 
 from domain.values import Agency
 from infra import cli_audit, cli_streams
-from infra.settings import Settings
+from infra.settings import ConfigurationError, Settings
 
-app = typer.Typer(help="ruskontrakt: case management for youth drug contracts.", no_args_is_help=True)
+# Everything the service writes (databases, keys, checkpoints, exports) is for its own user only.
+PRIVATE_UMASK = 0o077
+
+
+class _Cli(typer.Typer):
+    """Every command: files created private, and a setting that makes the service unsafe
+    (a development secret off loopback, a short secret) ends it with one line, exit code 2."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        os.umask(PRIVATE_UMASK)
+        try:
+            return super().__call__(*args, **kwargs)
+        except ConfigurationError as error:
+            print(f"ruskontrakt: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+
+app = _Cli(help="ruskontrakt: case management for youth drug contracts.", no_args_is_help=True)
 
 
 def _logging(settings: Settings) -> None:
@@ -30,10 +49,12 @@ def serve(
     from infra.api.app import create_app
     from infra.bootstrap import build
 
-    settings = Settings()
+    overrides = {"host": host, "port": port}
+    # Before anything is built: whether the development secret may be used depends on the host.
+    settings = Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     _logging(settings)
     container = build(settings)
-    serving.run(create_app(container), container, settings, host or settings.host, port or settings.port)
+    serving.run(create_app(container), container, settings, settings.host, settings.port)
 
 
 @app.command()
@@ -48,6 +69,10 @@ def token(
 
     settings = Settings()
     logging.basicConfig(level="ERROR")
+    if ttl > settings.jwt_max_ttl_seconds:
+        raise typer.BadParameter(
+            f"at most {settings.jwt_max_ttl_seconds} s (RUSKONTRAKT_JWT_MAX_TTL_SECONDS)", param_hint="--ttl"
+        )
     typer.echo(TokenService(settings).issue(agency, sub, municipality, ttl))
 
 

@@ -14,6 +14,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "ruskontrakt-embedded-dev-secret-not-for-production"
 DEV_KEY_PEPPER = "ruskontrakt-embedded-dev-pepper-not-for-production"
+# The built-in development secret and pepper are published in this repository: they are
+# used only where nobody else can reach the service.
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class ConfigurationError(ValueError):
+    """The settings cannot run a safe service; the message (one line) names what to set."""
 
 
 class Settings(BaseSettings):
@@ -53,14 +60,35 @@ class Settings(BaseSettings):
     )
     jwt_secret: str | None = Field(
         None,
-        description="HS256 secret for tokens. Unset in embedded mode: a development secret is "
-        "used and announced in the log. Required (or a public key) otherwise.",
+        description="HS256 secret for tokens, at least 32 bytes (e.g. `openssl rand -hex 32`). "
+        "Unset: a built-in development secret, only when the service listens on loopback "
+        "(`RUSKONTRAKT_HOST` 127.0.0.1, ::1 or localhost) with the embedded store (SQLite, no "
+        "Kafka), announced in the log; anywhere else start-up stops unless this or a public key "
+        "is set.",
     )
     jwt_public_key_file: Path | None = Field(
         None, description="PEM public key for RS256/ES256 token verification (production)."
     )
     jwt_jwks_file: Path | None = Field(
         None, description="JWKS file with the public keys for RS256/ES256 verification (production)."
+    )
+    jwt_max_ttl_seconds: int = Field(
+        12 * 3600,
+        ge=1,
+        description="Longest lifetime a token may have: one whose `exp - iat` (or, without `iat`, "
+        "`exp` - now) is longer is refused (401), and `ruskontrakt token --ttl` refuses to issue it.",
+    )
+    jwt_issuer: str | None = Field(
+        None, description="When set, every token must carry this `iss` (and issued tokens do)."
+    )
+    jwt_audience: str | None = Field(
+        None, description="When set, every token must carry this `aud` (and issued tokens do)."
+    )
+    rate_per_minute: int = Field(
+        1200,
+        ge=1,
+        description="Requests one user (agency and `sub`) may make per minute; beyond, 429 with "
+        "`Retry-After`.",
     )
     rules_file: Path | None = Field(
         None,
@@ -69,18 +97,28 @@ class Settings(BaseSettings):
     )
     keystore_url: str | None = Field(
         None,
-        description="Database of the per-person data keys (crypto-shredding). Unset: the "
-        "same database as the read models. Keep it apart from event-store backups.",
+        description="Database of the per-person data keys (crypto-shredding). Unset: with "
+        "SQLite its own file beside the database (`var/ruskontrakt-keys.sqlite`), with PostgreSQL "
+        "the same database as the read models. Keep it apart from event-store backups.",
     )
     key_pepper: str | None = Field(
         None,
         description="Secret that turns national ids into pseudonymous key-store references. "
-        "Unset in embedded mode: a development pepper, announced in the log.",
+        "Unset: a development pepper, only on loopback with the embedded store (as for "
+        "`RUSKONTRAKT_JWT_SECRET`), announced in the log; anywhere else start-up stops.",
     )
     key_cache_seconds: float = Field(
         300.0,
-        description="How long a process caches a person's data key; an erasure reaches other "
-        "running processes within this time.",
+        description="How long a process caches a person's data key at most. An erasure reaches "
+        "other running processes much sooner, by its notice (`RUSKONTRAKT_ERASURE_POLL_SECONDS`); "
+        "this bounds the cache should a notice be missed.",
+    )
+    erasure_poll_seconds: float = Field(
+        0.25,
+        gt=0,
+        le=1.0,
+        description="How often each process looks for erasures made by other processes (PostgreSQL "
+        "also tells it at once by NOTIFY); it then drops their keys and every copy in memory.",
     )
     checkpoint_file: Path = Field(
         Path("var/checkpoints.jsonl"),
@@ -137,3 +175,9 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """Embedded mode: SQLite and no broker, the one-command newcomer set-up."""
         return self.kafka_bootstrap is None and self.database_url.startswith("sqlite")
+
+    @property
+    def development(self) -> bool:
+        """Where the published development secret and pepper may be used: the embedded store,
+        listening on loopback only (`ruskontrakt serve --host` overrides `host` first)."""
+        return self.embedded and self.host in LOOPBACK
