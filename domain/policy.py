@@ -84,10 +84,12 @@ FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     # Free text is in the category of what it explains, not of the field it sits beside.
     "PlanAgreed": {"plan": Category.TERMS, "deviations": Category.TERMS, "deviation_reason": Category.NOTES},
     "PlanAmended": {
-        **dict.fromkeys(("changes", "reason", "plan", "deviations"), Category.TERMS),
-        "deviation_reason": Category.NOTES,
+        **dict.fromkeys(("changes", "plan", "deviations"), Category.TERMS),
+        **dict.fromkeys(("reason", "deviation_reason"), Category.NOTES),
     },
-    "StageChanged": dict.fromkeys(("from_trinn", "to_trinn", "reason"), Category.TERMS),
+    # A stage changes because of a breach or of progress: its reason is what was said about
+    # the youth (notes), not a term the school may be given.
+    "StageChanged": {"from_trinn": Category.TERMS, "to_trinn": Category.TERMS, "reason": Category.NOTES},
     "TestScheduled": {
         **dict.fromkeys(
             ("test_id", "kind", "purpose", "random", "scheduled_for", "result_by"), Category.TERMS
@@ -118,8 +120,10 @@ FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
         Category.BREACH,
     ),
     "ContractCompleted": {"completion_date": Category.OUTCOME},
-    "ContractTerminated": dict.fromkeys(("reason", "note"), Category.OUTCOME),
-    "ReturnedToProsecution": {"note": Category.OUTCOME},
+    # The outcome is the reason code; the note explains it, most often with the breach
+    # decision's own reasoning (a termination's note is the decision's reason), so it is breach.
+    "ContractTerminated": {"reason": Category.OUTCOME, "note": Category.BREACH},
+    "ReturnedToProsecution": {"note": Category.BREACH},
     "EvaluationSubmitted": dict.fromkeys(("respondent_role", "form_version", "answers"), Category.EVALUATION),
 }
 
