@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+
+from stdnum.no import fodselsnummer
 
 from tests.conftest import Api
 
+
+def fnr(birth: date, serial: int = 0, d_number: bool = False) -> str:
+    """The `serial`-th valid fødselsnummer (or D-number: day + 40) of someone born on
+    `birth`: the individual number in the birth century's range (000-499 for 1900-1999,
+    500-999 for 2000-2039), skipping those whose check digits would be 10."""
+    if not 1900 <= birth.year <= 2039:
+        raise ValueError(f"no individual numbers for {birth.year} here")
+    day = birth.day + 40 if d_number else birth.day
+    first = 500 if birth.year >= 2000 else 0
+    found = -1
+    for individual in range(first, first + 500):
+        digits = f"{day:02d}{birth:%m%y}{individual:03d}"
+        check1 = fodselsnummer.calc_check_digit1(digits)
+        check2 = fodselsnummer.calc_check_digit2(digits + check1)
+        if len(check1 + check2) == 2:
+            found += 1
+            if found == serial:
+                return digits + check1 + check2
+    raise ValueError(f"fewer than {serial + 1} valid numbers for {birth}")
+
+
 OFFER = {
-    "youth": {"name": "Ola Nordmann", "national_id": "01020912345", "birth_date": "2009-12-01"},
-    "guardians": [{"name": "Kari Nordmann", "national_id": "02037512345"}],
+    "youth": {"name": "Ola Nordmann", "national_id": fnr(date(2009, 12, 1)), "birth_date": "2009-12-01"},
+    "guardians": [{"name": "Kari Nordmann", "national_id": fnr(date(1975, 3, 2))}],
     "offence": {
         "code": "NARK-BRUK",
         "substance": "cannabis",
