@@ -9,6 +9,7 @@ measure, and it has to fit in the two-minute budget of each script.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -23,6 +24,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+
+from stdnum.no import fodselsnummer
 
 from domain.values import Actor, Agency
 from infra.api.schemas import ConsentBody, MeetingBody, OfferBody, StartupBody, StartupHeldBody
@@ -195,8 +198,24 @@ def has_setting(name: str) -> bool:
 # ---------------------------------------------------------------- contracts through the application
 
 
-def national_id(n: int) -> str:
-    return f"{(n % 28) + 1:02d}{(n // 28) % 12 + 1:02d}09{n % 100_000:05d}"
+@functools.cache
+def _valid_numbers(birth: date) -> tuple[str, ...]:
+    """Every valid fødselsnummer of a birth date in 2000-2039 (individual numbers 500-999)
+    or 1900-1999 (000-499): those whose check digits are not 10."""
+    first = 500 if birth.year >= 2000 else 0
+    found = []
+    for individual in range(first, first + 500):
+        digits = f"{birth:%d%m%y}{individual:03d}"
+        check1 = fodselsnummer.calc_check_digit1(digits)
+        check2 = fodselsnummer.calc_check_digit2(digits + check1)
+        if len(check1 + check2) == 2:
+            found.append(digits + check1 + check2)
+    return tuple(found)
+
+
+def national_id(n: int, born: date = date(2000, 1, 1)) -> str:
+    """A distinct valid national id for every n: 400 a day from `born` on."""
+    return _valid_numbers(born + timedelta(days=n // 400))[n % 400]
 
 
 def _offer_body(n: int, today: date) -> OfferBody:
@@ -207,7 +226,7 @@ def _offer_body(n: int, today: date) -> OfferBody:
             "guardians": [
                 {
                     "name": f"Foresatt {n}",
-                    "national_id": national_id(n + 500_000)[:6] + "75" + national_id(n)[8:],
+                    "national_id": national_id(n, born=date(1960, 1, 1)),
                 }
             ],
             "offence": {

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from rich.progress import track
+from stdnum.no import fodselsnummer
 
 from domain.values import Agency
 from infra.auth import TokenService
@@ -21,6 +22,20 @@ from infra.settings import Settings
 log = logging.getLogger("ruskontrakt.demo")
 MUNICIPALITIES = ["5001", "5006", "5007", "5035", "5028", "5025"]
 FIRST = ["Ola", "Emma", "Jakob", "Nora", "Filip", "Sara", "Lukas", "Ingrid", "Henrik", "Maja"]
+
+
+def _national_id(birth: date, serial: int = 0) -> str:
+    """The `serial`-th valid fødselsnummer of a birth date in 1900-2039 (individual numbers
+    000-499 before 2000, 500-999 from then on; those whose check digits would be 10 skipped)."""
+    first = 500 if birth.year >= 2000 else 0
+    valid = []
+    for individual in range(first, first + 500):
+        digits = f"{birth:%d%m%y}{individual:03d}"
+        check1 = fodselsnummer.calc_check_digit1(digits)
+        check2 = fodselsnummer.calc_check_digit2(digits + check1)
+        if len(check1 + check2) == 2:
+            valid.append(digits + check1 + check2)
+    return valid[serial]
 
 
 class Client:
@@ -43,10 +58,10 @@ def _offer(client: Client, i: int, trinn: int, today: date) -> str:
     body = {
         "youth": {
             "name": f"{FIRST[i % 10]} Demo{i}",
-            "national_id": f"{i:02d}0{birth:%y}10{i:05d}"[:11],
+            "national_id": _national_id(birth),
             "birth_date": birth.isoformat(),
         },
-        "guardians": [{"name": f"Foresatt Demo{i}", "national_id": f"{i:02d}037{i:06d}"[:11]}],
+        "guardians": [{"name": f"Foresatt Demo{i}", "national_id": _national_id(date(1975, 3, 1 + i % 28))}],
         "offence": {
             "code": "NARK-BRUK",
             "substance": "cannabis" if i % 3 else "MDMA",
@@ -212,7 +227,10 @@ def _prevention(client: Client, today: date) -> None:
             police,
             "/prevention-cases",
             {
-                "person": {"name": f"Forebygging Demo{i}", "national_id": f"1501{i:07d}"},
+                "person": {
+                    "name": f"Forebygging Demo{i}",
+                    "national_id": _national_id(date(today.year - 15, 1, 15), i),
+                },
                 "source": "charged_buyer" if i % 2 else "school",
                 "municipality": MUNICIPALITIES[i % len(MUNICIPALITIES)],
                 "summary": "Concern",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from domain.values import Agency
 from infra.api.app import create_app
 from infra.bootstrap import Container
 from tests.e2e.test_streams_end_to_end import _post, system  # noqa: F401  (fixture)
-from tests.integration.flows import OFFER, PLAN
+from tests.integration.flows import OFFER, PLAN, fnr
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -47,7 +48,7 @@ def _segments_with(prefix: str, secrets: list[str]) -> list[str]:
 def test_the_brokers_log_segments_never_hold_a_persons_plaintext(system: Container) -> None:  # noqa: F811
     c = system
     name, note = f"Kafkanavn {uuid.uuid4().hex[:8]}", f"kafkahemmelighet-{uuid.uuid4().hex}"
-    national_id = str(uuid.uuid4().int)[:11]
+    national_id = fnr(date(2009, 12, 1), uuid.uuid4().int % 400)
     youth = {**OFFER["youth"], "name": name, "national_id": national_id}  # type: ignore[dict-item]
     k, h = Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH
     with TestClient(create_app(c)) as client:

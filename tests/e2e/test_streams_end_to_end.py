@@ -273,7 +273,7 @@ def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
         POL,
         "/prevention-cases",
         {
-            "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
+            "person": {"name": "Per Hansen", "national_id": "15011050260", "birth_date": "2010-01-15"},
             "municipality": "5001",
             "summary": "seen buying",
         },

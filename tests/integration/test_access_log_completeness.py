@@ -13,7 +13,7 @@ from infra.bootstrap import build
 from tests.conftest import Api, Clock, settings_for_tests
 from tests.integration.flows import OFFER, SIGNATORIES, consent_all, offer, ok
 
-PERSON = {"name": "Per Hansen", "national_id": "03041012345", "birth_date": "2010-04-03"}
+PERSON = {"name": "Per Hansen", "national_id": "03041050100", "birth_date": "2010-04-03"}
 READS = [  # (agency, path, logged action)
     ("konfliktrad", "/contracts", "worklist"),
     ("konfliktrad", "/contracts/{contract}", "case_view"),

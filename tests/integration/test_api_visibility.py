@@ -65,7 +65,7 @@ def test_the_prosecution_gets_403_on_every_prevention_route(api: Api) -> None:
             "police",
             "/prevention-cases",
             {
-                "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
+                "person": {"name": "Per Hansen", "national_id": "15011050260", "birth_date": "2010-01-15"},
                 "municipality": "5001",
                 "source": "charged_buyer",
             },
@@ -86,7 +86,7 @@ def test_health_sees_a_prevention_case_only_from_accepted_counselling_on(api: Ap
             "police",
             "/prevention-cases",
             {
-                "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
+                "person": {"name": "Per Hansen", "national_id": "15011050260", "birth_date": "2010-01-15"},
                 "municipality": "5001",
                 "summary": "seen buying",
             },
@@ -119,7 +119,7 @@ def test_a_prevention_case_follows_its_lifecycle_and_its_allowed_actions_narrow(
             "police",
             "/prevention-cases",
             {
-                "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
+                "person": {"name": "Per Hansen", "national_id": "15011050260", "birth_date": "2010-01-15"},
                 "municipality": "5001",
             },
         ),
@@ -148,7 +148,7 @@ def test_a_prevention_case_follows_its_lifecycle_and_its_allowed_actions_narrow(
 
 
 def test_a_prevention_case_needs_a_birth_date_and_the_age_its_source_allows(api: Api) -> None:
-    person = {"name": "Per Hansen", "national_id": "15011012345"}
+    person = {"name": "Per Hansen", "national_id": "15011050260"}
     body = {"person": person, "municipality": "5001"}
     assert api.post("police", "/prevention-cases", body).status_code == 422
     adult = {**body, "person": {**person, "birth_date": "2000-01-01"}}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from infra.bootstrap import build
 from infra.cli import app
 from infra.settings import Settings
 from tests.conftest import Api, Clock
-from tests.integration.flows import OFFER, activate, offer
+from tests.integration.flows import OFFER, activate, fnr, offer
 from tests.integration.stored_rows import delete_version
 
 runner = CliRunner()
@@ -95,7 +95,7 @@ def test_retention_erases_only_persons_whose_cases_have_all_expired(cli_env: Pat
     recent = _api_on_cli_database(Clock(datetime.now(UTC)))
     young = {
         **OFFER["youth"],
-        "national_id": "03040912345",  # type: ignore[dict-item]
+        "national_id": fnr(date(datetime.now(UTC).year - 16, 1, 1)),  # type: ignore[dict-item]
         "birth_date": f"{datetime.now(UTC).year - 16}-01-01",
     }
     recent_case = offer(recent, youth=young, offer_deadline=None)

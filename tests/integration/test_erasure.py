@@ -3,17 +3,21 @@ history still verifies and other people's data is intact (SQLite and PostgreSQL)
 
 from __future__ import annotations
 
+import itertools
 import uuid
+from datetime import date
 from pathlib import Path
 
 import psycopg
 
 from tests.conftest import Api
-from tests.integration.flows import OFFER, activate, ok
+from tests.integration.flows import OFFER, activate, fnr, ok
+
+SERIALS = itertools.count(100)  # a national id of their own for every person here
 
 
 def _person(tag: str) -> tuple[str, str, str]:
-    digits = str(uuid.uuid4().int)[:11]
+    digits = fnr(date(2009, 12, 1), next(SERIALS))
     return (
         f"Unikanavn {tag} {uuid.uuid4().hex[:8]}",
         digits,

@@ -10,7 +10,7 @@ import pytest
 from domain.values import Agency
 from services.context import Context
 from tests.conftest import Api
-from tests.integration.flows import activate, offer
+from tests.integration.flows import OFFER, activate, offer
 
 
 def _nested(depth: int) -> dict[str, object]:
@@ -71,7 +71,7 @@ def test_a_deep_payload_stored_before_validation_existed_still_reads_back(api: A
         ("municipal_health", f"/contracts/{case_id}"),
         ("auditor", f"/contracts/{case_id}/history"),
         ("auditor", f"/contracts/{case_id}/views/konfliktrad"),
-        ("auditor", "/subjects/01020912345/export"),
+        ("auditor", f"/subjects/{OFFER['youth']['national_id']}/export"),  # type: ignore[index]
     ]:
         assert api.get(agency, path).status_code < 500, (agency, path)
     meeting = {"kind": "conversation", "held_at": "2026-09-11T10:00:00+02:00", "attended": True}

@@ -70,7 +70,7 @@ def test_rebuilding_the_read_models_from_scratch_gives_what_the_live_path_built(
             "police",
             "/prevention-cases",
             {
-                "person": {"name": "Per Hansen", "national_id": "15011012345", "birth_date": "2010-01-15"},
+                "person": {"name": "Per Hansen", "national_id": "15011050260", "birth_date": "2010-01-15"},
                 "municipality": "5001",
             },
         ),

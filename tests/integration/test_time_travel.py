@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import Api
-from tests.integration.flows import activate, offer, ok, rapid_test
+from tests.integration.flows import OFFER, activate, offer, ok, rapid_test
 
 GP_RAPID = {"agency": "gp", "category": "rapid_test"}
 GP_IDENTITY = {"agency": "gp", "category": "identity"}
@@ -15,7 +15,7 @@ def test_history_lists_every_event_unredacted_and_the_state_at_a_version(api: Ap
     history = ok(api.get("auditor", f"/contracts/{case_id}/history"))
     assert [e["version"] for e in history["events"]] == list(range(1, len(history["events"]) + 1))
     assert history["events"][0]["type"] == "ContractOffered"
-    assert history["events"][0]["payload"]["youth"]["national_id"] == "01020912345"
+    assert history["events"][0]["payload"]["youth"]["national_id"] == OFFER["youth"]["national_id"]  # type: ignore[index]
     assert history["events"][0]["actor_agency"] == "prosecution"
     assert history["state"]["status"] == "active"
     at_two = ok(api.get("auditor", f"/contracts/{case_id}/history?version=2"))

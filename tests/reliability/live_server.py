@@ -35,7 +35,7 @@ from domain.values import Agency
 from infra.auth import TokenService
 from infra.db.urls import is_postgres, sqlite_path
 from infra.settings import Settings
-from tests.integration.flows import OFFER
+from tests.integration.flows import OFFER, fnr
 from tests.servers import REPO
 
 JWT_SECRET = "live-server-secret-that-is-long-enough-for-hs256"
@@ -171,13 +171,14 @@ def fire(
         return list(pool.map(send, requests))
 
 
-def offer_changes(national_id: str = "01020912345") -> dict[str, Any]:
+def offer_changes(national_id: str | None = None) -> dict[str, Any]:
     """What the offer of tests/integration/flows.py needs on a server with the real clock,
     so it holds on any day the suite runs: the youth is 15 or 16 today, and the answer
     deadline is the rules' default after today (`flows.offer(server, **offer_changes())`)."""
-    birth = date(date.today().year - 16, 1, 15).isoformat()
+    birth = date(date.today().year - 16, 1, 15)
+    youth = {"national_id": national_id or fnr(birth), "birth_date": birth.isoformat()}
     return {
-        "youth": {**OFFER["youth"], "national_id": national_id, "birth_date": birth},  # type: ignore[dict-item]
+        "youth": {**OFFER["youth"], **youth},  # type: ignore[dict-item]
         "offer_deadline": None,
     }
 

@@ -83,7 +83,7 @@ def test_twenty_identical_commands_at_once_record_one_event(live_server: LiveSer
 
 def test_twenty_identical_offers_at_once_create_one_contract(live_server: LiveServer) -> None:
     # An offer has no case id yet: without the key each request would create a new case.
-    national_id = "07070912345"
+    national_id = "07070950086"
     body = {**OFFER, **offer_changes(national_id)}
     key = {"Idempotency-Key": f"offer-{uuid.uuid4()}"}
     responses = fire(live_server, [("prosecution", "/contracts", body, key)] * N)

@@ -39,6 +39,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
-from tests.integration.flows import activate, consent_all, offer, ok, rapid_test
+from tests.integration.flows import activate, consent_all, fnr, offer, ok, rapid_test
 from tests.reliability.live_server import LiveServer, offer_changes
 
 pytestmark = pytest.mark.timeout(300)
@@ -102,7 +103,7 @@ class Seeded:
     tests: list[str] = field(default_factory=list)
     breaches: list[str] = field(default_factory=list)
     people: list[str] = field(default_factory=list)
-    erasable: str = "05050912345"
+    erasable: str = fnr(date(2009, 5, 5))
 
 
 def _seed(server: LiveServer) -> Seeded:
@@ -110,7 +111,7 @@ def _seed(server: LiveServer) -> Seeded:
     seeded = Seeded()
 
     def new_contract(n: int) -> str:
-        national_id = f"0102091{n:04d}"
+        national_id = fnr(date(2009, 2, 1), n)
         seeded.people.append(national_id)
         case_id = offer(server, **offer_changes(national_id))  # type: ignore[arg-type]
         seeded.contracts.append(case_id)
@@ -131,7 +132,7 @@ def _seed(server: LiveServer) -> Seeded:
     ok(server.post("prosecution", f"/contracts/{new_contract(5)}/decline", {"signatory": "youth"}))
     offer(server, **offer_changes(seeded.erasable))  # type: ignore[arg-type]
     for n, note in enumerate(("", "offered")):
-        person = {"name": "Per Hansen", "national_id": f"0304101{n:04d}", "birth_date": "2010-04-03"}
+        person = {"name": "Per Hansen", "national_id": fnr(date(2010, 4, 3), n), "birth_date": "2010-04-03"}
         case_id = ok(
             server.post(
                 "police",
