@@ -19,6 +19,7 @@ from uuid import UUID
 from domain.permissions import CONTRACT_QUERIES, PREVENTION_QUERIES
 from domain.policy import Track
 from domain.rules import Rules
+from infra.api.rate_limit import RateLimit
 from infra.auth import Principal, TokenService
 from infra.db.access_log import AccessLog
 from infra.db.idempotency import IdempotencyStore
@@ -78,6 +79,7 @@ class Container:
     streams: AgencyStreams
     idempotency: IdempotencyStore
     tokens: TokenService
+    rate_limit: RateLimit
     checkpoints: CheckpointLog
     read_models: ReadModels
     embedded: Embedded | None
@@ -212,6 +214,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         streams=AgencyStreams(source, keys, access, settings.streams_per_user, settings.streams_total),
         idempotency=idempotency,
         tokens=tokens,
+        rate_limit=RateLimit(settings.rate_per_minute),
         checkpoints=checkpoints,
         read_models=read_models,
         embedded=embedded,

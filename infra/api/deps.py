@@ -36,6 +36,7 @@ async def get_principal(
         raise AuthenticationError("an 'Authorization: Bearer <token>' header is required")
     container: Container = request.app.state.container
     principal = container.tokens.verify(credentials.credentials.strip())
+    container.rate_limit.check(principal)  # 429 beyond the user's rate (infra/api/rate_limit.py)
     request.state.principal = principal
     return principal
 
