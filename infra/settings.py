@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     rules_file: Path | None = Field(
         None,
         description="YAML file with versioned stage (trinn) defaults and deadlines. Unset: the "
-        "built-in defaults of domain.md §5.",
+        "built-in defaults of docs/domain.md §5.",
     )
     keystore_url: str | None = Field(
         None,

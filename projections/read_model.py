@@ -20,7 +20,7 @@ from projections.case_view import CaseDoc, fold_case, present_case
 from projections.prevention_view import fold_prevention_case, present_prevention_case
 from projections.worklist import worklist_row
 
-# The county sees aggregated statistics only: it has no case views (api.md).
+# The county sees aggregated statistics only: it has no case views (docs/api.md).
 VIEW_AGENCIES: tuple[Agency, ...] = tuple(a for a in Agency if a is not Agency.COUNTY)
 
 

@@ -132,7 +132,7 @@ def install(app: FastAPI) -> None:
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
         if error.status_code == 400 and isinstance(error.__cause__, UnicodeDecodeError):
             # FastAPI answers 400 for a body that is not text, but 422 for text that is not
-            # JSON; to a client both are the same invalid body (api.md: 422).
+            # JSON; to a client both are the same invalid body (docs/api.md: 422).
             return problem(
                 422,
                 "Invalid request",

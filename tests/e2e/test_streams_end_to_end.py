@@ -3,7 +3,7 @@
 
 A scripted contract and prevention case flow through the whole path; what every agency
 receives on its topic (read as that agency's own Kafka principal) and what its case view
-shows is compared with an oracle that applies domain.md §3/§4/§6 by hand to the script.
+shows is compared with an oracle that applies docs/domain.md §3/§4/§6 by hand to the script.
 Then the same events projected in-process, and a rebuild from scratch, must give the very
 same read models as the Kafka path.
 """
@@ -51,7 +51,7 @@ P, POL, K, H, GP, CW, S, CO, AU = (
     Agency.AUDITOR,
 )
 
-# domain.md §3 by hand: the cells each agency has Always; C cells need consent.
+# docs/domain.md §3 by hand: the cells each agency has Always; C cells need consent.
 ALWAYS = {
     P: {"identity", "offence", "terms", "breach", "outcome"},
     POL: {"identity", "offence", "terms", "breach", "outcome"},
@@ -83,7 +83,7 @@ class Step:
 
 
 def _script() -> list[Step]:
-    """The events the HTTP script below records, in order (domain.md §6, by hand)."""
+    """The events the HTTP script below records, in order (docs/domain.md §6, by hand)."""
     full, narrowed = set(SHARING), set(SHARING) - {WITHDRAWN}
     none: set[tuple[str, str]] = set()
     return [
@@ -130,7 +130,7 @@ PREVENTION_STEPS = [  # the preventive track's lifecycle: conversation, then cou
     "CounsellingAccepted",
     "ConcernReportedToChildWelfare",
 ]
-PREVENTION_ORACLE = {  # domain.md §6: police always; health from acceptance; child welfare from report
+PREVENTION_ORACLE = {  # docs/domain.md §6: police always; health from acceptance; child welfare from report
     POL: PREVENTION_STEPS,
     H: ["CounsellingAccepted", "ConcernReportedToChildWelfare"],
     CW: ["ConcernReportedToChildWelfare"],

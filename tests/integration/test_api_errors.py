@@ -1,4 +1,4 @@
-"""401/403/404/409/412/422 as api.md defines them, always as problem documents."""
+"""401/403/404/409/412/422 as docs/api.md defines them, always as problem documents."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ def test_a_withdrawn_consent_stops_new_data_reaching_the_agency_from_that_day(ap
     results = lambda view: [t.get("positives") for t in view.get("tests", []) if "positives" in t]  # noqa: E731
     assert results(then) == [["THC"]]
     assert ["AMP"] not in results(now), "recorded after the withdrawal: never the GP's"
-    assert results(now) == [["THC"]], "recorded while the consent was valid: stays (domain.md §3)"
+    assert results(now) == [["THC"]], "recorded while the consent was valid: stays (docs/domain.md §3)"
     assert now["youth"]["name"] == then["youth"]["name"], "identity consent was not withdrawn"
     auditor_reads = api.container.access_log.query(agency="auditor")
     assert sum(e["action"] == "agency_view:gp" for e in auditor_reads) == 2

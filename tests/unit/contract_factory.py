@@ -2,7 +2,7 @@
 
 Everything here is pure domain: a fixed Norwegian clock, one actor per agency, and
 `contract_in(status)`, which drives a contract through its real commands into any status
-of the lifecycle (domain.md §5) so tests never hand-craft aggregate state.
+of the lifecycle (docs/domain.md §5) so tests never hand-craft aggregate state.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ SCHOOL = ACTORS[Agency.SCHOOL]
 COUNTY = ACTORS[Agency.COUNTY]
 AUDITOR = ACTORS[Agency.AUDITOR]
 
-# Who may record which result (domain.md §5, ResultRecorderNotPermittedError).
+# Who may record which result (docs/domain.md §5, ResultRecorderNotPermittedError).
 RECORDER: dict[tuple[TestKind, TestPurpose], Actor] = {
     (TestKind.RAPID, TestPurpose.FOLLOW_UP): HEALTH,
     (TestKind.RAPID, TestPurpose.SANCTION): HEALTH,

@@ -1,4 +1,4 @@
-"""Consent (domain.md §4): required signatories, age 18, scope, withdrawal."""
+"""Consent (docs/domain.md §4): required signatories, age 18, scope, withdrawal."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every allowed transition of the lifecycle table (domain.md §5), from its source state."""
+"""Every allowed transition of the lifecycle table (docs/domain.md §5), from its source state."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Guards on the plan, the stage and completion (domain.md §5)."""
+"""Guards on the plan, the stage and completion (docs/domain.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every (status, action) pair the lifecycle does not allow is refused (domain.md §5)."""
+"""Every (status, action) pair the lifecycle does not allow is refused (docs/domain.md §5)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Every deadline is computed by `domain/deadlines.py` from the rules and their calendar
-(domain.md §11): calendar days by default, working days when the rules say so, with the
+(docs/domain.md §11): calendar days by default, working days when the rules say so, with the
 calendar's holidays handed in as data."""
 
 from __future__ import annotations

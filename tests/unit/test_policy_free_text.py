@@ -1,4 +1,4 @@
-"""Free text is in the category of what it explains (domain.md §3, issue 15).
+"""Free text is in the category of what it explains (docs/domain.md §3, issue 15).
 
 A stage change's reason, a plan amendment's reason or a termination's note can say why:
 "after the second positive test". The school may be given terms and outcome by consent,
@@ -26,7 +26,7 @@ from tests.unit.contract_factory import (
 
 # The free-text fields of the contract's events (an explanation, in the author's words).
 FREE_TEXT = {"reason", "note", "notes", "excuse", "evidence", "deviation_reason", "summary"}
-# What a consent may give the school (domain.md §3): no explanation may be in these.
+# What a consent may give the school (docs/domain.md §3): no explanation may be in these.
 SCHOOL_MAY_GET = {Category.IDENTITY, Category.TERMS, Category.OUTCOME}
 SCHOOL_SHARING = tuple(ScopeItem(Agency.SCHOOL, c) for c in SCHOOL_MAY_GET)
 

@@ -1,4 +1,4 @@
-"""The preventive track through the policy gate (domain.md §3, §6): a separate world."""
+"""The preventive track through the policy gate (docs/domain.md §3, §6): a separate world."""
 
 from __future__ import annotations
 

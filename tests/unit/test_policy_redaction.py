@@ -1,4 +1,4 @@
-"""The access policy gate `redact` on contract events (domain.md §3)."""
+"""The access policy gate `redact` on contract events (docs/domain.md §3)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from tests.unit.contract_factory import (
     schedule_and_record,
 )
 
-# The table of domain.md §3, copied by hand so a typo in the domain's table shows up here.
+# The table of docs/domain.md §3, copied by hand so a typo in the domain's table shows up here.
 _SPEC = """
 identity    A A A A C C C N
 offence     A A A C C C N N

@@ -1,4 +1,4 @@
-"""The preventive track's strict lifecycle (domain.md §6): every step allowed from its state,
+"""The preventive track's strict lifecycle (docs/domain.md §6): every step allowed from its state,
 every other refused from every state, each offer answered once, and who the track is for."""
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ PATHS: dict[str, list[str]] = {
     "closed": ["offer_conversation", "close"],
 }
 
-# domain.md §6 by hand: (state, action) -> the state it leads to; every other pair is refused.
+# docs/domain.md §6 by hand: (state, action) -> the state it leads to; every other pair is refused.
 OPEN = [s for s in PATHS if s != "closed"]
 ALLOWED: dict[tuple[str, str], str] = {
     ("registered", "offer_conversation"): "conversation_offered",

@@ -5,7 +5,7 @@ code every output path runs: the incremental views (`CaseRedaction`), the router
 message-building step (sealed, then opened as a client would), the read model's rows
 (`CaseProjection`) and the API-shaped case view (`present`). Every field value is a
 unique marker whose category and event time are known, so each marker an agency
-receives is checked against an oracle written here from domain.md §3 and §4 by hand,
+receives is checked against an oracle written here from docs/domain.md §3 and §4 by hand,
 independently of `domain.policy`'s table and of `ConsentRegister`.
 """
 
@@ -29,7 +29,7 @@ from services.messages import open_agency_message
 from services.router import agency_messages
 from tests.unit.test_policy_redaction import SPEC as HAND_SPEC
 
-# domain.md §3 by hand, shared with the cell-by-cell tests; Agg is never in a view or stream.
+# docs/domain.md §3 by hand, shared with the cell-by-cell tests; Agg is never in a view or stream.
 SPEC = {
     cat: {a: "N" if cell.value == "Agg" else cell.value for a, cell in row.items()}
     for cat, row in HAND_SPEC.items()
