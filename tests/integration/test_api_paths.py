@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from tests.conftest import Api
@@ -10,6 +11,7 @@ from tests.integration.flows import (
     PLAN_TRINN_1,
     activate,
     consent_all,
+    fnr,
     lab_confirmation,
     offer,
     ok,
@@ -153,7 +155,7 @@ def test_termination_on_an_unconfirmed_rapid_test_is_refused_with_the_rule(api: 
 
 def test_a_guardian_added_after_the_offer_must_consent_too(api: Api) -> None:
     case_id = offer(api)
-    guardian = {"name": "Nils Nordmann", "national_id": "05068012345"}
+    guardian = {"name": "Nils Nordmann", "national_id": fnr(date(1980, 6, 5))}
     added = ok(api.post("konfliktrad", f"/contracts/{case_id}/guardians", guardian))
     assert [g["name"] for g in added["guardians"]] == ["Kari Nordmann", "Nils Nordmann"]
     assert api.post("konfliktrad", f"/contracts/{case_id}/guardians", guardian).status_code == 422
