@@ -8,6 +8,7 @@ ever call methods of what `Container` holds.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
@@ -26,7 +27,7 @@ from infra.db.idempotency import IdempotencyStore
 from infra.db.keystore import SqlKeyStore
 from infra.db.read_models import ReadModels
 from infra.db.sql import Database
-from infra.db.urls import eventsourcing_env
+from infra.db.urls import eventsourcing_env, sqlite_path
 from infra.rules_file import load_rules
 from infra.settings import DEV_KEY_PEPPER, ConfigurationError, Settings
 from services.access import AccessRecorder
@@ -111,6 +112,9 @@ class Container:
             self.embedded.background.close()
         self.contracts.close()
         self.prevention.close()
+        keystore = self.keys.store
+        if isinstance(keystore, SqlKeyStore) and keystore.db is not self.database:
+            keystore.db.close()
         self.database.close()
 
 
@@ -126,6 +130,29 @@ def _pepper(settings: Settings) -> bytes:
     return DEV_KEY_PEPPER.encode()
 
 
+def _keystore(settings: Settings, database: Database) -> SqlKeyStore:
+    """The keys apart from the data they unlock: the configured keystore database, or with
+    SQLite a file of its own beside the others (a copy of the data files alone opens nothing);
+    on PostgreSQL without a keystore URL, the same database."""
+    if settings.keystore_url:
+        return SqlKeyStore(Database(settings.keystore_url))
+    if database.postgres:
+        return SqlKeyStore(database)
+    store = SqlKeyStore(Database(f"sqlite:///{sqlite_path(settings.database_url, 'keys')}"))
+    if moved := store.move_from(database):
+        log.info("moved %d data key(s) out of the database into their own keystore file", moved)
+    return store
+
+
+def _compact(database: Database, keystore: Database) -> None:
+    """After an erasure: rewrite the tables that held the deleted key and stored responses."""
+    if keystore is database:
+        database.compact(["subject_keys", "idempotency_keys"])
+    else:
+        database.compact(["idempotency_keys"])
+        keystore.compact(["subject_keys"])
+
+
 def build(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Container:
     settings = settings or Settings()
     # The secrets first: a setting that would make the service unsafe stops it before it
@@ -134,8 +161,8 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     pepper = _pepper(settings)
     rules = load_rules(settings.rules_file)
     database = Database(settings.database_url)
-    keystore_db = Database(settings.keystore_url) if settings.keystore_url else database
-    keys = SubjectKeys(SqlKeyStore(keystore_db), pepper, settings.key_cache_seconds)
+    keystore = _keystore(settings, database)
+    keys = SubjectKeys(keystore, pepper, settings.key_cache_seconds)
     # The access log lives in the events' database: on PostgreSQL a command's answer is
     # logged in the statement that stores its events; on SQLite right after the commit.
     access_log = AccessLog(database)
@@ -185,7 +212,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         keys,
         [(contracts, settings.retention_contract_days), (prevention, settings.retention_prevention_days)],
         on_erased,
-        compact=lambda: database.compact(["subject_keys", "idempotency_keys"]),
+        compact=functools.partial(_compact, database, keystore.db),
     )
     checkpoints = CheckpointLog(settings.checkpoint_file, load_or_create_key(settings.checkpoint_key_file))
     log.info(

@@ -19,12 +19,40 @@ SCHEMA = [
 ]
 
 
+KEY_TABLES = ("subject_keys", "case_subjects", "case_mentions")
+
+
 class SqlKeyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         with db.transaction() as tx:
             for statement in SCHEMA:
                 tx.execute(statement if db.postgres else statement.replace("BYTEA", "BLOB"))
+
+    def move_from(self, old: Database) -> int:
+        """Take over the keys an older version kept beside the data (the embedded default
+        before the keystore had its own file): copy them here, then drop them there and
+        rewrite that file so no key bytes are left in its free pages. Idempotent, so a
+        crash halfway or two processes starting at once leave every key in one place."""
+        with old.transaction() as tx:
+            if not old.has_table("subject_keys", tx):
+                return 0
+            rows = {}
+            for table in KEY_TABLES:
+                found = tx.execute(f"SELECT * FROM {table}").fetchall()
+                rows[table] = ([d[0] for d in tx.cursor.description], found)
+        with self.db.transaction() as tx:
+            for table, (columns, found) in rows.items():
+                if found:  # by name: this store may have columns the older one had not
+                    names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+                    tx.executemany(
+                        f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", found
+                    )
+        with old.transaction() as tx:
+            for table in KEY_TABLES:
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+        old.compact([])
+        return len(rows["subject_keys"][1])
 
     def create_subject_key(self, subject_ref: str, key: bytes) -> bytes:
         with self.db.transaction() as tx:

@@ -53,6 +53,15 @@ class Database:
                     raise
                 cur.execute("COMMIT")
 
+    def has_table(self, name: str, tx: _Tx) -> bool:
+        if self.postgres:
+            found = tx.execute("SELECT to_regclass(?)", (name,)).fetchone()
+            return found is not None and found[0] is not None
+        return (
+            tx.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+            is not None
+        )
+
     def compact(self, tables: list[str]) -> None:
         """Physically drop old row versions after an erasure (PostgreSQL VACUUM, SQLite WAL)."""
         if self.postgres:
