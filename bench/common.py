@@ -27,6 +27,7 @@ from uuid import UUID
 
 from stdnum.no import fodselsnummer
 
+from domain.calendar import add_months
 from domain.values import Actor, Agency
 from infra.api.schemas import ConsentBody, MeetingBody, OfferBody, StartupBody, StartupHeldBody
 from infra.bootstrap import Container, build
@@ -251,7 +252,7 @@ def _plan(today: date) -> StartupHeldBody:
             "plan": {
                 "trinn": 2,
                 "start_date": str(today),
-                "end_date": str(today + timedelta(days=182)),
+                "end_date": str(add_months(today, 6)),  # trinn 2's default length
                 "test_regime": {"kind": "rapid", "per_month": 4},
                 "meeting_frequency_days": 30,
                 "team": ["konfliktrad", "municipal_health", "police"],
@@ -292,18 +293,23 @@ def create_active_contract(c: Container, n: int) -> UUID:
     for signatory in ("youth", "guardian:0"):
         b = ConsentBody.model_validate({"signatory": signatory, "scope": [], "booklet_version": "2026-1"})
         c.contracts.give_consent(
-            case_id, b.signatory, b.scope_items(), b.booklet_version, _as(c, COORDINATOR)
+            case_id, b.signatory, b.scope_items(), b.booklet_version, b.booklet_language, _as(c, COORDINATOR)
         )
     startup = StartupBody.model_validate(
         {
-            "at": (c.clock() + timedelta(days=1)).isoformat(),
+            "at": c.clock().isoformat(),  # due at once: a meeting is held at or after its time
             "participants": ["konfliktrad", "municipal_health", "police"],
         }
     )
     c.contracts.schedule_startup(case_id, startup.at, tuple(startup.participants), _as(c, COORDINATOR))
     held = _plan(today)
     c.contracts.hold_startup(
-        case_id, held.plan.value(), tuple(held.attendees), held.notes, _as(c, COORDINATOR)
+        case_id,
+        held.plan.value(),
+        tuple(held.attendees),
+        held.notes,
+        held.plan.deviation_reason,
+        _as(c, COORDINATOR),
     )
     return case_id
 
