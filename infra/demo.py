@@ -8,13 +8,14 @@ completed and declined contracts, and prevention cases at different points of th
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 from rich.progress import track
 from stdnum.no import fodselsnummer
 
+from domain.calendar import add_months
 from domain.values import Agency
 from infra.auth import TokenService
 from infra.settings import Settings
@@ -98,7 +99,7 @@ def _activate(client: Client, case_id: str, trinn: int, start: date, months: int
         },
     )
     view = client.http.get(f"/contracts/{case_id}", headers=client.headers[k]).json()
-    end = date(start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1)
+    end = add_months(start, months)  # the trinn's default length: no deviation to explain
     plan = {
         "trinn": trinn,
         "start_date": start.isoformat(),
@@ -189,7 +190,7 @@ def load_demo(url: str, settings: Settings) -> None:
                 f"/contracts/{case_id}/tests/{lab['test_id']}/result",
                 {
                     "positives": ["THC"],
-                    "collected_at": f"{today.isoformat()}T09:00:00+01:00",
+                    "collected_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
                     "requisition_code": "LAB-1",
                     "interpretation": "confirmed use",
                 },
@@ -230,6 +231,7 @@ def _prevention(client: Client, today: date) -> None:
                 "person": {
                     "name": f"Forebygging Demo{i}",
                     "national_id": _national_id(date(today.year - 15, 1, 15), i),
+                    "birth_date": date(today.year - 15, 1, 15).isoformat(),
                 },
                 "source": "charged_buyer" if i % 2 else "school",
                 "municipality": MUNICIPALITIES[i % len(MUNICIPALITIES)],
@@ -244,7 +246,7 @@ def _prevention(client: Client, today: date) -> None:
         client.post(
             police,
             f"{path}/conversation-held",
-            {"held_at": f"{today.isoformat()}T12:00:00+01:00", "notes": "Talk held"},
+            {"held_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(), "notes": "Talk held"},
         )
         client.post(police, f"{path}/counselling-offered")
         if i % 4 == 0:

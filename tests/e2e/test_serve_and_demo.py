@@ -79,4 +79,10 @@ def test_serve_on_a_fresh_directory_uses_sqlite_and_the_demo_loads_realistic_cas
     assert len({c["municipality"] for c in cases}) >= 4
     police = {"Authorization": f"Bearer {_token(env, tmp_path, 'police')}"}
     prevention = httpx.get(f"{url}/prevention-cases", headers=police).json()
-    assert len(prevention) == 6 and {p["status"] for p in prevention} == {"open", "closed"}
+    assert len(prevention) == 6
+    assert {p["status"] for p in prevention} == {
+        "counselling_accepted",
+        "counselling_declined",
+        "conversation_declined",
+        "closed",
+    }
