@@ -22,7 +22,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -173,12 +173,15 @@ def fire(
 
 def offer_changes(national_id: str | None = None) -> dict[str, Any]:
     """What the offer of tests/integration/flows.py needs on a server with the real clock,
-    so it holds on any day the suite runs: the youth is 15 or 16 today, and the answer
-    deadline is the rules' default after today (`flows.offer(server, **offer_changes())`)."""
-    birth = date(date.today().year - 16, 1, 15)
+    so it holds on any day the suite runs: the youth is 15 or 16 today and at the offence
+    ten days ago, and the answer deadline is the rules' default after today
+    (`flows.offer(server, **offer_changes())`)."""
+    today = date.today()
+    birth = date(today.year - 16, 1, 15)
     youth = {"national_id": national_id or fnr(birth), "birth_date": birth.isoformat()}
     return {
         "youth": {**OFFER["youth"], **youth},  # type: ignore[dict-item]
+        "offence": {**OFFER["offence"], "date": (today - timedelta(days=10)).isoformat()},  # type: ignore[dict-item]
         "offer_deadline": None,
     }
 
