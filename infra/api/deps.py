@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from domain.permissions import Table
+from infra.api.schemas import NationalId
 from infra.auth import AuthenticationError, Principal
 from infra.bootstrap import Container
+from services.sealed_application import require
 
 
 # The two dependencies are `async def` although they never await: they do no I/O (tokens
@@ -43,6 +46,27 @@ async def get_principal(
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+# A national id in a path or query: the same definition as in a body (ASCII digits, valid
+# check digits: infra/api/schemas.py).
+NationalIdPath = Annotated[NationalId, Path(description="National id (fødselsnummer or D-number)")]
+NationalIdQuery = Annotated[NationalId | None, Query(description="National id")]
+
+
+def permitted(action: str, table: Table) -> Any:
+    """A route's dependency that refuses (403) an agency that may not `action` before the
+    body is validated: FastAPI solves dependencies first, so a school posting a broken body
+    to a konfliktrad command hears 403, not 422. The use case checks again; both ask
+    `domain/permissions.py` (through `services.sealed_application.require`)."""
+    if action not in table:
+        raise ValueError(f"no action {action!r} in the table")
+
+    async def may_give_the_command(c: ContainerDep, user: PrincipalDep) -> None:
+        require(c.context(user), action, table)
+
+    return Depends(may_give_the_command)
+
+
 IfMatch = Annotated[
     str | None,
     Header(

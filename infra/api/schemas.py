@@ -1,12 +1,20 @@
-"""Request bodies (field names binding per api.md); domain enums validate their values."""
+"""Request bodies (field names binding per api.md); domain enums validate their values.
+
+Every field is typed and bounded (issue 14): national ids are fødselsnummer or D-numbers
+in ASCII digits, dates lie between 1900 and 2100, text holds no control or format
+characters, numbers and booleans are JSON numbers and booleans (`true` is not 1), and a
+field the body does not define is refused by name rather than dropped.
+"""
 
 from __future__ import annotations
 
 import math
-from datetime import date
+import unicodedata
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from stdnum.no import fodselsnummer
 
 from domain.legal import LEGAL_BASES, MAX_DESCRIPTION, MAX_FINE_NOK
 from domain.prevention import ConcernSource
@@ -27,10 +35,50 @@ from domain.values import (
     TestRegime,
 )
 
-NationalId = Annotated[str, Field(pattern=r"^\d{11}$", examples=["01020912345"])]
-Municipality = Annotated[str, Field(pattern=r"^\d{4}$", examples=["5001"])]
-Text = Annotated[str, Field(max_length=10_000)]
-ShortText = Annotated[str, Field(max_length=500)]
+# `[0-9]`, not `\d`: in pydantic-core's (Rust) regex `\d` is any Unicode digit, and an id in
+# Arabic-Indic or fullwidth digits was a second subject, with its own key, for the same person.
+NATIONAL_ID_PATTERN = r"^[0-9]{11}$"
+
+
+def national_id(value: str) -> str:
+    """A fødselsnummer or D-number (day + 40) with valid check digits and birth date
+    (python-stdnum); not an H-number (month + 40, a health-service stand-in) or FH-number."""
+    if not fodselsnummer.is_valid(value) or int(value[2:4]) > 12:
+        raise ValueError("not a fødselsnummer or D-number: its check digits or birth date are wrong")
+    return value
+
+
+def plain_text(value: str) -> str:
+    """No control (Cc), format (Cf) or surrogate (Cs) characters but tab, newline and carriage
+    return: NUL breaks storage and logs, bidi overrides (U+202E) and zero-width characters make
+    text read otherwise than it is stored."""
+    if value.isprintable():  # the common case, in C
+        return value
+    for character in value:
+        if character not in "\t\n\r" and unicodedata.category(character) in ("Cc", "Cf", "Cs"):
+            raise ValueError(f"control or format character U+{ord(character):04X} not allowed")
+    return value
+
+
+NationalId = Annotated[
+    str, Field(pattern=NATIONAL_ID_PATTERN, examples=["01120950130"]), AfterValidator(national_id)
+]
+Municipality = Annotated[str, Field(pattern=r"^[0-9]{4}$", examples=["5001"])]
+Text = Annotated[str, Field(max_length=10_000), AfterValidator(plain_text)]
+ShortText = Annotated[str, Field(max_length=500), AfterValidator(plain_text)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(plain_text)]
+Label = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(plain_text)]
+
+# Dates and times a case can sensibly hold: year 1 or 9999 is a typing error, and at the
+# edges of Python's range an offset overflows.
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2100, 12, 31))]
+Instant = Annotated[
+    AwareDatetime, Field(ge=datetime(1900, 1, 1, tzinfo=UTC), lt=datetime(2101, 1, 1, tzinfo=UTC))
+]
+
+# A JSON number or boolean as itself: lax mode took `true` as 1, "2" as 2 and 2.0 as 2.
+Trinn = Annotated[int, Field(strict=True, ge=1, le=9)]
+Flag = Annotated[bool, Field(strict=True)]
 
 
 # A free-form JSON value is stored in an event for ever and rendered on every read of the
@@ -51,8 +99,10 @@ def bounded_json(value: Any) -> Any:
             raise ValueError(f"nested at most {JSON_DEPTH} levels deep")
         if isinstance(item, float) and not math.isfinite(item):
             raise ValueError("numbers must be finite (no NaN or Infinity)")
-        if isinstance(item, str) and len(item) > JSON_STRING:
-            raise ValueError(f"strings of at most {JSON_STRING} characters")
+        if isinstance(item, str):
+            if len(item) > JSON_STRING:
+                raise ValueError(f"strings of at most {JSON_STRING} characters")
+            plain_text(item)
         if isinstance(item, dict):
             for key, inner in item.items():
                 check(key, depth + 1)
@@ -69,26 +119,27 @@ BoundedJson = Annotated[dict[str, Any], AfterValidator(bounded_json)]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    # A field the body does not define is a 422 naming it (`extra_forbidden`), not dropped.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class PersonIn(Body):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     national_id: NationalId
-    birth_date: date | None = None
+    birth_date: Day | None = None
 
     def value(self) -> Person:
         return Person(self.name, self.national_id, self.birth_date)
 
 
 class YouthIn(PersonIn):
-    birth_date: date
+    birth_date: Day
 
 
 class OffenceIn(Body):
-    code: Annotated[str, Field(min_length=1, max_length=50)]
+    code: Annotated[str, Field(min_length=1, max_length=50), AfterValidator(plain_text)]
     substance: ShortText
-    date: date
+    date: Day
     summary: Text = ""
 
     def value(self) -> Offence:
@@ -102,8 +153,8 @@ class ReplacesIn(Body):
     """The ordinary reaction the contract replaces: a fine and its amount (NOK), or another."""
 
     kind: Literal["fine", "other"]
-    amount: Annotated[int, Field(gt=0, le=MAX_FINE_NOK)] | None = None
-    description: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
+    amount: Annotated[int, Field(strict=True, gt=0, le=MAX_FINE_NOK)] | None = None
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION), AfterValidator(plain_text)] = ""
 
     def value(self) -> ReplacedReaction:
         return ReplacedReaction(self.kind, self.amount, self.description)
@@ -113,10 +164,10 @@ class OfferBody(Body):
     youth: YouthIn
     guardians: Annotated[list[PersonIn], Field(max_length=4)] = []
     offence: OffenceIn
-    trinn: Annotated[int, Field(ge=1, le=9)]
+    trinn: Trinn
     residence_municipality: Municipality
     registered_municipality: Municipality
-    offer_deadline: date | None = None
+    offer_deadline: Day | None = None
     legal_basis: LegalBasisCode
     replaces: ReplacesIn
 
@@ -129,7 +180,7 @@ class ScopeIn(Body):
         return ScopeItem(self.agency, self.category)
 
 
-Signatory = Annotated[str, Field(pattern=r"^(youth|guardian:\d{1,2})$")]
+Signatory = Annotated[str, Field(pattern=r"^(youth|guardian:[0-9]{1,2})$")]
 
 
 class ConsentBody(Body):
@@ -156,21 +207,21 @@ class DeclineBody(Body):
 
 
 class StartupBody(Body):
-    at: AwareDatetime
+    at: Instant
     participants: Annotated[list[Agency], Field(max_length=20)] = []
 
 
 class TestRegimeIn(Body):
     kind: TestKind
-    per_month: Annotated[int, Field(ge=0, le=31)]
+    per_month: Annotated[int, Field(strict=True, ge=0, le=31)]
 
 
 class PlanIn(Body):
-    trinn: Annotated[int, Field(ge=1, le=9)]
-    start_date: date
-    end_date: date
+    trinn: Trinn
+    start_date: Day
+    end_date: Day
     test_regime: TestRegimeIn
-    meeting_frequency_days: Annotated[int, Field(ge=1, le=365)]
+    meeting_frequency_days: Annotated[int, Field(strict=True, ge=1, le=365)]
     team: Annotated[list[Agency], Field(min_length=1, max_length=20)]
     conditions: Annotated[list[ShortText], Field(max_length=50)] = []
     residence_municipality: Municipality | None = None
@@ -203,7 +254,7 @@ class NoteBody(Body):
 
 
 class StageBody(Body):
-    trinn: Annotated[int, Field(ge=1, le=9)]
+    trinn: Trinn
     reason: Text
 
 
@@ -215,15 +266,15 @@ class PlanAmendBody(Body):
 class TestBody(Body):
     kind: TestKind
     purpose: TestPurpose = TestPurpose.FOLLOW_UP
-    scheduled_for: date
-    random: bool = False
+    scheduled_for: Day
+    random: Flag = False
     confirms_test_id: ShortText | None = None  # a lab test requisitioned to confirm a rapid test
     result_by: Agency | None = None  # who records the result; default by kind and purpose
 
 
 class ResultBody(Body):
     positives: Annotated[list[ShortText], Field(max_length=50)] = []
-    collected_at: AwareDatetime
+    collected_at: Instant
     panel: Annotated[list[ShortText], Field(max_length=50)] = []
     requisition_code: ShortText = ""
     interpretation: Text = ""
@@ -232,8 +283,8 @@ class ResultBody(Body):
 
 class MeetingBody(Body):
     kind: MeetingKind
-    held_at: AwareDatetime
-    attended: bool
+    held_at: Instant
+    attended: Flag
     notes: Text = ""
 
 
@@ -249,12 +300,12 @@ class BreachBody(Body):
 
 
 class FactorsIn(Body):
-    seriousness: Annotated[str, Field(min_length=1, max_length=500)]
-    fault: Annotated[str, Field(min_length=1, max_length=500)]
-    condition_kind: Annotated[str, Field(min_length=1, max_length=500)]
-    motivation: Annotated[str, Field(min_length=1, max_length=500)]
-    completed_share: Annotated[float, Field(ge=0, le=1)]
-    repetition: Annotated[int, Field(ge=0, le=1000)]
+    seriousness: Label
+    fault: Label
+    condition_kind: Label
+    motivation: Label
+    completed_share: Annotated[float, Field(strict=True, ge=0, le=1)]
+    repetition: Annotated[int, Field(strict=True, ge=0, le=1000)]
 
     def value(self) -> ProportionalityFactors:
         return ProportionalityFactors(
@@ -292,7 +343,7 @@ class PreventionNoteBody(Body):
 
 
 class ConversationHeldBody(Body):
-    held_at: AwareDatetime
+    held_at: Instant
     notes: Text = ""
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from domain.values import Agency
-from infra.api.deps import ContainerDep, PrincipalDep
+from infra.api.deps import ContainerDep, NationalIdQuery, PrincipalDep
 
 router = APIRouter(tags=["audit"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["audit"])
 def access_log(
     c: ContainerDep,
     user: PrincipalDep,
-    subject: Annotated[str | None, Query(pattern=r"^\d{11}$", description="National id")] = None,
+    subject: NationalIdQuery = None,
     agency: Annotated[Agency | None, Query(description="The reading agency")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Entries from this time on")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,

@@ -6,20 +6,19 @@ write the access log (the same use cases serve the CLI).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import AwareDatetime
 
 from domain.values import Agency
-from infra.api.deps import ContainerDep, PrincipalDep
+from infra.api.deps import ContainerDep, NationalIdPath, PrincipalDep
 from infra.api.responses import CaseResponse
 from infra.export_html import render
 
 router = APIRouter(tags=["audit"])
-NationalId = Annotated[str, Path(pattern=r"^\d{11}$")]
 
 
 @router.get("/contracts/{case_id}/history", response_model=None)
@@ -27,7 +26,7 @@ def contract_history(
     case_id: UUID,
     c: ContainerDep,
     user: PrincipalDep,
-    as_of: datetime | None = None,
+    as_of: AwareDatetime | None = None,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> CaseResponse:
     """Every event of the case in order, unredacted; or the state at a time or version."""
@@ -36,7 +35,7 @@ def contract_history(
 
 @router.get("/contracts/{case_id}/views/{agency}", response_model=None)
 def agency_view(
-    case_id: UUID, agency: Agency, c: ContainerDep, user: PrincipalDep, as_of: datetime | None = None
+    case_id: UUID, agency: Agency, c: ContainerDep, user: PrincipalDep, as_of: AwareDatetime | None = None
 ) -> CaseResponse:
     """What `agency` could see of the case at `as_of`, under the consents and policy then."""
     return CaseResponse(c.audit.agency_view(case_id, agency, c.context(user), as_of))
@@ -54,7 +53,7 @@ def verify_contract(case_id: UUID, c: ContainerDep, user: PrincipalDep) -> dict[
     responses={200: {"content": {"text/html": {}}}},  # with ?format=html
 )
 def export_subject(
-    national_id: NationalId,
+    national_id: NationalIdPath,
     c: ContainerDep,
     user: PrincipalDep,
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
@@ -65,6 +64,6 @@ def export_subject(
 
 
 @router.post("/subjects/{national_id}/erase")
-def erase_subject(national_id: NationalId, c: ContainerDep, user: PrincipalDep) -> dict[str, Any]:
+def erase_subject(national_id: NationalIdPath, c: ContainerDep, user: PrincipalDep) -> dict[str, Any]:
     """Crypto-shred the person's personal data; the history stays verifiable."""
     return {"erased_cases": c.subjects.erase(national_id, c.context(user))}
