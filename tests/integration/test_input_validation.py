@@ -6,15 +6,19 @@ a real number or boolean, an aware time, no unknown fields — and a body over t
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 from fastapi import APIRouter
+from starlette.types import Message
 from stdnum.no import fodselsnummer
 
 from domain.permissions import CONTRACT_COMMANDS
+from infra.api.body_limit import MAX_BODY_BYTES, BodyLimit
 from infra.api.deps import permitted
 from infra.api.schemas import StageBody
 from tests.conftest import Api
@@ -233,6 +237,82 @@ def test_an_unknown_field_is_refused_by_its_name_at_any_depth(api: Api) -> None:
     activate(api, case_id)
     meeting = {"kind": "conversation", "held_at": "2026-09-09T10:00:00+02:00", "attended": True, "mood": "ok"}
     _refused(api.post("konfliktrad", f"/contracts/{case_id}/meetings", meeting), "body", "mood")
+
+
+# --------------------------------------------------------------------------------- body size
+
+
+def _is_413(response: Any) -> None:
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 413
+
+
+def test_a_body_over_the_limit_is_413_before_authentication(api: Api) -> None:
+    big = b"{" + b" " * MAX_BODY_BYTES + b"}"
+    headers = {"Content-Type": "application/json"}
+    _is_413(api.client.post("/contracts", content=big, headers=headers))
+    _is_413(api.client.post("/contracts", content=big, headers={**headers, **api.headers("prosecution")}))
+    _is_413(api.client.post("/subjects/x/erase", content=big, headers=headers))  # a route without a body
+
+
+def test_a_streamed_body_over_the_limit_is_413_though_it_declares_no_length(api: Api) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(MAX_BODY_BYTES // 65_536 + 2):
+            yield b" " * 65_536
+
+    _is_413(api.client.post("/contracts", content=chunks(), headers={"Content-Type": "application/json"}))
+
+
+def test_a_body_at_the_limit_goes_on_to_authentication(api: Api) -> None:
+    at_limit = b"{" + b" " * (MAX_BODY_BYTES - 2) + b"}"
+    assert api.client.post("/contracts", content=at_limit).status_code == 401
+
+
+def _asgi(content_length: int | None, chunks: list[bytes]) -> tuple[list[Message], list[int]]:
+    """Run BodyLimit around an app that reads the whole body; return what was sent and
+    how many bytes the app was handed."""
+    handed: list[int] = []
+    sent: list[Message] = []
+    pending = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)
+    ]
+
+    async def receive() -> Message:
+        return pending.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            handed.append(len(message.get("body", b"")))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"read"})
+
+    headers = [] if content_length is None else [(b"content-length", str(content_length).encode())]
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    asyncio.run(BodyLimit(app, max_bytes=10)(scope, receive, send))
+    return sent, handed
+
+
+def test_the_body_limit_answers_a_declared_length_without_reading_a_byte() -> None:
+    sent, handed = _asgi(11, [b"x" * 11])
+    assert sent[0]["status"] == 413 and handed == []
+
+
+def test_the_body_limit_stops_a_stream_at_the_chunk_that_crosses_it() -> None:
+    sent, handed = _asgi(None, [b"x" * 6, b"x" * 6, b"x" * 6])
+    assert sent[0]["status"] == 413 and sum(handed) <= 10
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [413]
+
+
+def test_the_body_limit_lets_a_body_at_the_limit_through() -> None:
+    sent, handed = _asgi(10, [b"x" * 4, b"x" * 6])
+    assert sent[0]["status"] == 200 and sum(handed) == 10
 
 
 # -------------------------------------------------------------- tokens and permission (handed on)
