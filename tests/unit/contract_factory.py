@@ -100,11 +100,15 @@ FACTORS = ProportionalityFactors(
 
 
 def youth(birth_date: date = YOUTH_BIRTH) -> Person:
-    return Person("Ola Nordmann", "01020912345", birth_date)
+    return Person("Ola Nordmann", "01020950001", birth_date)  # a fødselsnummer of YOUTH_BIRTH
+
+
+# Valid fødselsnumre of people born 1975-03-02 (tests/integration/flows.py `fnr`).
+GUARDIAN_IDS = ("02037500030", "02037500111", "02037500383", "02037500464", "02037500545")
 
 
 def guardians(count: int = 1) -> tuple[Person, ...]:
-    return tuple(Person(f"Guardian {i}", f"0203751234{i}") for i in range(count))
+    return tuple(Person(f"Guardian {i}", GUARDIAN_IDS[i]) for i in range(count))
 
 
 def guardian_ids(contract: Contract) -> list[str]:
@@ -285,7 +289,7 @@ def _give_consent(c: Contract, at: datetime) -> None:
 COMMANDS: dict[str, Callable[[Contract, datetime], None]] = {
     "give_consent": _give_consent,
     "decline": lambda c, at: c.decline("youth", PROSECUTOR, at),
-    "add_guardian": lambda c, at: c.add_guardian(Person("New Guardian", "05068012345"), KONFLIKTRAD, at),
+    "add_guardian": lambda c, at: c.add_guardian(Person("New Guardian", "05068000051"), KONFLIKTRAD, at),
     "lapse": lambda c, at: c.lapse(PROSECUTOR, at),
     "schedule_startup": lambda c, at: c.schedule_startup(
         at + timedelta(days=3), (Agency.KONFLIKTRAD,), KONFLIKTRAD, at

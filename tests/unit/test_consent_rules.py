@@ -84,7 +84,7 @@ def test_the_booklet_register_is_data_in_the_rules() -> None:
 # --- a guardian registered after the offer ---
 
 
-NEW_GUARDIAN = Person("Nils Nordmann", "05068012345")
+NEW_GUARDIAN = Person("Nils Nordmann", "05068000051")
 
 
 def test_a_guardian_added_while_offered_must_consent_before_the_contract_is_consented() -> None:
@@ -123,7 +123,7 @@ def test_an_added_guardian_who_withdraws_the_contract_consent_ends_a_minors_cont
     assert contract.status is ContractStatus.TERMINATED
 
 
-@pytest.mark.parametrize("national_id", ["02037512340", "01020912345"], ids=["a-guardian", "the-youth"])
+@pytest.mark.parametrize("national_id", ["02037500030", "01020950001"], ids=["a-guardian", "the-youth"])
 def test_a_guardian_already_registered_or_the_youth_is_not_added_again(national_id: str) -> None:
     contract = offer()
     with pytest.raises(GuardianAlreadyRegisteredError):

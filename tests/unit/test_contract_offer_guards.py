@@ -121,7 +121,7 @@ def test_an_offer_without_a_birth_date_is_refused() -> None:
     with pytest.raises(AgeOutOfRangeError):
         Contract.offer(
             contract_id=uuid4(),
-            youth=Person("Ola", "01020912345"),
+            youth=Person("Ola", "01020950001"),
             guardians=guardians(),
             offence=OFFENCE,
             trinn=2,

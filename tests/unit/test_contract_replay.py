@@ -55,7 +55,7 @@ def eventful_contract() -> Contract:
     contract.hold_meeting(MeetingKind.TEAM, later(contract), True, "ok", HEALTH, later(contract))
     contract.record_no_show("conversation", None, HEALTH, later(contract))
     contract.withdraw_consent("guardian:0", (GP_RAPID,), PROSECUTOR, later(contract))
-    contract.add_guardian(Person("Nils Nordmann", "05068012345"), KONFLIKTRAD, later(contract))
+    contract.add_guardian(Person("Nils Nordmann", "05068000051"), KONFLIKTRAD, later(contract))
     contract.give_consent("guardian:1", (), "2026-1", KONFLIKTRAD, later(contract), booklet_language="se")
     schedule_and_record(contract, "lab1", ("THC",), kind=Kind.LAB, purpose=Purpose.FOLLOW_UP)
     contract.register_breach("b1", BreachKind.POSITIVE_TEST, "lab THC", "lab1", KONFLIKTRAD, later(contract))

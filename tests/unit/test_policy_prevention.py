@@ -12,7 +12,7 @@ from domain.policy import PREVENTION_DISCLOSURES, Disclosures, EventRecord, Trac
 from domain.values import Agency, Category, ScopeItem
 from tests.unit.contract_factory import T0, YOUTH_BIRTH
 
-PERSON = {"name": "Ola Nordmann", "national_id": "01020912345", "birth_date": "2009-02-01"}
+PERSON = {"name": "Ola Nordmann", "national_id": "01020950001", "birth_date": "2009-02-01"}
 ACCEPTED = [
     (
         "ConcernRegistered",

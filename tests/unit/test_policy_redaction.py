@@ -111,7 +111,7 @@ def histories() -> tuple[tuple[tuple[EventRecord, ...], ConsentRegister], ...]:
     """(records, the consent register) of contracts that together hold every event type."""
     declined = contract_in(ContractStatus.OFFERED)
     declined.give_consent("youth", (SCHOOL_OUTCOME,), BOOKLET, KONFLIKTRAD, later(declined))
-    declined.add_guardian(Person("Nils Nordmann", "05068012345"), KONFLIKTRAD, later(declined))
+    declined.add_guardian(Person("Nils Nordmann", "05068000051"), KONFLIKTRAD, later(declined))
     declined.decline("guardian:0", PROSECUTOR, later(declined))
     contracts = [
         _full_contract(),

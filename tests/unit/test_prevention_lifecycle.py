@@ -34,7 +34,7 @@ def register(
 ) -> Any:
     return PreventionCase.register_concern(
         case_id=uuid4(),
-        person=Person("Per Hansen", "15011012345", birth_date),
+        person=Person("Per Hansen", "15011050260", birth_date),
         source=source,
         municipality="5001",
         summary="seen buying",
@@ -253,7 +253,7 @@ def test_the_prevention_ages_are_configuration() -> None:
     with pytest.raises(PreventionAgeOutOfRangeError):
         PreventionCase.register_concern(
             case_id=uuid4(),
-            person=Person("Per", "15011012345", born(12)),
+            person=Person("Per", "15011050260", born(12)),
             source=ConcernSource.SCHOOL,
             municipality="5001",
             summary="",
