@@ -137,6 +137,12 @@ class Settings(BaseSettings):
         description="Days after a prevention case's last event before its personal data is erased "
         "(shorter than contracts).",
     )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1,
+        description="Largest request body accepted; a larger one is answered 413 before it is read "
+        "(a declared Content-Length at once, a chunked body at the chunk that crosses it).",
+    )
     streams_per_user: int = Field(
         5,
         ge=1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from infra.api import openapi, problems
-from infra.api.body_limit import MAX_BODY_BYTES, BodyLimit
+from infra.api.body_limit import BodyLimit
 from infra.api.request_metrics import RequestMetrics
 from infra.api.responses import CaseResponse
 from infra.api.routers import (
@@ -35,6 +35,6 @@ def create_app(container: Container) -> FastAPI:
     for module in (contracts, contract_queries, audit, access_log, streams, prevention, ops):
         app.include_router(module.router)
 
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)  # 413 before the body is read
+    app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)  # 413 before reading it
     app.add_middleware(RequestMetrics)
     return app

@@ -57,7 +57,9 @@ DESCRIPTIONS = {
     "or a request with this Idempotency-Key still running",
     410: "The person's data was erased",
     412: "The case has changed since the `If-Match` version (`current_version`)",
+    413: "The request body is larger than RUSKONTRAKT_MAX_BODY_BYTES",
     422: "Invalid input (`errors` names the fields) or a domain rule (`rule`)",
+    429: "Too many requests from this user (`Retry-After` says when to try again)",
 }
 
 
@@ -103,6 +105,10 @@ def _problem_statuses(operation: dict[str, Any]) -> set[int]:
         statuses |= {409, 422}
     if parameters or "requestBody" in operation:
         statuses.add(422)
+    if "requestBody" in operation:
+        statuses.add(413)
+    if operation.get("security"):
+        statuses.add(429)
     return statuses
 
 

@@ -337,9 +337,6 @@ def test_a_garbage_token_is_refused_without_showing_library_internals(api: Api) 
             assert internal not in detail, detail
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs each command route to declare deps.permitted(action) (issue 14)"
-)
 def test_an_agency_that_may_not_give_a_command_gets_403_even_for_an_invalid_body(api: Api) -> None:
     case_id = offer(api)
     refused = api.post("school", f"/contracts/{case_id}/stage", {"trinn": "x"})

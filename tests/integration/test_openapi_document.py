@@ -28,7 +28,8 @@ def test_every_authenticated_operation_declares_the_bearer_scheme_and_its_proble
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
             }, (label, status)
     command = operations["POST /contracts/{case_id}/complete"]["responses"]
-    assert {"200", "401", "403", "404", "409", "410", "412", "422"} == set(command)
+    assert {"200", "401", "403", "404", "409", "410", "412", "422", "429"} == set(command)
+    assert "413" in operations["POST /contracts/{case_id}/meetings"]["responses"], "a body can be too large"
     assert "HTTPValidationError" not in doc["components"]["schemas"]
 
 

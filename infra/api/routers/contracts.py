@@ -7,8 +7,9 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from domain.permissions import CONTRACT_COMMANDS
 from infra.api.commands import Command
-from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, PrincipalDep
+from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, PrincipalDep, permitted
 from infra.api.schemas import (
     BreachBody,
     ConsentBody,
@@ -32,7 +33,9 @@ from infra.api.schemas import (
 router = APIRouter(tags=["contract commands"])
 
 
-@router.post("/contracts", status_code=201, response_model=None)
+@router.post(
+    "/contracts", status_code=201, response_model=None, dependencies=[permitted("offer", CONTRACT_COMMANDS)]
+)
 def offer_contract(
     body: OfferBody, c: ContainerDep, user: PrincipalDep, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -52,7 +55,11 @@ def offer_contract(
     )
 
 
-@router.post("/contracts/{case_id}/consents", response_model=None)
+@router.post(
+    "/contracts/{case_id}/consents",
+    response_model=None,
+    dependencies=[permitted("give_consent", CONTRACT_COMMANDS)],
+)
 def give_consent(
     case_id: UUID,
     body: ConsentBody,
@@ -71,7 +78,11 @@ def give_consent(
     )
 
 
-@router.post("/contracts/{case_id}/guardians", response_model=None)
+@router.post(
+    "/contracts/{case_id}/guardians",
+    response_model=None,
+    dependencies=[permitted("add_guardian", CONTRACT_COMMANDS)],
+)
 def add_guardian(
     case_id: UUID,
     body: PersonIn,
@@ -84,7 +95,11 @@ def add_guardian(
     return Command(c, user, body, if_match, key).run(c.contracts.add_guardian, case_id, body.value())
 
 
-@router.post("/contracts/{case_id}/consents/withdraw", response_model=None)
+@router.post(
+    "/contracts/{case_id}/consents/withdraw",
+    response_model=None,
+    dependencies=[permitted("withdraw_consent", CONTRACT_COMMANDS)],
+)
 def withdraw_consent(
     case_id: UUID,
     body: WithdrawBody,
@@ -98,7 +113,11 @@ def withdraw_consent(
     )
 
 
-@router.post("/contracts/{case_id}/decline", response_model=None)
+@router.post(
+    "/contracts/{case_id}/decline",
+    response_model=None,
+    dependencies=[permitted("decline", CONTRACT_COMMANDS)],
+)
 def decline_offer(
     case_id: UUID,
     c: ContainerDep,
@@ -111,7 +130,9 @@ def decline_offer(
     return Command(c, user, body, if_match, key).run(c.contracts.decline, case_id, signatory)
 
 
-@router.post("/contracts/{case_id}/lapse", response_model=None)
+@router.post(
+    "/contracts/{case_id}/lapse", response_model=None, dependencies=[permitted("lapse", CONTRACT_COMMANDS)]
+)
 def lapse_offer(
     case_id: UUID, c: ContainerDep, user: PrincipalDep, if_match: IfMatch = None, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -119,7 +140,11 @@ def lapse_offer(
     return Command(c, user, None, if_match, key).run(c.contracts.lapse, case_id)
 
 
-@router.post("/contracts/{case_id}/startup-meeting", response_model=None)
+@router.post(
+    "/contracts/{case_id}/startup-meeting",
+    response_model=None,
+    dependencies=[permitted("schedule_startup", CONTRACT_COMMANDS)],
+)
 def schedule_startup(
     case_id: UUID,
     body: StartupBody,
@@ -133,7 +158,11 @@ def schedule_startup(
     )
 
 
-@router.post("/contracts/{case_id}/startup-meeting/held", response_model=None)
+@router.post(
+    "/contracts/{case_id}/startup-meeting/held",
+    response_model=None,
+    dependencies=[permitted("hold_startup", CONTRACT_COMMANDS)],
+)
 def hold_startup(
     case_id: UUID,
     body: StartupHeldBody,
@@ -152,7 +181,11 @@ def hold_startup(
     )
 
 
-@router.post("/contracts/{case_id}/startup-meeting/failed", response_model=None)
+@router.post(
+    "/contracts/{case_id}/startup-meeting/failed",
+    response_model=None,
+    dependencies=[permitted("fail_startup", CONTRACT_COMMANDS)],
+)
 def fail_startup(
     case_id: UUID,
     c: ContainerDep,
@@ -165,7 +198,11 @@ def fail_startup(
     return Command(c, user, body, if_match, key).run(c.contracts.fail_startup, case_id, note)
 
 
-@router.post("/contracts/{case_id}/stage", response_model=None)
+@router.post(
+    "/contracts/{case_id}/stage",
+    response_model=None,
+    dependencies=[permitted("change_stage", CONTRACT_COMMANDS)],
+)
 def change_stage(
     case_id: UUID,
     body: StageBody,
@@ -179,7 +216,11 @@ def change_stage(
     )
 
 
-@router.post("/contracts/{case_id}/plan", response_model=None)
+@router.post(
+    "/contracts/{case_id}/plan",
+    response_model=None,
+    dependencies=[permitted("amend_plan", CONTRACT_COMMANDS)],
+)
 def amend_plan(
     case_id: UUID,
     body: PlanAmendBody,
@@ -193,7 +234,12 @@ def amend_plan(
     )
 
 
-@router.post("/contracts/{case_id}/tests", status_code=201, response_model=None)
+@router.post(
+    "/contracts/{case_id}/tests",
+    status_code=201,
+    response_model=None,
+    dependencies=[permitted("schedule_test", CONTRACT_COMMANDS)],
+)
 def schedule_test(
     case_id: UUID,
     body: TestBody,
@@ -218,7 +264,11 @@ def schedule_test(
     )
 
 
-@router.post("/contracts/{case_id}/tests/{test_id}/result", response_model=None)
+@router.post(
+    "/contracts/{case_id}/tests/{test_id}/result",
+    response_model=None,
+    dependencies=[permitted("record_test_result", CONTRACT_COMMANDS)],
+)
 def record_test_result(
     case_id: UUID,
     test_id: str,
@@ -241,7 +291,11 @@ def record_test_result(
     )
 
 
-@router.post("/contracts/{case_id}/meetings", response_model=None)
+@router.post(
+    "/contracts/{case_id}/meetings",
+    response_model=None,
+    dependencies=[permitted("hold_meeting", CONTRACT_COMMANDS)],
+)
 def hold_meeting(
     case_id: UUID,
     body: MeetingBody,
@@ -255,7 +309,11 @@ def hold_meeting(
     )
 
 
-@router.post("/contracts/{case_id}/no-shows", response_model=None)
+@router.post(
+    "/contracts/{case_id}/no-shows",
+    response_model=None,
+    dependencies=[permitted("record_no_show", CONTRACT_COMMANDS)],
+)
 def record_no_show(
     case_id: UUID,
     body: NoShowBody,
@@ -269,7 +327,12 @@ def record_no_show(
     )
 
 
-@router.post("/contracts/{case_id}/breaches", status_code=201, response_model=None)
+@router.post(
+    "/contracts/{case_id}/breaches",
+    status_code=201,
+    response_model=None,
+    dependencies=[permitted("register_breach", CONTRACT_COMMANDS)],
+)
 def register_breach(
     case_id: UUID,
     body: BreachBody,
@@ -291,7 +354,11 @@ def register_breach(
     )
 
 
-@router.post("/contracts/{case_id}/breaches/{breach_id}/decision", response_model=None)
+@router.post(
+    "/contracts/{case_id}/breaches/{breach_id}/decision",
+    response_model=None,
+    dependencies=[permitted("decide_breach", CONTRACT_COMMANDS)],
+)
 def decide_breach(
     case_id: UUID,
     breach_id: str,
@@ -313,14 +380,22 @@ def decide_breach(
     )
 
 
-@router.post("/contracts/{case_id}/complete", response_model=None)
+@router.post(
+    "/contracts/{case_id}/complete",
+    response_model=None,
+    dependencies=[permitted("complete", CONTRACT_COMMANDS)],
+)
 def complete_contract(
     case_id: UUID, c: ContainerDep, user: PrincipalDep, if_match: IfMatch = None, key: IdempotencyKey = None
 ) -> JSONResponse:
     return Command(c, user, None, if_match, key).run(c.contracts.complete, case_id)
 
 
-@router.post("/contracts/{case_id}/return-to-prosecution", response_model=None)
+@router.post(
+    "/contracts/{case_id}/return-to-prosecution",
+    response_model=None,
+    dependencies=[permitted("return_to_prosecution", CONTRACT_COMMANDS)],
+)
 def return_to_prosecution(
     case_id: UUID,
     c: ContainerDep,
@@ -333,7 +408,11 @@ def return_to_prosecution(
     return Command(c, user, body, if_match, key).run(c.contracts.return_to_prosecution, case_id, note)
 
 
-@router.post("/contracts/{case_id}/evaluations", response_model=None)
+@router.post(
+    "/contracts/{case_id}/evaluations",
+    response_model=None,
+    dependencies=[permitted("submit_evaluation", CONTRACT_COMMANDS)],
+)
 def submit_evaluation(
     case_id: UUID,
     body: EvaluationBody,

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from domain.permissions import PREVENTION_COMMANDS, PREVENTION_QUERIES
 from domain.policy import Track
 from infra.api.commands import Command
-from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, MinPosition, PrincipalDep
+from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, MinPosition, PrincipalDep, permitted
 from infra.api.responses import CaseResponse
 from infra.api.schemas import ConcernBody, ConversationHeldBody, PreventionNoteBody, ReasonBody
 from services.sealed_application import require_track
@@ -28,7 +28,12 @@ async def open_to_the_caller(user: PrincipalDep) -> None:
 router = APIRouter(tags=["preventive track"], dependencies=[Depends(open_to_the_caller)])
 
 
-@router.post("/prevention-cases", status_code=201, response_model=None)
+@router.post(
+    "/prevention-cases",
+    status_code=201,
+    response_model=None,
+    dependencies=[permitted("register_concern", PREVENTION_COMMANDS)],
+)
 def register_concern(
     body: ConcernBody, c: ContainerDep, user: PrincipalDep, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -42,7 +47,11 @@ def register_concern(
     )
 
 
-@router.post("/prevention-cases/{case_id}/conversation-offered", response_model=None)
+@router.post(
+    "/prevention-cases/{case_id}/conversation-offered",
+    response_model=None,
+    dependencies=[permitted("offer_conversation", PREVENTION_COMMANDS)],
+)
 def offer_conversation(
     case_id: UUID,
     c: ContainerDep,
@@ -55,7 +64,11 @@ def offer_conversation(
     return Command(c, user, body, if_match, key).run(c.prevention.offer_conversation, case_id, note)
 
 
-@router.post("/prevention-cases/{case_id}/conversation-declined", response_model=None)
+@router.post(
+    "/prevention-cases/{case_id}/conversation-declined",
+    response_model=None,
+    dependencies=[permitted("decline_conversation", PREVENTION_COMMANDS)],
+)
 def decline_conversation(
     case_id: UUID,
     c: ContainerDep,
@@ -68,7 +81,11 @@ def decline_conversation(
     return Command(c, user, body, if_match, key).run(c.prevention.decline_conversation, case_id, note)
 
 
-@router.post("/prevention-cases/{case_id}/counselling-offered", response_model=None)
+@router.post(
+    "/prevention-cases/{case_id}/counselling-offered",
+    response_model=None,
+    dependencies=[permitted("offer_counselling", PREVENTION_COMMANDS)],
+)
 def offer_counselling(
     case_id: UUID,
     c: ContainerDep,
@@ -81,7 +98,11 @@ def offer_counselling(
     return Command(c, user, body, if_match, key).run(c.prevention.offer_counselling, case_id, note)
 
 
-@router.post("/prevention-cases/{case_id}/counselling-accepted", response_model=None)
+@router.post(
+    "/prevention-cases/{case_id}/counselling-accepted",
+    response_model=None,
+    dependencies=[permitted("accept_counselling", PREVENTION_COMMANDS)],
+)
 def accept_counselling(
     case_id: UUID,
     c: ContainerDep,
@@ -94,7 +115,11 @@ def accept_counselling(
     return Command(c, user, body, if_match, key).run(c.prevention.accept_counselling, case_id, note)
 
 
-@router.post("/prevention-cases/{case_id}/counselling-declined", response_model=None)
+@router.post(
+    "/prevention-cases/{case_id}/counselling-declined",
+    response_model=None,
+    dependencies=[permitted("decline_counselling", PREVENTION_COMMANDS)],
+)
 def decline_counselling(
     case_id: UUID,
     c: ContainerDep,
@@ -107,7 +132,11 @@ def decline_counselling(
     return Command(c, user, body, if_match, key).run(c.prevention.decline_counselling, case_id, note)
 
 
-@router.post("/prevention-cases/{case_id}/conversation-held", response_model=None)
+@router.post(
+    "/prevention-cases/{case_id}/conversation-held",
+    response_model=None,
+    dependencies=[permitted("hold_conversation", PREVENTION_COMMANDS)],
+)
 def hold_conversation(
     case_id: UUID,
     body: ConversationHeldBody,
@@ -121,7 +150,11 @@ def hold_conversation(
     )
 
 
-@router.post("/prevention-cases/{case_id}/reported-to-child-welfare", response_model=None)
+@router.post(
+    "/prevention-cases/{case_id}/reported-to-child-welfare",
+    response_model=None,
+    dependencies=[permitted("report_to_child_welfare", PREVENTION_COMMANDS)],
+)
 def report_to_child_welfare(
     case_id: UUID,
     c: ContainerDep,
@@ -134,7 +167,11 @@ def report_to_child_welfare(
     return Command(c, user, body, if_match, key).run(c.prevention.report_to_child_welfare, case_id, reason)
 
 
-@router.post("/prevention-cases/{case_id}/close", response_model=None)
+@router.post(
+    "/prevention-cases/{case_id}/close",
+    response_model=None,
+    dependencies=[permitted("close", PREVENTION_COMMANDS)],
+)
 def close_case(
     case_id: UUID,
     c: ContainerDep,
