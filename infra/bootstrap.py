@@ -24,7 +24,7 @@ from infra.api.rate_limit import RateLimit
 from infra.auth import Principal, TokenService
 from infra.db.access_log import AccessLog
 from infra.db.idempotency import IdempotencyStore
-from infra.db.keystore import SqlKeyStore
+from infra.db.keystore import PostgresErasureSignal, SqlKeyStore
 from infra.db.read_models import ReadModels
 from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env, sqlite_path
@@ -35,8 +35,8 @@ from services.audit import Audit
 from services.checkpoints import CheckpointLog, load_or_create_key
 from services.context import Context
 from services.contracts import ContractsApplication
-from services.erasure import Erasure
-from services.keys import SubjectKeys
+from services.erasure import Erasure, ErasureWatch
+from services.keys import SubjectKeys, erased_among
 from services.prevention import PreventionApplication
 from services.projection_thread import ProjectionThread
 from services.projector import InProcessProjection, Projector
@@ -83,6 +83,7 @@ class Container:
     rate_limit: RateLimit
     checkpoints: CheckpointLog
     read_models: ReadModels
+    erasure_watch: ErasureWatch
     embedded: Embedded | None
 
     @property
@@ -108,6 +109,7 @@ class Container:
         return Projector(self.apps, self.read_models, self.keys, self.rules, consumer)
 
     def close(self) -> None:
+        self.erasure_watch.close()
         if self.embedded is not None:
             self.embedded.background.close()
         self.contracts.close()
@@ -142,6 +144,18 @@ def _keystore(settings: Settings, database: Database) -> SqlKeyStore:
     if moved := store.move_from(database):
         log.info("moved %d data key(s) out of the database into their own keystore file", moved)
     return store
+
+
+def _forget_erased(
+    keys: SubjectKeys, read_models: ReadModels, idempotency: IdempotencyStore, case_ids: list[str]
+) -> None:
+    """Of the cases an erasure notice names, those whose key is gone leave the read models
+    and stored responses (the erasing process did so already; this catches what a command
+    answered in the moment of the erasure may have written since)."""
+    erased = erased_among(keys, case_ids)
+    if erased:
+        read_models.forget_cases(erased)
+        idempotency.purge_cases(erased)
 
 
 def _compact(database: Database, keystore: Database) -> None:
@@ -203,17 +217,26 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         read_models, embedded.projection.catch_up if embedded else None, settings.read_wait_seconds
     )
 
-    # Everything that holds plaintext of a case drops it when its person is erased.
-    on_erased: list[Callable[[list[str]], None]] = [idempotency.purge_cases, read_models.forget_cases]
-    on_erased += [app.live.forget for app in apps]
-    if embedded is not None:
-        on_erased.append(embedded.projection.projector.forget)
+    # Erasures, whichever process makes them: the key store's notices reach every holder of
+    # plaintext in this process (projectors and routers listen by themselves), and the rows
+    # a command in the moment of the erasure may have projected again are dropped again.
+    for app in apps:
+        keys.on_erased(app.live.forget)
+    keys.on_erased(functools.partial(_forget_erased, keys, read_models, idempotency))
+    # Who renders the read models again when a guardian is erased: this process's projector,
+    # or with Kafka one that only does that.
+    renderer = (
+        embedded.projection.projector if embedded else Projector(apps, read_models, keys, rules, "erasure")
+    )
     erasure = Erasure(
         keys,
         [(contracts, settings.retention_contract_days), (prevention, settings.retention_prevention_days)],
-        on_erased,
+        [idempotency.purge_cases, read_models.forget_cases],
         compact=functools.partial(_compact, database, keystore.db),
+        on_mentions_erased=[idempotency.purge_cases, renderer.refresh],
     )
+    signal = PostgresErasureSignal(keystore.db.url) if keystore.db.postgres else None
+    erasure_watch = ErasureWatch(keys, settings.erasure_poll_seconds, signal)
     checkpoints = CheckpointLog(settings.checkpoint_file, load_or_create_key(settings.checkpoint_key_file))
     log.info(
         "event store %s, %s, rules %s",
@@ -244,5 +267,6 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         rate_limit=RateLimit(settings.rate_per_minute),
         checkpoints=checkpoints,
         read_models=read_models,
+        erasure_watch=erasure_watch,
         embedded=embedded,
     )

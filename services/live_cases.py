@@ -12,8 +12,14 @@ The cache is trusted on the way to a save because the store checks it: a save su
 only at the version after the stored one, so a command can only succeed on current
 state. The application (`services/sealed_application.py`) reloads and runs the command again when a
 save conflicts, and looks at the stored version before it answers a refusal from a
-cached case. Entries hold plaintext personal data: they are dropped on erasure, and the
-cache is bounded (least recently used first).
+cached case. Entries hold plaintext personal data: they are dropped on erasure (`forget`,
+told by the key store's erasure notices whichever process erased; a case checked out at
+that moment is not kept at check-in), and the cache is bounded (least recently used first).
+
+An erased case is unknown to every agency (404, like its views and worklist rows, which
+are gone too): which agencies once knew it is not kept, and a 410 would tell an agency that
+never knew the case that it existed. Only the auditor still sees that it exists (verify,
+history with placeholders, exports).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from domain.policy import EventRecord, Track
 from domain.rules import Rules
 from domain.values import Agency
 from projections.read_model import CaseProjection
+from services.errors import CaseErasedError, CaseNotFoundError
 from services.records import record_of
 
 LOCK_STRIPES = 256  # commands on one case run one at a time; on different cases, in parallel
@@ -46,6 +53,7 @@ class LiveCase:
     fresh: bool  # loaded from the store during this checkout (so certainly current)
     records: list[EventRecord] = field(default_factory=list)
     discarded: bool = False
+    scrub: Callable[[EventRecord], EventRecord] | None = None  # see `LiveCases`
     # One projection per agency that asked, built from `records` on its first view: a
     # case is usually worked on by one or two agencies, and advancing all seven agencies'
     # views on every command would be a large part of the command's own work.
@@ -66,6 +74,8 @@ class LiveCase:
         return projection.present(agency)
 
     def advance(self, records: Sequence[EventRecord]) -> None:
+        if self.scrub is not None:
+            records = [self.scrub(r) for r in records]
         self.records.extend(records)
         for projection in self.projections.values():
             for record in records:
@@ -78,20 +88,28 @@ class LiveCase:
 
 class LiveCases:
     def __init__(
-        self, track: Track, rules: Rules, events_of: Callable[[UUID], Sequence[Any]], max_cases: int = 1000
+        self,
+        track: Track,
+        rules: Rules,
+        events_of: Callable[[UUID], Sequence[Any]],
+        max_cases: int = 1000,
+        scrub: Callable[[EventRecord], EventRecord] | None = None,
     ) -> None:
         """`events_of(case_id)`: the case's domain events from the store, in order (it raises
-        what the application answers for an unknown or erased case)."""
+        what the application answers for an unknown or erased case); `scrub`: what a record
+        shows of persons erased since (`SubjectKeys.scrub`), applied to every record kept."""
         if max_cases < 1:
             raise ValueError("max_cases must be at least 1")
         self.track, self.rules = track, rules
         self._events_of = events_of
+        self._scrub = scrub
         self.max_cases = max_cases
         # A case checked out is not in `_cases` until it is checked in again, so eviction
         # (on another case's check-in) can never drop or duplicate it. cachetools caches are
         # not thread-safe: every access is under `_lock`.
         self._cases: LRUCache[str, LiveCase] = LRUCache(max_cases)
-        self._erased: set[str] = set()  # never kept again, even by a command in flight
+        self._out: set[str] = set()  # checked out now (one command at a time per case)
+        self._forgotten: set[str] = set()  # forgotten while checked out: not kept at check-in
         self._lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
@@ -105,42 +123,55 @@ class LiveCases:
         with self._stripes[zlib.crc32(key.encode()) % LOCK_STRIPES]:
             with self._lock:
                 case = self._cases.pop(key, None)
-            if case is None:
-                case = self._load(case_id)
-            else:
-                case.fresh = False
+                self._out.add(key)
             try:
+                if case is None:
+                    case = self._load(case_id)
+                else:
+                    case.fresh = False
                 yield case
             finally:
-                if not case.discarded and not case.aggregate.pending_events:
-                    self._keep(key, case)
+                keep = case is not None and not case.discarded and not case.aggregate.pending_events
+                self._check_in(key, case if keep else None)
 
     def new(self, aggregate: Any, records: Sequence[EventRecord]) -> LiveCase:
         """A case this process is creating; `keep` it once it is saved."""
-        case = LiveCase(aggregate, self.track, self.rules, fresh=True)
+        case = LiveCase(aggregate, self.track, self.rules, fresh=True, scrub=self._scrub)
         case.advance(records)
         return case
 
     def keep(self, case: LiveCase) -> None:
-        self._keep(str(case.aggregate.id), case)
+        key = str(case.aggregate.id)
+        with self._lock:
+            if key not in self._forgotten:
+                self._cases[key] = case
 
     def __contains__(self, case_id: object) -> bool:
         with self._lock:
             return str(case_id) in self._cases
 
     def forget(self, case_ids: Sequence[str]) -> None:
-        """After an erasure: drop the cases' plaintext at once, and for good."""
+        """After an erasure: drop the cases' plaintext at once, also of a case a command has
+        checked out right now (it is not kept when the command ends)."""
         with self._lock:
-            self._erased.update(case_ids)
             for case_id in case_ids:
                 self._cases.pop(case_id, None)
+                if case_id in self._out:
+                    self._forgotten.add(case_id)
 
-    def _keep(self, key: str, case: LiveCase) -> None:
+    def _check_in(self, key: str, case: LiveCase | None) -> None:
         with self._lock:
-            if key not in self._erased:
+            self._out.discard(key)
+            if case is not None and key not in self._forgotten:
                 self._cases[key] = case  # the least recently used case goes when full
+            self._forgotten.discard(key)
 
     def _load(self, case_id: UUID) -> LiveCase:
-        events = self._events_of(case_id)
-        records = [record_of(event, self.track) for event in events]
-        return LiveCase(project_aggregate(None, events), self.track, self.rules, fresh=True, records=records)
+        try:
+            events = self._events_of(case_id)
+        except CaseErasedError:
+            raise CaseNotFoundError(str(case_id)) from None  # see the module's docstring
+        aggregate = project_aggregate(None, events)
+        case = LiveCase(aggregate, self.track, self.rules, fresh=True, scrub=self._scrub)
+        case.advance([record_of(event, self.track) for event in events])
+        return case

@@ -105,6 +105,7 @@ class Projector:
         self._cases: LRUCache[str, CaseProjection] = LRUCache(max_cases)
         self._lock = threading.Lock()
         self.applied = 0  # records applied by this process (for progress and tests)
+        keys.on_erased(self.forget)  # whichever process erased
 
     def apply(self, batch: Sequence[Incoming]) -> None:
         if not batch:
@@ -129,6 +130,33 @@ class Projector:
             for case_id in case_ids:
                 self._cases.pop(case_id, None)
 
+    def refresh(self, case_ids: Sequence[str]) -> None:
+        """Write the cases' documents and rows again from the store, as they read now (after
+        a guardian's erasure: `SubjectKeys.scrub` shows them as a placeholder). The consumed
+        positions stay: any consumer may do this while the others go on."""
+        self.forget(case_ids)
+        tracks = {case_id: self._track_of(case_id) for case_id in case_ids}
+        for case_id in case_ids:
+            self.keys.key_for_case(case_id)  # before the transaction, as in `apply`
+        with self.store.transaction() as tx:
+            writes = _Writes()
+            for track in {t for t in tracks.values() if t is not None}:
+                ids = sorted(c for c, t in tracks.items() if t == track)
+                for case_id, version in tx.lock_cases(track, ids).items():
+                    if not version:
+                        continue  # not projected yet: it will be, as it reads now
+                    case = self._case(track, case_id, version)
+                    every = set(case.folds)
+                    self._write(writes, case, Change(docs=every, rows=every, consents=True), 0)
+            with tx.pipelined():
+                writes.write(tx)
+
+    def _track_of(self, case_id: str) -> str | None:
+        for track, app in self.apps.items():
+            if app.recorder.select_events(UUID(case_id), limit=1):
+                return track
+        return None
+
     def _apply(self, tx: ReadModelTx, batch: Sequence[Incoming], owned: Sequence[Incoming]) -> None:
         """Project the `owned` items of the batch; every item of it counts as consumed."""
         applied: dict[str, int] = {}
@@ -143,9 +171,8 @@ class Projector:
             if message.version <= case.version:
                 continue  # a duplicate (relay re-publication, consumer replay): already applied
             for record_message in self._with_missing(case, message):
-                change = case.apply(
-                    self.apps[message.track].record_or_placeholder(record_message.stored_event())
-                )
+                record = self.apps[message.track].record_or_placeholder(record_message.stored_event())
+                change = case.apply(self.keys.scrub(record))
                 created = message.notification_id if case.version == 1 else 0
                 _merge(dirty, case, change, created)
                 self.applied += 1
@@ -187,9 +214,11 @@ class Projector:
         track = case.track.value
         writes.cases.append((track, case.case_id, case.version, case.status, sorted(case.types), created))
         key = self.keys.key_for_case(case.case_id)
+        if key is None:
+            # An erased person: only the progress row (no personal data) is kept, so the case
+            # never comes back into a view, a worklist or the consent register.
+            return
         for agency in change.docs:
-            if key is None:
-                break  # an erased person: no document can be sealed, none is kept
             fold = case.folds[agency]
             writes.docs.append(
                 (
@@ -213,7 +242,7 @@ class Projector:
         app = self.apps[track]
         case = CaseProjection(app.track, case_id, self.rules)
         for stored in app.recorder.select_events(UUID(case_id), lte=applied) if applied else []:
-            case.apply(app.record_or_placeholder(stored))
+            case.apply(self.keys.scrub(app.record_or_placeholder(stored)))
         with self._lock:
             self._cases[case_id] = case  # the least recently used case goes when full
         return case

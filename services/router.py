@@ -14,6 +14,7 @@ broker acknowledged); (case_id, version, type) identifies a message for deduplic
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from uuid import UUID
 
@@ -49,9 +50,17 @@ class Router:
         self.keys = keys
         self.agencies = tuple(agencies)
         self.max_cases = max_cases
-        # Not thread-safe, like the router itself: one thread routes (the Kafka runner, or
-        # the request thread of one agency stream).
+        # One thread routes (the Kafka runner, or the poll of one agency stream), but an
+        # erasure notice may come from another (`forget`): the cache is used under `_lock`.
         self._cases: LRUCache[str, CaseRedaction] = LRUCache(max_cases)
+        self._lock = threading.Lock()
+        keys.on_erased(self.forget)  # whichever process erased
+
+    def forget(self, case_ids: Sequence[str]) -> None:
+        """Drop the cases' state (after an erasure: it holds the person's plaintext)."""
+        with self._lock:
+            for case_id in case_ids:
+                self._cases.pop(case_id, None)
 
     def route(self, messages: Iterable[InternalMessage]) -> list[AgencyMessage]:
         out: list[AgencyMessage] = []
@@ -78,7 +87,7 @@ class Router:
     def _feed(
         self, app: SealedApplication, case: CaseRedaction, message: InternalMessage
     ) -> list[AgencyMessage]:
-        views = case.feed(app.record_or_placeholder(message.stored_event()))
+        views = case.feed(self.keys.scrub(app.record_or_placeholder(message.stored_event())))
         key = self.keys.key_for_case(message.case_id)
         if key is None or not views:
             return []  # an erased person: nothing readable is left to publish
@@ -86,13 +95,15 @@ class Router:
 
     def _case(self, app: SealedApplication, case_id: str, before: int) -> CaseRedaction:
         """The case's state, rebuilt from the store up to version `before` if not in memory."""
-        case = self._cases.get(case_id)
+        with self._lock:
+            case = self._cases.get(case_id)
         if case is not None:
             return case
         case = CaseRedaction(self.agencies)
         for stored in app.recorder.select_events(UUID(case_id), lte=before) if before > 0 else []:
-            case.feed(app.record_or_placeholder(stored))
-        self._cases[case_id] = case  # the least recently used case goes when full
+            case.feed(self.keys.scrub(app.record_or_placeholder(stored)))
+        with self._lock:
+            self._cases[case_id] = case  # the least recently used case goes when full
         return case
 
 

@@ -13,7 +13,7 @@ from services.audit import record_dict
 from services.context import Context
 from services.erasure import Erasure, Expired
 from services.errors import CaseNotFoundError
-from services.keys import SubjectKeys
+from services.keys import ERASED_PERSON, SubjectKeys
 from services.sealed_application import SealedApplication, require
 
 OTHER_PERSON = {"name": "[annen person]", "national_id": "[skjult]", "birth_date": None}
@@ -52,18 +52,22 @@ def _own_cases(app: SealedApplication, keys: SubjectKeys, national_id: str) -> l
 
 
 def _as_guardian(app: SealedApplication, keys: SubjectKeys, national_id: str) -> list[dict[str, Any]]:
+    """The cases that name the person (as guardian), with only their own registration; none
+    of it once they were erased (or the child was: the registration is shredded with it)."""
+    ref = keys.subject_ref(national_id)
     cases = []
     for case_id, role in keys.cases_mentioning(national_id):
         records = app.records(UUID(case_id))
         offered = records[0].payload
+        erased = bool(offered.get("erased")) or ref in keys.store.erased_mentions(case_id)
         own = [g for g in offered.get("guardians", []) if g.get("national_id") == national_id]
         cases.append(
             {
                 "id": case_id,
                 "role": role,
                 "status": records[-1].status,
-                "registered_as": own,
-                "erased": bool(offered.get("erased")),
+                "registered_as": [ERASED_PERSON] * len(own) if erased else own,
+                "erased": erased,
             }
         )
     return cases

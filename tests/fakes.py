@@ -31,8 +31,9 @@ class MemoryKeyStore:
     def subject_of_case(self, case_id: str) -> str | None:
         return self.cases.get(case_id)
 
-    def subject_key(self, subject_ref: str) -> bytes | None:
-        return self.keys.get(subject_ref)
+    def case_key(self, case_id: str) -> bytes | None:
+        ref = self.cases.get(case_id)
+        return None if ref is None else self.keys.get(ref)
 
     def erase_subject(self, subject_ref: str) -> list[str]:
         self.keys[subject_ref] = None
@@ -40,3 +41,15 @@ class MemoryKeyStore:
 
     def cases_of(self, subject_ref: str) -> list[str]:
         return [c for c, s in self.cases.items() if s == subject_ref]
+
+    def erased_mentions(self, case_id: str) -> list[str]:
+        return []
+
+    def cases_with_erased_mentions(self) -> list[str]:
+        return []
+
+    def erasures_after(self, seq: int) -> list[tuple[int, str]]:
+        return []
+
+    def last_erasure(self) -> int:
+        return 0
