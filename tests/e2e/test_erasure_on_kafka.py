@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from datetime import date
@@ -45,8 +46,10 @@ def _segments_with(prefix: str, secrets: list[str]) -> list[str]:
     return found
 
 
-def test_the_brokers_log_segments_never_hold_a_persons_plaintext(system: Container) -> None:  # noqa: F811
-    c = system
+def test_the_brokers_log_segments_never_hold_a_persons_plaintext(
+    system: tuple[Container, threading.Event],  # noqa: F811
+) -> None:
+    c, _ = system
     name, note = f"Kafkanavn {uuid.uuid4().hex[:8]}", f"kafkahemmelighet-{uuid.uuid4().hex}"
     national_id = fnr(date(2009, 12, 1), uuid.uuid4().int % 400)
     youth = {**OFFER["youth"], "name": name, "national_id": national_id}  # type: ignore[dict-item]
@@ -61,7 +64,8 @@ def test_the_brokers_log_segments_never_hold_a_persons_plaintext(system: Contain
                 f"/contracts/{case}/consents",
                 {"signatory": signatory, "scope": [], "booklet_version": "2026-1"},
             )
-        _post(client, c, k, f"/contracts/{case}/startup-meeting", {"at": "2026-10-10T10:00:00+02:00"})
+        # Due at once (the clock is 2026-09-10): a startup meeting is held only from its time.
+        _post(client, c, k, f"/contracts/{case}/startup-meeting", {"at": "2026-09-10T10:00:00+02:00"})
         _post(client, c, k, f"/contracts/{case}/startup-meeting/held", {"plan": PLAN})
         last = _post(
             client,

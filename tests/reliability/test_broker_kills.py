@@ -103,6 +103,8 @@ def system(
         "RUSKONTRAKT_JWT_SECRET": "reliability-secret-long-enough-for-hs256",
         "RUSKONTRAKT_KEY_PEPPER": "reliability",
         "RUSKONTRAKT_LOG_LEVEL": "WARNING",
+        # One load generator is one user here: the per-user rate limit is not what is tested.
+        "RUSKONTRAKT_RATE_PER_MINUTE": "1000000",
     }
     settings = Settings(**{k.removeprefix("RUSKONTRAKT_").lower(): v for k, v in values.items()})
     container = build(settings, clock=lambda: datetime(2026, 9, 10, 8, tzinfo=UTC))
