@@ -48,7 +48,7 @@ from bench.common import (
     settings_for,
 )
 from bench.loadgen import Request, json_post, open_loop
-from bench.server import BenchServer, postgres_cpu_seconds, process_cpu_seconds, stop_process
+from bench.server import UNLIMITED_RATE, BenchServer, postgres_cpu_seconds, process_cpu_seconds, stop_process
 from bench.streams import delete_topics, kafka_settings, kafka_up, read_text, topic_prefix
 from domain.policy import Track
 from domain.values import Agency
@@ -80,6 +80,7 @@ class Service:
         self.command, self.log = command, workdir / f"{command}.log"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("RUSKONTRAKT_")},
+            **UNLIMITED_RATE,
             **env,
             "PYTHONPATH": str(REPO),
         }
