@@ -25,6 +25,9 @@ def _without_others(payload: dict[str, Any], national_id: str) -> dict[str, Any]
         out["guardians"] = [
             g if g.get("national_id") == national_id else OTHER_PERSON for g in out["guardians"]
         ]
+    guardian = out.get("guardian")  # GuardianAdded: one guardian registered after the offer
+    if isinstance(guardian, dict) and guardian.get("national_id") != national_id:
+        out["guardian"] = OTHER_PERSON
     return out
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from tests.conftest import Api
-from tests.integration.flows import OFFER, activate, offer, ok
+from tests.integration.flows import OFFER, activate, fnr, offer, ok
 
 YOUTH_ID = OFFER["youth"]["national_id"]  # type: ignore[index]
 GUARDIAN_ID = OFFER["guardians"][0]["national_id"]  # type: ignore[index]
@@ -40,3 +42,18 @@ def test_the_export_reads_as_a_norwegian_document(api: Api) -> None:
     assert "Innsyn i egne opplysninger" in response.text and "Tilbud om ruskontrakt" in response.text
     assert case_id in response.text and "Hvem har sett opplysningene" in response.text
     assert api.get("police", f"/subjects/{YOUTH_ID}/export").status_code == 403
+
+
+def test_a_guardian_added_later_is_masked_in_the_youths_export_like_the_others(api: Api) -> None:
+    case_id = offer(api)
+    added = {"name": "Per Senere", "national_id": fnr(date(1980, 6, 5)), "birth_date": "1980-06-05"}
+    ok(api.post("konfliktrad", f"/contracts/{case_id}/guardians", added))
+    export = ok(api.get("konfliktrad", f"/subjects/{YOUTH_ID}/export"))
+    [contract] = export["contracts"]
+    [event] = [e for e in contract["events"] if e["type"] == "GuardianAdded"]
+    assert event["payload"]["guardian"] == {
+        "name": "[annen person]",
+        "national_id": "[skjult]",
+        "birth_date": None,
+    }
+    assert "Per Senere" not in str(export)
