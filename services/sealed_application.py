@@ -99,7 +99,7 @@ class SealedApplication(Application[UUID]):
         super().__init__(env=env)
         assert isinstance(self.mapper, SealingMapper)
         self.mapper.recorder = self.recorder
-        self.live = LiveCases(self.track, rules, self._events_of, live_cases)
+        self.live = LiveCases(self.track, rules, self._events_of, live_cases, scrub=keys.scrub)
         # Whether the event store writes a command's access-log entries in the events'
         # transaction (PostgreSQL); otherwise they are written right after the commit.
         self.stores_access_entries = bool(getattr(self.recorder, "stores_access_entries", False))

@@ -37,6 +37,10 @@ def test_erasing_a_guardian_replaces_their_identity_wherever_the_case_is_shown(a
     registration = own["contracts_as_guardian"][0]
     assert registration["erased"] is True and GUARDIAN["name"] not in str(own)
     assert ok(api.get("auditor", f"/contracts/{case_id}/verify"))["valid"] is True
+    # A command's answer comes from the process's live copy of the case: scrubbed too.
+    consent = {"signatory": "youth", "scope": [], "booklet_version": "2026-1"}
+    answer = ok(api.post("konfliktrad", f"/contracts/{case_id}/consents", consent))
+    assert GUARDIAN["name"] not in str(answer) and GUARDIAN["national_id"] not in str(answer)
 
 
 def test_a_new_case_for_an_erased_person_gets_a_new_key_and_the_old_one_stays_shredded(api: Api) -> None:
