@@ -1,4 +1,4 @@
-"""The register of information booklets handed out with a consent (domain.md §4), as data.
+"""The register of information booklets handed out with a consent (docs/domain.md §4), as data.
 
 Each consent records the version of the booklet the family was given (seed 004, 2.1
 Informasjonshefte); the version must be one that exists, in a language it was published

@@ -1,4 +1,4 @@
-"""Who has consented to what, and when (domain.md §4).
+"""Who has consented to what, and when (docs/domain.md §4).
 
 A register of consent intervals, built only from events, so the aggregate, the access
 policy, the projections and the auditor's time travel all answer "was this covered at

@@ -718,7 +718,7 @@ class Contract(Aggregate):
 
     def recount_negatives(self) -> None:
         """Consecutive negative results since the last step down, newest first: a rapid
-        positive a lab refuted counts as negative (domain.md §5)."""
+        positive a lab refuted counts as negative (docs/domain.md §5)."""
         count = 0
         for test_id in reversed(self.results[self.series_from :]):
             if self.tests[test_id].counts_positive:

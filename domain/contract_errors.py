@@ -1,4 +1,4 @@
-"""The refusals of the contract's commands, one class per rule (domain.md §5).
+"""The refusals of the contract's commands, one class per rule (docs/domain.md §5).
 
 The first line of each docstring is the rule as users are shown it (the API's problem
 `title`), so it says what is required, not what went wrong; the message passed when

@@ -127,7 +127,7 @@ class BreachState:
     response: BreachResponse | None = None
 
 
-# What a single breach may be answered with in trinn 1 (domain.md §5).
+# What a single breach may be answered with in trinn 1 (docs/domain.md §5).
 STAGE_ONE_SINGLE_BREACH_RESPONSES = frozenset(
     {BreachResponse.CONVERSATION, BreachResponse.WARNING, BreachResponse.DISMISSED}
 )

@@ -1,6 +1,6 @@
 """The deadline rules: when a case must next be acted on, and whether that is overdue.
 
-Every deadline (domain.md §11) is computed here from the rules and their calendar, so the
+Every deadline (docs/domain.md §11) is computed here from the rules and their calendar, so the
 aggregate, the worklist and any scheduler agree on the day. Counting in working days or
 calendar days is the rules' choice (`rules.deadlines.working_days`) and applies to every
 deadline alike.

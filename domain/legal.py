@@ -2,7 +2,7 @@
 
 An auditor's first question about a drug contract is on which legal basis it was offered
 (Oslo stopped its contracts in 2022 for lack of one) and instead of what. The bases are a
-small closed set, as data: the code is what is stored and what the API takes (api.md
+small closed set, as data: the code is what is stored and what the API takes (docs/api.md
 binds the codes); the text says what it stands for. Seed 004 (Trøndelag) rests its
 contracts on straffeprosessloven § 71 a second paragraph, transfer to the Conflict Council.
 """

@@ -1,4 +1,4 @@
-"""The contract lifecycle as a strict state machine (domain.md §5).
+"""The contract lifecycle as a strict state machine (docs/domain.md §5).
 
 This class is the single statement of which action may happen in which status. Guards
 are named here and implemented by the model the machine is bound to (the contract's

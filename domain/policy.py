@@ -1,4 +1,4 @@
-"""The access policy as data (domain.md §3) and the one function that applies it.
+"""The access policy as data (docs/domain.md §3) and the one function that applies it.
 
 `redact` is the single gate between an event and an agency: projections, the agency
 topics on Kafka and the API all call it, so there is exactly one place where "may the
@@ -127,7 +127,7 @@ FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "EvaluationSubmitted": dict.fromkeys(("respondent_role", "form_version", "answers"), Category.EVALUATION),
 }
 
-# The preventive track (domain.md §6): never prosecution; police always; the others only
+# The preventive track (docs/domain.md §6): never prosecution; police always; the others only
 # from the event that discloses the case to them.
 PREVENTION_DISCLOSURES: dict[str, Agency] = {
     "CounsellingAccepted": Agency.MUNICIPAL_HEALTH,

@@ -2,7 +2,7 @@
 
 A separate aggregate in a separate application and stream: nothing here is a sanction,
 there is no testing, and nothing of it may ever reach the prosecution or the criminal
-track (domain.md §1, §6). Who sees it is decided by `domain.policy` (police always,
+track (docs/domain.md §1, §6). Who sees it is decided by `domain.policy` (police always,
 municipal health from an accepted counselling offer, child welfare from a report). The
 order of its steps is `domain/prevention_lifecycle.py`'s strict machine.
 """

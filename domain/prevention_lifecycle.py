@@ -1,4 +1,4 @@
-"""The preventive track's lifecycle as a strict state machine (domain.md §6).
+"""The preventive track's lifecycle as a strict state machine (docs/domain.md §6).
 
 A concern is registered; the police offer a concern conversation, which is held or
 declined; counselling may then be offered, and is accepted or declined; the case is

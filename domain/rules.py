@@ -1,4 +1,4 @@
-"""Versioned configuration of stages (trinn) and deadlines (domain.md §5, §11).
+"""Versioned configuration of stages (trinn) and deadlines (docs/domain.md §5, §11).
 
 These are defaults a county or municipality can change without code changes: the service
 loads a `Rules` from a YAML file (`RUSKONTRAKT_RULES_FILE`) and every case records the

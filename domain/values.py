@@ -143,7 +143,7 @@ class TestRegime:
 
 @dataclass(frozen=True)
 class Plan:
-    """The contract plan agreed at the startup meeting (domain.md §5)."""
+    """The contract plan agreed at the startup meeting (docs/domain.md §5)."""
 
     trinn: int
     start_date: date
@@ -163,7 +163,7 @@ class Plan:
 
 @dataclass(frozen=True)
 class ProportionalityFactors:
-    """What every breach decision must weigh (domain.md §5)."""
+    """What every breach decision must weigh (docs/domain.md §5)."""
 
     seriousness: str
     fault: str

@@ -1,4 +1,4 @@
-"""Request bodies (field names binding per api.md); domain enums validate their values.
+"""Request bodies (field names binding per docs/api.md); domain enums validate their values.
 
 Every field is typed and bounded (issue 14): national ids are fødselsnummer or D-numbers
 in ASCII digits, dates lie between 1900 and 2100, text holds no control or format
@@ -332,7 +332,7 @@ class EvaluationBody(Body):
 
 
 class ConcernBody(Body):
-    person: YouthIn  # the birth date decides whether the track applies (domain.md §6)
+    person: YouthIn  # the birth date decides whether the track applies (docs/domain.md §6)
     source: ConcernSource = ConcernSource.POLICE
     municipality: Municipality
     summary: Text = ""

@@ -1,4 +1,4 @@
-"""Readings of domain.md §4–§5 where the text leaves a choice, pinned down as tests."""
+"""Readings of docs/domain.md §4–§5 where the text leaves a choice, pinned down as tests."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def test_the_reason_of_an_amendment_or_a_decision_explains_its_plans_departure()
 
 
 def test_two_open_contracts_for_the_same_youth_are_allowed() -> None:
-    """domain.md §5: the prosecution decides per offence; each offer is its own case."""
+    """docs/domain.md §5: the prosecution decides per offence; each offer is its own case."""
     first, second = contract_in(ContractStatus.ACTIVE), offer()
     assert first.youth == second.youth and second.status is ContractStatus.OFFERED
 
