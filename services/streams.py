@@ -124,10 +124,6 @@ class AgencyStreams:
             self._release(ctx)
             raise
 
-    def open_streams(self) -> int:
-        with self._lock:
-            return sum(self._open.values())
-
     def _release(self, ctx: Context) -> None:
         user = f"{ctx.agency.value}:{ctx.sub}"
         with self._lock:
