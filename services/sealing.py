@@ -13,6 +13,7 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -64,6 +65,17 @@ def aad(case_id: str, version: int, topic: str) -> bytes:
     return f"{case_id}|{version}|{topic}".encode()
 
 
+def guardians_named(domain_event: DomainEventProtocol[UUID]) -> list[Any]:
+    """The guardians an event names: the offer's (`guardians`) or one registered later
+    (`guardian`, GuardianAdded). Each is a mention in the key store, so their access request
+    finds the case and erasing them scrubs it."""
+    named = list(getattr(domain_event, "guardians", None) or ())
+    guardian = getattr(domain_event, "guardian", None)
+    if guardian is not None:
+        named.append(guardian)
+    return named
+
+
 class SealingMapper(Mapper[UUID]):
     """Seals with the case's subject key and links each event to its predecessor."""
 
@@ -82,13 +94,13 @@ class SealingMapper(Mapper[UUID]):
         plaintext = self.transcoder.encode(state)
         if version == 1:
             key = self.keys.open_case(case_id, getattr(domain_event, self.subject_field).national_id)
-            for guardian in getattr(domain_event, "guardians", ()):
-                self.keys.mention(case_id, guardian.national_id, "guardian")
         else:
             found = self.keys.key_for_case(case_id)
             if found is None:
                 raise ErasedError(f"case {case_id} was erased; it cannot change")
             key = found
+        for guardian in guardians_named(domain_event):
+            self.keys.mention(case_id, guardian.national_id, "guardian")
         nonce = os.urandom(12)
         ciphertext = AESGCM(key).encrypt(nonce, plaintext, aad(case_id, version, topic))
         prev = self._head(case_id, version - 1)

@@ -63,7 +63,9 @@ def _as_guardian(app: SealedApplication, keys: SubjectKeys, national_id: str) ->
         records = app.records(UUID(case_id))
         offered = records[0].payload
         erased = bool(offered.get("erased")) or ref in keys.store.erased_mentions(case_id)
-        own = [g for g in offered.get("guardians", []) if g.get("national_id") == national_id]
+        named = [*offered.get("guardians", [])]  # with the offer, or registered later:
+        named += [r.payload["guardian"] for r in records if isinstance(r.payload.get("guardian"), dict)]
+        own = [g for g in named if g.get("national_id") == national_id]
         cases.append(
             {
                 "id": case_id,

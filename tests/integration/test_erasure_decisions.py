@@ -88,3 +88,29 @@ def test_an_erased_case_is_unknown_to_every_agency_whether_it_knew_it_or_not(api
         assert answers["command"] in (403, 404), (agency, answers)  # 403: may never give consents
     assert case_id not in api.get("prosecution", "/contracts").text
     assert ok(api.get("auditor", f"/contracts/{case_id}/verify"))["valid"] is True
+
+
+def test_a_guardian_added_later_is_found_by_their_export_and_erased_by_their_id(api: Api) -> None:
+    """GuardianAdded names a person as much as the offer's guardians do: their access request
+    finds the case and erasing them scrubs it (issue 14, finding 4; failed before: only the
+    offer's guardians were recorded as mentions)."""
+    case_id = offer(api)
+    added = {"name": "Per Senere", "national_id": fnr(date(1980, 6, 5)), "birth_date": "1980-06-05"}
+    ok(api.post("konfliktrad", f"/contracts/{case_id}/guardians", added))
+
+    own = ok(api.get("auditor", f"/subjects/{added['national_id']}/export"))
+    [registration] = own["contracts_as_guardian"]
+    assert registration["id"] == case_id and registration["erased"] is False
+    assert registration["registered_as"] == [added]
+    assert YOUTH["name"] not in str(own), "not the child's case"
+
+    erased = ok(api.post("auditor", f"/subjects/{added['national_id']}/erase"))
+    assert erased["erased_cases"] == [case_id], "the case that names them"
+    view = ok(api.get("prosecution", f"/contracts/{case_id}"))
+    assert added["name"] not in str(view) and added["national_id"] not in str(view)
+    assert GUARDIAN["name"] in str(view), "the offer's guardian stays"
+    own = ok(api.get("auditor", f"/subjects/{added['national_id']}/export"))
+    [registration] = own["contracts_as_guardian"]
+    assert registration["erased"] is True and added["name"] not in str(own)
+    youths = ok(api.get("auditor", f"/subjects/{YOUTH['national_id']}/export"))
+    assert added["name"] not in str(youths) and added["national_id"] not in str(youths)
