@@ -38,7 +38,10 @@ class AccessLogStore(Protocol):
         agency: str | None = None,
         since: datetime | None = None,
         limit: int = 1000,
-    ) -> list[dict[str, Any]]: ...
+        named_in: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """The entries matching every filter given, oldest first; with `subject_ref`, also
+        the entries of the cases `named_in` (the cases that name the person)."""
 
 
 def by_role(ctx: Context) -> dict[str, str]:
@@ -88,5 +91,20 @@ class AccessRecorder:
         agency: str | None = None,
         since: datetime | None = None,
         limit: int = 1000,
+        named_in: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        return self.store.query(subject_ref, agency, since, limit)
+        """The entries matching the filters, oldest first. With `subject_ref`, the person is
+        the subject of the reads of their own cases and of the cases that name them
+        (`named_in`: case id -> their role there, "guardian"): an entry names the case's own
+        subject, so those are found by case and shown with the person's reference and role."""
+        named = dict(named_in or {})
+        entries = self.store.query(subject_ref, agency, since, limit, list(named))
+        if subject_ref is None:
+            return entries
+        for entry in entries:
+            if entry["subject_ref"] == subject_ref or entry["case_id"] not in named:
+                entry["subject_role"] = "subject"
+            else:
+                entry["subject_role"] = named[entry["case_id"]]
+                entry["subject_ref"] = subject_ref
+        return entries

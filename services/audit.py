@@ -91,7 +91,8 @@ class Audit:
         """Every logged read matching the filters, oldest first; this read is logged too."""
         require(ctx, "access_log", SUBJECT_QUERIES)
         ref = self.keys.subject_ref(national_id) if national_id is not None else None
-        entries = self.access.query(ref, agency.value if agency else None, since, limit)
+        named = dict(self.keys.cases_mentioning(national_id)) if national_id is not None else None
+        entries = self.access.query(ref, agency.value if agency else None, since, limit, named)
         self.access.record([self.access.entry(ctx, "access_log", None, [], by_role(ctx), subject_ref=ref)])
         return entries
 

@@ -137,7 +137,7 @@ class SubjectAccess:
         """Everything stored about the person (subject-access request); the read is logged."""
         require(ctx, "subject_export", SUBJECT_QUERIES)
         ref = self.keys.subject_ref(national_id)
-        log = self.access.query(subject_ref=ref)
+        log = self.access.query(subject_ref=ref, named_in=dict(self.keys.cases_mentioning(national_id)))
         export = subject_export(national_id, self.contracts, self.prevention, self.keys, log, ctx.at)
         self.access.record([self.access.entry(ctx, "subject_export", None, ["all"], by_role(ctx), ref)])
         return export

@@ -10,6 +10,7 @@ Subjects are stored as the key store's pseudonymous reference, never as national
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,8 @@ class AccessLog:
         with db.transaction() as tx:
             tx.execute(SCHEMA)
             tx.execute("CREATE INDEX IF NOT EXISTS access_log_subject ON access_log (subject_ref)")
+            # The reads of the cases that name a person (a guardian) are found by case.
+            tx.execute("CREATE INDEX IF NOT EXISTS access_log_case ON access_log (case_id)")
         self._writer = BatchWriter(self._insert, "access-log")
 
     def record(self, entries: list[AccessEntry]) -> None:
@@ -48,12 +51,18 @@ class AccessLog:
         agency: str | None = None,
         since: datetime | None = None,
         limit: int = 1000,
+        named_in: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
-        where, params = [], []
-        for column, value in (("subject_ref", subject_ref), ("agency", agency)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+        where: list[str] = []
+        params: list[str] = []
+        if subject_ref is not None:
+            cases = list(dict.fromkeys(named_in))
+            marks = ", ".join("?" * len(cases))
+            where.append(f"(subject_ref = ? OR case_id IN ({marks}))" if cases else "subject_ref = ?")
+            params += [subject_ref, *cases]
+        if agency is not None:
+            where.append("agency = ?")
+            params.append(agency)
         if since is not None:
             where.append("at >= ?")
             params.append(since.astimezone(UTC).isoformat())  # stored in UTC: compared as text
