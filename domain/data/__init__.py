@@ -1,0 +1,1 @@
+"""Data shipped with the domain: the municipality register (domain/municipalities.py)."""
