@@ -7,7 +7,7 @@ the module functions below it are the folds themselves, which benchmarks time al
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -26,6 +26,8 @@ from services.errors import CaseNotFoundError
 from services.keys import SubjectKeys
 from services.sealed_application import SealedApplication, require
 from services.verification import Checkpoint, Verification, verify_chain
+
+Scrub = Callable[[EventRecord], EventRecord]  # what a record shows of persons erased since
 
 
 class Audit:
@@ -48,7 +50,7 @@ class Audit:
     ) -> dict[str, Any]:
         """Every event of the contract up to the point asked for, unredacted, and its state there."""
         require(ctx, "history", CONTRACT_QUERIES)
-        result = history(self.contracts, case_id, as_of, version)
+        result = history(self.contracts, case_id, as_of, version, scrub=self.keys.scrub)
         self._log_case(ctx, "history", case_id, ["all"])
         return result
 
@@ -57,7 +59,7 @@ class Audit:
     ) -> dict[str, Any]:
         """What `agency` could see of the contract at `as_of`, under the consents and policy then."""
         require(ctx, "agency_view", CONTRACT_QUERIES)
-        result = agency_view(self.contracts, case_id, agency, as_of)
+        result = agency_view(self.contracts, case_id, agency, as_of, scrub=self.keys.scrub)
         categories = list((result["view"] or {}).get("categories", []))
         self._log_case(ctx, f"agency_view:{agency.value}", case_id, categories)
         return result
@@ -122,13 +124,25 @@ def _fold(records: list[EventRecord], agency: Agency, as_of: datetime | None) ->
     return fold_case(records[0].case_id, views) if records else None
 
 
+def _records(app: SealedApplication, case_id: UUID, scrub: Scrub | None) -> list[EventRecord]:
+    """The case's records, with every erased guardian a placeholder (`SubjectKeys.scrub`)."""
+    records = app.records(case_id)
+    return records if scrub is None else [scrub(r) for r in records]
+
+
 def history(
-    app: SealedApplication, case_id: UUID, as_of: datetime | None = None, version: int | None = None
+    app: SealedApplication,
+    case_id: UUID,
+    as_of: datetime | None = None,
+    version: int | None = None,
+    *,
+    scrub: Scrub | None = None,
 ) -> dict[str, Any]:
-    """Every event up to the point asked for, unredacted, and the case's state there."""
+    """Every event up to the point asked for, unredacted (but for erased guardians, with
+    `scrub`), and the case's state there."""
     records = [
         r
-        for r in app.records(case_id)
+        for r in _records(app, case_id, scrub)
         if (as_of is None or r.at <= as_of) and (version is None or r.version <= version)
     ]
     state = _fold(records, Agency.AUDITOR, None) if records else None
@@ -145,10 +159,15 @@ def history(
 
 
 def agency_view(
-    app: SealedApplication, case_id: UUID, agency: Agency, as_of: datetime | None = None
+    app: SealedApplication,
+    case_id: UUID,
+    agency: Agency,
+    as_of: datetime | None = None,
+    *,
+    scrub: Scrub | None = None,
 ) -> dict[str, Any]:
     """What `agency` could see of the case at `as_of`, under the consents and policy then."""
-    doc = _fold(app.records(case_id), agency, as_of)
+    doc = _fold(_records(app, case_id, scrub), agency, as_of)
     return {
         "id": str(case_id),
         "agency": agency.value,

@@ -114,3 +114,24 @@ def test_a_guardian_added_later_is_found_by_their_export_and_erased_by_their_id(
     assert registration["erased"] is True and added["name"] not in str(own)
     youths = ok(api.get("auditor", f"/subjects/{YOUTH['national_id']}/export"))
     assert added["name"] not in str(youths) and added["national_id"] not in str(youths)
+
+
+def test_the_auditors_history_and_time_travel_show_an_erased_guardian_as_a_placeholder(api: Api) -> None:
+    """Like the case views (issue 14, finding 4; failed before: the history showed the erased
+    guardian's name and national id in the offer and in GuardianAdded)."""
+    case_id = offer(api)
+    added = {"name": "Per Senere", "national_id": fnr(date(1980, 6, 5)), "birth_date": "1980-06-05"}
+    ok(api.post("konfliktrad", f"/contracts/{case_id}/guardians", added))
+    for person in (GUARDIAN, added):
+        ok(api.post("auditor", f"/subjects/{person['national_id']}/erase"))
+
+    history = ok(api.get("auditor", f"/contracts/{case_id}/history"))
+    views = [ok(api.get("auditor", f"/contracts/{case_id}/views/{a}")) for a in ("prosecution", "police")]
+    for shown in (history, *views):
+        for person in (GUARDIAN, added):
+            assert person["name"] not in str(shown) and person["national_id"] not in str(shown)
+    offered, registered = history["events"][0]["payload"], history["events"][-1]["payload"]
+    assert offered["guardians"] == [{"name": "[slettet]", "national_id": "[slettet]", "birth_date": None}]
+    assert registered["guardian"] == {"name": "[slettet]", "national_id": "[slettet]", "birth_date": None}
+    assert offered["youth"]["name"] == YOUTH["name"], "the child's own data stays"
+    assert ok(api.get("auditor", f"/contracts/{case_id}/verify"))["valid"] is True
