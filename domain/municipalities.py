@@ -106,9 +106,13 @@ class MunicipalityRegister:
             "source": self.source,
         }
 
-    def describe_all(self) -> list[dict[str, Any]]:
-        """Every municipality, by number."""
-        return [self.describe(number) for number in sorted(self.municipalities)]
+    def describe_all(self, county: str | None = None) -> list[dict[str, Any]]:
+        """Every municipality (of `county`, when given), by number."""
+        return [
+            self.describe(number)
+            for number, m in sorted(self.municipalities.items())
+            if county is None or m.county == county
+        ]
 
     def counties(self) -> frozenset[str]:
         return frozenset(m.county for m in self.municipalities.values())
