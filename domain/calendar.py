@@ -14,11 +14,20 @@ from zoneinfo import ZoneInfo
 
 OSLO = ZoneInfo("Europe/Oslo")
 SATURDAY = 5
+# How far past the command's time a reported instant (a meeting held, a sample collected)
+# may lie: the clock of the device it was typed on may run a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def local_day(at: datetime) -> date:
     """The calendar day in Norway at an instant: ages and deadlines are Norwegian days."""
     return at.astimezone(OSLO).date()
+
+
+def in_future(instant: datetime, at: datetime) -> bool:
+    """Whether `instant` is later than the command's time `at`, beyond `CLOCK_SKEW`: what
+    has happened (a meeting held, a sample collected) cannot be reported before it did."""
+    return instant > at + CLOCK_SKEW
 
 
 def add_months(day: date, months: int) -> date:

@@ -35,6 +35,10 @@ class CollectedInFutureError(InvalidInputError):
     """A sample cannot have been collected later than the moment its result is recorded."""
 
 
+class HeldInFutureError(InvalidInputError):
+    """A meeting is recorded once it has been held: its time cannot be later than the moment it is recorded."""
+
+
 class StartupMeetingNotDueError(RuleViolationError):
     """A startup meeting is marked held only from the time it was scheduled for; to hold it earlier, schedule it again."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from domain.calendar import add_months, local_day
+from domain.calendar import CLOCK_SKEW, add_months, in_future, local_day
 from domain.consent import ADULT_AGE
 from domain.contract_errors import (
     AgeOutOfRangeError,
@@ -22,6 +22,7 @@ from domain.contract_errors import (
     ConfirmedTestInvalidError,
     EndDateNotReachedError,
     GuardianRequiredError,
+    HeldInFutureError,
     LegalBasisInvalidError,
     MunicipalitiesMissingError,
     OffenceDateInFutureError,
@@ -189,6 +190,17 @@ def check_requisition(
             raise ConfirmedTestInvalidError(f"a {kind.value} test confirms no other test")
         confirmable(contract, confirms_test_id, None)
     return recorder
+
+
+def check_held_at(held_at: datetime, at: datetime) -> None:
+    """Refuse a meeting recorded as held later than the command's time, beyond the clock
+    skew `CLOCK_SKEW` allows: a meeting is recorded once it has been held. The aggregate
+    calls it, so a meeting keeps the shortcut past the lifecycle engine (`unguarded_outcome`)."""
+    if in_future(held_at, at):
+        raise HeldInFutureError(
+            f"held at {held_at.isoformat()}, recorded at {at.isoformat()} "
+            f"(at most {CLOCK_SKEW.total_seconds() / 60:g} minutes ahead)"
+        )
 
 
 def confirmable(contract: Contract, rapid_id: str, lab_id: str | None) -> None:

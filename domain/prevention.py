@@ -9,6 +9,7 @@ order of its steps is `domain/prevention_lifecycle.py`'s strict machine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -17,7 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from statemachine.exceptions import TransitionNotAllowed
 
-from domain.calendar import local_day
+from domain.calendar import CLOCK_SKEW, in_future, local_day
 from domain.errors import ActionNotAllowedError, InvalidInputError
 from domain.prevention_lifecycle import PreventionLifecycle, allowed_actions, status_after
 from domain.rules import DEFAULT_RULES, Rules
@@ -53,6 +54,10 @@ class PreventionProsecutionError(InvalidInputError):
 
 class PreventionAgeOutOfRangeError(InvalidInputError):
     """A prevention case needs a birth date and a youth aged 12 to 17 (a charged buyer: 15 or older)."""
+
+
+class ConversationHeldInFutureError(InvalidInputError):
+    """A conversation is recorded once held: its time cannot be later than the moment it is recorded."""
 
 
 def check_person(person: Person, source: ConcernSource, at: datetime, rules: Rules) -> None:
@@ -140,21 +145,40 @@ class PreventionCase(Aggregate):
         return list(allowed_actions(self.status.value))
 
     def _step(
-        self, action: str, event_class: type[PreventionCase.Event], actor: Actor, at: datetime, **fields: Any
+        self,
+        action: str,
+        event_class: type[PreventionCase.Event],
+        actor: Actor,
+        at: datetime,
+        check: Callable[[], None] | None = None,
+        **fields: Any,
     ) -> None:
+        """Record the step if the status allows it and `check` (the step's own input guard,
+        asked once the status allows it) does not refuse."""
         if actor.agency is Agency.PROSECUTION:
             raise PreventionProsecutionError()
         try:
             PreventionLifecycle(start_value=self.status.value).send(action)
         except TransitionNotAllowed:
             raise ActionNotAllowedError(action, self.status.value, self.allowed_actions()) from None
+        if check is not None:
+            check()
         self.trigger_event(event_class, timestamp=at, actor=actor.sub, actor_agency=actor.agency, **fields)
 
     def offer_conversation(self, note: str, actor: Actor, at: datetime) -> None:
         self._step("offer_conversation", self.ConversationOffered, actor, at, note=note)
 
     def hold_conversation(self, held_at: datetime, notes: str, actor: Actor, at: datetime) -> None:
-        self._step("hold_conversation", self.ConversationHeld, actor, at, held_at=held_at, notes=notes)
+        def held_by_now() -> None:
+            if in_future(held_at, at):
+                raise ConversationHeldInFutureError(
+                    f"held at {held_at.isoformat()}, recorded at {at.isoformat()} "
+                    f"(at most {CLOCK_SKEW.total_seconds() / 60:g} minutes ahead)"
+                )
+
+        self._step(
+            "hold_conversation", self.ConversationHeld, actor, at, held_by_now, held_at=held_at, notes=notes
+        )
 
     def decline_conversation(self, note: str, actor: Actor, at: datetime) -> None:
         self._step("decline_conversation", self.ConversationDeclined, actor, at, note=note)

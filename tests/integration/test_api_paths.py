@@ -64,7 +64,7 @@ def test_a_trinn_1_contract_walks_from_offer_to_completion_through_a_breach_talk
             f"/contracts/{case_id}/meetings",
             {
                 "kind": "conversation",
-                "held_at": "2026-10-25T14:00:00+02:00",
+                "held_at": "2026-09-10T10:00:00+02:00",
                 "attended": True,
                 "notes": "Talked about cannabis use",
             },

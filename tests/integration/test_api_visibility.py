@@ -46,7 +46,7 @@ def test_notes_reach_health_and_the_coordinator_but_never_the_prosecutor_or_poli
             f"/contracts/{case_id}/meetings",
             {
                 "kind": "conversation",
-                "held_at": "2026-10-25T14:00:00+02:00",
+                "held_at": "2026-09-10T10:00:00+02:00",
                 "attended": True,
                 "notes": "private conversation content",
             },
@@ -99,7 +99,7 @@ def test_health_sees_a_prevention_case_only_from_accepted_counselling_on(api: Ap
         api.post(
             "police",
             f"{path}/conversation-held",
-            {"held_at": "2026-09-12T10:00:00+02:00", "notes": "police talk"},
+            {"held_at": "2026-09-10T09:30:00+02:00", "notes": "police talk"},
         )
     )
     assert api.get("municipal_health", path).status_code == 404

@@ -35,7 +35,7 @@ def _contract_for(api: Api, name: str, national_id: str, note: str) -> str:
         api.post(
             "municipal_health",
             f"/contracts/{case_id}/meetings",
-            {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True, "notes": note},
+            {"kind": "conversation", "held_at": "2026-09-10T10:00:00+02:00", "attended": True, "notes": note},
         )
     )
     ok(api.get("konfliktrad", f"/contracts/{case_id}"))

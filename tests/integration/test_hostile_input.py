@@ -74,5 +74,5 @@ def test_a_deep_payload_stored_before_validation_existed_still_reads_back(api: A
         ("auditor", f"/subjects/{OFFER['youth']['national_id']}/export"),  # type: ignore[index]
     ]:
         assert api.get(agency, path).status_code < 500, (agency, path)
-    meeting = {"kind": "conversation", "held_at": "2026-09-11T10:00:00+02:00", "attended": True}
+    meeting = {"kind": "conversation", "held_at": "2026-09-10T10:00:00+02:00", "attended": True}
     assert api.post("konfliktrad", f"/contracts/{case_id}/meetings", meeting).status_code == 200

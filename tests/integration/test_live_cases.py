@@ -17,7 +17,7 @@ from tests.integration.flows import FACTORS, OFFER, PLAN, activate, offer, ok, r
 
 MEETING = {
     "kind": "conversation",
-    "held_at": "2026-10-25T14:00:00+02:00",
+    "held_at": "2026-09-10T10:00:00+02:00",
     "attended": True,
     "notes": "talked about school",
 }

@@ -7,8 +7,11 @@ from datetime import date, timedelta
 import pytest
 
 import domain.contract as dc
+from domain.calendar import CLOCK_SKEW
 from domain.contract import ContractStatus
-from domain.values import Agency, BreachKind, BreachResponse, Category, ScopeItem
+from domain.contract_errors import HeldInFutureError
+from domain.contract_guards import check_held_at
+from domain.values import Agency, BreachKind, BreachResponse, Category, MeetingKind, ScopeItem
 from domain.values import TestKind as Kind
 from domain.values import TestPurpose as Purpose
 from tests.unit.contract_factory import (
@@ -161,6 +164,27 @@ def test_a_startup_meeting_is_held_from_the_minute_it_was_scheduled_for() -> Non
         contract.hold_startup(plan_for(contract), (), "", KONFLIKTRAD, STARTUP_AT - timedelta(minutes=1))
     contract.hold_startup(plan_for(contract), (), "", KONFLIKTRAD, STARTUP_AT)
     assert contract.status is ContractStatus.ACTIVE
+
+
+def test_a_meeting_held_later_than_it_is_recorded_is_refused_beyond_the_clock_skew() -> None:
+    """ "so is any recorded time later than now": a meeting's time, with a device clock a few
+    minutes ahead (`CLOCK_SKEW`) allowed for."""
+    at = later(contract_in(ContractStatus.ACTIVE))
+    with pytest.raises(HeldInFutureError):
+        check_held_at(at + CLOCK_SKEW + timedelta(seconds=1), at)
+    check_held_at(at + CLOCK_SKEW, at)
+    check_held_at(at - timedelta(days=30), at)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="domain/contract.py hold_meeting does not call check_held_at yet (need-to-know work)"
+)
+def test_a_contract_refuses_a_meeting_held_in_the_future() -> None:
+    contract = contract_in(ContractStatus.ACTIVE)
+    at = later(contract)
+    with pytest.raises(HeldInFutureError):
+        contract.hold_meeting(MeetingKind.TEAM, at + timedelta(hours=1), True, "", HEALTH, at)
+    assert contract.meetings_held == 0
 
 
 def test_a_sample_collected_after_its_result_is_recorded_is_refused() -> None:

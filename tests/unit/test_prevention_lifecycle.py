@@ -12,9 +12,11 @@ from uuid import uuid4
 
 import pytest
 
+from domain.calendar import CLOCK_SKEW
 from domain.errors import ActionNotAllowedError
 from domain.prevention import (
     ConcernSource,
+    ConversationHeldInFutureError,
     PreventionAgeOutOfRangeError,
     PreventionCase,
     PreventionStatus,
@@ -265,3 +267,24 @@ def test_the_prevention_ages_are_configuration() -> None:
 
 def test_the_prevention_diagram_is_generated_from_the_class() -> None:
     assert (ROOT / "docs" / "lifecycle.prevention.dot").read_text() == prevention_lifecycle_dot()
+
+
+def test_a_conversation_held_later_than_it_is_recorded_is_refused_beyond_the_clock_skew() -> None:
+    """docs/domain.md: "any recorded time later than now" is refused; a device clock a few
+    minutes ahead (`CLOCK_SKEW`) is not a conversation in the future."""
+    case = register()
+    at = later(case)
+    case.offer_conversation("letter sent", POLICE, at)
+    with pytest.raises(ConversationHeldInFutureError):
+        case.hold_conversation(at + CLOCK_SKEW + timedelta(seconds=1), "talked", POLICE, at)
+    assert case.status is PreventionStatus.CONVERSATION_OFFERED, "nothing recorded"
+    case.hold_conversation(at + CLOCK_SKEW, "talked", POLICE, at)
+    assert case.status is PreventionStatus.CONVERSATION_HELD
+
+
+def test_a_conversation_in_the_future_on_a_case_that_cannot_take_it_is_refused_by_its_status() -> None:
+    """The status is judged first: a closed case answers that the step is not allowed."""
+    case = register()
+    case.close("done", POLICE, later(case))
+    with pytest.raises(ActionNotAllowedError):
+        case.hold_conversation(later(case) + timedelta(days=1), "talked", POLICE, later(case))
