@@ -11,6 +11,7 @@ import functools
 import getpass
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,8 @@ from rich.table import Table
 
 from domain.policy import Track
 from domain.values import Agency
+from infra.api.schemas import NATIONAL_ID_PATTERN
+from infra.api.schemas import national_id as valid_national_id
 from infra.auth import Principal
 from infra.bootstrap import Container, build
 from infra.settings import Settings
@@ -57,14 +60,33 @@ def _instant(text: str | None) -> datetime | None:
     return at
 
 
+class NotANationalIdError(ValueError):
+    """The argument is not a national id; the message does not repeat it (a near-miss of a
+    real id is personal data too)."""
+
+
+def _national_id(text: str) -> str:
+    """The id as the API takes it (`infra/api/schemas.py national_id`): 11 ASCII digits, a
+    fødselsnummer or D-number with valid check digits. Checked before anything is opened."""
+    try:
+        if re.fullmatch(NATIONAL_ID_PATTERN, text) is None:
+            raise ValueError("not 11 ASCII digits")
+        return valid_national_id(text)
+    except ValueError:
+        raise NotANationalIdError("give 11 ASCII digits with valid check digits") from None
+
+
 def one_line_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """What an operator gets wrong (an unknown or erased case, a refused action) is one
-    line and exit code 2, not a traceback."""
+    """What an operator gets wrong (an unknown or erased case, a refused action, something
+    that is not a national id) is one line and exit code 2, not a traceback."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
+        except NotANationalIdError as error:
+            console.print(f"[red]not a national id:[/red] {error}")
+            raise typer.Exit(2) from None
         except CaseNotFoundError as error:
             console.print(f"[red]no such case:[/red] {error}")
             raise typer.Exit(2) from None
@@ -136,6 +158,7 @@ def export(
     """Everything stored about a person (subject-access request), as JSON on stdout."""
     from infra.export_html import render
 
+    national_id = _national_id(national_id)
     c = _container()
     result = c.subjects.export(national_id, _as_auditor(c, operator))
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -149,6 +172,7 @@ def erase(
     operator: Operator = None,
 ) -> None:
     """Crypto-shred a person's personal data everywhere; the history stays verifiable."""
+    national_id = _national_id(national_id)
     if not yes:
         typer.confirm("Erase this person's personal data for ever?", abort=True)
     c = _container()

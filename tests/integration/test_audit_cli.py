@@ -118,3 +118,18 @@ def test_an_unknown_case_or_a_time_without_zone_is_one_line_and_exit_code_2(cli_
     assert naive.exit_code == 2 and "time zone" in naive.output
     aware = runner.invoke(app, ["replay", case_id, "--as-of", "2026-09-10T10:00:00+02:00"])
     assert aware.exit_code == 0 and "ContractOffered" in aware.output
+
+
+@pytest.mark.parametrize("national_id", ["123", "01120950131", "٠١١٢٠٩٥٠١٣٠", "0112095013O"])
+def test_export_or_erase_of_something_that_is_not_a_national_id_is_one_line_and_exit_code_2(
+    cli_env: Path, national_id: str
+) -> None:
+    """Not 11 ASCII digits with valid check digits (issue 14, finding 9; failed before:
+    `export 123` printed an empty export and exit 0, and was logged as a subject's read)."""
+    for args in (["export", national_id], ["erase", national_id, "--yes"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "not a national id" in result.output and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert national_id not in result.output, "not echoed: it may be a near-miss of a real id"
+    assert not (cli_env / "rk.sqlite").exists(), "refused before anything was opened"
