@@ -90,15 +90,29 @@ def demo(
 
 @app.command("settings")
 def show_settings(
-    markdown: Annotated[bool, typer.Option(help="As a Markdown table")] = False,
+    markdown: Annotated[
+        bool, typer.Option(help="The README's table: every variable, its default and meaning")
+    ] = False,
 ) -> None:
-    """List every setting with its environment variable, default and meaning."""
-    for name, field in Settings.model_fields.items():
-        env = f"RUSKONTRAKT_{name.upper()}"
-        if markdown:
-            typer.echo(f"| `{env}` | `{field.default}` | {field.description} |")
-        else:
-            typer.echo(f"{env}={field.default!s}\n    {field.description}")
+    """List every setting with the value in effect here (secrets masked), where it comes from
+    (environment or default) and its meaning."""
+    from pydantic import ValidationError
+
+    from infra.settings import effective, variable
+
+    if markdown:  # documentation: the defaults, whatever this environment sets
+        for name, field in Settings.model_fields.items():
+            typer.echo(f"| `{variable(name)}` | `{field.default}` | {field.description} |")
+        return
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            where = variable(str(problem["loc"][0])) if problem["loc"] else "settings"
+            print(f"ruskontrakt: {where}: {problem['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+    for shown in effective(settings):
+        typer.echo(f"{shown.variable}={shown.value}  ({shown.source})\n    {shown.description}")
 
 
 # Command groups that live in their own modules register themselves here.

@@ -7,7 +7,11 @@ the field descriptions here (`ruskontrakt settings --markdown`).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -187,3 +191,76 @@ class Settings(BaseSettings):
         """Where the published development secret and pepper may be used: the embedded store,
         listening on loopback only (`ruskontrakt serve --host` overrides `host` first)."""
         return self.embedded and self.host in LOOPBACK
+
+
+# What `ruskontrakt settings` shows of a secret: whether it is set, never its value.
+SECRETS = frozenset({"jwt_secret", "key_pepper", "kafka_password"})
+MASK = "********"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One setting as `ruskontrakt settings` shows it: its variable, the value in effect
+    (a secret masked) and where that value came from."""
+
+    variable: str
+    value: str
+    source: str  # "environment" or "default"
+    description: str
+
+
+def variable(name: str) -> str:
+    return f"{Settings.model_config.get('env_prefix', '')}{name}".upper()
+
+
+def effective(settings: Settings, environ: Mapping[str, str] | None = None) -> list[Shown]:
+    """Every setting's value in effect in `settings` and its source: the environment when its
+    variable is set there (`environ`, by default this process's), else the default. Secrets
+    and the passwords in database URLs are masked; an unset secret says what stands in."""
+    names = {key.upper() for key in (os.environ if environ is None else environ)}
+    shown = []
+    for name, field in Settings.model_fields.items():
+        env = variable(name)
+        shown.append(
+            Shown(
+                env,
+                _shown_value(name, getattr(settings, name), settings),
+                "environment" if env in names else "default",
+                field.description or "",
+            )
+        )
+    return shown
+
+
+def _shown_value(name: str, value: object, settings: Settings) -> str:
+    if value is None:
+        return f"(unset: {_stand_in(name, settings)})" if name in ("jwt_secret", "key_pepper") else "(unset)"
+    if name in SECRETS:
+        return MASK
+    if isinstance(value, str) and "://" in value:
+        return mask_url(value)
+    return str(value)
+
+
+def _stand_in(name: str, settings: Settings) -> str:
+    """What takes the place of an unset secret or pepper, as start-up decides (`infra/auth.py`,
+    `infra/bootstrap.py`)."""
+    if name == "jwt_secret" and (settings.jwt_public_key_file or settings.jwt_jwks_file):
+        return "tokens are verified with the public key"
+    if settings.development:
+        return "the built-in development value (loopback, embedded store)"
+    return "start-up stops"
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password (if any) replaced by the mask."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return MASK  # not a URL we can read: show nothing of it
+    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{host}{port}"))
