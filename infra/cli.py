@@ -78,14 +78,21 @@ def token(
 
 @app.command()
 def demo(
-    url: Annotated[str, typer.Option(help="Base URL of the running service")] = "http://127.0.0.1:8000",
+    url: Annotated[
+        str | None,
+        typer.Option(help="Base URL of the running service (default: from RUSKONTRAKT_HOST and _PORT)"),
+    ] = None,
 ) -> None:
     """Load a realistic set of cases into the running service, through its API."""
-    from infra.demo import load_demo
+    from infra.demo import DemoError, default_url, load_demo
 
     settings = Settings()
     _logging(settings)
-    load_demo(url, settings)
+    try:
+        load_demo(url or default_url(settings), settings)
+    except DemoError as error:
+        print(f"ruskontrakt demo: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 @app.command("settings")

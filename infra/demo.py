@@ -3,6 +3,11 @@
 Trøndelag municipalities, all three stages, consents with and without sharing scopes,
 breaches answered with warnings, a confirmed lab positive ending in termination,
 completed and declined contracts, and prevention cases at different points of the funnel.
+
+It reads its own writes: every read passes the position of the last command's answer
+(`X-Min-Position`), so with Kafka a read waits for the projector instead of finding a case
+not projected yet. Whatever goes wrong (no service at the URL, a refused command) ends it
+with one line (`DemoError`).
 """
 
 from __future__ import annotations
@@ -39,17 +44,72 @@ def _national_id(birth: date, serial: int = 0) -> str:
     return valid[serial]
 
 
+class DemoError(Exception):
+    """The demo cannot go on; the message is one line for the operator."""
+
+
+def default_url(settings: Settings) -> str:
+    """Where `ruskontrakt serve` listens with these settings (`RUSKONTRAKT_HOST`, `_PORT`); a
+    service on every address (0.0.0.0, ::) is reached on loopback."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(settings.host, settings.host)
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
 class Client:
-    def __init__(self, url: str, tokens: TokenService) -> None:
-        self.http = httpx.Client(base_url=url, timeout=30)
+    def __init__(self, url: str, tokens: TokenService, transport: httpx.BaseTransport | None = None) -> None:
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=30, transport=transport)
         self.headers = {a: {"Authorization": f"Bearer {tokens.issue(a, f'demo-{a.value}')}"} for a in Agency}
+        # Per track (each has its own positions): the last command's; a read of the track
+        # waits until the read models have applied it.
+        self.positions: dict[str, int] = {}
 
     def post(self, agency: Agency, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.http.post(path, json=body or {}, headers=self.headers[agency])
-        if response.status_code >= 400:
-            raise RuntimeError(f"{agency.value} POST {path}: {response.status_code} {response.text}")
+        response = self._send("POST", agency, path, json=body or {})
+        if "X-Position" in response.headers:
+            track = _track(path)
+            self.positions[track] = max(self.positions.get(track, 0), int(response.headers["X-Position"]))
         result: dict[str, Any] = response.json()
         return result
+
+    def get(self, agency: Agency, path: str) -> dict[str, Any]:
+        """A read of what the demo wrote: at least as new as its last command."""
+        position = self.positions.get(_track(path))
+        headers = {"X-Min-Position": str(position)} if position is not None else {}
+        result: dict[str, Any] = self._send("GET", agency, path, headers=headers).json()
+        return result
+
+    def check(self) -> None:
+        """That a service answers at the URL, before anything is sent."""
+        self._send("GET", None, "/health")
+
+    def _send(self, method: str, agency: Agency | None, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**(self.headers[agency] if agency else {}), **kwargs.pop("headers", {})}
+        try:
+            response = self.http.request(method, path, headers=headers, **kwargs)
+        except httpx.TransportError as error:
+            raise DemoError(
+                f"no service answers at {self.url} ({type(error).__name__}): start it with "
+                "`ruskontrakt serve`, or give its address with --url"
+            ) from None
+        if response.status_code >= 400:
+            who = f"{agency.value} " if agency else ""
+            raise DemoError(f"{who}{method} {path}: {response.status_code} {_problem(response)}")
+        return response
+
+
+def _track(path: str) -> str:
+    return "prevention" if path.startswith("/prevention-cases") else "contracts"
+
+
+def _problem(response: httpx.Response) -> str:
+    """The refusal in one line: a problem's title and detail, or the start of the body."""
+    try:
+        problem = response.json()
+        text = f"{problem.get('title', '')}: {problem.get('detail', '')}"
+    except (ValueError, AttributeError):
+        text = response.text
+    return " ".join(text.split())[:300]
 
 
 def _offer(client: Client, i: int, trinn: int, today: date) -> str:
@@ -98,7 +158,7 @@ def _activate(client: Client, case_id: str, trinn: int, start: date, months: int
             "participants": ["konfliktrad", "municipal_health", "police"],
         },
     )
-    view = client.http.get(f"/contracts/{case_id}", headers=client.headers[k]).json()
+    view = client.get(k, f"/contracts/{case_id}")  # as new as the schedule just sent
     end = add_months(start, months)  # the trinn's default length: no deviation to explain
     plan = {
         "trinn": trinn,
@@ -144,6 +204,7 @@ FACTORS = {
 
 def load_demo(url: str, settings: Settings) -> None:
     client = Client(url, TokenService(settings))
+    client.check()
     today = date.today()
     k, h = Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH
     for i in track(range(12), description="contracts"):

@@ -13,6 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.reliability.live_server import KafkaServices, LiveServer, kafka_mode
+from tests.servers import KafkaBroker
+
 CLI = [sys.executable, "-m", "infra.cli"]
 
 
@@ -86,3 +89,28 @@ def test_serve_on_a_fresh_directory_uses_sqlite_and_the_demo_loads_realistic_cas
         "conversation_declined",
         "closed",
     }
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+def test_the_demo_loads_into_a_service_on_kafka_twice_in_a_row(
+    kafka_broker: KafkaBroker, fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    """With Kafka the read models lag the commands: the demo reads its own writes with
+    `min_position` (failed before: `KeyError: 'residence_municipality'` after a 404, twice
+    in a row). It finds the service by RUSKONTRAKT_PORT, without --url."""
+    server = kafka_mode(LiveServer(fresh_postgres_url, tmp_path), kafka_broker).start()
+    services = KafkaServices(server).start()
+    try:
+        for _run in range(2):
+            demo = subprocess.run(
+                [*CLI, "demo"], env=server.env(), cwd=tmp_path, capture_output=True, text=True, timeout=300
+            )
+            assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-3000:]
+        assert services.running(), services.log_tail()
+        cases = httpx.get(f"{server.url}/contracts", headers=server.headers("auditor"), timeout=60).json()
+        assert len(cases) >= 24, "both runs' contracts, once the projector has them"
+    finally:
+        services.stop()
+        server.stop()
+    assert not server.server_errors(), server.log_tail()

@@ -8,6 +8,10 @@ crosses a socket, uvicorn's event loop and its thread pool, exactly as in produc
 settings given (nothing leaks in from the caller's shell), waits (bounded) for `/health`,
 and stops its own process with SIGTERM. `stored_versions` reads the event store's rows
 directly, past the service, so a test can check what was really recorded.
+
+`kafka_mode` makes a server a Kafka-mode deployment: the settings of the session's broker
+and a topic prefix of its own, and `ruskontrakt relay` and `ruskontrakt project` beside it as
+real processes (`KafkaServices`), as production runs them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -36,7 +41,7 @@ from infra.auth import TokenService
 from infra.db.urls import is_postgres, sqlite_path
 from infra.settings import Settings
 from tests.integration.flows import OFFER, fnr
-from tests.servers import REPO
+from tests.servers import REPO, KafkaBroker
 
 JWT_SECRET = "live-server-secret-that-is-long-enough-for-hs256"
 START_TIMEOUT_S = 60.0
@@ -223,3 +228,69 @@ def stored_versions(database_url: str, case_id: str, track: str = "contracts") -
         finally:
             conn.close()
     return [int(row[0]) for row in rows]
+
+
+def kafka_mode(server: LiveServer, broker: KafkaBroker, prefix: str | None = None) -> LiveServer:
+    """`server` set up to run against the session's broker: its credentials and a topic prefix
+    of its own (`prefix`: shared by servers that are one deployment); a read waits up to 30 s
+    for the projector. Start `KafkaServices` beside it."""
+    server.settings.update(
+        {
+            "kafka_bootstrap": broker.bootstrap,
+            "kafka_username": broker.service_user,
+            "kafka_password": broker.service_password,
+            "kafka_sasl_mechanism": broker.mechanism,
+            "kafka_security_protocol": broker.security_protocol,
+            "kafka_topic_prefix": prefix or broker.topic(f"live{uuid.uuid4().hex[:8]}"),
+            "read_wait_seconds": "30",
+        }
+    )
+    return server
+
+
+@dataclass
+class KafkaServices:
+    """`ruskontrakt relay` and `ruskontrakt project` for a Kafka-mode server, as subprocesses
+    with the server's settings; stopped with SIGTERM."""
+
+    server: LiveServer
+    commands: tuple[str, ...] = ("relay", "project")
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self) -> KafkaServices:
+        for command in self.commands:
+            with (self.server.workdir / f"{command}-{self.server.port}.log").open("ab") as out:
+                self.processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "infra.cli", command],
+                        cwd=self.server.workdir,
+                        env=self.server.env(),
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                    )
+                )
+        return self
+
+    def running(self) -> bool:
+        return all(p.poll() is None for p in self.processes)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        self.processes.clear()
+
+    def log_tail(self, lines: int = 40) -> str:
+        tails = []
+        for command in self.commands:
+            log = self.server.workdir / f"{command}-{self.server.port}.log"
+            text = log.read_text(errors="replace") if log.exists() else ""
+            tails.append(f"--- {command} ---\n" + "\n".join(text.splitlines()[-lines:]))
+        return "\n".join(tails)
