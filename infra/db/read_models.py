@@ -316,8 +316,17 @@ class ReadModels:
 
     def forget_cases(self, case_ids: list[str]) -> None:
         """After an erasure: drop the cases' documents, rows and consents (the progress row,
-        which holds no personal data, stays so duplicates are still recognised)."""
+        which holds no personal data, stays so duplicates are still recognised).
+
+        On PostgreSQL the progress table is locked first, against every projector batch: a
+        batch locks its cases' progress rows before it writes their documents, so the forget
+        waits for a batch under way to commit and deletes what it wrote, and a later batch
+        waits for the forget (and then finds no key). The rows themselves (`SELECT ... FOR
+        UPDATE`) would not do: a batch that creates a case's progress row holds a row the
+        forget cannot see until it commits. Erasures are rare; the lock lasts a few deletes."""
         with self.db.transaction() as tx:
+            if tx.postgres:
+                tx.execute("LOCK TABLE rm_cases IN SHARE ROW EXCLUSIVE MODE")
             for case_id in case_ids:
                 for table in ("rm_case_views", "rm_worklist", "rm_consents"):
                     tx.execute(f"DELETE FROM {table} WHERE case_id = ?", (case_id,))
