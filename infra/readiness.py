@@ -1,4 +1,8 @@
-"""Readiness: whether the event store, Kafka and the read models can serve (`GET /ready`)."""
+"""Readiness: whether the event store, Kafka and the read models can serve (`GET /ready`).
+
+The checks (each read model's lag, what is unreachable) are for a caller with a valid token;
+`infra/api/routers/ops.py` tells anyone else only ready or not.
+"""
 
 from __future__ import annotations
 

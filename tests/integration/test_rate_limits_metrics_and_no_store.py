@@ -77,3 +77,17 @@ def test_every_answer_with_personal_data_says_no_store(api: Api) -> None:
     for answer in answers:
         assert answer.status_code < 500, answer.text
         assert answer.headers.get("Cache-Control") == "no-store", (answer.request.url, answer.headers)
+
+
+def test_ready_tells_anyone_only_whether_the_service_is_ready_and_a_user_the_details(api: Api) -> None:
+    """The lag of each read model is operational detail: for a caller with a valid token
+    (issue 14; failed before: `/ready` showed per-track lag to anyone)."""
+    offer(api)
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic eDp5"}):
+        anonymous = api.client.get("/ready", headers=headers)
+        assert anonymous.status_code == 200, anonymous.text
+        assert anonymous.json() == {"ready": True}, headers
+    detailed = ok(api.client.get("/ready", headers=_as(api, "school", "someone")))
+    assert detailed["ready"] is True
+    assert detailed["checks"]["projections"]["lag"] == {"contracts": 0, "prevention": 0}
+    assert detailed["checks"]["event_store"] == "ok"

@@ -102,7 +102,7 @@ def test_a_command_answers_with_its_position_and_queries_can_wait_for_it(api: Ap
     assert view["version"] == 1
     assert api.container.read_models is not None
     assert api.container.read_models.track_position("contract") >= position
-    ready = ok(api.client.get("/ready"))
+    ready = ok(api.get("auditor", "/ready"))
     assert ready["checks"]["projections"]["behind"] == 0
 
 
