@@ -42,6 +42,7 @@ from bench.common import (
     log,
     report,
     stored_versions,
+    unit_of,
 )
 from bench.loadgen import LoadResult, Request, closed_loop, json_post, open_loop
 from bench.server import BenchServer, CpuMeter
@@ -122,7 +123,9 @@ def run(cases: int = 300, seconds: float = 12.0, connections: int = 8) -> list[R
     with bench_database("commands", **kafka) as (url, workdir, c):
         log(f"creating {cases} active contracts through the application")
         ids = create_active_contracts(c, cases)
-        token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad", ttl=3600)
+        token = c.tokens.issue(
+            Agency.KONFLIKTRAD, "bench-konfliktrad", unit_of(c, Agency.KONFLIKTRAD), ttl=3600
+        )
         load = Load(ids, token)
         phases: dict[str, dict[str, Any]] = {}
 

@@ -28,6 +28,7 @@ from bench.common import (
     log,
     report,
     settings_for,
+    unit_of,
 )
 from bench.loadgen import LoadResult, closed_loop, get
 from bench.server import BenchServer, CpuMeter
@@ -92,7 +93,7 @@ def run(seconds: float = 8.0, cases: int = 100) -> list[Result]:
         ids = create_active_contracts(c, cases)
         for case_id in ids[:40]:
             grow_history(c, case_id, EVENTS_PER_CASE)
-        token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad")
+        token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad", unit_of(c, Agency.KONFLIKTRAD))
         default_ttl = c.settings.key_cache_seconds
         http = http_reads(url, workdir, token, ids, seconds)
         cached, uncached = http["cached"], http["uncached"]

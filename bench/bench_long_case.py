@@ -33,6 +33,7 @@ from bench.common import (
     log,
     meeting_command,
     report,
+    unit_of,
 )
 from bench.loadgen import closed_loop, json_post
 from bench.server import BenchServer
@@ -106,7 +107,7 @@ def run(events: int = 1000, seconds: float = 16.0) -> list[Result]:
             c.contracts.command(case_id, meeting_command(c))
         inproc = in_process(c, long_cases[0], fresh, seconds / 2)
         log(f"in-process: {inproc}")
-        token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad")
+        token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad", unit_of(c, Agency.KONFLIKTRAD))
         with BenchServer(bench_env(url, workdir, **kafka), workdir) as server:
             for case_id in [long_cases[1], *fresh]:  # the server's first command loads the case
                 closed_loop(

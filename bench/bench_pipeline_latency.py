@@ -46,6 +46,7 @@ from bench.common import (
     log,
     report,
     settings_for,
+    unit_of,
 )
 from bench.loadgen import Request, json_post, open_loop
 from bench.server import UNLIMITED_RATE, BenchServer, postgres_cpu_seconds, process_cpu_seconds, stop_process
@@ -278,7 +279,9 @@ def run(
         try:
             log(f"creating {cases} active contracts through the application")
             ids = [str(i) for i in create_active_contracts(c, cases)]
-            token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad", ttl=3600)
+            token = c.tokens.issue(
+                Agency.KONFLIKTRAD, "bench-konfliktrad", unit_of(c, Agency.KONFLIKTRAD), ttl=3600
+            )
             stored = c.contracts.recorder.select_notifications(start=1, limit=500)
             payloads = [encode(internal_message(c.contracts.track, n, n.id))[1] for n in stored]
             log(f"baseline: kafka-python produce→consume at {rate:g}/s for {seconds:g} s")

@@ -266,9 +266,22 @@ PROSECUTOR = Actor("bench-prosecutor", Agency.PROSECUTION)
 COORDINATOR = Actor("bench-konfliktrad", Agency.KONFLIKTRAD)
 
 
+def unit_of(c: Container, agency: Agency, municipality: str = "5001") -> str | None:
+    """The unit of `agency` related to the benchmarks' cases (all in Trondheim, 5001)."""
+    return None if agency is Agency.AUDITOR else c.register.units(municipality)[agency]
+
+
 def _as(c: Container, actor: Actor) -> Context:
     # Set-up shows nobody anything, so it leaves nothing in the access log to be timed later.
-    return Context(actor.sub, actor.agency, c.clock(), c.rules, shows_view=False)
+    return Context(
+        actor.sub,
+        actor.agency,
+        c.clock(),
+        c.rules,
+        c.register,
+        unit=unit_of(c, actor.agency),
+        shows_view=False,
+    )
 
 
 def create_active_contract(c: Container, n: int) -> UUID:
@@ -288,6 +301,8 @@ def create_active_contract(c: Container, n: int) -> UUID:
         body.offer_deadline,
         body.legal_basis,
         body.replaces.value(),
+        None,
+        None,
         _as(c, PROSECUTOR),
     )
     for signatory in ("youth", "guardian:0"):

@@ -37,6 +37,7 @@ from bench.common import (
     create_active_contracts,
     grow_history,
     log,
+    unit_of,
 )
 from bench.streams import kafka_up, topic_prefix
 from domain.values import Agency
@@ -194,7 +195,7 @@ def profile(commands: int = 300, history: int = 0, write: bool = True) -> dict[s
         ids = create_active_contracts(c, 100 if not history else 1)
         if history:
             grow_history(c, ids[0], history)
-        token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad")
+        token = c.tokens.issue(Agency.KONFLIKTRAD, "bench-konfliktrad", unit_of(c, Agency.KONFLIKTRAD))
         command = one_command(c, token)
         cases = itertools.cycle(ids)
         for _ in range(min(50, commands)):  # warm: projection of the set-up, caches, pools

@@ -12,6 +12,7 @@ everything about the contract from this module.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -46,6 +47,7 @@ from domain.contract_errors import (
     PlanTooLongError,
     ProportionalityFactorsMissingError,
     RapidTestNotConfirmedError,
+    RelationUnchangedError,
     ReplacedReactionInvalidError,
     RequisitionCodeRequiredError,
     ResultRecorderInvalidError,
@@ -54,17 +56,20 @@ from domain.contract_errors import (
     StageInvalidError,
     StageOneSingleBreachError,
     StartupMeetingNotDueError,
+    TeamMemberAgencyError,
     TerminationNotGroundedError,
     TestFrequencyStepDownError,
     TestFrequencyStepUpError,
     TestResultAlreadyRecordedError,
     UnknownBreachError,
     UnknownSignatoryError,
+    UnknownTeamMemberError,
     UnknownTestError,
 )
 from domain.contract_guards import (
     BreachState,
     TestState,
+    check_held_at,
     check_offer,
     check_requisition,
     judge,
@@ -87,6 +92,7 @@ from domain.values import (
     ProportionalityFactors,
     ReplacedReaction,
     ScopeItem,
+    TeamMember,
     TerminationReason,
     TestKind,
     TestPurpose,
@@ -188,14 +194,27 @@ class Contract(Aggregate):
         rules_version: str
         legal_basis: str | None = None
         replaces: dict[str, Any] | None = None
+        # Whom the case relates to (docs/domain.md §9): the offering prosecutor's district,
+        # and per agency the units of its municipalities in the register then in force.
+        offence_district: str | None = None
+        units: dict[str, tuple[str, ...]] | None = None
+        register_version: str | None = None
+        gp: str | None = None  # the youth's GP (HPR number), when known at the offer
+        school: str | None = None  # the youth's school (organisation number), when known
 
-        # v1 (before issue 15) recorded no legal basis and no replaced reaction: none.
-        class_version = 2
+        # v1 (before issue 15) recorded no legal basis and no replaced reaction: none;
+        # v2 (before issue 13) no relations: no unit knows the case (the auditor does).
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.setdefault("legal_basis", None)
             state.setdefault("replaces", None)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            for name in ("offence_district", "units", "register_version", "gp", "school"):
+                state.setdefault(name, None)
 
     def __init__(
         self,
@@ -212,6 +231,11 @@ class Contract(Aggregate):
         rules_version: str,
         legal_basis: str | None = None,
         replaces: dict[str, Any] | None = None,
+        offence_district: str | None = None,
+        units: dict[str, tuple[str, ...]] | None = None,
+        register_version: str | None = None,
+        gp: str | None = None,
+        school: str | None = None,
     ) -> None:
         assert youth.birth_date is not None
         self.status = status
@@ -225,6 +249,12 @@ class Contract(Aggregate):
         self.rules_version = rules_version
         self.legal_basis = legal_basis  # None: offered before the basis was recorded
         self.replaces = replaces
+        self.offence_district = offence_district
+        self.units = dict(units or {})
+        self.register_version = register_version
+        self.gp = gp
+        self.school = school
+        self.team: dict[str, TeamMember] = {}
         self.consents = ConsentRegister(youth.birth_date, len(self.guardians))
         self.consented_at: datetime | None = None
         self.startup_at: datetime | None = None
@@ -259,6 +289,11 @@ class Contract(Aggregate):
         actor: Actor,
         at: datetime,
         rules: Rules = DEFAULT_RULES,
+        offence_district: str | None = None,
+        units: Mapping[str, tuple[str, ...]] | None = None,
+        register_version: str | None = None,
+        gp: str | None = None,
+        school: str | None = None,
     ) -> Contract:
         """The prosecutor's offer, on its legal basis (`domain/legal.py`) and instead of the
         ordinary reaction it replaces."""
@@ -282,6 +317,11 @@ class Contract(Aggregate):
             rules_version=rules.version,
             legal_basis=legal_basis,
             replaces=replaces.as_record(),
+            offence_district=offence_district,
+            units=dict(units or {}),
+            register_version=register_version,
+            gp=gp,
+            school=school,
         )
 
     # --- the machine ---
@@ -423,6 +463,120 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.guardians = (*contract.guardians, self.guardian)
             contract.consents.add_guardian(self.timestamp)
+
+    # --- relations: whom the case relates to (docs/domain.md §9) ---
+
+    def register_gp(self, hpr: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
+        """The youth's GP (fastlege): consent to "gp" covers this GP and no other."""
+        if hpr == self.gp:
+            raise RelationUnchangedError(f"GP {hpr} is already registered")
+        self._judge("register_gp", actor, at, rules)
+        self._record(self.GpRegistered, actor, at, hpr=hpr)
+
+    class GpRegistered(Event):
+        hpr: str
+
+        def apply_to(self, contract: Contract) -> None:
+            contract.gp = self.hpr
+
+    def register_school(
+        self, organisation_number: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
+        if organisation_number == self.school:
+            raise RelationUnchangedError(f"school {organisation_number} is already registered")
+        self._judge("register_school", actor, at, rules)
+        self._record(self.SchoolRegistered, actor, at, organisation_number=organisation_number)
+
+    class SchoolRegistered(Event):
+        organisation_number: str
+
+        def apply_to(self, contract: Contract) -> None:
+            contract.school = self.organisation_number
+
+    def change_residence(
+        self,
+        municipality: str,
+        registered_municipality: str,
+        units: Mapping[str, tuple[str, ...]],
+        register_version: str,
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+        moved_away: bool = False,
+    ) -> None:
+        """The youth moved: the new municipality's units are related from now on, the former
+        ones keep what they saw. `moved_away`: the contract cannot go on there (it ends)."""
+        if (municipality, registered_municipality) == (
+            self.residence_municipality,
+            self.registered_municipality,
+        ):
+            raise RelationUnchangedError(f"the youth already lives in {municipality}")
+        status = self._judge("change_residence", actor, at, rules, moved_away=moved_away)
+        self._record(
+            self.ResidenceChanged,
+            actor,
+            at,
+            municipality=municipality,
+            registered_municipality=registered_municipality,
+            units=dict(units),
+            register_version=register_version,
+        )
+        if status is ContractStatus.TERMINATED:
+            self._terminate(TerminationReason.MOVED_AWAY, f"moved to {municipality}", actor, at)
+
+    class ResidenceChanged(Event):
+        municipality: str
+        registered_municipality: str
+        units: dict[str, tuple[str, ...]]
+        register_version: str
+
+        def apply_to(self, contract: Contract) -> None:
+            contract.residence_municipality = self.municipality
+            contract.registered_municipality = self.registered_municipality
+            contract.units = dict(self.units)
+
+    def add_team_member(
+        self,
+        agency: Agency,
+        unit: str,
+        sub: str | None,
+        actor: Actor,
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+    ) -> str:
+        """A unit (and, optionally, its named person) joins the case's team; its member id."""
+        member = TeamMember(agency, unit, sub)
+        if agency in (Agency.COUNTY, Agency.AUDITOR):
+            raise TeamMemberAgencyError(f"{agency.value} is never on a case's team")
+        if member in self.team.values():
+            raise RelationUnchangedError(f"{agency.value} {unit} is already on the team")
+        self._judge("add_team_member", actor, at, rules)
+        member_id = f"m{self.version + 1}"
+        self._record(self.TeamMemberAdded, actor, at, member_id=member_id, agency=agency, unit=unit, sub=sub)
+        return member_id
+
+    class TeamMemberAdded(Event):
+        member_id: str
+        agency: Agency
+        unit: str
+        sub: str | None
+
+        def apply_to(self, contract: Contract) -> None:
+            contract.team[self.member_id] = TeamMember(self.agency, self.unit, self.sub)
+
+    def remove_team_member(
+        self, member_id: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
+        self._judge("remove_team_member", actor, at, rules)
+        if member_id not in self.team:
+            raise UnknownTeamMemberError(member_id)
+        self._record(self.TeamMemberRemoved, actor, at, member_id=member_id)
+
+    class TeamMemberRemoved(Event):
+        member_id: str
+
+        def apply_to(self, contract: Contract) -> None:
+            contract.team.pop(self.member_id, None)
 
     def decline(self, signatory: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
         if not self.consents.is_signatory(signatory):
@@ -746,6 +900,7 @@ class Contract(Aggregate):
         rules: Rules = DEFAULT_RULES,
     ) -> None:
         self._judge("hold_meeting", actor, at, rules)
+        check_held_at(held_at, at)
         self._record(self.MeetingHeld, actor, at, kind=kind, held_at=held_at, attended=attended, notes=notes)
 
     class MeetingHeld(Event):

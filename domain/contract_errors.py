@@ -59,6 +59,18 @@ class BookletUnknownError(InvalidInputError):
     """A consent records a registered version of the information booklet, in a language it is published in."""
 
 
+class RelationUnchangedError(RuleViolationError):
+    """The case is already related so: nothing to record."""
+
+
+class TeamMemberAgencyError(InvalidInputError):
+    """The county and the auditor see no case as a team member."""
+
+
+class UnknownTeamMemberError(InvalidInputError):
+    """No team member with this id is on the case's team."""
+
+
 class UnknownSignatoryError(InvalidInputError):
     """The signatory must be the youth or one of the registered guardians."""
 

@@ -367,6 +367,10 @@ class ContractGuards:
     def terminates(self, response: BreachResponse) -> bool:
         return response is BreachResponse.TERMINATE
 
+    def ends_with_move(self, moved_away: bool = False) -> bool:
+        """The coordinator judged that the contract cannot go on where the youth moved to."""
+        return moved_away
+
     def factors_are_recorded(self, factors: ProportionalityFactors | None = None) -> None:
         texts = (
             [factors.seriousness, factors.fault, factors.condition_kind, factors.motivation]

@@ -20,6 +20,16 @@ from queue import Empty, SimpleQueue
 from typing import Protocol
 
 from statemachine import State, StateMachine
+from statemachine.transition_list import TransitionList
+
+
+def _inside(*states: State) -> TransitionList:
+    """An action that may happen inside each of `states`, changing none of them."""
+    first, *rest = states
+    transitions: TransitionList = first.to.itself(internal=True)
+    for state in rest:
+        transitions = transitions | state.to.itself(internal=True)
+    return transitions
 
 
 class ContractLifecycle(StateMachine):
@@ -49,6 +59,23 @@ class ContractLifecycle(StateMachine):
     # consent is then required too (in `offered`: before the contract is consented).
     add_guardian = (
         offered.to.itself(internal=True)
+        | consented.to.itself(internal=True)
+        | startup_scheduled.to.itself(internal=True)
+        | active.to.itself(internal=True)
+        | breach_review.to.itself(internal=True)
+    )
+    # Who the case relates to (docs/domain.md §9): while it has not ended. A move may end
+    # the contract (`moved_away`) when the new place cannot carry it on.
+    register_gp = _inside(offered, consented, startup_scheduled, active, breach_review)
+    register_school = _inside(offered, consented, startup_scheduled, active, breach_review)
+    add_team_member = _inside(offered, consented, startup_scheduled, active, breach_review)
+    remove_team_member = _inside(offered, consented, startup_scheduled, active, breach_review)
+    change_residence = (
+        consented.to(terminated, cond="ends_with_move")
+        | startup_scheduled.to(terminated, cond="ends_with_move")
+        | active.to(terminated, cond="ends_with_move")
+        | breach_review.to(terminated, cond="ends_with_move")
+        | offered.to.itself(internal=True)
         | consented.to.itself(internal=True)
         | startup_scheduled.to.itself(internal=True)
         | active.to.itself(internal=True)

@@ -28,6 +28,12 @@ CONTRACT_COMMANDS: Table = {
     "offer": frozenset({P}),
     "give_consent": frozenset({P, K}),
     "add_guardian": frozenset({P, K}),
+    # Whom the case relates to (docs/domain.md §9): the Conflict Council's coordinator.
+    "register_gp": frozenset({K}),
+    "register_school": frozenset({K}),
+    "change_residence": frozenset({K}),
+    "add_team_member": frozenset({K}),
+    "remove_team_member": frozenset({K}),
     "withdraw_consent": frozenset({P, K}),
     "decline": frozenset({P}),
     "lapse": frozenset({P, K}),
@@ -55,6 +61,9 @@ CONTRACT_QUERIES: Table = {
     "history": frozenset({AUDITOR}),
     "agency_view": frozenset({AUDITOR}),
     "verify": frozenset({AUDITOR}),
+    # Explicit access (docs/domain.md §9): any agency with case views may ask; the auditor reviews.
+    "access_request": EVERYONE - {COUNTY, AUDITOR},
+    "access_requests": frozenset({AUDITOR}),
 }
 
 # The preventive track belongs to the police; the agencies it is disclosed to may record

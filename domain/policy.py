@@ -68,10 +68,28 @@ _OFFERED = {
     # The criminal case's disposition: what the school must never learn.
     "legal_basis": Category.OFFENCE,
     "replaces": Category.OFFENCE,
+    # Whom the case relates to (docs/domain.md §9): the GP and school when known at the
+    # offer, the units the municipalities belong to; the prosecutor's district is the
+    # criminal case's.
+    "gp": Category.TERMS,
+    "school": Category.TERMS,
+    "units": Category.TERMS,
+    "register_version": Category.TERMS,
+    "offence_district": Category.OFFENCE,
 }
 FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "ContractOffered": _OFFERED,
-    "CaseDisclosed": _OFFERED,  # the offer's data, disclosed when a later consent opens it
+    # The offer's data (and the plan in force), disclosed when a later consent opens it or
+    # when a unit becomes related to a running case (a move, a new GP, a team member).
+    "CaseDisclosed": {**_OFFERED, "plan": Category.TERMS},
+    # Whom the case relates to (docs/domain.md §9): part of the case's terms.
+    "GpRegistered": {"hpr": Category.TERMS},
+    "SchoolRegistered": {"organisation_number": Category.TERMS},
+    "ResidenceChanged": dict.fromkeys(
+        ("municipality", "registered_municipality", "units", "register_version"), Category.TERMS
+    ),
+    "TeamMemberAdded": dict.fromkeys(("member_id", "agency", "unit", "sub"), Category.TERMS),
+    "TeamMemberRemoved": {"member_id": Category.TERMS},
     "ConsentGiven": dict.fromkeys(
         ("signatory", "scope", "booklet_version", "consent_id", "booklet_language"), Category.IDENTITY
     ),
@@ -196,6 +214,7 @@ class RedactedEvent:
     basis: dict[str, str]  # category -> "role" or "consent:<ids>" or "disclosure"
     policy_version: str
     status: str | None = None
+    unit: str | None = None  # the agency's unit it was shown to (docs/domain.md §9)
 
     @property
     def categories(self) -> list[str]:

@@ -96,6 +96,17 @@ class PreventionCase(Aggregate):
         source: ConcernSource
         municipality: str
         summary: str
+        # The units the concern relates to (docs/domain.md §9): the registering officer's
+        # district and the municipality's units in the register then in force.
+        units: dict[str, tuple[str, ...]] | None = None
+        register_version: str | None = None
+
+        class_version = 2  # v1 (before issue 13) recorded no units: only the auditor knows it
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("units", None)
+            state.setdefault("register_version", None)
 
     def __init__(
         self,
@@ -105,6 +116,8 @@ class PreventionCase(Aggregate):
         source: ConcernSource,
         municipality: str,
         summary: str,
+        units: dict[str, tuple[str, ...]] | None = None,
+        register_version: str | None = None,
     ) -> None:
         self.person = person
         self.source = source
@@ -124,6 +137,8 @@ class PreventionCase(Aggregate):
         actor: Actor,
         at: datetime,
         rules: Rules = DEFAULT_RULES,
+        units: dict[str, tuple[str, ...]] | None = None,
+        register_version: str | None = None,
     ) -> PreventionCase:
         if actor.agency is Agency.PROSECUTION:
             raise PreventionProsecutionError()
@@ -138,6 +153,8 @@ class PreventionCase(Aggregate):
             source=source,
             municipality=municipality,
             summary=summary,
+            units=dict(units or {}),
+            register_version=register_version,
         )
 
     def allowed_actions(self) -> list[str]:

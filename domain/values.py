@@ -87,6 +87,15 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class TeamMember:
+    """A unit on a case's team (docs/domain.md §9), and the person in it when one is named."""
+
+    agency: Agency
+    unit: str
+    sub: str | None = None
+
+
+@dataclass(frozen=True)
 class Person:
     name: str
     national_id: str

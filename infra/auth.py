@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 from cachetools import TLRUCache
 
+from domain.need_to_know import MUNICIPAL, POLICE_ROLES, UnitFormatError, check_unit
 from domain.values import Actor, Agency
 from infra.settings import DEV_JWT_SECRET, ConfigurationError, Settings
 
@@ -31,7 +32,8 @@ class AuthenticationError(Exception):
 class Principal:
     sub: str
     agency: Agency
-    municipality: str | None = None
+    unit: str | None = None  # the user's office (docs/domain.md §9); None only for the auditor
+    role: str | None = None  # police only: prevention | investigation
 
     @property
     def actor(self) -> Actor:
@@ -72,15 +74,24 @@ class TokenService:
         )
         self._lock = threading.Lock()  # request threads share it; cachetools is not thread-safe
 
-    def issue(self, agency: Agency, sub: str, municipality: str | None = None, ttl: int = 3600) -> str:
+    def issue(
+        self,
+        agency: Agency,
+        sub: str,
+        unit: str | None = None,
+        role: str | None = None,
+        ttl: int = 3600,
+    ) -> str:
         if self.secret is None:
             raise ValueError("this service verifies public-key tokens; it cannot issue any")
         if ttl > self.max_ttl:
             raise ValueError(f"a token may live at most {self.max_ttl} s (RUSKONTRAKT_JWT_MAX_TTL_SECONDS)")
         now = int(time.time())
         claims: dict[str, Any] = {"sub": sub, "agency": agency.value, "iat": now, "exp": now + ttl}
-        if municipality:
-            claims["municipality"] = municipality
+        if unit:
+            claims["unit"] = unit
+        if role:
+            claims["role"] = role
         if self.issuer:
             claims["iss"] = self.issuer
         if self.audience:
@@ -100,7 +111,7 @@ class TokenService:
             raise AuthenticationError("the token has no valid 'agency' claim") from None
         if not claims.get("sub"):
             raise AuthenticationError("the token has no 'sub' claim")
-        principal = Principal(str(claims["sub"]), agency, claims.get("municipality"))
+        principal = Principal(str(claims["sub"]), agency, *_unit_and_role(agency, claims))
         with self._lock:
             self._verified[token] = (principal, float(claims["exp"]))
         return principal
@@ -146,6 +157,30 @@ class TokenService:
             raise AuthenticationError(
                 f"the token's lifetime is longer than this service accepts ({self.max_ttl} s)"
             )
+
+
+def _unit_and_role(agency: Agency, claims: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The user's unit and police role, refused unless they are of the agency's form.
+
+    A deployment maps its identity provider's claims to these (docs/api.md); `municipality`
+    is accepted as the unit of the municipal agencies."""
+    if agency is Agency.AUDITOR:
+        return None, None
+    unit = claims.get("unit")
+    if unit is None and agency in MUNICIPAL:
+        unit = claims.get("municipality")
+    if unit is None:
+        raise AuthenticationError(f"the token has no 'unit' claim (every {agency.value} user has one)")
+    try:
+        check_unit(agency, str(unit))
+    except UnitFormatError as error:
+        raise AuthenticationError(f"the token's 'unit' claim is not valid: {error}") from None
+    role = claims.get("role")
+    if agency is Agency.POLICE and role not in POLICE_ROLES:
+        raise AuthenticationError(
+            f"a police token has a 'role' claim, one of {', '.join(POLICE_ROLES)} (not {role!r})"
+        )
+    return str(unit), (str(role) if agency is Agency.POLICE else None)
 
 
 def _in_plain_words(error: jwt.PyJWTError) -> str:

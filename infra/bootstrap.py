@@ -17,17 +17,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from domain.municipalities import MunicipalityRegister
 from domain.permissions import CONTRACT_QUERIES, PREVENTION_QUERIES
 from domain.policy import Track
 from domain.rules import Rules
 from infra.api.rate_limit import RateLimit
 from infra.auth import Principal, TokenService
+from infra.db.access_grants import AccessGrants
 from infra.db.access_log import AccessLog
 from infra.db.idempotency import IdempotencyStore
 from infra.db.keystore import PostgresErasureSignal, SqlKeyStore
 from infra.db.read_models import ReadModels
 from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env, sqlite_path
+from infra.register_file import load_register
 from infra.rules_file import load_rules
 from infra.settings import DEV_KEY_PEPPER, ConfigurationError, Settings
 from services.access import AccessRecorder
@@ -36,6 +39,7 @@ from services.checkpoints import CheckpointLog, load_or_create_key
 from services.context import Context
 from services.contracts import ContractsApplication
 from services.erasure import Erasure, ErasureWatch
+from services.explicit_access import ExplicitAccess
 from services.keys import SubjectKeys, erased_among
 from services.prevention import PreventionApplication
 from services.projection_thread import ProjectionThread
@@ -65,6 +69,7 @@ class Embedded:
 class Container:
     settings: Settings
     rules: Rules
+    register: MunicipalityRegister
     clock: Callable[[], datetime]
     new_id: Callable[[], UUID]
     database: Database
@@ -74,6 +79,7 @@ class Container:
     contracts: ContractsApplication
     prevention: PreventionApplication
     contract_queries: CaseQueries
+    explicit_access: ExplicitAccess
     prevention_queries: CaseQueries
     audit: Audit
     subjects: SubjectAccess
@@ -81,6 +87,7 @@ class Container:
     idempotency: IdempotencyStore
     tokens: TokenService
     rate_limit: RateLimit
+    export_rate_limit: RateLimit
     checkpoints: CheckpointLog
     read_models: ReadModels
     erasure_watch: ErasureWatch
@@ -101,7 +108,9 @@ class Container:
             agency=principal.agency,
             at=self.clock(),
             rules=self.rules,
-            unit=principal.municipality,
+            register=self.register,
+            unit=principal.unit,
+            role=principal.role,
             shows_view=shows_view,
         )
 
@@ -174,6 +183,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     tokens = TokenService(settings)
     pepper = _pepper(settings)
     rules = load_rules(settings.rules_file)
+    register = load_register(settings.municipality_register)
     database = Database(settings.database_url)
     keystore = _keystore(settings, database)
     keys = SubjectKeys(keystore, pepper, settings.key_cache_seconds)
@@ -200,6 +210,8 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     assert isinstance(contracts, ContractsApplication) and isinstance(prevention, PreventionApplication)
     apps = [contracts, prevention]
     read_models = ReadModels(database)
+    grants = AccessGrants(database)
+    explicit = ExplicitAccess(contracts, grants, access, settings.explicit_access_hours)
     idempotency = IdempotencyStore(database, keys)
 
     embedded = None
@@ -231,7 +243,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     erasure = Erasure(
         keys,
         [(contracts, settings.retention_contract_days), (prevention, settings.retention_prevention_days)],
-        [idempotency.purge_cases, read_models.forget_cases],
+        [idempotency.purge_cases, read_models.forget_cases, grants.forget_cases],
         compact=functools.partial(_compact, database, keystore.db),
         on_mentions_erased=[idempotency.purge_cases, renderer.refresh],
     )
@@ -239,14 +251,16 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     erasure_watch = ErasureWatch(keys, settings.erasure_poll_seconds, signal)
     checkpoints = CheckpointLog(settings.checkpoint_file, load_or_create_key(settings.checkpoint_key_file))
     log.info(
-        "event store %s, %s, rules %s",
+        "event store %s, %s, rules %s, municipality register %s",
         "PostgreSQL" if database.postgres else "SQLite",
         f"Kafka at {settings.kafka_bootstrap}" if settings.kafka_bootstrap else "in-process events",
         rules.version,
+        register.version,
     )
     return Container(
         settings=settings,
         rules=rules,
+        register=register,
         clock=clock or utc_now,
         new_id=uuid.uuid4,
         database=database,
@@ -255,7 +269,10 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         access=access,
         contracts=contracts,
         prevention=prevention,
-        contract_queries=CaseQueries(Track.CONTRACT, CONTRACT_QUERIES, read_models, keys, access, freshness),
+        contract_queries=CaseQueries(
+            Track.CONTRACT, CONTRACT_QUERIES, read_models, keys, access, freshness, explicit
+        ),
+        explicit_access=explicit,
         prevention_queries=CaseQueries(
             Track.PREVENTION, PREVENTION_QUERIES, read_models, keys, access, freshness
         ),
@@ -265,6 +282,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         idempotency=idempotency,
         tokens=tokens,
         rate_limit=RateLimit(settings.rate_per_minute),
+        export_rate_limit=RateLimit(settings.exports_per_minute),
         checkpoints=checkpoints,
         read_models=read_models,
         erasure_watch=erasure_watch,

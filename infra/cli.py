@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from domain.need_to_know import POLICE_ROLES, UnitFormatError, check_unit
 from domain.values import Agency
 from infra import cli_audit, cli_streams
 from infra.settings import ConfigurationError, Settings
@@ -61,7 +62,15 @@ def serve(
 def token(
     agency: Annotated[Agency, typer.Option(help="The agency claim")],
     sub: Annotated[str, typer.Option(help="The user id claim")],
-    municipality: Annotated[str | None, typer.Option(help="4-digit municipality number")] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            help="The user's office: municipality number, police district or Conflict Council office "
+            "code, HPR number, organisation number or county number (`ruskontrakt units`); "
+            "required for every agency but auditor"
+        ),
+    ] = None,
+    role: Annotated[str | None, typer.Option(help="police only: prevention | investigation")] = None,
     ttl: Annotated[int, typer.Option(help="Seconds until the token expires")] = 3600,
 ) -> None:
     """Print a bearer token signed with the configured secret (development and tests)."""
@@ -73,7 +82,15 @@ def token(
         raise typer.BadParameter(
             f"at most {settings.jwt_max_ttl_seconds} s (RUSKONTRAKT_JWT_MAX_TTL_SECONDS)", param_hint="--ttl"
         )
-    typer.echo(TokenService(settings).issue(agency, sub, municipality, ttl))
+    try:
+        check_unit(agency, unit)
+    except UnitFormatError as error:
+        raise typer.BadParameter(str(error), param_hint="--unit") from None
+    if agency is Agency.POLICE and role not in POLICE_ROLES:
+        raise typer.BadParameter(f"a police user has one of {', '.join(POLICE_ROLES)}", param_hint="--role")
+    typer.echo(
+        TokenService(settings).issue(agency, sub, unit, role if agency is Agency.POLICE else None, ttl)
+    )
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""Event-stream commands: `relay`, `router`, `project`, `rebuild-projections`.
+"""Event-stream commands: `relay`, `router`, `project`, `rebuild-projections`, `grant-unit`.
 
 `ruskontrakt relay` runs the relay AND the redaction router in one process (two
 threads) by default, so one service feeds both the internal and the agency topics;
@@ -8,6 +8,7 @@ threads) by default, so one service feeds both the internal and the agency topic
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 import sys
 import threading
@@ -17,6 +18,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from domain.need_to_know import UnitFormatError, Viewer, check_unit
+from domain.values import Agency
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 
@@ -132,7 +135,39 @@ def rebuild_projections(
     typer.echo(f"rebuilt from {done} events")
 
 
+def grant_unit(
+    agency: Annotated[Agency, typer.Option(help="The unit's agency")],
+    unit: Annotated[str, typer.Option(help="The unit: municipality number, district code, HPR, ...")],
+    password_file: Annotated[
+        typer.FileText | None,
+        typer.Option(help="Read the principal's password from this file (default: generate one)"),
+    ] = None,
+) -> None:
+    """Give a unit's own system its Kafka principal (SCRAM-SHA-512) and the ACLs to read its
+    unit topic and consumer group, nothing else; prints the principal, topic and password."""
+    from infra.kafka import clients
+
+    try:
+        check_unit(agency, unit)
+    except UnitFormatError as error:
+        raise typer.BadParameter(str(error), param_hint="--unit") from None
+    if agency in (Agency.AUDITOR, Agency.COUNTY):
+        raise typer.BadParameter("the auditor's principal is made at deployment; the county has no stream")
+    settings = Settings()
+    if not settings.kafka_bootstrap:
+        typer.echo("RUSKONTRAKT_KAFKA_BOOTSTRAP is not set: there are no unit topics to grant.", err=True)
+        raise typer.Exit(2)
+    password = password_file.read().strip() if password_file else secrets.token_urlsafe(24)
+    viewer = Viewer(agency, unit)
+    principal = clients.grant_unit(settings, viewer, password)
+    typer.echo(f"principal: {principal}")
+    typer.echo(f"topic and consumer group: {clients.agency_topic(settings, viewer)}")
+    if password_file is None:
+        typer.echo(f"password: {password}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("grant-unit")(grant_unit)
     app.command()(relay)
     app.command()(router)
     app.command()(project)

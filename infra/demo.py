@@ -13,6 +13,7 @@ with one line (`DemoError`).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from rich.progress import track
 from stdnum.no import fodselsnummer
 
 from domain.calendar import add_months
+from domain.municipalities import DEFAULT_REGISTER
 from domain.values import Agency
 from infra.auth import TokenService
 from infra.settings import Settings
@@ -55,14 +57,39 @@ def default_url(settings: Settings) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
 
 
+# The demo's users are of the units related to its cases (docs/domain.md §9): every case is
+# in Trøndelag (one police district and Conflict Council office), and a municipal service
+# acts on the cases of its own municipality.
+MUNICIPAL = (Agency.MUNICIPAL_HEALTH, Agency.CHILD_WELFARE)
+DEMO_GP, DEMO_SCHOOL = "9144900", "974760673"  # the youths' GP and school (HPR, organisation number)
+CASE_ID = re.compile(r"^/(?:contracts|prevention-cases)/([0-9a-f-]{36})")
+
+
 class Client:
     def __init__(self, url: str, tokens: TokenService, transport: httpx.BaseTransport | None = None) -> None:
         self.url = url
         self.http = httpx.Client(base_url=url, timeout=30, transport=transport)
-        self.headers = {a: {"Authorization": f"Bearer {tokens.issue(a, f'demo-{a.value}')}"} for a in Agency}
+        self.tokens = tokens
+        self.homes: dict[str, str] = {}  # case id -> the municipality whose services act on it
+        self._headers: dict[tuple[Agency, str | None], dict[str, str]] = {}
         # Per track (each has its own positions): the last command's; a read of the track
         # waits until the read models have applied it.
         self.positions: dict[str, int] = {}
+
+    def headers(self, agency: Agency, path: str) -> dict[str, str]:
+        """A token of the unit of `agency` related to the case `path` names."""
+        found = CASE_ID.match(path)
+        home = self.homes.get(found.group(1), "5001") if found else "5001"
+        unit = DEFAULT_REGISTER.units(home).get(agency) if agency is not Agency.AUDITOR else None
+        if agency in (Agency.GP, Agency.SCHOOL):
+            unit = DEMO_GP if agency is Agency.GP else DEMO_SCHOOL
+        elif agency not in MUNICIPAL and agency is not Agency.AUDITOR:
+            unit = DEFAULT_REGISTER.units("5001")[agency]  # the same in every demo municipality
+        if (agency, unit) not in self._headers:
+            role = "prevention" if agency is Agency.POLICE else None
+            token = self.tokens.issue(agency, f"demo-{agency.value}", unit, role)
+            self._headers[agency, unit] = {"Authorization": f"Bearer {token}"}
+        return self._headers[agency, unit]
 
     def post(self, agency: Agency, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self._send("POST", agency, path, json=body or {})
@@ -84,7 +111,7 @@ class Client:
         self._send("GET", None, "/health")
 
     def _send(self, method: str, agency: Agency | None, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {**(self.headers[agency] if agency else {}), **kwargs.pop("headers", {})}
+        headers = {**(self.headers(agency, path) if agency else {}), **kwargs.pop("headers", {})}
         try:
             response = self.http.request(method, path, headers=headers, **kwargs)
         except httpx.TransportError as error:
@@ -134,8 +161,12 @@ def _offer(client: Client, i: int, trinn: int, today: date) -> str:
         "registered_municipality": registered,
         "legal_basis": "strpl_71a",
         "replaces": {"kind": "fine", "amount": 3000, "description": "forelegg"},
+        "gp": DEMO_GP,
+        "school": DEMO_SCHOOL,
     }
-    return str(client.post(Agency.PROSECUTION, "/contracts", body)["id"])
+    case_id = str(client.post(Agency.PROSECUTION, "/contracts", body)["id"])
+    client.homes[case_id] = municipality
+    return case_id
 
 
 def _activate(client: Client, case_id: str, trinn: int, start: date, months: int) -> None:
@@ -299,6 +330,7 @@ def _prevention(client: Client, today: date) -> None:
                 "summary": "Concern",
             },
         )
+        client.homes[case["id"]] = MUNICIPALITIES[i % len(MUNICIPALITIES)]
         path = f"/prevention-cases/{case['id']}"
         client.post(police, f"{path}/conversation-offered")
         if i == 5:

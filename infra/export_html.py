@@ -81,8 +81,10 @@ def render(export: dict[str, Any]) -> str:
     ]
     for title, cases in (
         ("Ruskontrakter", export["contracts"]),
-        ("Forebyggende saker", export["prevention_cases"]),
+        ("Forebyggende saker", export.get("prevention_cases")),
     ):
+        if cases is None:
+            continue  # an export for a unit: only the contracts it saw
         parts.append(f"<h2>{title}</h2>")
         if not cases:
             parts.append("<p>Ingen.</p>")
@@ -93,13 +95,16 @@ def render(export: dict[str, Any]) -> str:
                 f"{escape(STATUS.get(case['status'], str(case['status'])))}{note}</h3>"
             )
             parts.append(_events(case["events"]))
-    if export["contracts_as_guardian"]:
+    if export.get("contracts_as_guardian"):
         parts.append("<h2>Saker der du er registrert som foresatt</h2><ul>")
         parts += [
             f"<li>Sak {escape(c['id'])}: {escape(STATUS.get(c['status'], str(c['status'])))}</li>"
             for c in export["contracts_as_guardian"]
         ]
         parts.append("</ul>")
+    if "access_log" not in export:
+        parts.append("</body></html>")
+        return "".join(parts)
     parts.append(
         "<h2>Hvem har sett opplysningene</h2><table><tr><th>Tidspunkt</th><th>Etat</th>"
         "<th>Bruker</th><th>Hva</th><th>Grunnlag</th></tr>"

@@ -99,6 +99,24 @@ class Settings(BaseSettings):
         description="YAML file with versioned stage (trinn) defaults and deadlines. Unset: the "
         "built-in defaults of docs/domain.md §5.",
     )
+    exports_per_minute: int = Field(
+        30,
+        ge=1,
+        description="Subject-access exports one user may ask for per minute (beyond the general rate); "
+        "429 with `Retry-After` beyond.",
+    )
+    explicit_access_hours: float = Field(
+        24,
+        gt=0,
+        le=24 * 14,
+        description="How long an explicit access (`POST /contracts/{id}/access-requests`) lasts.",
+    )
+    municipality_register: Path | None = Field(
+        None,
+        description="CSV file of the municipality register (number, name, county, police district, "
+        "Conflict Council office; `#` header lines name its version, date and source). Unset: "
+        "the register shipped with the service (domain/data/municipalities-2024.csv).",
+    )
     keystore_url: str | None = Field(
         None,
         description="Database of the per-person data keys (crypto-shredding). Unset: with "

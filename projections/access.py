@@ -12,18 +12,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 from domain.consent import ConsentRegister
+from domain.need_to_know import AUDITOR, CaseRelations, Viewer
 from domain.policy import (
     PREVENTION_DISCLOSURES,
     Disclosures,
     EventRecord,
+    Policy,
     RedactedEvent,
     Track,
     policy_in_force,
     redact,
 )
 from domain.values import Agency, Category, ScopeItem
+
+# The events that change whom a case relates to (`CaseRelations.feed`).
+RELATION_EVENTS = frozenset(
+    {"ResidenceChanged", "GpRegistered", "SchoolRegistered", "TeamMemberAdded", "TeamMemberRemoved"}
+)
 
 
 def _scope(items: Iterable[dict[str, str]] | None) -> list[ScopeItem] | None:
@@ -67,58 +75,123 @@ class AccessTracker:
 
 
 class CaseRedaction:
-    """What each of `agencies` sees of one case, fed one record at a time, in order.
+    """What each related unit sees of one case, fed one record at a time, in order.
 
-    Consent is judged at each event's time, so the offer itself (recorded before anyone
-    could consent) would stay hidden from a consent-only agency for ever. A consent that
-    opens a category of the offer therefore discloses the offer's data of that category
-    at the consent's time, through the same `redact`, as a view of type `CaseDisclosed`.
+    Two things are judged at each event's time: the consents (`AccessTracker`) and the
+    unit's relation to the case (`CaseRelations`, docs/domain.md §9). The policy decides
+    per agency; the relation decides which of the agency's units get that view.
+
+    Consent and relations are judged at each event's time, so the offer itself (recorded
+    before anyone could consent) would stay hidden from a consent-only agency for ever,
+    and a unit related later (after a move, a new GP) would never learn whose case it is.
+    A consent that opens a category of the offer, and a relation that begins, therefore
+    disclose the offer's data (a relation: and the plan in force) at that time, through the same
+    `redact`, as a view of type `CaseDisclosed`.
+
+    `viewers`: whose views to keep (None: every viewer ever related, and the auditor).
+    `explicit`: those viewers are treated as related throughout (a granted explicit
+    access, docs/domain.md §9).
     """
 
-    def __init__(self, agencies: Iterable[Agency]) -> None:
-        self.agencies = tuple(agencies)
+    def __init__(self, viewers: Iterable[Viewer] | None = None, explicit: bool = False) -> None:
+        self.viewers = None if viewers is None else frozenset(viewers)
+        self.explicit = explicit
         self.tracker = AccessTracker()
+        self.relations = CaseRelations()
         self.version = 0
         self._offered: EventRecord | None = None
-        self._disclosed: dict[Agency, set[str]] = {a: set() for a in self.agencies}
+        self._plan: Any = None
+        self._disclosed: dict[Viewer, set[str]] = {}
 
-    def feed(self, record: EventRecord) -> dict[Agency, list[RedactedEvent]]:
-        """The new views each agency gets from `record` (agencies that get none are absent)."""
+    def _related(self, at: datetime) -> list[Viewer]:
+        if self.explicit and self.viewers is not None:
+            return sorted(self.viewers)
+        related = self.relations.viewers_at(at) | {AUDITOR}
+        if self.viewers is not None:
+            related &= self.viewers
+        return sorted(v for v in related if v.agency is not Agency.COUNTY)  # aggregates only
+
+    def feed(self, record: EventRecord) -> dict[Viewer, list[RedactedEvent]]:
+        """The new views each viewer gets from `record` (viewers that get none are absent)."""
         self.tracker.feed(record)
+        joined = [] if is_erased(record) else self.relations.feed(record)
         self.version = record.version
         context = self.tracker.context(record)
         policy = policy_in_force(record.at)  # once per event, not once per agency
-        out: dict[Agency, list[RedactedEvent]] = {}
-        for agency in self.agencies:
-            view = redact(record, agency, context, policy)
-            if record.type == "ContractOffered" and not is_erased(record):
-                self._disclosed[agency] = set(view.fields) if view else set()
+        by_agency: dict[Agency, RedactedEvent | None] = {}
+        out: dict[Viewer, list[RedactedEvent]] = {}
+        offered = record.type == "ContractOffered" and not is_erased(record)
+        related = self._related(record.at)
+        late = self._late(record)
+        if late is not None and record.type in RELATION_EVENTS:
+            # A unit that joins is handed the case first, then shown the event that joined it.
+            self._disclose(late, [v for v in joined if v in related], context, policy, out)
+        for viewer in related:
+            if viewer.agency not in by_agency:
+                by_agency[viewer.agency] = redact(record, viewer.agency, context, policy)
+            view = by_agency[viewer.agency]
+            if offered:
+                self._disclosed[viewer] = set(view.fields) if view else set()
             if view is not None:
-                out.setdefault(agency, []).append(view)
-        if record.type == "ContractOffered" and not is_erased(record):
+                out.setdefault(viewer, []).append(_for(view, viewer))
+        if offered:
             self._offered = record
-        if record.type == "ConsentGiven" and self._offered is not None:
-            late = replace(
-                self._offered,
-                type="CaseDisclosed",
-                at=record.at,
-                version=record.version,
-                status=record.status,
-            )
-            for agency in self.agencies:
-                view = redact(late, agency, context, policy)
-                if view is not None and set(view.fields) - self._disclosed[agency]:
-                    self._disclosed[agency] |= set(view.fields)
-                    out.setdefault(agency, []).append(view)
+        elif record.payload.get("plan") and not is_erased(record):
+            self._plan = record.payload["plan"]
+        if late is not None and record.type == "ConsentGiven":
+            self._disclose(late, related, context, policy, out, only_new=True)
         return out
+
+    def _disclose(
+        self,
+        late: EventRecord,
+        viewers: Iterable[Viewer],
+        context: ConsentRegister | Disclosures | None,
+        policy: Policy,
+        out: dict[Viewer, list[RedactedEvent]],
+        only_new: bool = False,
+    ) -> None:
+        """The offer as `late` discloses it, to each of `viewers` that may see some of it
+        (`only_new`: only to those it shows a field they had not seen)."""
+        for viewer in viewers:
+            view = redact(late, viewer.agency, context, policy)
+            known = self._disclosed.setdefault(viewer, set())
+            if view is not None and (not only_new or set(view.fields) - known):
+                known |= set(view.fields)
+                out.setdefault(viewer, []).append(_for(view, viewer))
+
+    def _late(self, record: EventRecord) -> EventRecord | None:
+        """The offer as disclosed at `record`, when `record` may disclose it."""
+        if self._offered is None or record.type == "ContractOffered":
+            return None
+        if record.type != "ConsentGiven" and record.type not in RELATION_EVENTS:
+            return None
+        payload = dict(self._offered.payload)
+        if self._plan is not None and record.type in RELATION_EVENTS:
+            payload["plan"] = self._plan  # a unit taking over needs the plan it is to follow
+        return replace(
+            self._offered,
+            type="CaseDisclosed",
+            at=record.at,
+            version=record.version,
+            status=record.status,
+            payload=payload,
+        )
+
+
+def _for(view: RedactedEvent, viewer: Viewer) -> RedactedEvent:
+    return view if viewer.unit is None else replace(view, unit=viewer.unit)
 
 
 def redacted_events(
-    records: Iterable[EventRecord], agency: Agency, as_of: datetime | None = None
+    records: Iterable[EventRecord],
+    viewer: Viewer,
+    as_of: datetime | None = None,
+    explicit: bool = False,
 ) -> Iterator[RedactedEvent]:
-    """Every view `agency` had of a case's records (up to `as_of`), in order."""
-    case = CaseRedaction([agency])
+    """Every view `viewer` had of a case's records (up to `as_of`), in order."""
+    case = CaseRedaction([viewer], explicit=explicit)
     for record in records:
         if as_of is not None and record.at > as_of:
             break
-        yield from case.feed(record).get(agency, [])
+        yield from case.feed(record).get(viewer, [])

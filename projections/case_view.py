@@ -28,9 +28,13 @@ def _offered(doc: CaseDoc, f: dict[str, Any]) -> None:
         "registered_municipality",
         "legal_basis",
         "replaces",
+        "gp",
+        "school",
     ):
         if key in f:
             doc[key] = f[key]
+    if f.get("plan"):
+        _plan(doc, f)
 
 
 def _guardian(doc: CaseDoc, f: dict[str, Any]) -> None:
@@ -88,7 +92,39 @@ def _decided(doc: CaseDoc, f: dict[str, Any]) -> None:
     _plan(doc, f)
 
 
+def _relation(key: str, field: str) -> Callable[[CaseDoc, dict[str, Any]], None]:
+    def fold(doc: CaseDoc, f: dict[str, Any]) -> None:
+        if field in f:
+            doc[key] = f[field]
+
+    return fold
+
+
+def _residence(doc: CaseDoc, f: dict[str, Any]) -> None:
+    if "municipality" in f:
+        doc["residence_municipality"] = f["municipality"]
+    if "registered_municipality" in f:
+        doc["registered_municipality"] = f["registered_municipality"]
+
+
+def _team_member(doc: CaseDoc, f: dict[str, Any]) -> None:
+    if "member_id" in f:
+        member = {k: v for k, v in f.items() if k != "member_id"}
+        doc["team"] = {**doc.get("team", {}), f["member_id"]: member}
+
+
+def _team_member_left(doc: CaseDoc, f: dict[str, Any]) -> None:
+    team = dict(doc.get("team", {}))
+    team.pop(f.get("member_id", ""), None)
+    doc["team"] = team
+
+
 FOLDS: dict[str, Callable[[CaseDoc, dict[str, Any]], None]] = {
+    "GpRegistered": _relation("gp", "hpr"),
+    "SchoolRegistered": _relation("school", "organisation_number"),
+    "ResidenceChanged": _residence,
+    "TeamMemberAdded": _team_member,
+    "TeamMemberRemoved": _team_member_left,
     "ContractOffered": _offered,
     "CaseDisclosed": _offered,
     "ConsentGiven": _append("consents"),
@@ -147,15 +183,14 @@ def fold_case(case_id: str, views: Iterable[RedactedEvent], doc: CaseDoc | None 
     return doc
 
 
-def present_case(doc: CaseDoc, status: str | None, version: int, agency: Agency) -> CaseDoc:
-    """The document served to `agency`: its fold plus the case's current status and version
-    (even when the latest event is hidden from it) and what it may do next."""
+def present_case(doc: CaseDoc, agency: Agency) -> CaseDoc:
+    """The document served to `agency`: its fold, with the status and version of the last
+    event it saw (never of one it may not know of, docs/domain.md §9), and what it may do."""
     out = dict(doc)
+    status = out.get("status")
     if status is not None:
-        out["status"] = status
         actions = allowed_actions(ContractStatus(status))
         out["allowed_actions"] = [a for a in actions if agency in CONTRACT_COMMANDS[a]]
     else:
         out["allowed_actions"] = []
-    out["version"] = version
     return out

@@ -7,10 +7,12 @@ path and a rebuild all run this same code, so they produce the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.need_to_know import Viewer
 from domain.policy import EventRecord, RedactedEvent, Track
 from domain.prevention_lifecycle import INITIAL, status_after
 from domain.rules import Rules
@@ -20,32 +22,35 @@ from projections.case_view import CaseDoc, fold_case, present_case
 from projections.prevention_view import fold_prevention_case, present_prevention_case
 from projections.worklist import worklist_row
 
-# The county sees aggregated statistics only: it has no case views (docs/api.md).
-VIEW_AGENCIES: tuple[Agency, ...] = tuple(a for a in Agency if a is not Agency.COUNTY)
-
 
 @dataclass
 class Change:
     """What one record changed: the rows to rewrite and the views it produced."""
 
-    views: dict[Agency, list[RedactedEvent]] = field(default_factory=dict)
-    docs: set[Agency] = field(default_factory=set)
-    rows: set[Agency] = field(default_factory=set)
+    views: dict[Viewer, list[RedactedEvent]] = field(default_factory=dict)
+    docs: set[Viewer] = field(default_factory=set)
+    rows: set[Viewer] = field(default_factory=set)
     consents: bool = False
 
 
 class CaseProjection:
     def __init__(
-        self, track: Track, case_id: str, rules: Rules, agencies: tuple[Agency, ...] = VIEW_AGENCIES
+        self,
+        track: Track,
+        case_id: str,
+        rules: Rules,
+        viewers: Iterable[Viewer] | None = None,
+        explicit: bool = False,
     ) -> None:
-        """`agencies`: whose views to keep (each agency's view depends on the records only,
-        never on another agency's)."""
+        """`viewers`: whose views to keep (None: every unit ever related, and the auditor;
+        each viewer's view depends on the records only, never on another viewer's).
+        `explicit`: those viewers have explicit access (related throughout)."""
         self.track, self.case_id, self.rules = track, case_id, rules
-        self.access = CaseRedaction(agencies)
+        self.access = CaseRedaction(viewers, explicit)
         self.version = 0
         self.status: str | None = None
         self.types: set[str] = set()
-        self.folds: dict[Agency, CaseDoc] = {}
+        self.folds: dict[Viewer, CaseDoc] = {}
 
     def apply(self, record: EventRecord) -> Change:
         assert record.version == self.version + 1, "records must come in per-case order"
@@ -57,32 +62,34 @@ class CaseProjection:
         else:
             self.status = record.status if record.status is not None else self.status
         self.types.add(record.type)
-        for agency, views in change.views.items():
+        for viewer, views in change.views.items():
             fold = fold_prevention_case if self.track is Track.PREVENTION else fold_case
-            self.folds[agency] = fold(self.case_id, views, self.folds.get(agency)) or {}
+            self.folds[viewer] = fold(self.case_id, views, self.folds.get(viewer)) or {}
         change.docs = set(change.views)
-        # The worklist shows the current status, even when the event that set it is hidden.
-        moved = self.status != old_status or (self.track is Track.PREVENTION and self.types != old_types)
+        # A contract's status and version are shown as of the last event the viewer saw (a
+        # status is information: the school never learns of a breach review, docs/domain.md
+        # §9). On the preventive track every viewer sees every event from its disclosure on.
+        moved = self.track is Track.PREVENTION and (self.status != old_status or self.types != old_types)
         change.rows = set(self.folds) if moved else set(change.docs)
         change.consents = record.type in ("ContractOffered", "ConsentGiven", "ConsentWithdrawn")
         return change
 
-    def present(self, agency: Agency) -> dict[str, Any] | None:
-        """The case document served to `agency` (what `GET .../{id}` returns)."""
+    def present(self, viewer: Viewer) -> dict[str, Any] | None:
+        """The case document served to `viewer` (what `GET .../{id}` returns)."""
         return present(
-            self.track, self.folds.get(agency), self.version, self.status, sorted(self.types), agency
+            self.track, self.folds.get(viewer), self.version, self.status, sorted(self.types), viewer.agency
         )
 
-    def row(self, agency: Agency) -> dict[str, Any]:
-        """The agency's worklist row as stored."""
-        # Neither `overdue` (it depends on the day of reading) nor `version` (it changes with
-        # every event, visible or not): both are added when the row is read.
-        doc = self.present(agency)
+    def row(self, viewer: Viewer) -> dict[str, Any]:
+        """The viewer's worklist row as stored."""
+        # Not `overdue`: it depends on the day of reading, so it is added when the row is read
+        # (as the case's version is, for a prevention row: its viewers see every event).
+        doc = self.present(viewer)
         assert doc is not None
         if self.track is Track.PREVENTION:
             return {k: doc.get(k) for k in ("id", "status", "municipality", "categories", "basis")}
         row = worklist_row(doc, self.rules, date.min)
-        del row["overdue"], row["version"]
+        del row["overdue"]
         row["categories"] = [c for c in doc["categories"] if c == "terms"]
         row["basis"] = {"terms": doc["basis"]["terms"]} if "terms" in doc.get("basis", {}) else {}
         return row
@@ -109,9 +116,10 @@ class CaseProjection:
 def present(
     track: Track, fold: CaseDoc | None, version: int, status: str | None, types: list[str], agency: Agency
 ) -> dict[str, Any] | None:
-    """A stored fold plus the case's progress, as the API serves it (None: unknown case)."""
+    """A stored fold, as the API serves it (None: unknown case). A prevention case is shown
+    with the case's progress; a contract with what its viewer saw (`present_case`)."""
     if not fold:
         return None
     if track is Track.PREVENTION:
         return present_prevention_case(fold, version, status, types, agency)
-    return present_case(fold, status, version, agency)
+    return present_case(fold, agency)

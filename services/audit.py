@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.need_to_know import AUDITOR, CaseRelations, Viewer
 from domain.permissions import CONTRACT_QUERIES, SUBJECT_QUERIES
 from domain.policy import EventRecord, Track
 from domain.values import Agency
@@ -55,11 +56,17 @@ class Audit:
         return result
 
     def agency_view(
-        self, case_id: UUID, agency: Agency, ctx: Context, as_of: datetime | None = None
+        self,
+        case_id: UUID,
+        agency: Agency,
+        ctx: Context,
+        as_of: datetime | None = None,
+        unit: str | None = None,
     ) -> dict[str, Any]:
-        """What `agency` could see of the contract at `as_of`, under the consents and policy then."""
+        """What a unit of `agency` could see of the contract at `as_of`, under the consents,
+        relations and policy then (no `unit`: the agency's unit related first)."""
         require(ctx, "agency_view", CONTRACT_QUERIES)
-        result = agency_view(self.contracts, case_id, agency, as_of, scrub=self.keys.scrub)
+        result = agency_view(self.contracts, case_id, agency, as_of, unit, scrub=self.keys.scrub)
         categories = list((result["view"] or {}).get("categories", []))
         self._log_case(ctx, f"agency_view:{agency.value}", case_id, categories)
         return result
@@ -117,8 +124,8 @@ def record_dict(record: EventRecord) -> dict[str, Any]:
     }
 
 
-def _fold(records: list[EventRecord], agency: Agency, as_of: datetime | None) -> dict[str, Any] | None:
-    views = redacted_events(records, agency, as_of)
+def _fold(records: list[EventRecord], viewer: Viewer, as_of: datetime | None) -> dict[str, Any] | None:
+    views = redacted_events(records, viewer, as_of)
     if records and records[0].track.value == "prevention":
         return fold_prevention_case(records[0].case_id, views)
     return fold_case(records[0].case_id, views) if records else None
@@ -145,7 +152,7 @@ def history(
         for r in _records(app, case_id, scrub)
         if (as_of is None or r.at <= as_of) and (version is None or r.version <= version)
     ]
-    state = _fold(records, Agency.AUDITOR, None) if records else None
+    state = _fold(records, AUDITOR, None) if records else None
     if state is not None and records:
         state["status"] = records[-1].status
         state["version"] = records[-1].version
@@ -163,14 +170,25 @@ def agency_view(
     case_id: UUID,
     agency: Agency,
     as_of: datetime | None = None,
+    unit: str | None = None,
     *,
     scrub: Scrub | None = None,
 ) -> dict[str, Any]:
-    """What `agency` could see of the case at `as_of`, under the consents and policy then."""
-    doc = _fold(_records(app, case_id, scrub), agency, as_of)
+    """What a unit of `agency` could see of the case at `as_of`, under the consents,
+    relations and policy then; `units`: every unit of the agency ever related to it."""
+    records = _records(app, case_id, scrub)
+    relations = CaseRelations()
+    for record in records:
+        relations.feed(record)
+    units = sorted({v.unit for v in relations.ever() if v.agency is agency and v.unit})
+    if agency is not Agency.AUDITOR and unit is None:
+        unit = units[0] if units else None
+    doc = _fold(records, Viewer(agency, unit), as_of) if agency is Agency.AUDITOR or unit else None
     return {
         "id": str(case_id),
         "agency": agency.value,
+        "unit": unit,
+        "units": units,
         "as_of": as_of.isoformat() if as_of else None,
         "known": doc is not None,
         "view": doc,

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.municipalities import DEFAULT_REGISTER, MunicipalityRegister
+from domain.need_to_know import Viewer, viewer_of
+from domain.policy import Track
 from domain.rules import Rules
 from domain.values import Actor, Agency
 
@@ -20,6 +23,7 @@ class Context:
     agency: Agency
     at: datetime  # the instant the use case acts at: judged by the edge's clock, once
     rules: Rules
+    register: MunicipalityRegister = DEFAULT_REGISTER  # which municipality belongs where
     unit: str | None = None  # the caller's office: municipality, police district, ... (docs/domain.md §9)
     role: str | None = None  # police only: prevention | investigation
     # `Prefer: return=minimal`: a command answers with id and version only, shows no case
@@ -29,3 +33,7 @@ class Context:
     @property
     def actor(self) -> Actor:
         return Actor(self.sub, self.agency)
+
+    def viewer(self, track: Track) -> Viewer | None:
+        """Which unit's view the caller sees on `track` (None: no case of it, docs/domain.md §9)."""
+        return viewer_of(self.agency, self.unit, self.role, track is Track.PREVENTION)

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.contract import Contract
+from domain.need_to_know import check_unit, municipal_units
 from domain.permissions import CONTRACT_COMMANDS
 from domain.policy import Track
 from domain.values import (
@@ -53,6 +54,8 @@ class ContractsApplication(SealedApplication):
         offer_deadline: date | None,
         legal_basis: str,
         replaces: ReplacedReaction,
+        gp: str | None,
+        school: str | None,
         ctx: Context,
     ) -> CommandResult:
         return self._create(
@@ -72,6 +75,11 @@ class ContractsApplication(SealedApplication):
                 actor=ctx.actor,
                 at=ctx.at,
                 rules=ctx.rules,
+                offence_district=ctx.unit,
+                units=municipal_units(ctx.register, residence_municipality, registered_municipality),
+                register_version=ctx.register.version,
+                gp=gp,
+                school=school,
             ),
         )
 
@@ -110,6 +118,88 @@ class ContractsApplication(SealedApplication):
             ctx,
             expected_version,
             lambda c: c.add_guardian(guardian, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    # --- whom the case relates to (docs/domain.md §9) ---
+
+    def register_gp(
+        self, case_id: UUID, hpr: str, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "register_gp",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.register_gp(hpr, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def register_school(
+        self, case_id: UUID, organisation_number: str, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "register_school",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.register_school(organisation_number, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def change_residence(
+        self,
+        case_id: UUID,
+        municipality: str,
+        registered_municipality: str | None,
+        moved_away: bool,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """The youth moved; the registered (folkeregistrert) municipality moves with them
+        unless another is named."""
+        registered = registered_municipality or municipality
+        return self._command(
+            "change_residence",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.change_residence(
+                municipality,
+                registered,
+                municipal_units(ctx.register, municipality, registered),
+                ctx.register.version,
+                ctx.actor,
+                ctx.at,
+                ctx.rules,
+                moved_away=moved_away,
+            ),
+        )
+
+    def add_team_member(
+        self,
+        case_id: UUID,
+        agency: Agency,
+        unit: str,
+        sub: str | None,
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        check_unit(agency, unit)
+        return self._command(
+            "add_team_member",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.add_team_member(agency, unit, sub, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def remove_team_member(
+        self, case_id: UUID, member_id: str, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "remove_team_member",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.remove_team_member(member_id, ctx.actor, ctx.at, ctx.rules),
         )
 
     def withdraw_consent(

@@ -9,6 +9,10 @@ class CaseNotFoundError(Exception):
     """No case with this id (or none the caller may know exists)."""
 
 
+class SubjectNotFoundError(CaseNotFoundError):
+    """No case of this person that the caller's unit may know of (404, like an unknown id)."""
+
+
 class CaseErasedError(Exception):
     """This case's personal data was erased; it can be verified but no longer changed or read."""
 

@@ -29,15 +29,16 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from cachetools import LRUCache
 from eventsourcing.application import project_aggregate
 
+from domain.need_to_know import Viewer
 from domain.policy import EventRecord, Track
 from domain.rules import Rules
-from domain.values import Agency
 from projections.read_model import CaseProjection
 from services.errors import CaseErasedError, CaseNotFoundError
 from services.records import record_of
@@ -54,24 +55,29 @@ class LiveCase:
     records: list[EventRecord] = field(default_factory=list)
     discarded: bool = False
     scrub: Callable[[EventRecord], EventRecord] | None = None  # see `LiveCases`
-    # One projection per agency that asked, built from `records` on its first view: a
-    # case is usually worked on by one or two agencies, and advancing all seven agencies'
-    # views on every command would be a large part of the command's own work.
-    projections: dict[Agency, CaseProjection] = field(default_factory=dict)
+    # One projection per unit that asked, built from `records` on its first view: a case
+    # is usually worked on by one or two units, and advancing every related unit's views
+    # on every command would be a large part of the command's own work.
+    projections: dict[Viewer, CaseProjection] = field(default_factory=dict)
 
     @property
     def version(self) -> int:
         return int(self.aggregate.version)
 
-    def view(self, agency: Agency) -> dict[str, Any] | None:
-        """The case as `agency` sees it now, or None when it may not know the case exists."""
-        projection = self.projections.get(agency)
+    def view(self, viewer: Viewer) -> dict[str, Any] | None:
+        """The case as `viewer` sees it now, or None when it may not know the case exists."""
+        projection = self.projections.get(viewer)
         if projection is None:
-            projection = CaseProjection(self.track, str(self.aggregate.id), self.rules, (agency,))
+            projection = CaseProjection(self.track, str(self.aggregate.id), self.rules, (viewer,))
             for record in self.records:
                 projection.apply(record)
-            self.projections[agency] = projection
-        return projection.present(agency)
+            self.projections[viewer] = projection
+        return projection.present(viewer)
+
+    def related(self, viewer: Viewer, at: datetime) -> bool:
+        """Whether `viewer`'s unit is related to the case at `at` (docs/domain.md §9)."""
+        self.view(viewer)  # its projection follows the case's relations
+        return self.projections[viewer].access.relations.basis(viewer, at) is not None
 
     def advance(self, records: Sequence[EventRecord]) -> None:
         if self.scrub is not None:

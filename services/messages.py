@@ -45,7 +45,8 @@ class InternalMessage:
 
 @dataclass(frozen=True)
 class AgencyMessage:
-    """One agency's view of one event, as published to `<prefix>.agency.<agency>`."""
+    """One unit's view of one event, as published to `<prefix>.agency.<agency>.<unit>`
+    (the auditor's: `<prefix>.agency.auditor`)."""
 
     agency: str
     track: str
@@ -57,6 +58,12 @@ class AgencyMessage:
     categories: list[str]
     notification_id: int
     sealed: bytes  # nonce | AES-GCM({fields, basis, at, actor_agency}) under the case key
+    unit: str | None = None  # the agency's unit it is for (docs/domain.md §9)
+
+    @property
+    def viewer(self) -> str:
+        """Whose message it is: `agency:unit`, or the auditor's `auditor`."""
+        return self.agency if self.unit is None else f"{self.agency}:{self.unit}"
 
 
 def internal_message(track: Track, notification: StoredEvent, notification_id: int) -> InternalMessage:
@@ -155,8 +162,8 @@ def open_json(sealed: bytes, key: bytes, aad: bytes) -> Any:
     return json.loads(AESGCM(key).decrypt(sealed[:12], sealed[12:], aad))
 
 
-def _aad(agency: str, case_id: str, version: int, type_: str) -> bytes:
-    return f"agency|{agency}|{case_id}|{version}|{type_}".encode()
+def _aad(viewer: str, case_id: str, version: int, type_: str) -> bytes:
+    return f"agency|{viewer}|{case_id}|{version}|{type_}".encode()
 
 
 def agency_message(view: RedactedEvent, key: bytes, notification_id: int) -> AgencyMessage:
@@ -167,9 +174,11 @@ def agency_message(view: RedactedEvent, key: bytes, notification_id: int) -> Age
         "at": view.at.isoformat(),
         "actor_agency": view.actor_agency.value,
     }
-    sealed = seal_json(secret, key, _aad(view.agency.value, view.case_id, view.version, view.type))
+    viewer = view.agency.value if view.unit is None else f"{view.agency.value}:{view.unit}"
+    sealed = seal_json(secret, key, _aad(viewer, view.case_id, view.version, view.type))
     return AgencyMessage(
         agency=view.agency.value,
+        unit=view.unit,
         track=view.track.value,
         case_id=view.case_id,
         version=view.version,
@@ -184,6 +193,6 @@ def agency_message(view: RedactedEvent, key: bytes, notification_id: int) -> Age
 
 def open_agency_message(message: AgencyMessage, key: bytes) -> dict[str, Any]:
     """The envelope plus the decrypted `fields`, `basis`, `at`, `actor_agency`."""
-    aad = _aad(message.agency, message.case_id, message.version, message.type)
+    aad = _aad(message.viewer, message.case_id, message.version, message.type)
     envelope = {k: v for k, v in asdict(message).items() if k != "sealed"}
     return {**envelope, **open_json(message.sealed, key, aad)}

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from domain.need_to_know import municipal_units
 from domain.permissions import PREVENTION_COMMANDS
 from domain.policy import Track
 from domain.prevention import ConcernSource, PreventionCase
-from domain.values import Person
+from domain.values import Agency, Person
 from services.context import Context
 from services.sealed_application import CommandResult, SealedApplication
 
@@ -44,6 +45,8 @@ class PreventionApplication(SealedApplication):
                 actor=ctx.actor,
                 at=ctx.at,
                 rules=ctx.rules,
+                units=municipal_units(ctx.register, municipality, also={Agency.POLICE: ctx.unit}),
+                register_version=ctx.register.version,
             ),
         )
 

@@ -1,4 +1,4 @@
-"""The projector: internal events in, per-agency read models out, exactly once per case version.
+"""The projector: internal events in, per-unit read models out, exactly once per case version.
 
 Each batch is written in ONE SQL transaction together with the consumed positions (per
 topic partition offset, or per notification log), and applied idempotently per case: a
@@ -73,8 +73,9 @@ class ReadModelStore(Protocol):
     def position(self, consumer: str, source: str, partition: int = 0) -> int: ...
 
 
-def doc_aad(agency: str, case_id: str) -> bytes:
-    return f"read-model|{agency}|{case_id}".encode()
+def doc_aad(viewer: str, case_id: str) -> bytes:
+    """What a sealed document is bound to: its viewer's key and its case."""
+    return f"read-model|{viewer}|{case_id}".encode()
 
 
 def partition_of(case_id: str, partitions: int) -> int:
@@ -218,18 +219,18 @@ class Projector:
             # An erased person: only the progress row (no personal data) is kept, so the case
             # never comes back into a view, a worklist or the consent register.
             return
-        for agency in change.docs:
-            fold = case.folds[agency]
+        for viewer in change.docs:
+            fold = case.folds[viewer]
             writes.docs.append(
                 (
-                    agency.value,
+                    viewer.key,
                     track,
                     case.case_id,
                     fold.get("policy_version", ""),
-                    seal_json(fold, key, doc_aad(agency.value, case.case_id)),
+                    seal_json(fold, key, doc_aad(viewer.key, case.case_id)),
                 )
             )
-        writes.rows += [(agency.value, track, case.case_id, case.row(agency)) for agency in change.rows]
+        writes.rows += [(viewer.key, track, case.case_id, case.row(viewer)) for viewer in change.rows]
         if change.consents and case.track is Track.CONTRACT:
             writes.consents[case.case_id] = case.consent_rows()
 

@@ -17,13 +17,14 @@ from uuid import UUID
 
 from domain.calendar import local_day
 from domain.deadlines import is_overdue
+from domain.need_to_know import Viewer
 from domain.permissions import Table
 from domain.policy import Track
-from domain.values import Agency
 from projections.read_model import present
 from services.access import AccessRecorder
 from services.context import Context
 from services.errors import CaseErasedError, CaseNotFoundError
+from services.explicit_access import ExplicitAccess
 from services.keys import SubjectKeys
 from services.messages import open_json
 from services.projector import doc_aad
@@ -95,7 +96,10 @@ class CaseQueries:
         keys: SubjectKeys,
         access: AccessRecorder,
         freshness: Freshness,
+        explicit: ExplicitAccess | None = None,
     ) -> None:
+        """`explicit`: the explicit accesses that open a case to an unrelated unit (contracts)."""
+        self.explicit = explicit
         self.track = track
         self.table = table
         self.read_models = read_models
@@ -110,20 +114,25 @@ class CaseQueries:
         )
 
     def case_view(self, case_id: UUID, ctx: Context, min_position: int | None = None) -> dict[str, Any]:
-        """The case with exactly the fields the caller's agency may see (404 otherwise)."""
+        """The case with exactly the fields the caller's unit may see (404 otherwise: an
+        unrelated unit learns nothing, not even that the case exists)."""
         require(ctx, "case_view", self.table)
         self.freshness.ensure(self.track, min_position)
-        doc = self.stored_view(case_id, ctx.agency)
+        viewer = ctx.viewer(self.track)
+        doc = self.stored_view(case_id, viewer) if viewer is not None else None
+        if doc is None and self.explicit is not None:
+            doc = self.explicit.granted_view(case_id, ctx)
         if doc is None:
             raise CaseNotFoundError(str(case_id))
         self.access.shown(ctx, self._names[1], [doc])
         return doc
 
     def worklist(self, ctx: Context, min_position: int | None = None) -> list[dict[str, Any]]:
-        """One row per case the caller's agency may know; `overdue` is judged at `ctx.at`."""
+        """One row per case the caller's unit may know; `overdue` is judged at `ctx.at`."""
         require(ctx, "worklist", self.table)
         self.freshness.ensure(self.track, min_position)
-        rows = self.read_models.rows(ctx.agency.value, self.track.value)
+        viewer = ctx.viewer(self.track)
+        rows = self.read_models.rows(viewer.key, self.track.value) if viewer is not None else []
         if self.track is Track.CONTRACT:
             today = local_day(ctx.at)
             for row in rows:
@@ -131,18 +140,18 @@ class CaseQueries:
         self.access.shown(ctx, self._names[0], rows)
         return rows
 
-    def stored_view(self, case_id: UUID, agency: Agency) -> dict[str, Any] | None:
-        """The read model's document of the case for `agency`, opened; None if it may not know it.
+    def stored_view(self, case_id: UUID, viewer: Viewer) -> dict[str, Any] | None:
+        """The read model's document of the case for `viewer`, opened; None if it may not know it.
 
         Not logged: for checks that show nothing (tests, benchmarks); queries log it."""
-        stored = self.read_models.view(agency.value, str(case_id), self.track.value)
+        stored = self.read_models.view(viewer.key, str(case_id), self.track.value)
         if stored is None:
             return None
         key = self.keys.key_for_case(str(case_id))
         if key is None:
             raise CaseErasedError(str(case_id))
-        fold = open_json(stored.sealed, key, doc_aad(agency.value, str(case_id)))
-        return present(self.track, fold, stored.version, stored.status, stored.types, agency)
+        fold = open_json(stored.sealed, key, doc_aad(viewer.key, str(case_id)))
+        return present(self.track, fold, stored.version, stored.status, stored.types, viewer.agency)
 
 
 def _day(text: str | None) -> date | None:

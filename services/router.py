@@ -3,7 +3,8 @@
 For every event it asks the one policy gate (`redact`, through `CaseRedaction`: consents
 as at the event's time, plus `CaseDisclosed` when a later consent opens the offer) what
 each agency may see, and publishes exactly that, sealed under the case's key, to
-`<prefix>.agency.<agency>`. Prevention events reach only the agencies `redact` names
+`<prefix>.agency.<agency>.<unit>` (one topic per related unit, docs/domain.md §9).
+Prevention events reach only the agencies `redact` names
 (police; health and child welfare from their disclosure on; never the prosecution).
 
 Per-case state lives in memory and is rebuilt from the event store when a case is first
@@ -20,21 +21,19 @@ from uuid import UUID
 
 from cachetools import LRUCache
 
+from domain.need_to_know import Viewer
 from domain.policy import RedactedEvent
-from domain.values import Agency
 from projections.access import CaseRedaction
 from services.keys import SubjectKeys
 from services.messages import AgencyMessage, InternalMessage, agency_message, internal_message
 from services.notification_reader import NotificationReader
 from services.sealed_application import SealedApplication
 
-ROUTED_AGENCIES: tuple[Agency, ...] = tuple(Agency)  # the county's topic stays empty by policy
-
 
 def agency_messages(
-    views: Mapping[Agency, Iterable[RedactedEvent]], key: bytes, notification_id: int
+    views: Mapping[Viewer, Iterable[RedactedEvent]], key: bytes, notification_id: int
 ) -> list[AgencyMessage]:
-    """The pure message-building step: every view, as its agency's sealed message."""
+    """The pure message-building step: every view, as its unit's sealed message."""
     return [agency_message(v, key, notification_id) for vs in views.values() for v in vs]
 
 
@@ -43,12 +42,13 @@ class Router:
         self,
         apps: Mapping[str, SealedApplication],
         keys: SubjectKeys,
-        agencies: Sequence[Agency] = ROUTED_AGENCIES,
+        viewers: Sequence[Viewer] | None = None,
         max_cases: int = 20_000,
     ) -> None:
+        """`viewers`: whose messages to build (None: every unit related to each case)."""
         self.apps = dict(apps)  # by track value: "contract", "prevention"
         self.keys = keys
-        self.agencies = tuple(agencies)
+        self.viewers = None if viewers is None else tuple(viewers)
         self.max_cases = max_cases
         # One thread routes (the Kafka runner, or the poll of one agency stream), but an
         # erasure notice may come from another (`forget`): the cache is used under `_lock`.
@@ -99,7 +99,7 @@ class Router:
             case = self._cases.get(case_id)
         if case is not None:
             return case
-        case = CaseRedaction(self.agencies)
+        case = CaseRedaction(self.viewers)
         for stored in app.recorder.select_events(UUID(case_id), lte=before) if before > 0 else []:
             case.feed(self.keys.scrub(app.record_or_placeholder(stored)))
         with self._lock:
@@ -110,10 +110,10 @@ class Router:
 class InProcessAgencyFeed:
     """Embedded mode's agency stream: the router run over the notification logs in-process."""
 
-    def __init__(self, apps: Sequence[SealedApplication], keys: SubjectKeys, agency: Agency) -> None:
+    def __init__(self, apps: Sequence[SealedApplication], keys: SubjectKeys, viewer: Viewer) -> None:
         self.apps = list(apps)
-        self.agency = agency
-        self.router = Router({a.track.value: a for a in self.apps}, keys, agencies=[agency])
+        self.viewer = viewer
+        self.router = Router({a.track.value: a for a in self.apps}, keys, viewers=[viewer])
         self.readers = {a.name: NotificationReader(a.recorder) for a in self.apps}
         self.positions = {a.name: 0 for a in self.apps}
 

@@ -74,6 +74,11 @@ def require_track(agency: Agency, track: Track, *tables: Table) -> None:
         raise AccessDeniedError(f"the {track.value} track is closed to {agency.value}")
 
 
+def _version(view: dict[str, Any] | None, version: int) -> int:
+    """The version a caller was shown (the case's, when it was shown nothing)."""
+    return int(view["version"]) if view is not None else version
+
+
 class SealedApplication(Application[UUID]):
     """An eventsourcing application whose events are sealed per person and hash-chained."""
 
@@ -116,10 +121,11 @@ class SealedApplication(Application[UUID]):
         aggregate = build()
         pending = list(aggregate.collect_events())
         case = self.live.new(aggregate, [record_of(e, self.track) for e in pending])
-        view = case.view(ctx.agency) if ctx.shows_view else None
+        seen = self._seen(case, ctx)
+        view = seen if ctx.shows_view else None
         position = self._commit(str(aggregate.id), pending, ctx, action, view)
         self.live.keep(case)
-        return CommandResult(str(aggregate.id), aggregate.version, position, view)
+        return CommandResult(str(aggregate.id), _version(seen, aggregate.version), position, view)
 
     def _command(
         self, action: str, case_id: UUID, ctx: Context, expected_version: int | None, decide: Decide
@@ -138,8 +144,10 @@ class SealedApplication(Application[UUID]):
     ) -> CommandResult:
         """Get the case, let `decide` call one command method on it, save what it recorded.
 
-        With a `ctx`, the case is unknown (`CaseNotFoundError`) unless the caller's agency
-        may know it, and the result carries its view after the command, logged as shown.
+        With a `ctx`, the case is unknown (`CaseNotFoundError`) unless the caller's unit is
+        related to it and may know it (docs/domain.md §9); `expected_version` and the
+        result's version are the version the caller has seen (never counting events it may
+        not know of), and the result carries its view after the command, logged as shown.
         Without one (set-up in tests and benchmarks) nobody is shown anything.
         """
         for attempt in range(CONFLICT_RETRIES + 1):
@@ -162,25 +170,40 @@ class SealedApplication(Application[UUID]):
     def _run(
         self, case: LiveCase, decide: Decide, expected_version: int | None, ctx: Context | None, action: str
     ) -> CommandResult:
-        if ctx is not None and case.view(ctx.agency) is None:
+        before = self._seen(case, ctx) if ctx is not None else None
+        if ctx is not None and before is None:
             raise CaseNotFoundError(str(case.aggregate.id))
-        if expected_version is not None and expected_version != case.version:
-            raise VersionMismatchError(expected_version, case.version)
+        if ctx is not None and not self._related_now(case, ctx):
+            # It knows the case (it saw it), so a 403 tells it nothing new.
+            raise AccessDeniedError("your unit is no longer related to this case: it keeps what it saw")
+        seen = _version(before, case.version)
+        if expected_version is not None and expected_version != seen:
+            raise VersionMismatchError(expected_version, seen)
         decide(case.aggregate)
         pending = list(case.aggregate.collect_events())
         try:
             # Advanced before the commit: a checked-out case is seen by no one else, and
             # it is discarded if the commit fails.
             case.advance([record_of(e, self.track) for e in pending])
-            view = case.view(ctx.agency) if ctx is not None and ctx.shows_view else None
+            after = self._seen(case, ctx) if ctx is not None else None
+            view = after if ctx is not None and ctx.shows_view else None
             position = self._commit(str(case.aggregate.id), pending, ctx, action, view)
         except BaseException:
             case.discard()
             raise
-        return CommandResult(str(case.aggregate.id), case.version, position, view)
+        return CommandResult(str(case.aggregate.id), _version(after, case.version), position, view)
+
+    def _seen(self, case: LiveCase, ctx: Context) -> dict[str, Any] | None:
+        """The case as the caller's unit sees it now; None when it may not know the case."""
+        viewer = ctx.viewer(self.track)
+        return case.view(viewer) if viewer is not None else None
+
+    def _related_now(self, case: LiveCase, ctx: Context) -> bool:
+        viewer = ctx.viewer(self.track)
+        return viewer is not None and case.related(viewer, ctx.at)
 
     def _allowed(self, case: LiveCase, ctx: Context) -> list[str] | None:
-        view = case.view(ctx.agency)
+        view = self._seen(case, ctx)
         return list(view.get("allowed_actions", [])) if view is not None else None
 
     def _is_current(self, case: LiveCase) -> bool:

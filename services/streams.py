@@ -1,4 +1,4 @@
-"""An agency's redacted event stream, opened for its own users (the SSE mirror of its topic).
+"""A unit's redacted event stream, opened for its own users (the SSE mirror of its topic).
 
 The messages come from a source the wiring chooses (`infra/bootstrap.py`): the agency's
 Kafka topic, or in embedded mode the router run in-process over the notification logs.
@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from domain.need_to_know import Viewer
+from domain.policy import Track
 from domain.values import Agency
 from services.access import AccessRecorder
 from services.context import Context
@@ -34,7 +36,7 @@ class MessagePoller(Protocol):
     def close(self) -> None: ...
 
 
-MessageSource = Callable[[Agency], MessagePoller]  # opens a poller on the agency's messages
+MessageSource = Callable[[Viewer], MessagePoller]  # opens a poller on the unit's messages
 
 
 class _InProcessPoller:
@@ -49,7 +51,7 @@ class _InProcessPoller:
 
 
 def in_process_source(apps: Sequence[SealedApplication], keys: SubjectKeys) -> MessageSource:
-    return lambda agency: _InProcessPoller(InProcessAgencyFeed(apps, keys, agency))
+    return lambda viewer: _InProcessPoller(InProcessAgencyFeed(apps, keys, viewer))
 
 
 class Subscription:
@@ -67,6 +69,8 @@ class Subscription:
         for message in self.poller.poll():
             if self.left <= 0:
                 break
+            if message.track == Track.PREVENTION.value and self.ctx.viewer(Track.PREVENTION) is None:
+                continue  # an investigator's unit topic carries the district's prevention cases
             key = self.streams.keys.key_for_case(message.case_id)
             if key is None:
                 continue  # the person was erased: nothing readable is left
@@ -108,9 +112,11 @@ class AgencyStreams:
         self._lock = threading.Lock()
 
     def subscribe(self, agency: Agency, ctx: Context, limit: int) -> Subscription:
-        """Open the agency's stream for one of its users (close it when done)."""
+        """Open the stream of the caller's unit for them (close it when done)."""
         if ctx.agency is not agency:
             raise AccessDeniedError("an agency may only read its own stream")
+        viewer = ctx.viewer(Track.CONTRACT)
+        assert viewer is not None  # every user has a view of the contract track
         user = f"{ctx.agency.value}:{ctx.sub}"
         with self._lock:
             if self._open[user] >= self.max_per_user:
@@ -119,7 +125,7 @@ class AgencyStreams:
                 raise TooManyError(f"the service has its {self.max_total} streams open")
             self._open[user] += 1
         try:
-            return Subscription(self, ctx, self.source(agency), limit)
+            return Subscription(self, ctx, self.source(viewer), limit)
         except BaseException:
             self._release(ctx)
             raise

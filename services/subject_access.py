@@ -7,12 +7,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.need_to_know import Viewer
 from domain.permissions import SUBJECT_QUERIES
+from domain.policy import Track
+from domain.values import Agency
+from projections.access import redacted_events
 from services.access import AccessRecorder, by_role
 from services.audit import record_dict
 from services.context import Context
 from services.erasure import Erasure, Expired
-from services.errors import CaseNotFoundError
+from services.errors import CaseNotFoundError, SubjectNotFoundError
 from services.keys import ERASED_PERSON, SubjectKeys
 from services.sealed_application import SealedApplication, require
 
@@ -116,6 +120,43 @@ def subject_export(
     }
 
 
+def _visible_cases(
+    app: SealedApplication, keys: SubjectKeys, national_id: str, viewer: Viewer
+) -> list[dict[str, Any]]:
+    """The person's cases (as youth or guardian) that `viewer` is related to, each with
+    only what it saw of them, through the same redaction as its case views."""
+    cases = []
+    ids = dict.fromkeys([*keys.cases_of(national_id), *(c for c, _ in keys.cases_mentioning(national_id))])
+    for case_id in ids:
+        try:
+            records = app.records(UUID(case_id))
+        except CaseNotFoundError:
+            continue  # the id belongs to the other track
+        views = list(redacted_events(records, viewer))
+        if not views:
+            continue
+        cases.append(
+            {
+                "id": case_id,
+                "status": next((v.status for v in reversed(views) if v.status), None),
+                "version": views[-1].version,
+                "events": [  # shaped like the auditor's export: the same renderer reads both
+                    {
+                        "version": v.version,
+                        "type": v.type,
+                        "at": v.at.isoformat(),
+                        "actor_agency": v.actor_agency.value,
+                        "status": v.status,
+                        "payload": _without_others(dict(v.fields), national_id),
+                        "basis": v.basis,
+                    }
+                    for v in views
+                ],
+            }
+        )
+    return cases
+
+
 class SubjectAccess:
     """The use cases about a person rather than a case: export, erasure, retention."""
 
@@ -134,12 +175,36 @@ class SubjectAccess:
         self.erasure = erasure
 
     def export(self, national_id: str, ctx: Context) -> dict[str, Any]:
-        """Everything stored about the person (subject-access request); the read is logged."""
+        """Everything stored about the person (subject-access request); the read is logged.
+
+        The auditor gets everything of both tracks. Anyone else only the contracts their
+        unit is related to, as their unit saw them (docs/domain.md §9), and 404 when there
+        is none: the same answer as for a person with no case at all."""
         require(ctx, "subject_export", SUBJECT_QUERIES)
+        if ctx.agency is not Agency.AUDITOR:
+            return self._export_for_unit(national_id, ctx)
         ref = self.keys.subject_ref(national_id)
         log = self.access.query(subject_ref=ref, named_in=dict(self.keys.cases_mentioning(national_id)))
         export = subject_export(national_id, self.contracts, self.prevention, self.keys, log, ctx.at)
         self.access.record([self.access.entry(ctx, "subject_export", None, ["all"], by_role(ctx), ref)])
+        return export
+
+    def _export_for_unit(self, national_id: str, ctx: Context) -> dict[str, Any]:
+        viewer = ctx.viewer(Track.CONTRACT)
+        assert viewer is not None
+        cases = _visible_cases(self.contracts, self.keys, national_id, viewer)
+        if not cases:
+            raise SubjectNotFoundError("no case of this person is known to your unit")
+        export = {
+            "subject": {"national_id": national_id},
+            "generated_at": ctx.at.isoformat(),
+            "redacted_for": viewer.key,
+            "contracts": cases,
+        }
+        categories = sorted({c for case in cases for e in case["events"] for c in e["basis"]})
+        basis = {c: g for case in cases for e in case["events"] for c, g in e["basis"].items()}
+        ref = self.keys.subject_ref(national_id)
+        self.access.record([self.access.entry(ctx, "subject_export", None, categories, basis, ref)])
         return export
 
     def erase(self, national_id: str, ctx: Context) -> list[str]:

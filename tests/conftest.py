@@ -19,6 +19,7 @@ from domain.values import Agency
 from infra.api.app import create_app
 from infra.bootstrap import Container, build
 from infra.settings import Settings
+from tests.units import role_of, unit_of
 
 pytest_plugins = ["tests.servers"]
 
@@ -40,9 +41,24 @@ class Api:
     def __init__(self, client: TestClient, container: Container, clock: Clock) -> None:
         self.client, self.container, self.clock = client, container, clock
 
-    def token(self, agency: Agency | str, sub: str | None = None) -> str:
+    def token(
+        self, agency: Agency | str, sub: str | None = None, unit: str | None = None, role: str | None = None
+    ) -> str:
+        """A token of the agency's unit related to the standard test case unless `unit` names another."""
         agency = Agency(agency)
-        return self.container.tokens.issue(agency, sub or f"{agency.value}-user")
+        return self.container.tokens.issue(
+            agency, sub or f"{agency.value}-user", unit or unit_of(agency), role or role_of(agency)
+        )
+
+    def unit(
+        self, agency: Agency | str, unit: str | None, role: str | None = None, sub: str | None = None
+    ) -> dict[str, str]:
+        """The headers of a user of another unit than the standard test case's."""
+        agency = Agency(agency)
+        token = self.container.tokens.issue(
+            agency, sub or f"{agency.value}-{unit}", unit, role or role_of(agency)
+        )
+        return {"Authorization": f"Bearer {token}"}
 
     def headers(self, agency: Agency | str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(agency)}", **extra}

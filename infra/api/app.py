@@ -15,6 +15,8 @@ from infra.api.routers import (
     contracts,
     ops,
     prevention,
+    register,
+    relations,
     streams,
 )
 from infra.bootstrap import Container
@@ -32,7 +34,17 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     problems.install(app)
     openapi.install(app)
-    for module in (contracts, contract_queries, audit, access_log, streams, prevention, ops):
+    for module in (
+        contracts,
+        relations,
+        contract_queries,
+        audit,
+        access_log,
+        streams,
+        prevention,
+        register,
+        ops,
+    ):
         app.include_router(module.router)
 
     app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)  # 413 before reading it

@@ -27,8 +27,8 @@ async def get_container(request: Request) -> Container:
 # answered by us (401 as a problem document), not by FastAPI's own 403.
 BEARER = HTTPBearer(
     auto_error=False,
-    description="JWT with `sub`, `agency`, optional "
-    "`municipality` and `exp` (`ruskontrakt token` issues one in development)",
+    description="JWT with `sub`, `agency`, `unit` (every agency but auditor), `role` (police) "
+    "and `exp` (`ruskontrakt token` issues one in development)",
 )
 
 
@@ -46,6 +46,13 @@ async def get_principal(
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def export_rate(c: ContainerDep, user: PrincipalDep) -> None:
+    """Subject-access exports have a rate of their own (`RUSKONTRAKT_EXPORTS_PER_MINUTE`): an
+    export is looked up by national id, so many of them are a search for people."""
+    c.export_rate_limit.check(user)
+
 
 # A national id in a path or query: the same definition as in a body (ASCII digits, valid
 # check digits: infra/api/schemas.py).

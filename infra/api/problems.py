@@ -79,7 +79,7 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
             extra["allowed_actions"] = allowed_actions
         return problem(status, type(error).rule(), str(error), TYPE_BASE + type(error).code(), **extra)
     if isinstance(error, CaseNotFoundError):
-        return problem(404, "Case not found", "No case with this id is known to your agency.")
+        return problem(404, "Case not found", "No case with this id is known to your unit.")
     if isinstance(error, CaseErasedError | ErasedError):
         return problem(
             410,

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
-from stdnum.no import fodselsnummer
+from stdnum.no import fodselsnummer, orgnr
 
 from domain.legal import LEGAL_BASES, MAX_DESCRIPTION, MAX_FINE_NOK
 from domain.prevention import ConcernSource
@@ -118,6 +118,24 @@ def bounded_json(value: Any) -> Any:
 BoundedJson = Annotated[dict[str, Any], AfterValidator(bounded_json)]
 
 
+Hpr = Annotated[str, Field(pattern=r"^[0-9]{4,9}$", examples=["9144900"], description="HPR number")]
+
+
+def organisation_number(value: str) -> str:
+    """A Norwegian organisation number (9 digits, mod-11 check digit; python-stdnum)."""
+    if not orgnr.is_valid(value):
+        raise ValueError("not an organisation number: its check digit is wrong")
+    return value
+
+
+OrganisationNumber = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{9}$", examples=["974760673"], description="the school's organisation number"),
+    AfterValidator(organisation_number),
+]
+UnitCode = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9-]+$", examples=["5001"])]
+
+
 class Body(BaseModel):
     # A field the body does not define is a 422 naming it (`extra_forbidden`), not dropped.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -170,6 +188,8 @@ class OfferBody(Body):
     offer_deadline: Day | None = None
     legal_basis: LegalBasisCode
     replaces: ReplacesIn
+    gp: Hpr | None = Field(None, description="the youth's GP (HPR number), when known")
+    school: OrganisationNumber | None = Field(None, description="the youth's school, when known")
 
 
 class ScopeIn(Body):
@@ -349,3 +369,36 @@ class ConversationHeldBody(Body):
 
 class ReasonBody(Body):
     reason: Text = ""
+
+
+# --- whom a case relates to (docs/domain.md §9) ---
+
+
+class GpBody(Body):
+    hpr: Hpr
+
+
+class SchoolBody(Body):
+    organisation_number: OrganisationNumber
+
+
+class ResidenceBody(Body):
+    municipality: Municipality
+    registered_municipality: Municipality | None = Field(
+        None, description="the folkeregistrert municipality, when it is not the new residence"
+    )
+    moved_away: bool = Field(
+        False, description="the contract cannot go on where the youth moved: it ends (moved_away)"
+    )
+
+
+class TeamMemberBody(Body):
+    agency: Agency
+    unit: UnitCode
+    sub: Label | None = Field(None, description="the named person in the unit, when there is one")
+
+
+class AccessRequestBody(Body):
+    reason: Annotated[str, Field(min_length=10, max_length=500), AfterValidator(plain_text)] = Field(
+        description="why the unit needs the case (logged, and reviewed by the auditor)"
+    )

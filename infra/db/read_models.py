@@ -286,7 +286,8 @@ class ReadModels:
         )
 
     def rows(self, agency: str, track: str) -> list[dict[str, Any]]:
-        """The agency's worklist rows in order of case creation, with the current version."""
+        """The viewer's worklist rows in order of case creation (a row without a version of
+        its own, a prevention case's, with the case's current version)."""
         with self.db.transaction() as tx:
             found = tx.execute(
                 "SELECT w.row_json, c.version FROM rm_worklist w JOIN rm_cases c "
@@ -294,7 +295,7 @@ class ReadModels:
                 "ORDER BY c.created, c.case_id",
                 (agency, track),
             ).fetchall()
-        return [{**json.loads(r[0]), "version": int(r[1])} for r in found]
+        return [{"version": int(r[1]), **json.loads(r[0])} for r in found]
 
     def consents(self, case_id: str) -> list[dict[str, Any]]:
         with self.db.transaction() as tx:

@@ -1,6 +1,6 @@
-"""The agency stream's Kafka source: the agency's topic read from the beginning.
+"""The agency stream's Kafka source: the unit's topic read from the beginning.
 
-Read as the service principal (the API authenticated the caller as that agency), with
+Read as the service principal (the API authenticated the caller as that unit), with
 `read_committed` so an aborted relay transaction is never shown.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.values import Agency
+from domain.need_to_know import Viewer
 from infra.kafka import clients
 from infra.settings import Settings
 from services.messages import AgencyMessage, decode_agency
@@ -16,13 +16,15 @@ from services.streams import MessagePoller, MessageSource
 
 
 class _TopicPoller:
-    def __init__(self, settings: Settings, agency: Agency) -> None:
+    def __init__(self, settings: Settings, viewer: Viewer) -> None:
         from kafka import TopicPartition
 
         self.consumer: Any = clients.consumer(
-            settings, None, f"ruskontrakt-sse-{agency.value}", isolation_level="read_committed"
+            settings, None, f"ruskontrakt-sse-{viewer.key}", isolation_level="read_committed"
         )
-        partition = TopicPartition(clients.agency_topic(settings, agency), 0)
+        topic = clients.agency_topic(settings, viewer.key)
+        clients.ensure_unit_topics(settings, [topic])  # a unit with nothing routed to it yet
+        partition = TopicPartition(topic, 0)
         self.consumer.assign([partition])
         self.consumer.seek_to_beginning(partition)
 
@@ -36,7 +38,7 @@ class _TopicPoller:
 
 
 def kafka_source(settings: Settings) -> MessageSource:
-    def open_poller(agency: Agency) -> MessagePoller:
-        return _TopicPoller(settings, agency)
+    def open_poller(viewer: Viewer) -> MessagePoller:
+        return _TopicPoller(settings, viewer)
 
     return open_poller

@@ -129,7 +129,7 @@ def _topics(container: Container) -> list[str]:
 def run_router(container: Container, stop: threading.Event) -> None:
     settings = container.settings
     router = Router({a.track.value: a for a in container.apps}, container.keys)
-    publisher = clients.KafkaPublisher(settings, "ruskontrakt-router")
+    publisher = clients.KafkaPublisher(settings, "ruskontrakt-router", creates_topics=True)
     consumer = _subscribable_consumer(container, "router")
     consumer.subscribe(_topics(container))
     log.info("router: publishing to %s.agency.*", settings.kafka_topic_prefix)
@@ -142,7 +142,7 @@ def run_router(container: Container, stop: threading.Event) -> None:
             for tp in sorted(polled, key=lambda t: (t.topic, t.partition)):
                 for record in polled[tp]:
                     for out in router.route([decode_internal(record.value)]):
-                        batch[clients.agency_topic(settings, out.agency)].append(encode(out))
+                        batch[clients.agency_topic(settings, out.viewer)].append(encode(out))
             publisher.publish_all(batch)
             commit_routed(consumer)  # only after the broker acknowledged every agency message
     finally:

@@ -72,7 +72,7 @@ def test_the_brokers_log_segments_never_hold_a_persons_plaintext(
             c,
             h,
             f"/contracts/{case}/meetings",
-            {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True, "notes": note},
+            {"kind": "conversation", "held_at": "2026-09-10T09:00:00+02:00", "attended": True, "notes": note},
         )
         assert c.read_models is not None
         deadline = time.monotonic() + 60  # the command waited for its read model; Kafka has it

@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from domain.values import Agency
 from tests.reliability.live_server import KafkaServices, LiveServer, kafka_mode
 from tests.servers import KafkaBroker
+from tests.units import role_of, unit_of
 
 CLI = [sys.executable, "-m", "infra.cli"]
 
@@ -50,8 +52,20 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _token(env: dict[str, str], cwd: Path, agency: str) -> str:
+    """A token of the agency's unit in Trondheim (5001), where the demo's cases live."""
+    unit = unit_of(Agency(agency))
+    role = role_of(Agency(agency))
     out = subprocess.run(
-        [*CLI, "token", "--agency", agency, "--sub", f"{agency}-1"],
+        [
+            *CLI,
+            "token",
+            "--agency",
+            agency,
+            "--sub",
+            f"{agency}-1",
+            *(["--unit", unit] if unit else []),
+            *(["--role", role] if role else []),
+        ],
         env=env,
         cwd=cwd,
         capture_output=True,

@@ -8,6 +8,7 @@ from typing import Any
 from stdnum.no import fodselsnummer
 
 from tests.conftest import Api
+from tests.units import GP_HPR, SCHOOL
 
 
 def fnr(birth: date, serial: int = 0, d_number: bool = False) -> str:
@@ -45,6 +46,8 @@ OFFER = {
     "offer_deadline": "2026-10-01",
     "legal_basis": "strpl_71a",
     "replaces": {"kind": "fine", "amount": 3000, "description": "forelegg for use of cannabis"},
+    "gp": GP_HPR,
+    "school": SCHOOL,
 }
 
 PLAN = {

@@ -1,8 +1,10 @@
-"""Each agency's Kafka principal can read only its own topic (broker-enforced ACLs,
-quality.md reliability 5), with the ACLs the relay creates at its start."""
+"""Each unit's Kafka principal can read only its own unit topic (broker-enforced ACLs,
+quality.md reliability 5 and 10), with the principal and ACLs `ruskontrakt grant-unit`
+creates (and the auditor's, which the relay creates at its start)."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
 
@@ -11,6 +13,7 @@ from kafka import TopicPartition
 from kafka.admin import ACLFilter, ResourcePatternFilter
 from kafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
+from domain.need_to_know import AUDITOR, Viewer
 from domain.policy import Track
 from domain.values import Agency
 from infra.kafka import clients
@@ -18,6 +21,21 @@ from infra.settings import Settings
 from tests.servers import KafkaBroker
 
 pytestmark = pytest.mark.kafka
+
+
+# Two units of the same agency each, so "its own agency's topic" is not enough.
+UNITS = [
+    Viewer(Agency.GP, "1111111"),
+    Viewer(Agency.GP, "2222222"),
+    Viewer(Agency.MUNICIPAL_HEALTH, "5001"),
+    Viewer(Agency.MUNICIPAL_HEALTH, "5025"),
+    Viewer(Agency.POLICE, "trondelag"),
+    Viewer(Agency.POLICE, "oslo"),
+]
+
+
+def _acls(settings: Settings) -> list:
+    return clients.agency_acls(settings) + [a for v in UNITS for a in clients.unit_acls(settings, v)]
 
 
 @pytest.fixture
@@ -39,34 +57,33 @@ def settings(kafka_broker: KafkaBroker) -> Iterator[Settings]:
                         a.resource_pattern.pattern_type,
                     ),
                 )
-                for a in clients.agency_acls(settings)
+                for a in _acls(settings)
             ]
         )
     finally:
         admin.close()
 
 
-def _readable(broker: KafkaBroker, agency: str, topic: str, timeout: float = 30) -> None:
+def _readable(broker: KafkaBroker, principal: str, topic: str, timeout: float = 30) -> None:
     """ACLs reach the authorizer through the metadata log: wait until this one has."""
-    consumer = broker.consumer(agency=agency, enable_auto_commit=False)
     deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                consumer.beginning_offsets([TopicPartition(topic, 0)])
-                return
-            except TopicAuthorizationFailedError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-    finally:
-        consumer.close()
+    while True:
+        consumer = broker.consumer(agency=principal, enable_auto_commit=False)
+        try:
+            consumer.beginning_offsets([TopicPartition(topic, 0)])
+            return
+        except Exception:  # refused, or a credential the broker has not seen yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+        finally:
+            consumer.close()
 
 
-def _refused(broker: KafkaBroker, agency: str, topic: str) -> None:
+def _refused(broker: KafkaBroker, principal: str, topic: str) -> None:
     # A fresh client per topic: kafka-python reports a refused topic only on a client that
     # has not yet been authorised for another one (later look-ups just time out).
-    snoop = broker.consumer(agency=agency, enable_auto_commit=False, request_timeout_ms=15_000)
+    snoop = broker.consumer(agency=principal, enable_auto_commit=False, request_timeout_ms=15_000)
     try:
         with pytest.raises(TopicAuthorizationFailedError):
             snoop.beginning_offsets([TopicPartition(topic, 0)])
@@ -74,40 +91,45 @@ def _refused(broker: KafkaBroker, agency: str, topic: str) -> None:
         snoop.close()
 
 
-def test_an_agency_reads_its_own_topic_and_is_refused_every_other(
+def test_a_unit_reads_its_own_topic_and_is_refused_every_other(
     kafka_broker: KafkaBroker, settings: Settings
 ) -> None:
     clients.ensure_topics(settings)
     clients.ensure_acls(settings)
     clients.ensure_acls(settings)  # idempotent: every relay start does this
-    publisher = clients.KafkaPublisher(settings, "acl-test")
-    for agency in Agency:
-        publisher.publish(clients.agency_topic(settings, agency), [(b"case-1", agency.value.encode(), [])])
+    for viewer in UNITS:
+        password = secrets.token_urlsafe(24)
+        principal = clients.grant_unit(settings, viewer, password)
+        assert principal == viewer.key.replace(":", ".")
+        kafka_broker.agency_credentials[principal] = password
+    publisher = clients.KafkaPublisher(settings, "acl-test", creates_topics=True)
+    for viewer in [AUDITOR, *UNITS]:
+        publisher.publish(clients.agency_topic(settings, viewer), [(b"case-1", viewer.key.encode(), [])])
     publisher.close()
 
-    for agency in Agency:
-        own = clients.agency_topic(settings, agency)
-        _readable(kafka_broker, agency.value, own)
-        reader = kafka_broker.consumer(
-            own, agency=agency.value, group_id=clients.agency_group(settings, agency)
-        )
+    for viewer in [AUDITOR, *UNITS]:
+        principal = clients.unit_principal(viewer)
+        own = clients.agency_topic(settings, viewer)
+        _readable(kafka_broker, principal, own)
+        reader = kafka_broker.consumer(own, agency=principal, group_id=clients.agency_group(settings, viewer))
         records: list = []
         deadline = time.monotonic() + 30
         while not records and time.monotonic() < deadline:
             for batch in reader.poll(timeout_ms=500).values():
                 records.extend(batch)
         reader.close()
-        assert [r.value for r in records] == [agency.value.encode()]
+        assert [r.value for r in records] == [viewer.key.encode()]
 
-        others = [clients.agency_topic(settings, o) for o in Agency if o is not agency]
+        others = [clients.agency_topic(settings, o) for o in [AUDITOR, *UNITS] if o != viewer]
         for topic in [*others, *(clients.internal_topic(settings, t) for t in Track)]:
-            _refused(kafka_broker, agency.value, topic)
+            _refused(kafka_broker, principal, topic)
 
-    # its own topic, but another agency's consumer group: refused as well
+    # its own topic, but another unit's consumer group: refused as well
+    mine, theirs = UNITS[0], UNITS[1]
     other_group = kafka_broker.consumer(
-        clients.agency_topic(settings, Agency.SCHOOL),
-        agency="school",
-        group_id=clients.agency_group(settings, Agency.POLICE),
+        clients.agency_topic(settings, mine),
+        agency=clients.unit_principal(mine),
+        group_id=clients.agency_group(settings, theirs),
     )
     with pytest.raises(GroupAuthorizationFailedError):
         deadline = time.monotonic() + 20

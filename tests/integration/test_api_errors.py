@@ -71,7 +71,17 @@ def test_a_case_the_agency_may_not_know_is_404_like_an_unknown_case(api: Api) ->
 def test_an_action_the_lifecycle_does_not_allow_is_409_with_the_allowed_actions(api: Api) -> None:
     case_id = offer(api)
     body = _is_problem(api.post("konfliktrad", f"/contracts/{case_id}/complete"), 409)
-    assert body["allowed_actions"] == ["give_consent", "add_guardian", "lapse", "withdraw_consent"]
+    assert body["allowed_actions"] == [
+        "give_consent",
+        "add_guardian",
+        "register_gp",
+        "register_school",
+        "add_team_member",
+        "remove_team_member",
+        "change_residence",
+        "lapse",
+        "withdraw_consent",
+    ]
     assert "complete" in body["detail"] and "offered" in body["detail"]
 
 

@@ -11,6 +11,7 @@ from domain.values import Agency
 from services.context import Context
 from tests.conftest import Api
 from tests.integration.flows import OFFER, activate, offer
+from tests.units import unit_of
 
 
 def _nested(depth: int) -> dict[str, object]:
@@ -61,7 +62,9 @@ def test_a_deep_payload_stored_before_validation_existed_still_reads_back(api: A
     case_id = offer(api)
     activate(api, case_id)
     c = api.container
-    ctx = Context("konfliktrad-user", Agency.KONFLIKTRAD, c.clock(), c.rules)
+    ctx = Context(
+        "konfliktrad-user", Agency.KONFLIKTRAD, c.clock(), c.rules, unit=unit_of(Agency.KONFLIKTRAD)
+    )
     c.contracts.submit_evaluation(
         UUID(case_id), "youth", "1", {"deep": _nested(300), "nan": float("nan")}, ctx
     )

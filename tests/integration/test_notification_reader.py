@@ -34,7 +34,7 @@ def test_a_save_is_announced_at_once_and_read_back_in_notification_order(
         follower = NotificationReader(c.contracts.recorder)
         assert follower.gap_timeout == 0  # the project's recorder serialises its writers
         with TestClient(create_app(c)) as client:
-            token = c.tokens.issue(Agency.PROSECUTION, "p")
+            token = c.tokens.issue(Agency.PROSECUTION, "p", "trondelag")
             for _ in range(3):
                 created = client.post("/contracts", json=OFFER, headers={"Authorization": f"Bearer {token}"})
                 assert created.status_code == 201, created.text

@@ -52,7 +52,37 @@ def test_serve_stops_with_one_line_naming_the_setting(
 
 
 def test_token_refuses_a_lifetime_beyond_the_cap(tmp_path: Path) -> None:
-    refused = _run(tmp_path, ["token", "--agency", "police", "--sub", "p", "--ttl", "86400"])
+    refused = _run(
+        tmp_path,
+        [
+            "token",
+            "--agency",
+            "police",
+            "--sub",
+            "p",
+            "--unit",
+            "oslo",
+            "--role",
+            "investigation",
+            "--ttl",
+            "86400",
+        ],
+    )
     assert refused.returncode == 2 and "RUSKONTRAKT_JWT_MAX_TTL_SECONDS" in refused.stderr
-    issued = _run(tmp_path, ["token", "--agency", "police", "--sub", "p", "--ttl", "3600"])
+    issued = _run(
+        tmp_path,
+        [
+            "token",
+            "--agency",
+            "police",
+            "--sub",
+            "p",
+            "--unit",
+            "oslo",
+            "--role",
+            "investigation",
+            "--ttl",
+            "3600",
+        ],
+    )
     assert issued.returncode == 0 and issued.stdout.count(".") == 2, issued.stderr

@@ -15,7 +15,7 @@ def test_the_youths_export_holds_their_case_history_and_who_read_it(api: Api) ->
     case_id = offer(api)
     activate(api, case_id)
     ok(api.get("police", f"/contracts/{case_id}"))
-    export = ok(api.get("konfliktrad", f"/subjects/{YOUTH_ID}/export"))
+    export = ok(api.get("auditor", f"/subjects/{YOUTH_ID}/export"))
     assert export["subject"]["name"] == "Ola Nordmann"
     [contract] = export["contracts"]
     assert contract["id"] == case_id and contract["status"] == "active"
@@ -48,7 +48,7 @@ def test_a_guardian_added_later_is_masked_in_the_youths_export_like_the_others(a
     case_id = offer(api)
     added = {"name": "Per Senere", "national_id": fnr(date(1980, 6, 5)), "birth_date": "1980-06-05"}
     ok(api.post("konfliktrad", f"/contracts/{case_id}/guardians", added))
-    export = ok(api.get("konfliktrad", f"/subjects/{YOUTH_ID}/export"))
+    export = ok(api.get("auditor", f"/subjects/{YOUTH_ID}/export"))
     [contract] = export["contracts"]
     [event] = [e for e in contract["events"] if e["type"] == "GuardianAdded"]
     assert event["payload"]["guardian"] == {

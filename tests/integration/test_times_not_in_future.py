@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from domain.calendar import CLOCK_SKEW
 from tests.conftest import Api
 from tests.integration.flows import activate, offer, ok
@@ -46,11 +44,6 @@ def _meeting(api: Api, case_id: str, held_at: str) -> Any:
     return api.post("municipal_health", f"/contracts/{case_id}/meetings", body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain/contract.py hold_meeting does not call contract_guards.check_held_at yet "
-    "(a file of the need-to-know work; see the guard's docstring)",
-)
 def test_a_contract_meeting_held_in_the_future_is_refused(api: Api) -> None:
     case_id = offer(api)
     activate(api, case_id)

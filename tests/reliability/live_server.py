@@ -42,6 +42,7 @@ from infra.db.urls import is_postgres, sqlite_path
 from infra.settings import Settings
 from tests.integration.flows import OFFER, fnr
 from tests.servers import REPO, KafkaBroker
+from tests.units import role_of, unit_of
 
 JWT_SECRET = "live-server-secret-that-is-long-enough-for-hs256"
 START_TIMEOUT_S = 60.0
@@ -142,7 +143,8 @@ class LiveServer:
         return [line for line in text.splitlines() if "unexpected error" in line or "Traceback" in line]
 
     def headers(self, agency: Agency | str, sub: str | None = None, **extra: str) -> dict[str, str]:
-        token = self.tokens.issue(Agency(agency), sub or f"{Agency(agency).value}-live")
+        agency = Agency(agency)
+        token = self.tokens.issue(agency, sub or f"{agency.value}-live", unit_of(agency), role_of(agency))
         return {"Authorization": f"Bearer {token}", **extra}
 
     def client(self, **kwargs: Any) -> httpx.Client:

@@ -74,7 +74,7 @@ def hold_numbered_meeting(post: Post, meetings: dict[str, list[str]], case: str)
     post(
         Agency.MUNICIPAL_HEALTH,
         f"/contracts/{case}/meetings",
-        {"kind": "conversation", "held_at": "2026-10-25T14:00:00+02:00", "attended": True, "notes": note},
+        {"kind": "conversation", "held_at": "2026-09-10T09:00:00+02:00", "attended": True, "notes": note},
     )
     meetings[case].append(note)
 

@@ -43,6 +43,7 @@ from tests.reliability.streams import (
     wait_until_applied,
 )
 from tests.servers import REPO, KafkaBroker
+from tests.units import role_of, unit_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]
 KAFKA_SH = REPO / "infra" / "kafka" / "kafka.sh"
@@ -137,7 +138,7 @@ def _commands(client: TestClient, c: Container, chaos: threading.Thread) -> dict
     (so every kill happens while commands are going in)."""
 
     def post(agency: Agency, path: str, body: object) -> dict[str, str]:
-        token = c.tokens.issue(agency, "stream")
+        token = c.tokens.issue(agency, "stream", unit_of(agency), role_of(agency))
         response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code in (200, 201), response.text
         return dict(response.json())

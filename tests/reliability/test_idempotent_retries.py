@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(180)
 N = 20
 MEETING = {
     "kind": "conversation",
-    "held_at": "2026-10-25T14:00:00+02:00",
+    "held_at": "2026-09-10T09:00:00+02:00",
     "attended": True,
     "notes": "Samtale om skole og fritid.",
 }

@@ -38,6 +38,7 @@ from tests.reliability.streams import (
     wait_until_applied,
 )
 from tests.servers import KafkaBroker
+from tests.units import role_of, unit_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(180)]
 CASES, COMMANDS = 25, 1000
@@ -90,7 +91,7 @@ def _chaos(c: Container, services: list[Service], done: threading.Event, rng: ra
 
 def _burst(client: TestClient, c: Container) -> dict[str, list[str]]:
     def post(agency: Agency, path: str, body: object) -> dict[str, str]:
-        token = c.tokens.issue(agency, "burst")
+        token = c.tokens.issue(agency, "burst", unit_of(agency), role_of(agency))
         # return=minimal: no waiting for the read model in the answer (the burst goes on while
         # the projector is down); a command on a case the read models do not know yet still
         # waits for them before its permission check.

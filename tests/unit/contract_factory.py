@@ -291,6 +291,19 @@ COMMANDS: dict[str, Callable[[Contract, datetime], None]] = {
     "decline": lambda c, at: c.decline("youth", PROSECUTOR, at),
     "add_guardian": lambda c, at: c.add_guardian(Person("New Guardian", "05068000051"), KONFLIKTRAD, at),
     "lapse": lambda c, at: c.lapse(PROSECUTOR, at),
+    "register_gp": lambda c, at: c.register_gp("7654321", KONFLIKTRAD, at),
+    "register_school": lambda c, at: c.register_school("974760673", KONFLIKTRAD, at),
+    "change_residence": lambda c, at: c.change_residence(
+        "5025", "5025", {"municipal_health": ("5025",)}, "2024-1", KONFLIKTRAD, at
+    ),
+    "add_team_member": lambda c, at: c.add_team_member(Agency.CHILD_WELFARE, "5001", None, KONFLIKTRAD, at),
+    "remove_team_member": lambda c, at: c.remove_team_member(
+        c.add_team_member(Agency.SCHOOL, "974760673", None, KONFLIKTRAD, at)
+        if c.status.value in ("offered", "consented", "startup_scheduled", "active", "breach_review")
+        else "m1",
+        KONFLIKTRAD,
+        at,
+    ),
     "schedule_startup": lambda c, at: c.schedule_startup(
         at + timedelta(days=3), (Agency.KONFLIKTRAD,), KONFLIKTRAD, at
     ),

@@ -176,9 +176,6 @@ def test_a_meeting_held_later_than_it_is_recorded_is_refused_beyond_the_clock_sk
     check_held_at(at - timedelta(days=30), at)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="domain/contract.py hold_meeting does not call check_held_at yet (need-to-know work)"
-)
 def test_a_contract_refuses_a_meeting_held_in_the_future() -> None:
     contract = contract_in(ContractStatus.ACTIVE)
     at = later(contract)

@@ -63,7 +63,11 @@ def test_a_secret_shorter_than_32_bytes_stops_start_up_even_in_development() -> 
 
 
 def _token(claims: dict[str, Any], secret: str = SECRET) -> str:
-    return jwt.encode({"sub": "p-1", "agency": "police", **claims}, secret, algorithm="HS256")
+    return jwt.encode(
+        {"sub": "p-1", "agency": "police", "unit": "oslo", "role": "investigation", **claims},
+        secret,
+        algorithm="HS256",
+    )
 
 
 def test_a_token_living_longer_than_the_cap_is_refused() -> None:
@@ -85,8 +89,8 @@ def test_the_default_cap_is_twelve_hours() -> None:
 def test_issuing_a_token_beyond_the_cap_is_refused() -> None:
     tokens = TokenService(_settings(jwt_secret=SECRET, jwt_max_ttl_seconds=3600))
     with pytest.raises(ValueError, match="RUSKONTRAKT_JWT_MAX_TTL_SECONDS"):
-        tokens.issue(Agency.GP, "gp-1", ttl=3601)
-    issued = jwt.decode(tokens.issue(Agency.GP, "gp-1", ttl=3600), SECRET, algorithms=["HS256"])
+        tokens.issue(Agency.GP, "gp-1", "9144900", ttl=3601)
+    issued = jwt.decode(tokens.issue(Agency.GP, "gp-1", "9144900", ttl=3600), SECRET, algorithms=["HS256"])
     assert issued["exp"] - issued["iat"] == 3600
 
 
@@ -94,7 +98,7 @@ def test_issuer_and_audience_are_checked_when_configured() -> None:
     tokens = TokenService(_settings(jwt_secret=SECRET, jwt_issuer="idp.kommune.no", jwt_audience="rk"))
     exp = int(time.time()) + 60
     assert tokens.verify(_token({"exp": exp, "iss": "idp.kommune.no", "aud": "rk"})).sub == "p-1"
-    assert tokens.verify(tokens.issue(Agency.GP, "gp-1")).agency is Agency.GP, "issued with both"
+    assert tokens.verify(tokens.issue(Agency.GP, "gp-1", "9144900")).agency is Agency.GP, "issued with both"
     for claims in ({}, {"iss": "idp.kommune.no"}, {"aud": "rk"}, {"iss": "evil", "aud": "rk"}):
         with pytest.raises(AuthenticationError):
             tokens.verify(_token({"exp": exp, **claims}))

@@ -112,6 +112,11 @@ def histories() -> tuple[tuple[tuple[EventRecord, ...], ConsentRegister], ...]:
     declined = contract_in(ContractStatus.OFFERED)
     declined.give_consent("youth", (SCHOOL_OUTCOME,), BOOKLET, KONFLIKTRAD, later(declined))
     declined.add_guardian(Person("Nils Nordmann", "05068000051"), KONFLIKTRAD, later(declined))
+    declined.register_gp("7654321", KONFLIKTRAD, later(declined))
+    declined.register_school("974760673", KONFLIKTRAD, later(declined))
+    member = declined.add_team_member(Agency.CHILD_WELFARE, "5001", None, KONFLIKTRAD, later(declined))
+    declined.remove_team_member(member, KONFLIKTRAD, later(declined))
+    declined.change_residence("5025", "5025", {}, "2024-1", KONFLIKTRAD, later(declined))
     declined.decline("guardian:0", PROSECUTOR, later(declined))
     contracts = [
         _full_contract(),
@@ -258,6 +263,10 @@ def test_the_offer_is_hidden_from_a_consent_agency_until_a_consent_discloses_it(
         "trinn",
         "residence_municipality",
         "registered_municipality",
+        "gp",
+        "school",
+        "units",
+        "register_version",
         "offer_deadline",
         "rules_version",
     }

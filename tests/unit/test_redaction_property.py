@@ -21,10 +21,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.need_to_know import AUDITOR, Viewer
 from domain.policy import FIELD_CATEGORIES, EventRecord, Track
 from domain.rules import DEFAULT_RULES
 from domain.values import Agency, Category
-from projections.read_model import VIEW_AGENCIES, CaseProjection
+from projections.access import RELATION_EVENTS
+from projections.read_model import CaseProjection
 from services.messages import open_agency_message
 from services.router import agency_messages
 from tests.unit.test_policy_redaction import SPEC as HAND_SPEC
@@ -35,9 +37,16 @@ SPEC = {
     for cat, row in HAND_SPEC.items()
 }
 CONSENTABLE = [(a, c) for c, row in SPEC.items() for a, cell in row.items() if cell == "C"]
+# Relations are held still here (every agency's unit "u" is related from the offer on): the
+# need-to-know oracle (test_need_to_know_property.py) moves them.
 EVENT_TYPES = sorted(
-    set(FIELD_CATEGORIES) - {"ContractOffered", "CaseDisclosed", "ConsentGiven", "ConsentWithdrawn"}
+    set(FIELD_CATEGORIES)
+    - {"ContractOffered", "CaseDisclosed", "ConsentGiven", "ConsentWithdrawn"}
+    - RELATION_EVENTS
 )
+UNIT = "u"
+UNITS = {a.value: [UNIT] for a in Agency if a not in (Agency.AUDITOR, Agency.PROSECUTION)}
+VIEWERS = [AUDITOR] + [Viewer(a, UNIT) for a in Agency if a not in (Agency.AUDITOR, Agency.COUNTY)]
 STATUSES = ["offered", "consented", "active", "breach_review", "terminated", "completed"]
 MARK = re.compile(r"§(\d+)§")
 T0 = datetime(2026, 9, 10, 8, tzinfo=UTC)
@@ -115,6 +124,7 @@ def contract_cases(draw: st.DrawFn) -> Case:
     offer = _payload(case, "ContractOffered", "follow_up")
     offer["youth"] = {"name": offer["youth"], "birth_date": "2010-03-01"}  # under 18 throughout
     offer["guardians"] = [{"name": case.mark(Category.IDENTITY)} for _ in range(case.guardians)]
+    offer |= {"units": UNITS, "offence_district": UNIT, "gp": UNIT, "school": UNIT}
     case.records.append(_record(case, "ContractOffered", offer, "offered"))
     case.consents.append((case.records[-1].at, {s: set(v) for s, v in state.items()}))
     for kind, a, b in draw(steps):
@@ -178,31 +188,33 @@ def test_no_output_path_carries_a_category_the_policy_forbids_at_that_time(case:
     seen = 0
     for record in case.records:
         change = projection.apply(record)
-        for agency, views in change.views.items():
+        for viewer, views in change.views.items():
+            agency = viewer.agency
             for view in views:  # the view and the agency message, judged at the view's time
                 for m in _markers(view.fields):
                     seen += 1
                     category, index = case.markers[m]
                     assert _may(case, agency, category, case.records[index], view.at), (agency, view)
-            for message in agency_messages({agency: views}, KEY, record.version):
+            for message in agency_messages({viewer: views}, KEY, record.version):
                 opened = open_agency_message(message, KEY)
                 envelope = {k: v for k, v in opened.items() if k not in ("fields", "basis", "at")}
                 assert not _markers(envelope), "no plaintext in the envelope"
-                assert opened["agency"] == agency.value and not MARK.search(message.sealed.hex())
+                assert opened["agency"] == agency.value and opened["unit"] == viewer.unit
+                assert not MARK.search(message.sealed.hex())
                 carried = {FIELD_CATEGORIES[message.type][f].value for f in opened["fields"]}
                 assert set(message.categories) == ({"all"} if agency is Agency.AUDITOR else carried)
-    for agency in VIEW_AGENCIES:
-        doc = projection.present(agency)
-        outputs = [doc, projection.row(agency)] if doc is not None else []
+    for viewer in VIEWERS:
+        doc = projection.present(viewer)
+        outputs = [doc, projection.row(viewer)] if doc is not None else []
         for m in _markers(outputs):
             category, index = case.markers[m]
-            assert _may_ever(case, agency, category, index), (agency, category, case.records[index])
+            assert _may_ever(case, viewer.agency, category, index), (viewer, category, case.records[index])
     assert seen, "the markers are found where they are"
-    for agency in VIEW_AGENCIES:  # a projection of one agency (services/live_cases.py) agrees
-        alone = CaseProjection(Track.CONTRACT, "case-1", DEFAULT_RULES, (agency,))
+    for viewer in VIEWERS:  # a projection of one unit (services/live_cases.py) agrees
+        alone = CaseProjection(Track.CONTRACT, "case-1", DEFAULT_RULES, (viewer,))
         for record in case.records:
             alone.apply(record)
-        assert alone.present(agency) == projection.present(agency), agency
+        assert alone.present(viewer) == projection.present(viewer), viewer
 
 
 PREVENTION_TYPES = [
@@ -228,19 +240,22 @@ def test_the_preventive_track_reaches_only_the_agencies_it_was_disclosed_to(type
     records = []
     for type_ in ["ConcernRegistered", *types]:
         payload = {"person": {"name": case.mark(Category.IDENTITY)}, "note": case.mark(Category.NOTES)}
+        if type_ == "ConcernRegistered":
+            payload["units"] = UNITS
         records.append(_record(case, type_, payload, "", Track.PREVENTION))
         case.records.append(records[-1])
     projection = CaseProjection(Track.PREVENTION, "case-1", DEFAULT_RULES)
     for record in records:
         change = projection.apply(record)
-        assert Agency.PROSECUTION not in change.views, "never the prosecution"
-        for agency, views in change.views.items():
+        assert Agency.PROSECUTION not in {v.agency for v in change.views}, "never the prosecution"
+        for viewer, views in change.views.items():
+            agency = viewer.agency
             since = [r.at for r in records if r.type == DISCLOSED_BY.get(agency)]
             always = agency in (Agency.POLICE, Agency.AUDITOR)
             assert always or bool(since and record.at >= since[0]), (agency, record.type)
-            for message in agency_messages({agency: views}, KEY, record.version):
+            for message in agency_messages({viewer: views}, KEY, record.version):
                 assert message.agency != Agency.PROSECUTION.value
                 assert open_agency_message(message, KEY)["fields"] == dict(record.payload)
-    assert projection.present(Agency.PROSECUTION) is None
+    assert projection.present(Viewer(Agency.PROSECUTION, UNIT)) is None
     for agency in (Agency.SCHOOL, Agency.GP, Agency.KONFLIKTRAD):
-        assert projection.present(agency) is None
+        assert projection.present(Viewer(agency, UNIT)) is None

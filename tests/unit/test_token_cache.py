@@ -17,7 +17,11 @@ SECRET = "unit-secret-that-is-long-enough-for-hs256"
 def test_a_remembered_token_is_refused_once_it_has_expired() -> None:
     tokens = TokenService(Settings(jwt_secret=SECRET))
     expires = int(time.time()) + 1
-    token = jwt.encode({"sub": "p-1", "agency": "police", "exp": expires}, SECRET, algorithm="HS256")
+    token = jwt.encode(
+        {"sub": "p-1", "agency": "police", "unit": "oslo", "role": "investigation", "exp": expires},
+        SECRET,
+        algorithm="HS256",
+    )
     assert tokens.verify(token).agency is Agency.POLICE
     assert tokens.verify(token).sub == "p-1"  # remembered
     while time.time() < expires + 0.05:  # let the expiry pass (JWT times are whole seconds)
@@ -28,7 +32,7 @@ def test_a_remembered_token_is_refused_once_it_has_expired() -> None:
 
 def test_a_token_signed_with_another_secret_is_refused_even_after_a_good_one() -> None:
     tokens = TokenService(Settings(jwt_secret=SECRET))
-    good = tokens.issue(Agency.GP, "gp-1")
+    good = tokens.issue(Agency.GP, "gp-1", "9144900")
     assert tokens.verify(good).agency is Agency.GP
     forged = jwt.encode(
         {"sub": "gp-1", "agency": "auditor", "exp": int(time.time()) + 60},

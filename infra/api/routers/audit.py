@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import AwareDatetime
 
 from domain.values import Agency
-from infra.api.deps import ContainerDep, NationalIdPath, PrincipalDep
+from infra.api.deps import ContainerDep, NationalIdPath, PrincipalDep, export_rate
 from infra.api.responses import CaseResponse
 from infra.export_html import render
 
@@ -35,10 +35,18 @@ def contract_history(
 
 @router.get("/contracts/{case_id}/views/{agency}", response_model=None)
 def agency_view(
-    case_id: UUID, agency: Agency, c: ContainerDep, user: PrincipalDep, as_of: AwareDatetime | None = None
+    case_id: UUID,
+    agency: Agency,
+    c: ContainerDep,
+    user: PrincipalDep,
+    as_of: AwareDatetime | None = None,
+    unit: Annotated[
+        str | None, Query(max_length=40, description="the agency's unit (default: the first related)")
+    ] = None,
 ) -> CaseResponse:
-    """What `agency` could see of the case at `as_of`, under the consents and policy then."""
-    return CaseResponse(c.audit.agency_view(case_id, agency, c.context(user), as_of))
+    """What a unit of `agency` could see of the case at `as_of`, under the consents, relations
+    and policy then."""
+    return CaseResponse(c.audit.agency_view(case_id, agency, c.context(user), as_of, unit))
 
 
 @router.get("/contracts/{case_id}/verify")
@@ -51,6 +59,7 @@ def verify_contract(case_id: UUID, c: ContainerDep, user: PrincipalDep) -> dict[
     "/subjects/{national_id}/export",
     response_model=None,
     responses={200: {"content": {"text/html": {}}}},  # with ?format=html
+    dependencies=[Depends(export_rate)],
 )
 def export_subject(
     national_id: NationalIdPath,

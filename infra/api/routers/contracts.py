@@ -52,6 +52,8 @@ def offer_contract(
         body.offer_deadline,
         body.legal_basis,
         body.replaces.value(),
+        body.gp,
+        body.school,
     )
 
 
