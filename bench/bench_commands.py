@@ -105,8 +105,9 @@ def check_projection(c: Container, cases: list[UUID]) -> dict[str, Any]:
     projector = c.projector("bench-check")
     InProcessProjection(projector, c.apps).catch_up()
     stored = {str(k): stored_versions(c, k)[-1] for k in cases}
+    coordinator = f"konfliktrad:{unit_of(c, Agency.KONFLIKTRAD)}"  # a read-model viewer key
     projected = {
-        k: view.version if (view := c.read_models.view("konfliktrad", k, "contract")) else 0 for k in stored
+        k: view.version if (view := c.read_models.view(coordinator, k, "contract")) else 0 for k in stored
     }
     behind = sum(projected[k] != v for k, v in stored.items())
     events = sum(stored.values())

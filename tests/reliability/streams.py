@@ -12,9 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
+from domain.need_to_know import Viewer
 from domain.values import Agency
 from infra.bootstrap import Container
 from tests.servers import REPO
+from tests.units import unit_of
 
 
 class Service:
@@ -84,8 +86,9 @@ def assert_meetings_applied_once_in_order(c: Container, meetings: dict[str, list
     notes) once each, in the order they were held."""
     for case, notes in meetings.items():
         stored = c.contracts.recorder.select_events(UUID(case), desc=True, limit=1)[0]
-        view = c.read_models.view("konfliktrad", case, "contract")
+        coordinator = Viewer(Agency.KONFLIKTRAD, unit_of(Agency.KONFLIKTRAD))
+        view = c.read_models.view(coordinator.key, case, "contract")
         assert view is not None and view.version == stored.originator_version
-        doc = c.contract_queries.stored_view(UUID(case), Agency.KONFLIKTRAD)
+        doc = c.contract_queries.stored_view(UUID(case), coordinator)
         assert doc is not None
         assert [m["notes"] for m in doc["meetings"]] == notes, "each once, in the order held"
