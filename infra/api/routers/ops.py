@@ -35,9 +35,7 @@ def health() -> dict[str, str]:
 )
 def ready(c: ContainerDep, request: Request) -> JSONResponse:
     ok, checks = readiness(c)
-    body: dict[str, object] = {"ready": ok}
-    if _authenticated(c, request):
-        body["checks"] = checks
+    body: dict[str, object] = {"ready": ok, **({"checks": checks} if _authenticated(c, request) else {})}
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
