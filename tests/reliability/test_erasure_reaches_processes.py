@@ -9,6 +9,11 @@ first server shows the person's name in no answer (case view, worklist, history)
 lists the case, and refuses a write to it without storing anything; a write sent in the
 very moment of the erasure does not bring the case back either. Another youth's case is
 untouched.
+
+In Kafka mode (PostgreSQL and the session's broker, `ruskontrakt relay` and `ruskontrakt
+project` running beside the server as processes of their own) the same holds: the read
+models are written by the projector process, and the server's reads wait for it with
+`X-Min-Position` while the caches are warmed.
 """
 
 from __future__ import annotations
@@ -25,7 +30,13 @@ from typing import Any
 import pytest
 
 from tests.integration.flows import OFFER, fnr, ok
-from tests.reliability.live_server import LiveServer, offer_changes, stored_versions
+from tests.reliability.live_server import (
+    KafkaServices,
+    LiveServer,
+    kafka_mode,
+    offer_changes,
+    stored_versions,
+)
 
 REACH_S = 1.0  # quality.md 14
 WATCH_S = 2.0  # how long after that every answer is checked again
@@ -37,16 +48,21 @@ def _youth(serial: int) -> tuple[str, str]:
     return f"Slettmeg {uuid.uuid4().hex[:10]}", fnr(born, serial)
 
 
-def _offer(server: LiveServer, name: str, national_id: str) -> str:
+def _offer(server: LiveServer, name: str, national_id: str) -> tuple[str, int]:
+    """The new case's id and the position of its offer (for reads of it with Kafka)."""
     body: dict[str, Any] = {**OFFER, **offer_changes(national_id)}
     body["youth"] = {**body["youth"], "name": name}
-    return str(ok(server.post("prosecution", "/contracts", body), 201)["id"])
+    answer = ok(server.post("prosecution", "/contracts", body), 201)
+    return str(answer["id"]), int(answer["position"])
 
 
-def _warm(server: LiveServer, case_id: str, name: str) -> None:
-    """Every cache of the server holds the case: views, worklist, history, the live case."""
-    assert name in ok(server.get("prosecution", f"/contracts/{case_id}"))["youth"]["name"]
-    assert case_id in server.get("prosecution", "/contracts").text
+def _warm(server: LiveServer, case: tuple[str, int], name: str) -> None:
+    """Every cache of the server holds the case: views, worklist, history, the live case.
+    The reads wait for the offer to be projected (only Kafka mode ever has to)."""
+    case_id, position = case
+    after = {"X-Min-Position": str(position)}
+    assert name in ok(server.get("prosecution", f"/contracts/{case_id}", **after))["youth"]["name"]
+    assert case_id in server.get("prosecution", "/contracts", **after).text
     assert name in server.get("auditor", f"/contracts/{case_id}/history").text
     consented = _consent(server, case_id, "youth")
     assert name in ok(consented)["youth"]["name"]
@@ -92,6 +108,8 @@ def _cli_erase(server: LiveServer, national_id: str) -> None:
         "sqlite-second-server",
         pytest.param("postgres-cli", marks=pytest.mark.postgres),
         pytest.param("postgres-second-server", marks=pytest.mark.postgres),
+        pytest.param("kafka-cli", marks=[pytest.mark.postgres, pytest.mark.kafka]),
+        pytest.param("kafka-second-server", marks=[pytest.mark.postgres, pytest.mark.kafka]),
     ]
 )
 def setting(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[LiveServer, Any]]:
@@ -101,14 +119,29 @@ def setting(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Li
         if backend == "sqlite"
         else request.getfixturevalue("fresh_postgres_url")
     )
-    first = LiveServer(url, tmp_path).start()
-    second = LiveServer(url, tmp_path).start() if eraser == "second-server" else None
+    first, second, services = LiveServer(url, tmp_path), None, None
+    if eraser == "second-server":
+        second = LiveServer(url, tmp_path)
+    if backend == "kafka":  # one deployment: the servers share the topics, relay and projector
+        broker = request.getfixturevalue("kafka_broker")
+        kafka_mode(first, broker)
+        if second is not None:
+            kafka_mode(second, broker, prefix=first.settings["kafka_topic_prefix"])
+    first.start()
+    if second is not None:
+        second.start()
+    if backend == "kafka":
+        services = KafkaServices(first).start()
     try:
         if second is None:
             yield first, lambda national_id: _cli_erase(first, national_id)
         else:
             yield first, lambda national_id: ok(second.post("auditor", f"/subjects/{national_id}/erase"))
+        if services is not None:
+            assert services.running(), services.log_tail()
     finally:
+        if services is not None:
+            services.stop()
         for server in (first, second):
             if server is not None:
                 server.stop()
@@ -122,10 +155,11 @@ def test_after_an_erasure_the_running_server_shows_nothing_and_accepts_no_write_
     server, erase = setting
     name, national_id = _youth(0)
     other_name, other_id = _youth(1)
-    case_id = _offer(server, name, national_id)
-    other_case = _offer(server, other_name, other_id)
-    _warm(server, case_id, name)
-    _warm(server, other_case, other_name)
+    case = _offer(server, name, national_id)
+    other = _offer(server, other_name, other_id)
+    _warm(server, case, name)
+    _warm(server, other, other_name)
+    case_id, other_case = case[0], other[0]
 
     erase(national_id)
     erased_at = time.monotonic()
