@@ -139,6 +139,15 @@ def install(app: FastAPI) -> None:
                 "The body is not JSON text.",
                 errors=[{"loc": ["body"], "msg": str(error.__cause__), "type": "json_invalid"}],
             )
+        if error.status_code == 400 and isinstance(error.__cause__, RecursionError):
+            # JSON nested thousands of levels deep (well within the size limit): Python's
+            # parser gives up, FastAPI answers 400; it is an invalid body like any other.
+            return problem(
+                422,
+                "Invalid request",
+                "The body is nested too deep to read.",
+                errors=[{"loc": ["body"], "msg": "nested too deep", "type": "json_invalid"}],
+            )
         return problem(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
 
     # Refusals get their own handlers: the catch-all below sits in Starlette's outermost

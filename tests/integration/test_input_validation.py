@@ -269,6 +269,21 @@ def test_a_body_at_the_limit_goes_on_to_authentication(api: Api) -> None:
     assert api.client.post("/contracts", content=at_limit).status_code == 401
 
 
+def test_json_nested_far_too_deep_within_the_size_limit_is_422(api: Api) -> None:
+    """Python's JSON parser gives up on 100,000 levels with a RecursionError; it is an
+    invalid body like any other (failed before: FastAPI's undocumented 400)."""
+    deep = b'{"youth": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for headers in ({}, api.headers("prosecution")):
+        answer = api.client.post(
+            "/contracts", content=deep, headers={**headers, "Content-Type": "application/json"}
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["errors"] == [
+            {"loc": ["body"], "msg": "nested too deep", "type": "json_invalid"}
+        ]
+
+
 def _asgi(content_length: int | None, chunks: list[bytes]) -> tuple[list[Message], list[int]]:
     """Run BodyLimit around an app that reads the whole body; return what was sent and
     how many bytes the app was handed."""

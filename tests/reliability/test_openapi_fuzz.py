@@ -31,11 +31,20 @@ a stale `If-Match` or an age out of range, as a failure) and `negative_data_reje
   tests/integration/test_read_models.py.
 - **Deterministic and bounded.** A fixed seed, derandomized Hypothesis, no example
   database, 30 fuzzed examples per operation; about 40 seconds.
+- **Bodies at the limits.** Every operation with a body gets valid generated bodies
+  changed to the bounds of docs/api.md "Limits" and sent as raw bytes: every string at its
+  `maxLength` and every array at its `maxItems` (and once a string one over), free-form
+  answers at the bounded-JSON limits (and one level deeper), the body padded to exactly
+  `RUSKONTRAKT_MAX_BODY_BYTES` and one byte over (413), and JSON nested 100,000 levels
+  deep within the size limit (422: Python's parser gives up with a RecursionError). Each
+  answer must be documented and never a 5xx (`test_bodies_at_the_limits_...`).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,6 +52,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from schemathesis.checks import not_a_server_error
@@ -55,6 +65,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from domain.permissions import CONTRACT_COMMANDS, PREVENTION_COMMANDS
+from infra.api.schemas import JSON_DEPTH, JSON_NODES, JSON_STRING
+from infra.settings import Settings
 from tests.integration.flows import activate, consent_all, fnr, offer, ok, rapid_test
 from tests.reliability.live_server import LiveServer, offer_changes
 
@@ -80,6 +92,10 @@ CHECKS = [
     ignored_auth,
 ]
 STREAM_TIMEOUT_S = 0.3
+# Raw bytes sent past schemathesis' own call: `ignored_auth` would re-send the generated body.
+CONFORMANCE = [c for c in CHECKS if c is not ignored_auth]
+MAX_BODY_BYTES = Settings.model_fields["max_body_bytes"].default  # the live server's default
+DEEP = 100_000  # levels of `[`: 200 kB of JSON, far below the size limit
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -89,6 +105,20 @@ CONFIG = schemathesis.Config.from_dict(
         "phases": {
             "examples": {"enabled": True},
             "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": False},
+        },
+    }
+)
+
+LIMITS_CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": 20261202,
+        "request-timeout": 30,
+        "generation": {"mode": "positive", "max-examples": 2, "deterministic": True, "database": "none"},
+        "phases": {
+            "examples": {"enabled": False},
+            "coverage": {"enabled": False},
             "fuzzing": {"enabled": True},
             "stateful": {"enabled": False},
         },
@@ -258,6 +288,18 @@ def fuzz_schema(fuzz_server: LiveServer) -> Any:
     return schemathesis.openapi.from_url(f"{fuzz_server.url}/openapi.json", config=CONFIG)
 
 
+@pytest.fixture(scope="module")
+def limits_schema(fuzz_server: LiveServer) -> Any:
+    loaded = schemathesis.openapi.from_url(f"{fuzz_server.url}/openapi.json", config=LIMITS_CONFIG)
+    return loaded.include(method="POST")
+
+
+@pytest.fixture(scope="module")
+def document(fuzz_server: LiveServer) -> dict[str, Any]:
+    found: dict[str, Any] = httpx.get(f"{fuzz_server.url}/openapi.json", timeout=30).json()
+    return found
+
+
 @pytest.fixture(autouse=True)
 def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
     # schemathesis' fixture-loaded schemas (4.32) read and relabel `node._nodeid`, which
@@ -279,3 +321,96 @@ def test_every_operation_answers_as_documented_and_never_with_a_server_error(
 def test_the_fuzzed_server_logged_no_unexpected_error(fuzz_server: LiveServer) -> None:
     """A crash after the headers went out (in a stream) is no 5xx; the log would show it."""
     assert fuzz_server.server_errors() == [], fuzz_server.log_tail(80)
+
+
+# ----------------------------------------------------------------------- bodies at the limits
+
+
+def _resolved(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its `$ref` followed and an optional value's `null` alternative dropped."""
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    return _resolved(options[0], document) if options else schema
+
+
+def _bounded_json_at_the_limit(deeper: bool) -> dict[str, Any]:
+    """Free-form answers at the bounded-JSON limits: nested `JSON_DEPTH` levels deep (one
+    more when `deeper`), `JSON_NODES` values in all, strings of `JSON_STRING` characters."""
+    nested: Any = "x" * JSON_STRING
+    for _ in range(JSON_DEPTH - 1 + deeper):
+        nested = [nested]
+    spent = 2 + JSON_DEPTH + deeper  # the root, the key "deep" and the chain under it
+    wide = {f"k{i}": "y" * JSON_STRING for i in range((JSON_NODES - spent) // 2)}
+    return {"deep": nested, **wide}
+
+
+def _at_limits(value: Any, schema: dict[str, Any], document: dict[str, Any], over: list[bool]) -> Any:
+    """`value` (valid for `schema`) with every string at its `maxLength` and every array at
+    its `maxItems`; `over[0]`: make the first such string one longer (then cleared)."""
+    schema = _resolved(schema, document)
+    if isinstance(value, str):
+        limit = schema.get("maxLength")
+        if limit is None or "pattern" in schema or "format" in schema or "enum" in schema:
+            return value
+        longer, over[0] = over[0], False
+        return "x" * (limit + longer)
+    if isinstance(value, list):
+        items = [_at_limits(v, schema.get("items", {}), document, over) for v in value]
+        if items and "maxItems" in schema:
+            items += [copy.deepcopy(items[-1]) for _ in range(schema["maxItems"] - len(items))]
+        return items
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        out = {}
+        for key, inner in value.items():
+            if key in properties:
+                out[key] = _at_limits(inner, properties[key], document, over)
+            elif schema.get("additionalProperties") is True:
+                out[key] = inner
+        if schema.get("additionalProperties") is True and "properties" not in schema:
+            return _bounded_json_at_the_limit(deeper=over[0])  # free-form answers
+        return out
+    return value
+
+
+def _variants(case: schemathesis.Case, document: dict[str, Any]) -> list[tuple[str, bytes, set[int] | None]]:
+    """(name, raw body, the statuses it must get or None for any documented one)."""
+    media = case.operation.definition.raw["requestBody"]["content"]["application/json"]
+    schema, body = media["schema"], case.body if isinstance(case.body, dict) else {}
+    at = json.dumps(_at_limits(copy.deepcopy(body), schema, document, [False])).encode()
+    over = json.dumps(_at_limits(copy.deepcopy(body), schema, document, [True])).encode()
+    plain = json.dumps(body).encode()
+    padded = plain + b" " * (MAX_BODY_BYTES - len(plain))
+    first = next(iter(body), "x")
+    return [
+        ("strings and arrays at their limits", at, None),
+        ("one string over its limit", over, None),
+        ("padded to the body limit", padded, None),
+        ("one byte over the body limit", padded + b" ", {413}),
+        ("nested far too deep", f'{{"{first}": {"[" * DEEP}{"]" * DEEP}}}'.encode(), {422}),
+    ]
+
+
+limits = schemathesis.pytest.from_fixture("limits_schema")
+
+
+@limits.parametrize()
+def test_bodies_at_the_limits_are_answered_as_documented_and_never_with_a_server_error(
+    case: schemathesis.Case, aim: Aim, document: dict[str, Any], fuzz_server: LiveServer
+) -> None:
+    if "requestBody" not in case.operation.definition.raw:
+        return  # a command without a body: nothing to stretch
+    generated = {  # If-Match, Idempotency-Key, Prefer: what an HTTP client can send of them
+        k: str(v).strip()
+        for k, v in (case.headers or {}).items()
+        if k.lower() != "authorization" and str(v).strip().isascii() and str(v).strip().isprintable()
+    }
+    headers = {**generated, **aim(case), "Content-Type": "application/json"}
+    with fuzz_server.client() as client:
+        for name, raw, expected in _variants(case, document):
+            response = client.post(case.formatted_path, content=raw, params=case.query, headers=headers)
+            assert response.status_code < 500, (name, case.formatted_path, response.text[:300])
+            if expected is not None:
+                assert response.status_code in expected, (name, case.formatted_path, response.text[:300])
+            case.validate_response(response, checks=CONFORMANCE, headers=headers)
