@@ -33,8 +33,9 @@ a stale `If-Match` or an age out of range, as a failure) and `negative_data_reje
   database, 30 fuzzed examples per operation; about 40 seconds.
 - **Bodies at the limits.** Every operation with a body gets valid generated bodies
   changed to the bounds of docs/api.md "Limits" and sent as raw bytes: every string at its
-  `maxLength` and every array at its `maxItems` (and once a string one over), free-form
-  answers at the bounded-JSON limits (and one level deeper), the body padded to exactly
+  `maxLength` and every array at its `maxItems` (and once the first string one over; in a
+  body without strings, free-form answers one level deeper), free-form answers at the
+  bounded-JSON limits, the body padded to exactly
   `RUSKONTRAKT_MAX_BODY_BYTES` and one byte over (413), and JSON nested 100,000 levels
   deep within the size limit (422: Python's parser gives up with a RecursionError). Each
   answer must be documented and never a 5xx (`test_bodies_at_the_limits_...`).
