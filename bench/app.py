@@ -20,12 +20,13 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from infra.api.app import create_app
-from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, PrincipalDep
+from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, PrincipalDep, WorklistParams
 from infra.api.schemas import MeetingBody
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 
 NOOP_PATH = "/bench/noop/{case_id}/meetings"
+NOOP_GET_PATH = "/bench/noop/contracts"
 
 
 def create_bench_app(container: Container) -> FastAPI:
@@ -43,6 +44,13 @@ def create_bench_app(container: Container) -> FastAPI:
         """Validates and authenticates like the meeting command, then answers without a command."""
         return JSONResponse(
             {"id": str(case_id), "kind": body.kind.value, "agency": user.agency.value, "noop": True}
+        )
+
+    @app.get(NOOP_GET_PATH, response_model=None, tags=["benchmarks"])
+    def noop_worklist(query: WorklistParams, c: ContainerDep, user: PrincipalDep) -> JSONResponse:
+        """Authenticates and parses like the worklist, then answers an empty page without a query."""
+        return JSONResponse(
+            {"items": [], "next_cursor": None, "limit": query.limit, "agency": user.agency.value}
         )
 
     return app

@@ -31,6 +31,8 @@ from bench.stream_details import stream_details
 RESULTS = REPO / "bench" / "results"
 OUTPUT = REPO / "BENCHMARKS.md"
 SCRIPT_TIMEOUT = 170.0  # each is meant to take < 120 s; this only stops a hung one
+# Scripts that build a large store first (20,000 cases through the application) get longer.
+LONG_SCRIPTS = {"bench_worklist": 900.0}
 SCRIPTS: list[tuple[str, list[str]]] = [
     ("bench_commands", ["-m", "bench.bench_commands"]),
     ("bench_audit_replay", ["-m", "bench.bench_audit_replay"]),
@@ -39,6 +41,7 @@ SCRIPTS: list[tuple[str, list[str]]] = [
     ("bench_relay", ["-m", "bench.bench_relay"]),
     ("bench_rebuild", ["-m", "bench.bench_rebuild"]),
     ("bench_pipeline_latency", ["-m", "bench.bench_pipeline_latency"]),
+    ("bench_worklist", ["-m", "bench.bench_worklist"]),
     ("profile_fresh", ["-m", "bench.profile_commands", "--commands", "300"]),
     ("profile_history", ["-m", "bench.profile_commands", "--history", "1000", "--commands", "30"]),
 ]
@@ -148,7 +151,7 @@ def run_script(name: str, args: list[str], workdir: Path) -> dict[str, Any]:
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, *args, "--json", str(out)], cwd=REPO, start_new_session=True)
     try:
-        code = process.wait(SCRIPT_TIMEOUT)
+        code = process.wait(LONG_SCRIPTS.get(name, SCRIPT_TIMEOUT))
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # the script's own process group: it and its server
         process.wait(10)
@@ -156,7 +159,8 @@ def run_script(name: str, args: list[str], workdir: Path) -> dict[str, Any]:
     took = time.perf_counter() - start
     data = json.loads(out.read_text()) if out.exists() else None
     status = "ok" if code == 0 and data is not None else f"failed (exit {code})"
-    print(f"=== {name}: {status} in {took:.0f} s" + ("  (OVER the 2-minute budget)" if took > 120 else ""))
+    over = took > 120 and name not in LONG_SCRIPTS
+    print(f"=== {name}: {status} in {took:.0f} s" + ("  (OVER the 2-minute budget)" if over else ""))
     return {
         "name": name,
         "command": " ".join([".venv/bin/python", *args]),

@@ -43,18 +43,39 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+WEEKDAY_NAMES = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+
+
 @dataclass(frozen=True)
 class Calendar:
     """Which days are working days: Monday to Friday, except the public holidays given.
 
     The empty calendar (no holidays) counts weekends only; the service builds the
-    Norwegian one in `services/calendar.py`.
+    Norwegian one in `services/calendar.py`, with the holidays' names (`names`), so a
+    deadline that moved can say why.
     """
 
     holidays: frozenset[date] = frozenset()
+    names: tuple[tuple[date, str], ...] = ()
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < SATURDAY and day not in self.holidays
+
+    def why_not_working(self, day: date) -> str | None:
+        """Why `day` is no working day ("lørdag", "1. påskedag"), or None when it is one."""
+        if day in self.holidays:
+            return dict(self.names).get(day, "helligdag")
+        return WEEKDAY_NAMES[day.weekday()] if day.weekday() >= SATURDAY else None
+
+    def next_working_day(self, day: date) -> tuple[date, tuple[str, ...]]:
+        """`day`, or the first working day after it when it is none (domstolloven § 149: a
+        deadline ending on a Saturday, Sunday or public holiday ends on the next working
+        day), and the reasons it moved."""
+        reasons: list[str] = []
+        while (reason := self.why_not_working(day)) is not None:
+            reasons.append(f"{day.isoformat()} {reason}")
+            day += timedelta(days=1)
+        return day, tuple(reasons)
 
     def add_days(self, start: date, days: int, working_days: bool) -> date:
         """`days` after `start`, counting every day or only working days (the day a

@@ -13,7 +13,7 @@ everything about the contract from this module.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from functools import cache
 from typing import Any
@@ -33,6 +33,9 @@ from domain.contract_errors import (
     ConfirmedTestInvalidError,
     ConsentAlreadyGivenError,
     ConsentNotGivenError,
+    DeadlineAlreadyRecordedError,
+    DeadlineNotOpenError,
+    DeadlineNotPassedError,
     DuplicateIdError,
     EndDateNotReachedError,
     GuardianAlreadyRegisteredError,
@@ -76,6 +79,7 @@ from domain.contract_guards import (
     plan_deviations,
     result_recorder,
 )
+from domain.deadlines import Deadline, open_deadlines
 from domain.errors import ActionNotAllowedError
 from domain.lifecycle import ContractLifecycle, unguarded_outcome
 from domain.policy import consentable
@@ -174,6 +178,8 @@ class Contract(Aggregate):
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Contract)
+            if self.status is not aggregate.status:
+                aggregate.entered[self.status.value] = self.timestamp
             aggregate.status = self.status
             self.apply_to(aggregate)
 
@@ -255,6 +261,13 @@ class Contract(Aggregate):
         self.gp = gp
         self.school = school
         self.team: dict[str, TeamMember] = {}
+        # What the deadlines run from (domain/deadlines.py): when each status was last
+        # entered, the last meeting (held or missed), the last test scheduled.
+        self.entered: dict[str, datetime] = {}
+        self.last_meeting_at: datetime | None = None
+        self.last_test_on: date | None = None
+        self.missed: set[tuple[str, date]] = set()  # (rule, due) recorded as missed
+        self.escalated: set[tuple[str, date]] = set()
         self.consents = ConsentRegister(youth.birth_date, len(self.guardians))
         self.consented_at: datetime | None = None
         self.startup_at: datetime | None = None
@@ -578,6 +591,80 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             contract.team.pop(self.member_id, None)
 
+    # --- deadlines (docs/domain.md §11): what the scheduler records ---
+
+    def deadline_view(self) -> dict[str, Any]:
+        """The contract as `domain.deadlines.open_deadlines` reads a case view."""
+        plan = self.plan
+        meetings = [{"held_at": self.last_meeting_at.isoformat()}] if self.last_meeting_at else []
+        terms = (
+            {
+                "start_date": plan.start_date.isoformat(),
+                "end_date": plan.end_date.isoformat(),
+                "meeting_frequency_days": plan.meeting_frequency_days,
+                "test_regime": {"per_month": plan.test_regime.per_month},
+            }
+            if plan is not None
+            else None
+        )
+        return {
+            "status": self.status.value,
+            "entered": {status: at.isoformat() for status, at in self.entered.items()},
+            "offer_deadline": self.offer_deadline.isoformat(),
+            "plan": terms,
+            "meetings": meetings,
+            "tests": [{"scheduled_for": self.last_test_on.isoformat()}] if self.last_test_on else [],
+        }
+
+    def open_deadlines(self, rules: Rules = DEFAULT_RULES) -> list[Deadline]:
+        return open_deadlines(self.deadline_view(), rules)
+
+    def record_missed_deadline(
+        self, rule: str, due: date, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
+        """A deadline passed with nothing done (DeadlineMissed), once per rule and due day;
+        refused when the case has moved on (the deadline is no longer open)."""
+        self._judge("record_missed_deadline", actor, at, rules)
+        self._check_missed(rule, due, at, rules)
+        if (rule, due) in self.missed:
+            raise DeadlineAlreadyRecordedError(f"{rule} due {due}")
+        self._record(self.DeadlineMissed, actor, at, rule=rule, due=due)
+
+    class DeadlineMissed(Event):
+        rule: str
+        due: date
+
+        def apply_to(self, contract: Contract) -> None:
+            contract.missed.add((self.rule, self.due))
+
+    def escalate(
+        self, rule: str, due: date, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
+    ) -> None:
+        """The missed deadline is still open after the grace: the unit's lead is told (CaseEscalated)."""
+        self._judge("escalate", actor, at, rules)
+        self._check_missed(rule, due, at, rules)
+        if (rule, due) not in self.missed:
+            raise DeadlineNotOpenError(f"{rule} due {due} was not recorded as missed")
+        if (rule, due) in self.escalated:
+            raise DeadlineAlreadyRecordedError(f"{rule} due {due} is escalated already")
+        if local_day(at) <= due + timedelta(days=rules.deadlines.escalate_after_days):
+            raise DeadlineNotPassedError(f"{rule} due {due}: the grace has not run out")
+        self._record(self.CaseEscalated, actor, at, rule=rule, due=due, to="lead")
+
+    class CaseEscalated(Event):
+        rule: str
+        due: date
+        to: str  # whom the case is flagged to: the lead of the unit that must act
+
+        def apply_to(self, contract: Contract) -> None:
+            contract.escalated.add((self.rule, self.due))
+
+    def _check_missed(self, rule: str, due: date, at: datetime, rules: Rules) -> None:
+        if (rule, due) not in {(d.rule, d.due) for d in self.open_deadlines(rules)}:
+            raise DeadlineNotOpenError(f"{rule} due {due} is not open: the case has moved on")
+        if local_day(at) <= due:
+            raise DeadlineNotPassedError(f"{rule} is due {due}")
+
     def decline(self, signatory: str, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES) -> None:
         if not self.consents.is_signatory(signatory):
             raise UnknownSignatoryError(signatory)
@@ -771,6 +858,7 @@ class Contract(Aggregate):
             state.setdefault("result_by", result_recorder(state["kind"], state["purpose"]))
 
         def apply_to(self, contract: Contract) -> None:
+            contract.last_test_on = max(self.scheduled_for, contract.last_test_on or self.scheduled_for)
             recorder = result_recorder(self.kind, self.purpose, self.result_by)
             contract.tests[self.test_id] = TestState(self.kind, self.purpose, recorder, self.confirms_test_id)
             if self.confirms_test_id is not None:
@@ -911,6 +999,7 @@ class Contract(Aggregate):
 
         def apply_to(self, contract: Contract) -> None:
             contract.meetings_held += 1
+            contract.last_meeting_at = max(self.held_at, contract.last_meeting_at or self.held_at)
 
     def record_no_show(
         self, appointment: str, excuse: str | None, actor: Actor, at: datetime, rules: Rules = DEFAULT_RULES
@@ -925,6 +1014,7 @@ class Contract(Aggregate):
         def apply_to(self, contract: Contract) -> None:
             if not self.excuse:
                 contract.unexcused_no_shows += 1
+            contract.last_meeting_at = max(self.timestamp, contract.last_meeting_at or self.timestamp)
 
     def register_breach(
         self,

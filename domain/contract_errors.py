@@ -59,6 +59,18 @@ class BookletUnknownError(InvalidInputError):
     """A consent records a registered version of the information booklet, in a language it is published in."""
 
 
+class DeadlineNotOpenError(RuleViolationError):
+    """The deadline is not open on the case (it has moved on, or it never ran)."""
+
+
+class DeadlineNotPassedError(RuleViolationError):
+    """The deadline (or its grace) has not run out yet."""
+
+
+class DeadlineAlreadyRecordedError(RuleViolationError):
+    """This deadline was recorded already: each is recorded once."""
+
+
 class RelationUnchangedError(RuleViolationError):
     """The case is already related so: nothing to record."""
 

@@ -81,6 +81,9 @@ class ContractLifecycle(StateMachine):
         | active.to.itself(internal=True)
         | breach_review.to.itself(internal=True)
     )
+    # What the scheduler records when a deadline is missed (docs/domain.md §11).
+    record_missed_deadline = _inside(consented, startup_scheduled, active, breach_review, terminated)
+    escalate = _inside(consented, startup_scheduled, active, breach_review, terminated)
     decline = offered.to(declined)
     lapse = offered.to(lapsed, validators="offer_deadline_passed")
     # A reschedule is a new schedule_startup (a meeting is never held before its time).

@@ -37,6 +37,10 @@ UNIT_FORMATS: dict[Agency, tuple[str, str]] = {
     Agency.COUNTY: (r"\d{2}", "a county number (2 digits)"),
 }
 POLICE_ROLES = ("prevention", "investigation")
+# On the preventive track a police district's view is its prevention unit's: a view, read
+# model and Kafka topic of their own (`police:trondelag.prevention`), never the district's
+# shared one, so no investigator's token or principal reaches them.
+PREVENTION_UNIT = ".prevention"
 
 
 class UnitFormatError(InvalidInputError):
@@ -104,8 +108,8 @@ def viewer_of(agency: Agency, unit: str | None, role: str | None, prevention: bo
     investigator on the preventive track: it never reaches the criminal case)."""
     if agency is Agency.AUDITOR:
         return AUDITOR
-    if prevention and agency is Agency.POLICE and role != "prevention":
-        return None
+    if prevention and agency is Agency.POLICE:
+        return Viewer(agency, f"{unit}{PREVENTION_UNIT}") if role == "prevention" and unit else None
     return Viewer(agency, unit)
 
 
@@ -143,7 +147,10 @@ class CaseRelations:
                 self._start(Viewer(Agency.GP, p["gp"]), "gp", at)
             if p.get("school"):
                 self._start(Viewer(Agency.SCHOOL, p["school"]), "school", at)
-            return self._replace("municipality", _from_units(p.get("units") or {}), at)
+            related = _from_units(p.get("units") or {})
+            if record.type == "ConcernRegistered":
+                related = [_prevention_unit(v) for v in related]
+            return self._replace("municipality", related, at)
         if record.type == "ResidenceChanged":
             return self._replace("municipality", _from_units(p.get("units") or {}), at)
         if record.type == "GpRegistered":
@@ -205,6 +212,13 @@ class CaseRelations:
         current = {r.viewer for r in self.relations if r.basis == basis and r.end is None}
         self._end(lambda r: r.basis == basis and r.viewer not in wanted, at)
         return [v for v in sorted(wanted - current) if self._start(v, basis, at)]
+
+
+def _prevention_unit(viewer: Viewer) -> Viewer:
+    """A police unit's view of a prevention case is its prevention unit's (`viewer_of`)."""
+    if viewer.agency is Agency.POLICE and viewer.unit and not viewer.unit.endswith(PREVENTION_UNIT):
+        return Viewer(Agency.POLICE, f"{viewer.unit}{PREVENTION_UNIT}")
+    return viewer
 
 
 def _from_units(units: Mapping[str, Iterable[str]]) -> list[Viewer]:

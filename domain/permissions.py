@@ -52,6 +52,10 @@ CONTRACT_COMMANDS: Table = {
     "complete": frozenset({K}),
     "return_to_prosecution": frozenset({K}),
     "submit_evaluation": frozenset({K, H}),
+    # The deadline scheduler records these on behalf of the Conflict Council office of the
+    # case (docs/domain.md §11; services/scheduler.py).
+    "record_missed_deadline": frozenset({K}),
+    "escalate": frozenset({K}),
 }
 
 # The county sees aggregated statistics only, never a case.

@@ -143,6 +143,10 @@ FIELD_CATEGORIES: dict[str, dict[str, Category]] = {
     "ContractTerminated": {"reason": Category.OUTCOME, "note": Category.BREACH},
     "ReturnedToProsecution": {"note": Category.BREACH},
     "EvaluationSubmitted": dict.fromkeys(("respondent_role", "form_version", "answers"), Category.EVALUATION),
+    # A missed deadline tells of the contract's follow-up failing (and of a breach, for the
+    # breach decision's): what the breach category shares, never the school.
+    "DeadlineMissed": dict.fromkeys(("rule", "due"), Category.BREACH),
+    "CaseEscalated": dict.fromkeys(("rule", "due", "to"), Category.BREACH),
 }
 
 # The preventive track (docs/domain.md §6): never prosecution; police always; the others only

@@ -28,8 +28,15 @@ class StageDefaults:
 
 @dataclass(frozen=True)
 class Deadlines:
+    """How long each deadline of docs/domain.md §11 runs (`domain/deadlines.py` names them)."""
+
     offer_answer_days: int = 14
     startup_within_days_of_consent: int = 30
+    breach_decision_days: int = 14
+    return_to_prosecution_days: int = 7
+    completion_days_after_end: int = 14
+    u18_decision_days: int = 42  # six weeks from the offence (the intake register's)
+    escalate_after_days: int = 7  # the grace after a missed deadline before the unit's lead is told
     working_days: bool = False  # count calendar days; True: only the calendar's working days
 
 

@@ -45,11 +45,16 @@ from services.prevention import PreventionApplication
 from services.projection_thread import ProjectionThread
 from services.projector import InProcessProjection, Projector
 from services.queries import CaseQueries, Freshness
+from services.scheduler import DeadlineScheduler
 from services.sealed_application import SealedApplication
 from services.streams import AgencyStreams, MessageSource, in_process_source
 from services.subject_access import SubjectAccess
 
 log = logging.getLogger("ruskontrakt")
+
+
+def _fixed(at: datetime) -> datetime:
+    return at
 
 
 def utc_now() -> datetime:
@@ -80,6 +85,7 @@ class Container:
     prevention: PreventionApplication
     contract_queries: CaseQueries
     explicit_access: ExplicitAccess
+    deadlines: DeadlineScheduler
     prevention_queries: CaseQueries
     audit: Audit
     subjects: SubjectAccess
@@ -184,6 +190,9 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     pepper = _pepper(settings)
     rules = load_rules(settings.rules_file)
     register = load_register(settings.municipality_register)
+    if clock is None and settings.fake_now is not None:
+        log.warning("RUSKONTRAKT_FAKE_NOW: this process takes %s as now (tests only)", settings.fake_now)
+        clock = functools.partial(_fixed, settings.fake_now)
     database = Database(settings.database_url)
     keystore = _keystore(settings, database)
     keys = SubjectKeys(keystore, pepper, settings.key_cache_seconds)
@@ -270,11 +279,19 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         contracts=contracts,
         prevention=prevention,
         contract_queries=CaseQueries(
-            Track.CONTRACT, CONTRACT_QUERIES, read_models, keys, access, freshness, explicit
+            Track.CONTRACT, CONTRACT_QUERIES, read_models, keys, access, freshness, rules, explicit
         ),
         explicit_access=explicit,
+        deadlines=DeadlineScheduler(
+            contracts,
+            read_models,
+            rules,
+            register,
+            clock or utc_now,
+            embedded.projection.catch_up if embedded else None,
+        ),
         prevention_queries=CaseQueries(
-            Track.PREVENTION, PREVENTION_QUERIES, read_models, keys, access, freshness
+            Track.PREVENTION, PREVENTION_QUERIES, read_models, keys, access, freshness, rules
         ),
         audit=Audit(contracts, apps, keys, access, checkpoints),
         subjects=SubjectAccess(contracts, prevention, keys, access, erasure),

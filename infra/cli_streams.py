@@ -1,4 +1,5 @@
-"""Event-stream commands: `relay`, `router`, `project`, `rebuild-projections`, `grant-unit`.
+"""Event-stream commands: `relay`, `router`, `project`, `rebuild-projections`, `grant-unit`,
+and the deadline scheduler `deadlines`.
 
 `ruskontrakt relay` runs the relay AND the redaction router in one process (two
 threads) by default, so one service feeds both the internal and the agency topics;
@@ -18,7 +19,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from domain.need_to_know import UnitFormatError, Viewer, check_unit
+from domain.need_to_know import PREVENTION_UNIT, UnitFormatError, Viewer, check_unit
 from domain.values import Agency
 from infra.bootstrap import Container, build
 from infra.settings import Settings
@@ -147,8 +148,8 @@ def grant_unit(
     unit topic and consumer group, nothing else; prints the principal, topic and password."""
     from infra.kafka import clients
 
-    try:
-        check_unit(agency, unit)
+    try:  # a police district's prevention unit has a topic of its own: `<district>.prevention`
+        check_unit(agency, unit.removesuffix(PREVENTION_UNIT) if agency is Agency.POLICE else unit)
     except UnitFormatError as error:
         raise typer.BadParameter(str(error), param_hint="--unit") from None
     if agency in (Agency.AUDITOR, Agency.COUNTY):
@@ -166,7 +167,27 @@ def grant_unit(
         typer.echo(f"password: {password}")
 
 
+def deadlines(
+    once: Annotated[bool, typer.Option(help="One pass, then exit (cron); default: pass after pass")] = False,
+) -> None:
+    """The deadline scheduler: records every missed deadline once (OfferLapsed, DeadlineMissed,
+    CaseEscalated) through the contracts application. Safe to run twice at once."""
+    container = _container(need_kafka=False)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        if once:
+            done = container.deadlines.run_once()
+            typer.echo(f"recorded {len(done)} deadline(s); {done.refused} asked again and refused")
+        else:
+            container.deadlines.run(stop, container.settings.deadline_interval_seconds or 60)
+    finally:
+        container.close()
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(deadlines)
     app.command("grant-unit")(grant_unit)
     app.command()(relay)
     app.command()(router)

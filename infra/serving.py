@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 
 from fastapi import FastAPI
 
@@ -23,7 +24,15 @@ def run(app: FastAPI, container: Container, settings: Settings, host: str, port:
     # every full garbage collection would scan it again: pauses of tens of milliseconds in
     # the latency tail. Frozen objects are left out of collections for good.
     gc.freeze()
+    stop = threading.Event()
+    if container.embedded is not None and settings.deadline_interval_seconds > 0:
+        # Embedded mode has no other process: the deadlines are this one's to keep.
+        scheduler = threading.Thread(
+            target=container.deadlines.run, args=(stop, settings.deadline_interval_seconds), name="deadlines"
+        )
+        scheduler.start()
     try:
         server.run()
     finally:
+        stop.set()
         container.close()

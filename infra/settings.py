@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "ruskontrakt-embedded-dev-secret-not-for-production"
@@ -98,6 +98,17 @@ class Settings(BaseSettings):
         None,
         description="YAML file with versioned stage (trinn) defaults and deadlines. Unset: the "
         "built-in defaults of docs/domain.md §5.",
+    )
+    fake_now: AwareDatetime | None = Field(
+        None,
+        description="Tests only: the instant every process takes as now (an aware ISO time), so a "
+        "test can move the deadlines' clock; announced in the log. Unset: the real clock.",
+    )
+    deadline_interval_seconds: float = Field(
+        60,
+        ge=0,
+        description="Seconds between the deadline scheduler's passes (`ruskontrakt deadlines`; in embedded "
+        "mode `serve` runs it too). 0: `serve` does not run it.",
     )
     exports_per_minute: int = Field(
         30,

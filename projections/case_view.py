@@ -7,14 +7,19 @@ some view carried it, so the document can never hold more than the policy allowe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from typing import Any
 
 from domain.contract import ContractStatus, allowed_actions
+from domain.deadlines import open_deadlines
 from domain.permissions import CONTRACT_COMMANDS
 from domain.policy import RedactedEvent
+from domain.rules import Rules
 from domain.values import Agency
 
 CaseDoc = dict[str, Any]
+# What only the deadline scheduler records (services/scheduler.py): no one's next step.
+SCHEDULER_ACTIONS = frozenset({"record_missed_deadline", "escalate"})
 
 
 def _offered(doc: CaseDoc, f: dict[str, Any]) -> None:
@@ -30,6 +35,7 @@ def _offered(doc: CaseDoc, f: dict[str, Any]) -> None:
         "replaces",
         "gp",
         "school",
+        "units",
     ):
         if key in f:
             doc[key] = f[key]
@@ -92,6 +98,44 @@ def _decided(doc: CaseDoc, f: dict[str, Any]) -> None:
     _plan(doc, f)
 
 
+def _consent_given(doc: CaseDoc, f: dict[str, Any]) -> None:
+    _append("consents")(doc, f)
+    if "signatory" in f:  # who has consented to the contract itself, now
+        doc["contract_consent"] = {**doc.get("contract_consent", {}), f["signatory"]: True}
+
+
+def _consent_withdrawn(doc: CaseDoc, f: dict[str, Any]) -> None:
+    _append("consent_withdrawals")(doc, f)
+    if "signatory" in f and f.get("scope") is None:  # the contract consent itself
+        doc["contract_consent"] = {**doc.get("contract_consent", {}), f["signatory"]: False}
+
+
+def consents_missing(doc: CaseDoc) -> list[dict[str, Any]]:
+    """Whose consent to the contract an offer still waits for (docs/domain.md §4): the youth
+    and, under 18, every registered guardian; with their names when the view has them."""
+    youth: dict[str, Any] = doc["youth"] if isinstance(doc.get("youth"), dict) else {}
+    guardians: list[Any] = doc["guardians"] if isinstance(doc.get("guardians"), list) else []
+    signatories: list[tuple[str, Any]] = [("youth", youth.get("name"))]
+    if not _adult(youth.get("birth_date"), doc.get("updated_at")):
+        signatories += [
+            (f"guardian:{i}", g.get("name") if isinstance(g, dict) else None) for i, g in enumerate(guardians)
+        ]
+    given = doc.get("contract_consent", {})
+    return [
+        {"signatory": s, **({"name": name} if isinstance(name, str) else {})}
+        for s, name in signatories
+        if not given.get(s)
+    ]
+
+
+def _adult(birth: Any, at: Any) -> bool:
+    try:
+        born, day = date.fromisoformat(birth), datetime.fromisoformat(at).date()
+    except (TypeError, ValueError):
+        return False
+    return (day.year - born.year - ((day.month, day.day) < (born.month, born.day))) >= 18
+
+
 def _relation(key: str, field: str) -> Callable[[CaseDoc, dict[str, Any]], None]:
     def fold(doc: CaseDoc, f: dict[str, Any]) -> None:
         if field in f:
@@ -105,6 +149,8 @@ def _residence(doc: CaseDoc, f: dict[str, Any]) -> None:
         doc["residence_municipality"] = f["municipality"]
     if "registered_municipality" in f:
         doc["registered_municipality"] = f["registered_municipality"]
+    if "units" in f:
+        doc["units"] = f["units"]
 
 
 def _team_member(doc: CaseDoc, f: dict[str, Any]) -> None:
@@ -127,8 +173,8 @@ FOLDS: dict[str, Callable[[CaseDoc, dict[str, Any]], None]] = {
     "TeamMemberRemoved": _team_member_left,
     "ContractOffered": _offered,
     "CaseDisclosed": _offered,
-    "ConsentGiven": _append("consents"),
-    "ConsentWithdrawn": _append("consent_withdrawals"),
+    "ConsentGiven": _consent_given,
+    "ConsentWithdrawn": _consent_withdrawn,
     "GuardianAdded": _guardian,
     "OfferDeclined": _set("outcome"),
     "OfferLapsed": _set("outcome"),
@@ -148,6 +194,8 @@ FOLDS: dict[str, Callable[[CaseDoc, dict[str, Any]], None]] = {
     "ContractTerminated": _set("outcome"),
     "ReturnedToProsecution": _set("outcome"),
     "EvaluationSubmitted": _append("evaluations"),
+    "DeadlineMissed": _append("missed_deadlines"),
+    "CaseEscalated": _append("escalations"),
 }
 
 
@@ -166,6 +214,8 @@ def fold_case(case_id: str, views: Iterable[RedactedEvent], doc: CaseDoc | None 
         if view.status is not None and view.status != doc.get("status"):
             doc["status"] = view.status
             doc["status_since"] = at
+            # When each status was last entered: deadlines run from it (domain/deadlines.py).
+            doc["entered"] = {**doc.get("entered", {}), view.status: at}
         # Sorted anew only when something is new (rarely after the first events): this
         # fold runs once per event and agency in a rebuild.
         if not view.basis.keys() <= set(doc["categories"]):
@@ -177,20 +227,27 @@ def fold_case(case_id: str, views: Iterable[RedactedEvent], doc: CaseDoc | None 
                 basis[category] = sorted({*known, grounds})
         fold = FOLDS.get(view.type)
         if fold is not None:
-            fold(doc, view.fields)
+            # A no-show names its appointment in words: the deadlines run from when it was recorded.
+            fold(doc, {**view.fields, "recorded_at": at} if view.type == "NoShowRecorded" else view.fields)
         else:
             doc.setdefault("events", []).append({"type": view.type, **view.fields})
     return doc
 
 
-def present_case(doc: CaseDoc, agency: Agency) -> CaseDoc:
+def present_case(doc: CaseDoc, agency: Agency, rules: Rules) -> CaseDoc:
     """The document served to `agency`: its fold, with the status and version of the last
-    event it saw (never of one it may not know of, docs/domain.md §9), and what it may do."""
+    event it saw (never of one it may not know of, docs/domain.md §9), what it may do, its
+    open deadlines and, while offered, whose consent is missing (from what it may see)."""
     out = dict(doc)
     status = out.get("status")
+    out["deadlines"] = [d.as_dict() for d in open_deadlines(doc, rules)]
+    if status == "offered" and "youth" in doc:
+        out["consents_missing"] = consents_missing(doc)
     if status is not None:
         actions = allowed_actions(ContractStatus(status))
-        out["allowed_actions"] = [a for a in actions if agency in CONTRACT_COMMANDS[a]]
+        out["allowed_actions"] = [
+            a for a in actions if agency in CONTRACT_COMMANDS[a] and a not in SCHEDULER_ACTIONS
+        ]
     else:
         out["allowed_actions"] = []
     return out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from domain.need_to_know import Viewer
@@ -77,21 +76,27 @@ class CaseProjection:
     def present(self, viewer: Viewer) -> dict[str, Any] | None:
         """The case document served to `viewer` (what `GET .../{id}` returns)."""
         return present(
-            self.track, self.folds.get(viewer), self.version, self.status, sorted(self.types), viewer.agency
+            self.track,
+            self.folds.get(viewer),
+            self.version,
+            self.status,
+            sorted(self.types),
+            viewer.agency,
+            self.rules,
         )
 
     def row(self, viewer: Viewer) -> dict[str, Any]:
-        """The viewer's worklist row as stored."""
-        # Not `overdue`: it depends on the day of reading, so it is added when the row is read
-        # (as the case's version is, for a prevention row: its viewers see every event).
+        """The viewer's worklist row as stored (`projections/worklist.py`)."""
         doc = self.present(viewer)
         assert doc is not None
         if self.track is Track.PREVENTION:
             return {k: doc.get(k) for k in ("id", "status", "municipality", "categories", "basis")}
-        row = worklist_row(doc, self.rules, date.min)
-        del row["overdue"]
-        row["categories"] = [c for c in doc["categories"] if c == "terms"]
-        row["basis"] = {"terms": doc["basis"]["terms"]} if "terms" in doc.get("basis", {}) else {}
+        row = worklist_row(doc, self.rules)
+        row["categories"] = [c for c in doc["categories"] if c in ("terms", "identity")]
+        row["basis"] = {c: g for c, g in doc.get("basis", {}).items() if c in row["categories"]}
+        if row["name"] is None:
+            row["categories"] = [c for c in row["categories"] if c != "identity"]
+            row["basis"].pop("identity", None)
         return row
 
     def consent_rows(self) -> list[dict[str, Any]]:
@@ -114,7 +119,13 @@ class CaseProjection:
 
 
 def present(
-    track: Track, fold: CaseDoc | None, version: int, status: str | None, types: list[str], agency: Agency
+    track: Track,
+    fold: CaseDoc | None,
+    version: int,
+    status: str | None,
+    types: list[str],
+    agency: Agency,
+    rules: Rules,
 ) -> dict[str, Any] | None:
     """A stored fold, as the API serves it (None: unknown case). A prevention case is shown
     with the case's progress; a contract with what its viewer saw (`present_case`)."""
@@ -122,4 +133,4 @@ def present(
         return None
     if track is Track.PREVENTION:
         return present_prevention_case(fold, version, status, types, agency)
-    return present_case(fold, agency)
+    return present_case(fold, agency, rules)

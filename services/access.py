@@ -74,8 +74,10 @@ class AccessRecorder:
     ) -> AccessEntry:
         if subject_ref is None and case_id is not None:
             subject_ref = self.subject_of_case(case_id)
+        # Who read is a person of a unit (docs/domain.md §9): the unit is named with the basis.
+        grounds = {**basis, "unit": ctx.unit} if ctx.unit else dict(basis)
         return AccessEntry(
-            ctx.at, ctx.sub, ctx.agency.value, subject_ref, case_id, action, list(categories), dict(basis)
+            ctx.at, ctx.sub, ctx.agency.value, subject_ref, case_id, action, list(categories), grounds
         )
 
     def shown(self, ctx: Context, action: str, docs: Iterable[Mapping[str, Any]]) -> None:

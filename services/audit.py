@@ -180,7 +180,9 @@ def agency_view(
     relations = CaseRelations()
     for record in records:
         relations.feed(record)
-    units = sorted({v.unit for v in relations.ever() if v.agency is agency and v.unit})
+    # In the order they were related (the first related first).
+    units = list(dict.fromkeys(r.viewer.unit for r in relations.relations if r.viewer.agency is agency))
+    units = [u for u in units if u]
     if agency is not Agency.AUDITOR and unit is None:
         unit = units[0] if units else None
     doc = _fold(records, Viewer(agency, unit), as_of) if agency is Agency.AUDITOR or unit else None

@@ -19,5 +19,5 @@ YEARS = range(2000, 2061)
 @cache
 def norwegian_calendar() -> Calendar:
     """Weekends (the calendar's own rule) and the Norwegian public holidays."""
-    days = holidays.country_holidays("NO", years=YEARS)
-    return Calendar(holidays=frozenset(days))
+    days = holidays.country_holidays("NO", years=YEARS, language="no")
+    return Calendar(holidays=frozenset(days), names=tuple(sorted(days.items())))

@@ -202,6 +202,30 @@ class ContractsApplication(SealedApplication):
             lambda c: c.remove_team_member(member_id, ctx.actor, ctx.at, ctx.rules),
         )
 
+    # --- deadlines (docs/domain.md §11): the scheduler's use cases ---
+
+    def record_missed_deadline(
+        self, case_id: UUID, rule: str, due: date, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "record_missed_deadline",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.record_missed_deadline(rule, due, ctx.actor, ctx.at, ctx.rules),
+        )
+
+    def escalate(
+        self, case_id: UUID, rule: str, due: date, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._command(
+            "escalate",
+            case_id,
+            ctx,
+            expected_version,
+            lambda c: c.escalate(rule, due, ctx.actor, ctx.at, ctx.rules),
+        )
+
     def withdraw_consent(
         self,
         case_id: UUID,

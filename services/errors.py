@@ -43,6 +43,10 @@ class CommandRefusedError(Exception):
         self.allowed_actions = allowed_actions
 
 
+class InvalidCursorError(ValueError):
+    """A worklist cursor this service did not give out (422)."""
+
+
 class TooManyError(Exception):
     """A bound on concurrent use was reached; the caller may try again later (429)."""
 

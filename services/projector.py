@@ -46,7 +46,7 @@ class ReadModelTx(Protocol):
     def lock_cases(self, track: str, case_ids: Sequence[str]) -> dict[str, int]: ...
     def save_cases(self, rows: Sequence[tuple[str, str, int, str | None, list[str], int]]) -> None: ...
     def save_docs(self, rows: Sequence[tuple[str, str, str, str, bytes]]) -> None: ...
-    def save_rows(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None: ...
+    def save_rows(self, rows: Sequence[tuple[str, str, str, dict[str, Any], bytes | None]]) -> None: ...
     def save_consents(self, registers: dict[str, list[dict[str, Any]]]) -> None: ...
     def save_positions(self, rows: Sequence[tuple[str, str, int, int, str, int]]) -> None: ...
     def pipelined(self) -> AbstractContextManager[None]: ...
@@ -58,7 +58,7 @@ class _Writes:
 
     cases: list[tuple[str, str, int, str | None, list[str], int]] = field(default_factory=list)
     docs: list[tuple[str, str, str, str, bytes]] = field(default_factory=list)
-    rows: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    rows: list[tuple[str, str, str, dict[str, Any], bytes | None]] = field(default_factory=list)
     consents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def write(self, tx: ReadModelTx) -> None:
@@ -76,6 +76,11 @@ class ReadModelStore(Protocol):
 def doc_aad(viewer: str, case_id: str) -> bytes:
     """What a sealed document is bound to: its viewer's key and its case."""
     return f"read-model|{viewer}|{case_id}".encode()
+
+
+def row_aad(viewer: str, case_id: str) -> bytes:
+    """What a worklist row's sealed name is bound to."""
+    return f"worklist|{viewer}|{case_id}".encode()
 
 
 def partition_of(case_id: str, partitions: int) -> int:
@@ -230,7 +235,11 @@ class Projector:
                     seal_json(fold, key, doc_aad(viewer.key, case.case_id)),
                 )
             )
-        writes.rows += [(viewer.key, track, case.case_id, case.row(viewer)) for viewer in change.rows]
+        for viewer in change.rows:
+            row = case.row(viewer)
+            name = row.pop("name", None)  # identity: sealed like the documents
+            sealed = seal_json(name, key, row_aad(viewer.key, case.case_id)) if name else None
+            writes.rows.append((viewer.key, track, case.case_id, row, sealed))
         if change.consents and case.track is Track.CONTRACT:
             writes.consents[case.case_id] = case.consent_rows()
 

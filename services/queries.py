@@ -9,9 +9,13 @@ know (404 otherwise) and logs what it shows before it answers — whichever edge
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import time
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -20,15 +24,29 @@ from domain.deadlines import is_overdue
 from domain.need_to_know import Viewer
 from domain.permissions import Table
 from domain.policy import Track
+from domain.rules import Rules
 from projections.read_model import present
 from services.access import AccessRecorder
 from services.context import Context
-from services.errors import CaseErasedError, CaseNotFoundError
+from services.errors import CaseErasedError, CaseNotFoundError, InvalidCursorError
 from services.explicit_access import ExplicitAccess
 from services.keys import SubjectKeys
 from services.messages import open_json
-from services.projector import doc_aad
+from services.projector import doc_aad, row_aad
 from services.sealed_application import require
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which worklist rows to read: filters (days as ISO text) and where a page starts."""
+
+    status: str | None = None
+    due_before: str | None = None  # overdue: the next deadline before this day
+    due_from: str | None = None  # not overdue: the next deadline on this day or later
+    due_by: str | None = None  # due within N days: the next deadline on or before this day
+    assigned_to: str | None = None  # a team member's `sub`
+    after: tuple[str, str] | None = None  # the cursor: (next_deadline, case_id)
+    limit: int | None = None
 
 
 class StoredCaseDoc(Protocol):
@@ -43,7 +61,7 @@ class ReadModelReader(Protocol):
 
     def view(self, agency: str, case_id: str, track: str) -> StoredCaseDoc | None: ...
 
-    def rows(self, agency: str, track: str) -> list[dict[str, Any]]: ...
+    def rows(self, agency: str, track: str, page: Page | None = None) -> list[dict[str, Any]]: ...
 
     def track_position(self, track: str) -> int: ...
 
@@ -85,6 +103,61 @@ class Freshness:
         return True
 
 
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class WorklistQuery:
+    """The worklist's filters and page (docs/api.md `GET /contracts`)."""
+
+    status: str | None = None
+    overdue: bool | None = None
+    due_within_days: int | None = None
+    assigned_to_me: bool = False
+    limit: int | None = 50  # None: every row (the CLI, tests)
+    cursor: str | None = None
+
+    def page(self, today: date, sub: str) -> Page:
+        due_before = due_from = due_by = None
+        if self.overdue is True:
+            due_before = today.isoformat()
+        elif self.overdue is False:
+            due_from = today.isoformat()
+        if self.due_within_days is not None:
+            due_by = (today + timedelta(days=self.due_within_days)).isoformat()
+        return Page(
+            status=self.status,
+            due_before=due_before,
+            due_from=due_from,
+            due_by=due_by,
+            assigned_to=sub if self.assigned_to_me else None,
+            after=decode_cursor(self.cursor) if self.cursor else None,
+            limit=self.limit + 1 if self.limit is not None else None,  # one more: is there a next page?
+        )
+
+
+@dataclass(frozen=True)
+class Worklist:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def encode_cursor(position: tuple[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(position)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """Where the page starts; a cursor not made by `encode_cursor` is refused (422)."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        day, case_id = raw
+        if not (isinstance(day, str) and isinstance(case_id, str)):
+            raise ValueError(cursor)
+        return day, case_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursorError("the cursor is not one this service gave out") from None
+
+
 class CaseQueries:
     """The worklist and case view of one track, for the caller's agency."""
 
@@ -96,9 +169,11 @@ class CaseQueries:
         keys: SubjectKeys,
         access: AccessRecorder,
         freshness: Freshness,
+        rules: Rules,
         explicit: ExplicitAccess | None = None,
     ) -> None:
         """`explicit`: the explicit accesses that open a case to an unrelated unit (contracts)."""
+        self.rules = rules
         self.explicit = explicit
         self.track = track
         self.table = table
@@ -127,18 +202,37 @@ class CaseQueries:
         self.access.shown(ctx, self._names[1], [doc])
         return doc
 
-    def worklist(self, ctx: Context, min_position: int | None = None) -> list[dict[str, Any]]:
-        """One row per case the caller's unit may know; `overdue` is judged at `ctx.at`."""
+    def worklist(
+        self, ctx: Context, query: WorklistQuery | None = None, min_position: int | None = None
+    ) -> Worklist:
+        """One row per case the caller's unit may know, soonest deadline first, filtered and
+        paged by `query`; `overdue` is judged on the Norwegian day of `ctx.at`."""
         require(ctx, "worklist", self.table)
         self.freshness.ensure(self.track, min_position)
+        query = query or WorklistQuery(limit=None)
         viewer = ctx.viewer(self.track)
-        rows = self.read_models.rows(viewer.key, self.track.value) if viewer is not None else []
-        if self.track is Track.CONTRACT:
-            today = local_day(ctx.at)
-            for row in rows:
-                row["overdue"] = is_overdue(_day(row.get("next_deadline")), row.get("status"), today)
+        page = query.page(local_day(ctx.at), ctx.sub)
+        rows = self.read_models.rows(viewer.key, self.track.value, page) if viewer is not None else []
+        more = query.limit is not None and len(rows) > query.limit
+        rows = rows[: query.limit] if query.limit is not None else rows
+        next_cursor = encode_cursor(rows[-1]["_cursor"]) if more else None
+        today = local_day(ctx.at)
+        for row in rows:
+            row.pop("_cursor")
+            sealed = row.pop("_name")
+            if self.track is Track.CONTRACT:
+                row["overdue"] = is_overdue(_day(row.get("next_deadline")), today)
+                row["assigned_to_me"] = ctx.sub in row.get("assigned", [])
+                row["name"] = self._name(row["id"], viewer, sealed)
         self.access.shown(ctx, self._names[0], rows)
-        return rows
+        return Worklist(rows, next_cursor)
+
+    def _name(self, case_id: str, viewer: Viewer | None, sealed: bytes | None) -> str | None:
+        key = self.keys.key_for_case(case_id) if sealed is not None and viewer is not None else None
+        if key is None or sealed is None or viewer is None:
+            return None
+        name: str = open_json(sealed, key, row_aad(viewer.key, case_id))
+        return name
 
     def stored_view(self, case_id: UUID, viewer: Viewer) -> dict[str, Any] | None:
         """The read model's document of the case for `viewer`, opened; None if it may not know it.
@@ -151,7 +245,9 @@ class CaseQueries:
         if key is None:
             raise CaseErasedError(str(case_id))
         fold = open_json(stored.sealed, key, doc_aad(viewer.key, str(case_id)))
-        return present(self.track, fold, stored.version, stored.status, stored.types, viewer.agency)
+        return present(
+            self.track, fold, stored.version, stored.status, stored.types, viewer.agency, self.rules
+        )
 
 
 def _day(text: str | None) -> date | None:

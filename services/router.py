@@ -110,10 +110,12 @@ class Router:
 class InProcessAgencyFeed:
     """Embedded mode's agency stream: the router run over the notification logs in-process."""
 
-    def __init__(self, apps: Sequence[SealedApplication], keys: SubjectKeys, viewer: Viewer) -> None:
+    def __init__(
+        self, apps: Sequence[SealedApplication], keys: SubjectKeys, viewers: Sequence[Viewer]
+    ) -> None:
         self.apps = list(apps)
-        self.viewer = viewer
-        self.router = Router({a.track.value: a for a in self.apps}, keys, viewers=[viewer])
+        self.viewers = list(viewers)
+        self.router = Router({a.track.value: a for a in self.apps}, keys, viewers=self.viewers)
         self.readers = {a.name: NotificationReader(a.recorder) for a in self.apps}
         self.positions = {a.name: 0 for a in self.apps}
 

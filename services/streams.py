@@ -36,7 +36,7 @@ class MessagePoller(Protocol):
     def close(self) -> None: ...
 
 
-MessageSource = Callable[[Viewer], MessagePoller]  # opens a poller on the unit's messages
+MessageSource = Callable[[Sequence[Viewer]], MessagePoller]  # a poller on these units' messages
 
 
 class _InProcessPoller:
@@ -51,7 +51,7 @@ class _InProcessPoller:
 
 
 def in_process_source(apps: Sequence[SealedApplication], keys: SubjectKeys) -> MessageSource:
-    return lambda viewer: _InProcessPoller(InProcessAgencyFeed(apps, keys, viewer))
+    return lambda viewers: _InProcessPoller(InProcessAgencyFeed(apps, keys, viewers))
 
 
 class Subscription:
@@ -69,8 +69,6 @@ class Subscription:
         for message in self.poller.poll():
             if self.left <= 0:
                 break
-            if message.track == Track.PREVENTION.value and self.ctx.viewer(Track.PREVENTION) is None:
-                continue  # an investigator's unit topic carries the district's prevention cases
             key = self.streams.keys.key_for_case(message.case_id)
             if key is None:
                 continue  # the person was erased: nothing readable is left
@@ -115,8 +113,9 @@ class AgencyStreams:
         """Open the stream of the caller's unit for them (close it when done)."""
         if ctx.agency is not agency:
             raise AccessDeniedError("an agency may only read its own stream")
-        viewer = ctx.viewer(Track.CONTRACT)
-        assert viewer is not None  # every user has a view of the contract track
+        # The caller's unit on each track (a police prevention unit's view of the preventive
+        # track is a unit of its own, docs/domain.md §9).
+        viewers = [v for v in (ctx.viewer(Track.CONTRACT), ctx.viewer(Track.PREVENTION)) if v is not None]
         user = f"{ctx.agency.value}:{ctx.sub}"
         with self._lock:
             if self._open[user] >= self.max_per_user:
@@ -125,7 +124,7 @@ class AgencyStreams:
                 raise TooManyError(f"the service has its {self.max_total} streams open")
             self._open[user] += 1
         try:
-            return Subscription(self, ctx, self.source(viewer), limit)
+            return Subscription(self, ctx, self.source(viewers), limit)
         except BaseException:
             self._release(ctx)
             raise

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from domain.contract import ContractStatus
 from domain.permissions import Table
 from infra.api.schemas import NationalId
 from infra.auth import AuthenticationError, Principal
 from infra.bootstrap import Container
+from services.queries import MAX_PAGE, WorklistQuery
 from services.sealed_application import require
 
 
@@ -46,6 +48,29 @@ async def get_principal(
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def worklist_query(
+    status: Annotated[ContractStatus | None, Query(description="Only cases in this status")] = None,
+    overdue: Annotated[bool | None, Query(description="Only (true) or no (false) overdue cases")] = None,
+    due_within_days: Annotated[
+        int | None, Query(ge=0, le=3650, description="Only cases with a deadline within this many days")
+    ] = None,
+    assigned_to: Annotated[
+        Literal["me"] | None, Query(description="`me`: only cases whose team names the caller")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Rows per page")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="`next_cursor` of the page before")
+    ] = None,
+) -> WorklistQuery:
+    """The worklist's filters and page (docs/api.md `GET /contracts`)."""
+    return WorklistQuery(
+        None if status is None else status.value, overdue, due_within_days, assigned_to == "me", limit, cursor
+    )
+
+
+WorklistParams = Annotated[WorklistQuery, Depends(worklist_query)]
 
 
 def export_rate(c: ContainerDep, user: PrincipalDep) -> None:

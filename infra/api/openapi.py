@@ -7,6 +7,7 @@ declares, so they are added here from the document itself rather than route by r
 
 - a bearer token (`security`): 401, and 403 when the caller's agency may not do this;
 - a `case_id` in the path: 404 (unknown, or not to be known by the caller), 410 (erased);
+- a `national_id` in the path: 404 (no case of the person the caller's unit may know);
 - `If-Match`: 409 (refused by the lifecycle or a concurrent change) and 412 (stale version);
 - `Idempotency-Key`: 409 (the first request is still running) and 422 (key reused);
 - any parameter or body: 422 (invalid input, or a domain rule).
@@ -99,6 +100,8 @@ def _problem_statuses(operation: dict[str, Any]) -> set[int]:
         statuses |= {401, 403}
     if ("path", "case_id") in parameters:
         statuses |= {404, 410}
+    if ("path", "national_id") in parameters:
+        statuses.add(404)  # an export: no case of the person the caller's unit may know
     if ("header", "if-match") in parameters:
         statuses |= {409, 412}
     if ("header", "idempotency-key") in parameters:

@@ -24,6 +24,7 @@ from services.errors import (
     CaseErasedError,
     CaseNotFoundError,
     CommandRefusedError,
+    InvalidCursorError,
     TooManyError,
     VersionMismatchError,
 )
@@ -60,6 +61,8 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
         return problem_for(error.reason, error.allowed_actions)
     if isinstance(error, AccessDeniedError):
         return problem(403, "Not permitted", str(error))
+    if isinstance(error, InvalidCursorError):
+        return problem(422, "Invalid cursor", str(error))
     if isinstance(error, TooManyError):
         return problem(429, "Too many requests", str(error), headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, ProblemError):
@@ -99,6 +102,7 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
 
 
 KNOWN_REFUSALS = (
+    InvalidCursorError,
     TooManyError,
     CommandRefusedError,
     AccessDeniedError,

@@ -16,7 +16,10 @@ import math
 from typing import Any
 
 import pydantic_core
+from fastapi import Request
 from fastapi.responses import JSONResponse
+
+from services.queries import Worklist
 
 SHOWN_DEPTH = 64
 TOO_DEEP = "[nested too deep to show]"
@@ -43,3 +46,12 @@ class CaseResponse(JSONResponse):
             return pydantic_core.to_json(content, inf_nan_mode="null")
         except (pydantic_core.PydanticSerializationError, RecursionError):
             return pydantic_core.to_json(renderable(content), inf_nan_mode="null")
+
+
+def worklist_response(worklist: Worklist, request: Request) -> CaseResponse:
+    """A page of the worklist, with `Link: <...>; rel="next"` while there is a next page."""
+    headers = {}
+    if worklist.next_cursor is not None:
+        following = request.url.include_query_params(cursor=worklist.next_cursor)
+        headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return CaseResponse({"items": worklist.items, "next_cursor": worklist.next_cursor}, headers=headers)

@@ -42,7 +42,15 @@ class AccessLog:
     def _insert(self, batch: list[list[AccessEntry]]) -> list[None]:
         rows = rows_of([e for entries in batch for e in entries])
         with self.db.transaction() as tx:
-            tx.executemany("INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            if tx.postgres and rows:
+                # One statement for all: psycopg's executemany is a round trip per row, and a
+                # worklist page logs one entry per case shown.
+                tx.cursor.execute(
+                    "INSERT INTO access_log SELECT * FROM unnest(" + ", ".join(["%b::text[]"] * 8) + ")",
+                    [list(column) for column in zip(*rows, strict=True)],
+                )
+            else:
+                tx.executemany("INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return [None] * len(batch)
 
     def query(

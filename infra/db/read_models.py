@@ -10,14 +10,23 @@ deadline) and the policy version they were produced under.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from infra.db.sql import Database, _Tx
+from projections.worklist import NO_DEADLINE
+from services.queries import Page
+
+log = logging.getLogger("ruskontrakt.read_models")
 
 TABLES = ("rm_cases", "rm_case_views", "rm_worklist", "rm_consents", "rm_positions")
+# The shape of the read models. Read models of another shape are dropped at start-up and
+# projected again from the events (they hold nothing the events do not): 2 = per unit
+# (need to know) with deadlines, sealed names and paging columns.
+SHAPE = "2"
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS rm_cases (track TEXT NOT NULL, case_id TEXT NOT NULL,
         version BIGINT NOT NULL, status TEXT, types TEXT NOT NULL, created BIGINT NOT NULL,
@@ -25,9 +34,13 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS rm_case_views (agency TEXT NOT NULL, case_id TEXT NOT NULL,
         track TEXT NOT NULL, policy_version TEXT NOT NULL, doc {blob} NOT NULL,
         PRIMARY KEY (agency, case_id))""",
+    # `agency` is the viewer (docs/domain.md §9: `agency:unit`); the columns after `row_json`
+    # are what the worklist filters, sorts and pages on, and the youth's name, sealed.
     """CREATE TABLE IF NOT EXISTS rm_worklist (agency TEXT NOT NULL, case_id TEXT NOT NULL,
-        track TEXT NOT NULL, policy_version TEXT, row_json TEXT NOT NULL,
+        track TEXT NOT NULL, policy_version TEXT, row_json TEXT NOT NULL, status TEXT,
+        next_deadline TEXT NOT NULL, assigned TEXT NOT NULL, name {blob},
         PRIMARY KEY (agency, case_id))""",
+    """CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS rm_consents (case_id TEXT NOT NULL, seq INTEGER NOT NULL,
         signatory TEXT NOT NULL, agency TEXT, category TEXT, consent_id TEXT NOT NULL,
         booklet_version TEXT NOT NULL, start_at TEXT NOT NULL, end_at TEXT,
@@ -38,6 +51,21 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS relay_positions (source TEXT PRIMARY KEY,
         notification_id BIGINT NOT NULL)""",
 ]
+
+
+def _reshape(tx: _Tx) -> None:
+    """Drop read models of another shape (they are projected again from the events)."""
+    if tx.postgres:
+        exists = tx.execute("SELECT to_regclass('rm_meta') IS NOT NULL").fetchone()[0]
+        cases = tx.execute("SELECT to_regclass('rm_cases') IS NOT NULL").fetchone()[0]
+    else:
+        names = {r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
+        exists, cases = "rm_meta" in names, "rm_cases" in names
+    shape = tx.execute("SELECT value FROM rm_meta WHERE key = 'shape'").fetchone() if exists else None
+    if cases and (shape is None or shape[0] != SHAPE):
+        log.warning("read models of an older shape: dropped, to be projected again from the events")
+        for table in (*TABLES, "rm_meta"):
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 @dataclass(frozen=True)
@@ -169,14 +197,28 @@ class ReadModelWriter:
             "excluded.policy_version, doc = excluded.doc",
         )
 
-    def save_rows(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
-        """(agency, track, case_id, worklist row) per row."""
+    def save_rows(self, rows: Sequence[tuple[str, str, str, dict[str, Any], bytes | None]]) -> None:
+        """(viewer, track, case_id, worklist row, sealed name) per row."""
         self._insert(
             "rm_worklist",
-            ("text",) * 5,
-            [(a, c, t, row.get("policy_version"), json.dumps(row)) for a, t, c, row in rows],
+            ("text",) * 8 + ("bytea",),
+            [
+                (
+                    a,
+                    c,
+                    t,
+                    row.get("policy_version"),
+                    json.dumps(row),
+                    row.get("status"),
+                    row.get("next_deadline") or NO_DEADLINE,
+                    "".join(f"|{sub}|" for sub in row.get("assigned", [])),
+                    name,
+                )
+                for a, t, c, row, name in rows
+            ],
             "ON CONFLICT (agency, case_id) DO UPDATE SET policy_version = "
-            "excluded.policy_version, row_json = excluded.row_json",
+            "excluded.policy_version, row_json = excluded.row_json, status = excluded.status, "
+            "next_deadline = excluded.next_deadline, assigned = excluded.assigned, name = excluded.name",
         )
 
     def save_consents(self, registers: dict[str, list[dict[str, Any]]]) -> None:
@@ -225,9 +267,20 @@ class ReadModels:
     def __init__(self, db: Database) -> None:
         self.db = db
         with db.transaction() as tx:
+            if tx.postgres:
+                tx.execute("SELECT pg_advisory_xact_lock(7411)")  # one process reshapes at a time
+            _reshape(tx)
             for statement in SCHEMA:
                 tx.execute(statement.replace("{blob}", "BYTEA" if tx.postgres else "BLOB"))
-            tx.execute("CREATE INDEX IF NOT EXISTS rm_worklist_agency ON rm_worklist (agency, track)")
+            tx.execute(
+                "CREATE INDEX IF NOT EXISTS rm_worklist_page ON rm_worklist "
+                "(agency, track, next_deadline, case_id)"
+            )
+            tx.execute(
+                "INSERT INTO rm_meta VALUES ('shape', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (SHAPE,),
+            )
             if tx.postgres:
                 _docs_as_bytea(tx)
 
@@ -285,17 +338,52 @@ class ReadModels:
             track, case_id, int(row[0]), row[1], json.loads(row[2]), row[3], doc_bytes(row[4])
         )
 
-    def rows(self, agency: str, track: str) -> list[dict[str, Any]]:
-        """The viewer's worklist rows in order of case creation (a row without a version of
-        its own, a prevention case's, with the case's current version)."""
+    def rows(self, agency: str, track: str, page: Page | None = None) -> list[dict[str, Any]]:
+        """The viewer's worklist rows, soonest deadline first (then by case id),
+        filtered and paged by `page`; a row without a version of its own (a prevention
+        case's) with the case's current version. Each row carries `_cursor` (where the
+        next page starts after it) and `_name` (the sealed name, or None)."""
+        page = page or Page()
+        where = ["w.agency = ?", "w.track = ?"]
+        params: list[Any] = [agency, track]
+        if page.status is not None:
+            where.append("w.status = ?")
+            params.append(page.status)
+        if page.due_before is not None:
+            where.append("w.next_deadline < ?")
+            params.append(page.due_before)
+        if page.due_from is not None:
+            where.append("w.next_deadline >= ?")
+            params.append(page.due_from)
+        if page.due_by is not None:
+            where.append("w.next_deadline <= ?")
+            params.append(page.due_by)
+        if page.assigned_to is not None:
+            where.append("w.assigned LIKE ?")
+            params.append(f"%|{page.assigned_to}|%")
+        if page.after is not None:
+            where.append("(w.next_deadline, w.case_id) > (?, ?)")
+            params += list(page.after)
+        # Ordered as the index `rm_worklist_page` is: a page is an index range, whatever the
+        # number of the unit's cases.
+        sql = (
+            "SELECT w.row_json, c.version, w.name, w.next_deadline, w.case_id "
+            "FROM rm_worklist w JOIN rm_cases c ON c.case_id = w.case_id AND c.track = w.track "
+            f"WHERE {' AND '.join(where)} ORDER BY w.next_deadline, w.case_id"
+        )
+        if page.limit is not None:
+            sql += f" LIMIT {int(page.limit)}"
         with self.db.transaction() as tx:
-            found = tx.execute(
-                "SELECT w.row_json, c.version FROM rm_worklist w JOIN rm_cases c "
-                "ON c.case_id = w.case_id AND c.track = w.track WHERE w.agency = ? AND w.track = ? "
-                "ORDER BY c.created, c.case_id",
-                (agency, track),
-            ).fetchall()
-        return [{"version": int(r[1]), **json.loads(r[0])} for r in found]
+            found = tx.execute(sql, params).fetchall()
+        return [
+            {
+                "version": int(r[1]),
+                **json.loads(r[0]),
+                "_name": doc_bytes(r[2]) if r[2] is not None else None,
+                "_cursor": (r[3], r[4]),
+            }
+            for r in found
+        ]
 
     def consents(self, case_id: str) -> list[dict[str, Any]]:
         with self.db.transaction() as tx:

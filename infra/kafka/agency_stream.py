@@ -6,6 +6,7 @@ Read as the service principal (the API authenticated the caller as that unit), w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.need_to_know import Viewer
@@ -16,17 +17,18 @@ from services.streams import MessagePoller, MessageSource
 
 
 class _TopicPoller:
-    def __init__(self, settings: Settings, viewer: Viewer) -> None:
+    def __init__(self, settings: Settings, viewers: Sequence[Viewer]) -> None:
         from kafka import TopicPartition
 
+        names = "+".join(v.key for v in viewers)
         self.consumer: Any = clients.consumer(
-            settings, None, f"ruskontrakt-sse-{viewer.key}", isolation_level="read_committed"
+            settings, None, f"ruskontrakt-sse-{names}", isolation_level="read_committed"
         )
-        topic = clients.agency_topic(settings, viewer.key)
-        clients.ensure_unit_topics(settings, [topic])  # a unit with nothing routed to it yet
-        partition = TopicPartition(topic, 0)
-        self.consumer.assign([partition])
-        self.consumer.seek_to_beginning(partition)
+        topics = [clients.agency_topic(settings, v) for v in viewers]
+        clients.ensure_unit_topics(settings, topics)  # a unit with nothing routed to it yet
+        partitions = [TopicPartition(topic, 0) for topic in topics]
+        self.consumer.assign(partitions)
+        self.consumer.seek_to_beginning(*partitions)
 
     def poll(self) -> list[AgencyMessage]:
         # A short broker wait keeps the thread this runs on free for others.
@@ -38,7 +40,7 @@ class _TopicPoller:
 
 
 def kafka_source(settings: Settings) -> MessageSource:
-    def open_poller(viewer: Viewer) -> MessagePoller:
-        return _TopicPoller(settings, viewer)
+    def open_poller(viewers: Sequence[Viewer]) -> MessagePoller:
+        return _TopicPoller(settings, viewers)
 
     return open_poller

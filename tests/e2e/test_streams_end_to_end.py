@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.need_to_know import Viewer
+from domain.need_to_know import PREVENTION_UNIT, Viewer
 from domain.policy import Track
 from domain.values import Agency
 from infra.api.app import create_app
@@ -289,10 +289,12 @@ def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
     return case, concern, last["position"]
 
 
-def _topic(broker: KafkaBroker, c: Container, agency: Agency, want: int) -> list[Any]:
+def _topic(
+    broker: KafkaBroker, c: Container, agency: Agency, want: int, unit: str | None = None
+) -> list[Any]:
     """The topic of the agency's unit related to the case, read as that unit's own principal
     (granted as `ruskontrakt grant-unit` does) in its own consumer group."""
-    viewer = Viewer(agency, unit_of(agency))
+    viewer = Viewer(agency, unit or unit_of(agency))
     principal = clients.unit_principal(viewer)
     if viewer.unit is not None:
         password = f"{principal}-e2e-secret"
@@ -332,6 +334,10 @@ def test_a_case_reaches_every_agency_exactly_as_the_policy_and_the_consents_allo
             messages = _topic(kafka_broker, c, agency, len(expected) + len(prevention))
             got = [(m.type, m.version, m.categories) for m in messages if m.case_id == case]
             assert got == expected, agency
+            if agency is POL:  # the district's prevention unit has a topic of its own
+                assert not [m for m in messages if m.case_id == concern], "never the investigators'"
+                unit = f"{unit_of(POL)}{PREVENTION_UNIT}"
+                messages = _topic(kafka_broker, c, agency, len(prevention), unit)
             assert [m.type for m in messages if m.case_id == concern] == prevention, agency
 
             response = _get(client, c, agency, f"/contracts/{case}")
@@ -345,7 +351,7 @@ def test_a_case_reaches_every_agency_exactly_as_the_policy_and_the_consents_allo
             rapid = [v for t, v, cats in expected if t == "RapidTestRecorded"]
             assert positives == [[["THC"], []][v > 12] for v in rapid], agency
             assert ("meetings" in view) == any(t == "MeetingHeld" for t, _, _ in expected)
-            listed = _get(client, c, agency, "/contracts").json()
+            listed = _get(client, c, agency, "/contracts").json()["items"]
             assert [row["id"] for row in listed] == [case]
         assert _get(client, c, CO, f"/contracts/{case}").status_code == 403
         # The SSE mirror of the school's topic, decrypted for the client.

@@ -1,4 +1,4 @@
-"""Every read-model row, with the sealed case documents opened: what tests compare."""
+"""Every read-model row, with the sealed case documents and names opened: what tests compare."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from infra.db.read_models import ReadModels, doc_bytes
 from services.keys import SubjectKeys
 from services.messages import open_json
-from services.projector import doc_aad
+from services.projector import doc_aad, row_aad
 
 
 def snapshot(models: ReadModels, keys: SubjectKeys) -> dict[str, list[Any]]:
@@ -19,4 +19,9 @@ def snapshot(models: ReadModels, keys: SubjectKeys) -> dict[str, list[Any]]:
         opened.append(
             (agency, case_id, track, policy_version, open_json(doc_bytes(doc), key, doc_aad(agency, case_id)))
         )
-    return {**rows, "rm_case_views": opened}
+    names = []  # worklist rows: the sealed name (a fresh nonce each time it is sealed) opened
+    for agency, case_id, *columns, name in rows["rm_worklist"]:
+        key = keys.key_for_case(case_id)
+        sealed = open_json(doc_bytes(name), key, row_aad(agency, case_id)) if name and key else None
+        names.append((agency, case_id, *columns, sealed))
+    return {**rows, "rm_case_views": opened, "rm_worklist": names}

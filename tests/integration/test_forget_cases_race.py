@@ -27,7 +27,7 @@ def _batch_writing(
         tx.lock_cases("contract", [case_id])
         tx.save_cases([("contract", case_id, 1, "offered", ["ContractOffered"], 1)])
         tx.save_docs([("prosecution", "contract", case_id, "p1", b"sealed document")])
-        tx.save_rows([("prosecution", "contract", case_id, {"id": case_id, "policy_version": "p1"})])
+        tx.save_rows([("prosecution", "contract", case_id, {"id": case_id, "policy_version": "p1"}, None)])
         written.set()
         assert go_on.wait(10)
 

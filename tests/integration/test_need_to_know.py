@@ -42,16 +42,16 @@ def _not_found(response: Any) -> dict[str, Any]:
 
 def test_a_municipality_sees_only_the_cases_of_its_residents(api: Api) -> None:
     trondheim, oslo = offer(api), _oslo_case(api)
-    rows = ok(api.get("municipal_health", "/contracts"))
+    rows = ok(api.get("municipal_health", "/contracts"))["items"]
     assert [r["id"] for r in rows] == [trondheim]
-    oslo_rows = ok(api.client.get("/contracts", headers=api.unit("municipal_health", "0301")))
+    oslo_rows = ok(api.client.get("/contracts", headers=api.unit("municipal_health", "0301")))["items"]
     assert [r["id"] for r in oslo_rows] == [oslo]
     unknown = _not_found(api.get("municipal_health", f"/contracts/{oslo}"))
     never = _not_found(api.get("municipal_health", "/contracts/00000000-0000-4000-8000-000000000000"))
     assert unknown == never, "an unrelated case answers exactly like one that does not exist"
     # The Oslo prosecutor and Conflict Council office do not see Trondheim's case either.
     assert [
-        r["id"] for r in ok(api.client.get("/contracts", headers=api.unit("konfliktrad", "kr-oslo")))
+        r["id"] for r in ok(api.client.get("/contracts", headers=api.unit("konfliktrad", "kr-oslo")))["items"]
     ] == [oslo]
     _not_found(api.client.get(f"/contracts/{trondheim}", headers=api.unit("prosecution", "oslo")))
 
@@ -67,7 +67,7 @@ def test_consent_to_gp_and_school_covers_the_registered_ones_only(api: Api) -> N
     assert ok(api.client.get(f"/contracts/{case_id}", headers=api.unit("school", SCHOOL)))["youth"]["name"]
     _not_found(api.client.get(f"/contracts/{case_id}", headers=api.unit("gp", OTHER_GP)))
     _not_found(api.client.get(f"/contracts/{case_id}", headers=api.unit("school", OTHER_SCHOOL)))
-    assert ok(api.client.get("/contracts", headers=api.unit("gp", OTHER_GP))) == []
+    assert ok(api.client.get("/contracts", headers=api.unit("gp", OTHER_GP)))["items"] == []
 
 
 def test_a_new_gp_sees_the_case_from_its_registration_and_the_former_one_nothing_new(api: Api) -> None:
@@ -104,11 +104,11 @@ def test_after_a_move_the_former_municipality_keeps_what_it_saw_and_sees_nothing
     assert refused.status_code == 403, "the former municipality may no longer act on it"
     former = ok(api.get("municipal_health", f"/contracts/{case_id}"))
     assert former == before, "the former municipality keeps what it saw and sees nothing new"
-    assert ok(api.get("municipal_health", "/contracts"))[0]["version"] == before["version"]
+    assert ok(api.get("municipal_health", "/contracts"))["items"][0]["version"] == before["version"]
     assert ok(api.client.get(f"/contracts/{case_id}", headers=bergen))["tests"], (
         "the new one sees what follows"
     )
-    assert [r["id"] for r in ok(api.client.get("/contracts", headers=bergen))] == [case_id]
+    assert [r["id"] for r in ok(api.client.get("/contracts", headers=bergen))["items"]] == [case_id]
     handed_over = api.post("konfliktrad", f"/contracts/{case_id}/gp", {"hpr": OTHER_GP})
     assert handed_over.status_code == 403 and "no longer related" in handed_over.text
 
@@ -173,7 +173,7 @@ def test_the_school_never_learns_of_a_breach_through_status_or_version(api: Api)
     )
     after = ok(api.get("school", f"/contracts/{case_id}"))
     assert after["status"] == "active" and after["version"] == before["version"]
-    [row] = ok(api.get("school", "/contracts"))
+    [row] = ok(api.get("school", "/contracts"))["items"]
     assert row["status"] == "active" and row["version"] == before["version"]
     assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["status"] == "breach_review"
 

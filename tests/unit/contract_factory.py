@@ -291,6 +291,10 @@ COMMANDS: dict[str, Callable[[Contract, datetime], None]] = {
     "decline": lambda c, at: c.decline("youth", PROSECUTOR, at),
     "add_guardian": lambda c, at: c.add_guardian(Person("New Guardian", "05068000051"), KONFLIKTRAD, at),
     "lapse": lambda c, at: c.lapse(PROSECUTOR, at),
+    "record_missed_deadline": lambda c, at: c.record_missed_deadline(
+        "startup_meeting", at.date(), KONFLIKTRAD, at
+    ),
+    "escalate": lambda c, at: c.escalate("startup_meeting", at.date(), KONFLIKTRAD, at),
     "register_gp": lambda c, at: c.register_gp("7654321", KONFLIKTRAD, at),
     "register_school": lambda c, at: c.register_school("974760673", KONFLIKTRAD, at),
     "change_residence": lambda c, at: c.change_residence(

@@ -11,7 +11,7 @@ import yaml
 from infra.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-APP_SERVICES = {"api": "serve", "relay": "relay", "projector": "project"}
+APP_SERVICES = {"api": "serve", "relay": "relay", "projector": "project", "deadlines": "deadlines"}
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,16 @@ from dataclasses import replace
 from datetime import date
 
 from domain.calendar import Calendar
-from domain.deadlines import is_overdue, next_deadline, offer_answer_deadline, startup_deadline
+from domain.deadlines import (
+    due_after,
+    is_overdue,
+    next_deadline,
+    offer_answer_deadline,
+    open_deadlines,
+    startup_deadline,
+)
 from domain.rules import DEFAULT_RULES, Deadlines
+from services.calendar import norwegian_calendar
 from tests.unit.contract_factory import OFFER_DAY, offer
 
 WORKING_DAYS = replace(DEFAULT_RULES, deadlines=Deadlines(working_days=True))
@@ -50,25 +58,106 @@ def test_the_startup_deadline_counts_calendar_days_by_default() -> None:
 
 def test_a_consent_just_after_midnight_in_norway_starts_the_startup_deadline_on_that_norwegian_day() -> None:
     consented = {"status": "consented", "status_since": "2026-09-10T22:30:00+00:00"}  # 00:30 on the 11th
-    assert next_deadline(consented, DEFAULT_RULES) == date(2026, 10, 11)
+    found = next_deadline(consented, DEFAULT_RULES)
+    assert found is not None and (found.rule, found.due) == ("startup_meeting", date(2026, 10, 12))
+    assert found.moved_from == date(2026, 10, 11), "the 11th is a Sunday"
 
 
-def test_the_next_deadline_of_each_status_is_read_from_the_case_view() -> None:
-    offered = {"status": "offered", "offer_deadline": "2026-09-24"}
-    assert next_deadline(offered, DEFAULT_RULES) == date(2026, 9, 24)
-    scheduled = {
+def test_the_startup_deadline_runs_from_consent_even_when_a_meeting_is_booked_later() -> None:
+    booked = {
         "status": "startup_scheduled",
-        "startup_meeting": {"meeting_at": "2026-09-15T10:00:00+02:00"},
+        "entered": {"consented": "2026-09-10T10:00:00+02:00"},
+        "startup_meeting": {"meeting_at": "2026-11-19T10:00:00+01:00"},  # 70 days on
     }
-    assert next_deadline(scheduled, DEFAULT_RULES) == date(2026, 9, 15)
-    active = {"status": "active", "plan": {"end_date": "2027-03-15"}}
-    assert next_deadline(active, DEFAULT_RULES) == date(2027, 3, 15)
+    [startup] = open_deadlines(booked, DEFAULT_RULES)
+    assert (startup.rule, startup.due) == ("startup_meeting", date(2026, 10, 12))
+
+
+def test_an_active_contract_has_its_meeting_test_and_completion_deadlines() -> None:
+    active = {
+        "status": "active",
+        "plan": {
+            "start_date": "2026-10-10",
+            "end_date": "2027-03-15",
+            "meeting_frequency_days": 14,
+            "test_regime": {"kind": "rapid", "per_month": 4},
+        },
+        "meetings": [{"held_at": "2026-10-20T10:00:00+02:00"}],
+        "tests": [{"scheduled_for": "2026-10-22"}],
+    }
+    found = {d.rule: d.due for d in open_deadlines(active, DEFAULT_RULES)}
+    assert found == {
+        "next_meeting": date(2026, 11, 3),
+        "next_test": date(2026, 10, 30),  # every ceil(30 / 4) = 8 days
+        "completion": date(2027, 3, 29),
+    }
     assert next_deadline({"status": "completed"}, DEFAULT_RULES) is None
 
 
-def test_a_deadline_before_today_is_overdue_but_an_active_contracts_end_date_is_not() -> None:
+def test_a_breach_waits_14_days_for_its_decision_and_a_termination_7_for_the_return() -> None:
+    review = {"status": "breach_review", "entered": {"breach_review": "2026-10-01T12:00:00+02:00"}}
+    assert [(d.rule, d.due) for d in open_deadlines(review, DEFAULT_RULES)] == [
+        ("breach_decision", date(2026, 10, 15))
+    ]
+    ended = {"status": "terminated", "status_since": "2026-10-01T12:00:00+02:00"}
+    assert [(d.rule, d.due) for d in open_deadlines(ended, DEFAULT_RULES)] == [
+        ("return_to_prosecution", date(2026, 10, 8))
+    ]
+
+
+NORWAY = replace(DEFAULT_RULES, calendar=norwegian_calendar())
+
+
+def _due(start: date, days: int) -> tuple[date, date | None, tuple[str, ...]]:
+    return due_after(start, days, NORWAY)
+
+
+def test_a_deadline_in_easter_moves_past_maundy_thursday_to_easter_monday() -> None:
+    due, moved_from, why = _due(date(2026, 3, 19), 14)  # 2 April 2026: Maundy Thursday
+    assert (due, moved_from) == (date(2026, 4, 7), date(2026, 4, 2))
+    assert [w.split(" ", 1)[1] for w in why] == [
+        "Skjærtorsdag",
+        "Langfredag",
+        "lørdag",
+        "Første påskedag",
+        "Andre påskedag",
+    ]
+
+
+def test_a_deadline_on_17_may_christmas_or_a_saturday_moves_to_the_next_working_day() -> None:
+    assert _due(date(2026, 5, 3), 14)[:2] == (date(2026, 5, 18), date(2026, 5, 17))  # a Sunday too
+    assert _due(date(2027, 5, 3), 14)[:2] == (date(2027, 5, 18), date(2027, 5, 17))  # a Monday
+    assert _due(date(2026, 12, 11), 14)[:2] == (date(2026, 12, 28), date(2026, 12, 25))
+    assert _due(date(2026, 9, 5), 14)[:2] == (date(2026, 9, 21), date(2026, 9, 19))  # a Saturday
+    assert _due(date(2026, 9, 10), 14) == (date(2026, 9, 24), None, ()), "a working day stays"
+
+
+def test_the_day_a_deadline_starts_is_the_norwegian_day_across_dst_changes() -> None:
+    # 25 October 2026: summer time ends at 03:00; 23:30 UTC on the 24th is 01:30 on the 25th.
+    review = {"status": "breach_review", "entered": {"breach_review": "2026-10-24T23:30:00+00:00"}}
+    [decision] = open_deadlines(review, NORWAY)
+    assert decision.due == date(2026, 11, 9)  # from the 25th, not the 24th (the 8th is a Sunday)
+    # 29 March 2026: summer time starts; 22:30 UTC on the 28th is 23:30 on the 28th in Oslo.
+    spring = {"status": "terminated", "status_since": "2026-03-28T22:30:00+00:00"}
+    [back] = open_deadlines(spring, NORWAY)
+    assert back.due == date(2026, 4, 7)  # 4 April (Easter Saturday) moves past Easter Monday
+
+
+def test_a_deadline_is_overdue_from_the_day_after_it() -> None:
     today = date(2026, 10, 1)
-    assert is_overdue(date(2026, 9, 30), "consented", today)
-    assert not is_overdue(date(2026, 10, 1), "consented", today)
-    assert not is_overdue(date(2026, 9, 30), "active", today)
-    assert not is_overdue(None, "offered", today)
+    assert is_overdue(date(2026, 9, 30), today)
+    assert not is_overdue(date(2026, 10, 1), today)
+    assert not is_overdue(None, today)
+
+
+def test_a_moved_deadline_says_from_which_day_and_why() -> None:
+    ended = {"status": "terminated", "status_since": "2026-12-18T12:00:00+01:00"}
+    [back] = open_deadlines(ended, NORWAY)
+    assert back.as_dict() == {
+        "rule": "return_to_prosecution",
+        "due": "2026-12-28",
+        "who": "konfliktrad",
+        "source": back.source,
+        "moved_from": "2026-12-25",
+        "moved_because": ["2026-12-25 Første juledag", "2026-12-26 Andre juledag", "2026-12-27 søndag"],
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 
 import pytest
@@ -118,11 +119,17 @@ def histories() -> tuple[tuple[tuple[EventRecord, ...], ConsentRegister], ...]:
     declined.remove_team_member(member, KONFLIKTRAD, later(declined))
     declined.change_residence("5025", "5025", {}, "2024-1", KONFLIKTRAD, later(declined))
     declined.decline("guardian:0", PROSECUTOR, later(declined))
+    late = contract_in(ContractStatus.CONSENTED)  # its startup meeting never held
+    [startup] = late.open_deadlines()
+    at = datetime.combine(startup.due + timedelta(days=10), time(12), tzinfo=UTC)
+    late.record_missed_deadline("startup_meeting", startup.due, KONFLIKTRAD, at)
+    late.escalate("startup_meeting", startup.due, KONFLIKTRAD, at)
     contracts = [
         _full_contract(),
         declined,
         contract_in(ContractStatus.LAPSED),
         contract_in(ContractStatus.RETURNED),
+        late,
     ]
     return tuple(
         (_with_disclosures([record_of(e) for e in c.collect_events()]), c.consents) for c in contracts

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from infra.api.deps import ContainerDep, MinPosition, PrincipalDep
-from infra.api.responses import CaseResponse
+from infra.api.deps import ContainerDep, MinPosition, PrincipalDep, WorklistParams
+from infra.api.responses import CaseResponse, worklist_response
 
 router = APIRouter(tags=["contract queries"])
 
 
-@router.get("/contracts")
+@router.get("/contracts", response_model=None)
 def list_contracts(
-    c: ContainerDep, user: PrincipalDep, min_position: MinPosition = None
-) -> list[dict[str, Any]]:
-    """The caller's worklist: only cases the agency may know."""
-    return c.contract_queries.worklist(c.context(user), min_position)
+    request: Request,
+    query: WorklistParams,
+    c: ContainerDep,
+    user: PrincipalDep,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    """The caller's worklist: only cases the caller's unit may know, soonest deadline first,
+    `{items, next_cursor}` with a `Link: rel="next"` header while there is a next page."""
+    return worklist_response(c.contract_queries.worklist(c.context(user), query, min_position), request)
 
 
 @router.get("/contracts/{case_id}", response_model=None)

@@ -188,7 +188,7 @@ def close_case(
 def list_prevention_cases(
     c: ContainerDep, user: PrincipalDep, min_position: MinPosition = None
 ) -> list[dict[str, Any]]:
-    return c.prevention_queries.worklist(c.context(user), min_position)
+    return c.prevention_queries.worklist(c.context(user), min_position=min_position).items
 
 
 @router.get("/prevention-cases/{case_id}", response_model=None)

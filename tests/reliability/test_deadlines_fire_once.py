@@ -1,0 +1,129 @@
+"""quality.md reliability 12: with a controllable clock, every missed deadline fires exactly
+once — with `ruskontrakt deadlines` killed (SIGKILL) at random moments and restarted, and
+with two schedulers running at once; on SQLite and PostgreSQL.
+
+The cases are made through the API; the schedulers are real processes of the CLI, all
+taking the same instant as now (`RUSKONTRAKT_FAKE_NOW`), in embedded mode (each catches
+up the read models itself before a pass).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from uuid import UUID
+
+from tests.conftest import Api
+from tests.integration.flows import activate, consent_all, offer, ok, rapid_test
+from tests.servers import REPO
+
+CASES_OF_EACH = 15
+
+
+def _make_cases(api: Api) -> list[str]:
+    """Offers left unanswered, consents with no startup meeting, breaches left undecided."""
+    cases = []
+    for _ in range(CASES_OF_EACH):
+        cases.append(offer(api))
+        consented = offer(api)
+        consent_all(api, consented)
+        cases.append(consented)
+        active = offer(api)
+        activate(api, active)
+        test_id = rapid_test(api, active, ["THC"])
+        breach = {"kind": "positive_test", "test_id": test_id, "evidence": "rapid THC"}
+        ok(api.post("konfliktrad", f"/contracts/{active}/breaches", breach), 201)
+        cases.append(active)
+    return cases
+
+
+def _env(api: Api, now: str) -> dict[str, str]:
+    s = api.container.settings
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "RUSKONTRAKT_DATABASE_URL": s.database_url,
+        "RUSKONTRAKT_JWT_SECRET": s.jwt_secret or "",
+        "RUSKONTRAKT_KEY_PEPPER": s.key_pepper or "",
+        "RUSKONTRAKT_CHECKPOINT_FILE": str(s.checkpoint_file),
+        "RUSKONTRAKT_CHECKPOINT_KEY_FILE": str(s.checkpoint_key_file),
+        "RUSKONTRAKT_FAKE_NOW": now,
+        "RUSKONTRAKT_DEADLINE_INTERVAL_SECONDS": "0.05",
+        "RUSKONTRAKT_LOG_LEVEL": "WARNING",
+    }
+
+
+def _scheduler(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "deadlines", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _recorded(api: Api, cases: list[str]) -> Counter[tuple[str, str, str, str]]:
+    """(case, event type, rule, due) of every deadline event in the store."""
+    seen: Counter[tuple[str, str, str, str]] = Counter()
+    for case_id in cases:
+        for record in api.container.contracts.records(UUID(case_id)):
+            if record.type in ("OfferLapsed", "DeadlineMissed", "CaseEscalated"):
+                rule = str(record.payload.get("rule", "offer_answer"))
+                due = str(record.payload.get("due", record.payload.get("deadline")))
+                seen[(case_id, record.type, rule, due)] += 1
+    return seen
+
+
+def test_every_missed_deadline_fires_once_across_kills_and_concurrent_schedulers(
+    api: Api, tmp_path: Path
+) -> None:
+    cases = _make_cases(api)
+    now = (api.clock.now + timedelta(days=40)).isoformat()  # past every due day and grace
+    env = _env(api, now)
+    rng = random.Random(12)
+    for _ in range(4):  # killed at random moments, restarted
+        victim = _scheduler(env)
+        time.sleep(rng.uniform(0.3, 2.0))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+    pair = [_scheduler(env), _scheduler(env)]  # two at once, to the end of their passes
+    time.sleep(3)
+    for process in pair:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    last = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "deadlines", "--once"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert last.returncode == 0, last.stdout + last.stderr
+
+    recorded = _recorded(api, cases)
+    assert recorded and max(recorded.values()) == 1, [k for k, n in recorded.items() if n > 1]
+    again = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "deadlines", "--once"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0 and again.stdout.startswith("recorded 0 deadline(s)"), again.stdout
+    assert _recorded(api, cases) == recorded, "a later pass records nothing new"
+    by_kind = Counter((kind, rule) for _, kind, rule, _ in recorded)
+    assert by_kind[("OfferLapsed", "offer_answer")] == CASES_OF_EACH
+    assert by_kind[("DeadlineMissed", "startup_meeting")] == CASES_OF_EACH
+    assert by_kind[("CaseEscalated", "startup_meeting")] == CASES_OF_EACH
+    assert by_kind[("DeadlineMissed", "breach_decision")] == CASES_OF_EACH
+    assert by_kind[("CaseEscalated", "breach_decision")] == CASES_OF_EACH
