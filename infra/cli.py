@@ -66,7 +66,7 @@ def token(
         str | None,
         typer.Option(
             help="The user's office: municipality number, police district or Conflict Council office "
-            "code, HPR number, organisation number or county number (`ruskontrakt units`); "
+            "code, HPR number, organisation number or county number (codes: GET /register/municipalities); "
             "required for every agency but auditor"
         ),
     ] = None,

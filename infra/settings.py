@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     kafka_topic_prefix: str = Field(
         "ruskontrakt",
         description="Prefix of every topic: `<prefix>.contracts`, `<prefix>.prevention`, "
-        "`<prefix>.agency.<agency>`.",
+        "`<prefix>.agency.<agency>.<unit>` (one per unit), `<prefix>.agency.auditor`.",
     )
     kafka_replication_factor: int = Field(
         1, description="Replication factor of the topics the relay creates (1 for the dev broker)."
