@@ -13,8 +13,13 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -
 # `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest allowed version,
 # `LOCK_FLAGS='--upgrade-package fastapi'` one; plain `make lock` keeps the pins it can.
 LOCK_FLAGS ?=
+# The web assets (Designsystemet CSS, htmx, Swagger UI; axe-core for the browser tests), exactly
+# infra/web/package-lock.json, installed by npm ci without install scripts; named for the lock.
+WEB := infra/web
+ASSETS := $(WEB)/node_modules/.installed-$(shell cat $(WEB)/package-lock.json | sha1sum | cut -c1-12)
 
-.PHONY: serve test test-unit lint typecheck lock docs demo bench kafka-up kafka-down pg-up pg-down clean
+.PHONY: serve test test-unit lint typecheck lock docs demo bench kafka-up kafka-down pg-up pg-down clean \
+	assets chromium screenshots
 
 # Exactly the lock, hash-checked, nothing resolved; then the project itself, built by the
 # locked setuptools (no build isolation, so nothing is fetched for the build either).
@@ -38,11 +43,26 @@ lock: $(UV)
 
 venv: $(STAMP)
 
-serve: $(STAMP)
+$(ASSETS): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(ASSETS)
+
+assets: $(ASSETS)
+
+# Debian's chromium for the browser tests (Playwright downloads none); installed when missing.
+chromium:
+	@command -v chromium >/dev/null || bash $(WEB)/chromium.sh
+
+serve: $(STAMP) $(ASSETS)
 	$(VENV)/bin/ruskontrakt serve
 
-test: $(STAMP) kafka-up pg-up
+test: $(STAMP) $(ASSETS) chromium kafka-up pg-up
 	$(PY) -m pytest
+
+# The browser tests write every page to var/screenshots/; the README shows three of them.
+screenshots: $(STAMP) $(ASSETS) chromium
+	$(PY) -m pytest tests/browser -q
+	cp var/screenshots/worklist.png var/screenshots/case-offered.png var/screenshots/export.png docs/screenshots/
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit

@@ -3,6 +3,7 @@ people's data; and the crypto-shredding of it (`services/erasure.py`)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,10 +21,11 @@ from services.errors import CaseNotFoundError, SubjectNotFoundError
 from services.keys import ERASED_PERSON, SubjectKeys
 from services.sealed_application import SealedApplication, require
 
-OTHER_PERSON = {"name": "[annen person]", "national_id": "[skjult]", "birth_date": None}
+MASKED_NAME = "[annen person]"
+OTHER_PERSON = {"name": MASKED_NAME, "national_id": "[skjult]", "birth_date": None}
 
 
-def _without_others(payload: dict[str, Any], national_id: str) -> dict[str, Any]:
+def _without_others(payload: dict[str, Any], national_id: str, others: Masks = ()) -> dict[str, Any]:
     out = dict(payload)
     if "guardians" in out:
         out["guardians"] = [
@@ -32,7 +34,49 @@ def _without_others(payload: dict[str, Any], national_id: str) -> dict[str, Any]
     guardian = out.get("guardian")  # GuardianAdded: one guardian registered after the offer
     if isinstance(guardian, dict) and guardian.get("national_id") != national_id:
         out["guardian"] = OTHER_PERSON
-    return out
+    masked: dict[str, Any] = _masked(out, others) if others else out
+    return masked
+
+
+# Free text (notes, evidence, reasons, summaries) may name the persons the export masks:
+# every known name of another person of the case (its guardians, with the offer or added
+# later) is replaced in every text of the export by OTHER_PERSON's name. The full name is
+# matched in any case; each given or family name on its own only as written (capitalised,
+# as a name is), and never a name the person themselves carries ("Nordmann" stays in
+# "Ola Nordmann"'s export when his mother is "Kari Nordmann"; "Kari" does not).
+Masks = tuple[re.Pattern[str], ...]
+
+
+def _masks(records: list[Any], national_id: str) -> Masks:
+    first = records[0].payload if records else {}
+    own = first.get("youth") or first.get("person") or {}
+    own_parts = set(str(own.get("name", "")).split()) if own.get("national_id") == national_id else set()
+    people = [*first.get("guardians", [])]
+    people += [r.payload["guardian"] for r in records if isinstance(r.payload.get("guardian"), dict)]
+    full: set[str] = set()
+    parts: set[str] = set()
+    for person in people:
+        name = person.get("name") if isinstance(person, dict) else None
+        if not isinstance(name, str) or person.get("national_id") == national_id or not name.strip():
+            continue
+        full.add(name.strip())
+        parts |= {p for p in name.split() if len(p) >= 2 and p not in own_parts}
+    longest_first = sorted(full, key=len, reverse=True)
+    patterns = [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)", re.IGNORECASE) for n in longest_first]
+    patterns += [re.compile(rf"(?<!\w){re.escape(p)}(?!\w)") for p in sorted(parts, key=len, reverse=True)]
+    return tuple(patterns)
+
+
+def _masked(value: Any, masks: Masks) -> Any:
+    if isinstance(value, str):
+        for pattern in masks:
+            value = pattern.sub(MASKED_NAME, value)
+        return value
+    if isinstance(value, dict):
+        return {k: _masked(v, masks) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, masks) for v in value]
+    return value
 
 
 def _own_cases(app: SealedApplication, keys: SubjectKeys, national_id: str) -> list[dict[str, Any]]:
@@ -42,8 +86,10 @@ def _own_cases(app: SealedApplication, keys: SubjectKeys, national_id: str) -> l
             records = app.records(UUID(case_id))
         except CaseNotFoundError:
             continue  # the id belongs to the other track
+        masks = _masks(records, national_id)
         events = [
-            {**record_dict(r), "payload": _without_others(dict(r.payload), national_id)} for r in records
+            {**record_dict(r), "payload": _without_others(dict(r.payload), national_id, masks)}
+            for r in records
         ]
         erased = any(r.payload.get("erased") for r in records)
         cases.append(
@@ -135,6 +181,7 @@ def _visible_cases(
         views = list(redacted_events(records, viewer))
         if not views:
             continue
+        masks = _masks(records, national_id)
         cases.append(
             {
                 "id": case_id,
@@ -147,7 +194,7 @@ def _visible_cases(
                         "at": v.at.isoformat(),
                         "actor_agency": v.actor_agency.value,
                         "status": v.status,
-                        "payload": _without_others(dict(v.fields), national_id),
+                        "payload": _without_others(dict(v.fields), national_id, masks),
                         "basis": v.basis,
                     }
                     for v in views

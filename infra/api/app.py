@@ -20,6 +20,7 @@ from infra.api.routers import (
     streams,
 )
 from infra.bootstrap import Container
+from infra.web import install as install_web
 
 
 def create_app(container: Container) -> FastAPI:
@@ -30,6 +31,8 @@ def create_app(container: Container) -> FastAPI:
         description="Case management for youth drug contracts (ruskontrakter) and the "
         "preventive track. Every response is redacted through the access policy for the "
         "caller's agency.",
+        docs_url=None,  # Swagger UI from the service's own assets (infra/web): /docs works offline
+        redoc_url=None,
     )
     app.state.container = container
     problems.install(app)
@@ -46,6 +49,7 @@ def create_app(container: Container) -> FastAPI:
         ops,
     ):
         app.include_router(module.router)
+    install_web(app)  # the caseworker pages under /ui/, their assets and /docs
 
     app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)  # 413 before reading it
     app.add_middleware(RequestMetrics)

@@ -39,8 +39,11 @@ def test_the_export_reads_as_a_norwegian_document(api: Api) -> None:
     case_id = offer(api)
     response = api.get("auditor", f"/subjects/{YOUTH_ID}/export?format=html")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    assert "Innsyn i egne opplysninger" in response.text and "Tilbud om ruskontrakt" in response.text
-    assert case_id in response.text and "Hvem har sett opplysningene" in response.text
+    assert "Innsyn i egne opplysninger" in response.text and "Ruskontrakt tilbudt" in response.text
+    assert "tilbød deg en ruskontrakt" in response.text and "Hvem har sett opplysningene" in response.text
+    # plain words for a 16-year-old: no case id, no codes, no UTC times, no JSON
+    for code in (case_id, "guardian:0", "konfliktrad", "+00:00", '"payload"', "strpl_71a"):
+        assert code not in response.text, code
     assert api.get("police", f"/subjects/{YOUTH_ID}/export").status_code == 403
 
 
@@ -57,3 +60,30 @@ def test_a_guardian_added_later_is_masked_in_the_youths_export_like_the_others(a
         "birth_date": None,
     }
     assert "Per Senere" not in str(export)
+
+
+def test_free_text_naming_another_person_is_masked_in_the_export_but_the_youths_own_name_stays(
+    api: Api,
+) -> None:
+    summary = "Kari Nordmann ringte; kari nordmann og Kari var bekymret for Ola Nordmann. Karianne kom ikke."
+    case_id = offer(api, offence={**OFFER["offence"], "summary": summary})  # type: ignore[dict-item]
+    activate(api, case_id)
+    ok(
+        api.post(
+            "konfliktrad",
+            f"/contracts/{case_id}/meetings",
+            {"kind": "conversation", "held_at": "2026-09-10T09:00:00+02:00", "attended": True,
+             "notes": "Samtale med Kari om Ola."},
+        )
+    )  # fmt: skip
+    export = ok(api.get("auditor", f"/subjects/{YOUTH_ID}/export"))
+    [case] = [c for c in export["contracts"] if c["id"] == case_id]
+    texts = [
+        e["payload"]["offence"]["summary"] for e in case["events"] if e["type"] == "ContractOffered"
+    ] + [e["payload"]["notes"] for e in case["events"] if e["type"] == "MeetingHeld"]
+    assert texts == [
+        "[annen person] ringte; [annen person] og [annen person] var bekymret for Ola Nordmann. Karianne kom ikke.",
+        "Samtale med [annen person] om Ola.",
+    ]
+    html = api.get("auditor", f"/subjects/{YOUTH_ID}/export?format=html").text
+    assert "Kari" not in html.replace("Karianne", "") and "Ola Nordmann" in html

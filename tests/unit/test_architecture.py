@@ -65,7 +65,8 @@ def test_dependencies_point_from_the_edges_to_the_domain(package: str, forbidden
             )
 
 
-ROUTERS = modules("infra/api/routers")
+# The API's routers and the caseworker pages' (infra/web/router.py): the same rules.
+ROUTERS = [*modules("infra/api/routers"), ROOT / "infra" / "web" / "router.py"]
 
 
 @pytest.mark.parametrize("path", ROUTERS, ids=lambda p: p.name)
@@ -93,3 +94,30 @@ def test_every_route_handler_is_a_few_lines(path: Path) -> None:
                 s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
             ]
             assert len(body) <= 3, f"{path.name}:{node.lineno} {node.name} has {len(body)} statements"
+
+
+WEB = modules("infra/web")
+# What would read or write past the use cases: the stores, the read models, the key store,
+# the access log, a case's raw events.
+PAST_THE_USE_CASES = (
+    "infra.db",
+    "read_models",
+    "stored_view",
+    "stored_events",
+    ".records(",
+    "access_log.record",
+    "AccessEntry",
+    "c.keys",
+    "c.access.",
+    "c.database",
+    "container.database",
+)
+
+
+@pytest.mark.parametrize("path", WEB, ids=lambda p: p.name)
+def test_the_pages_read_and_write_only_through_the_use_cases(path: Path) -> None:
+    """A page asks the same use cases as the API (need to know, permission and the access
+    log are theirs), never a table, a read model or the key store."""
+    source = path.read_text()
+    for forbidden in PAST_THE_USE_CASES:
+        assert forbidden not in source, f"infra/web/{path.name} goes past the use cases: {forbidden}"
