@@ -1,11 +1,20 @@
-"""What goes over Kafka: sealed internal events and sealed per-agency views.
+"""What goes over Kafka: sealed internal events and sealed per-unit views.
 
 Message values never carry plaintext personal data. The internal topics carry the
 event store's SEALED bytes (AES-GCM under the person's key) plus a plaintext envelope
-(case id, version, type, notification id); the agency topics carry the redacted
-`fields` sealed again under the case's key, with an envelope of case id, version, type,
-status, policy version and categories. Erasing the person's key (crypto-shredding)
-therefore leaves nothing readable in the brokers' log segments.
+(case id, version, type, notification id); the unit topics carry the redacted `fields`
+sealed under the unit's stream key of the case, with an envelope of case id, version,
+type, status, policy version and categories.
+
+A stream key is derived from the case's data key for one viewer and one case (HKDF-SHA256,
+`stream_key`): the service releases it to a token of that unit (`services/stream_keys.py`),
+so the unit's own system opens its messages and nothing else — not another unit's
+messages of the same case, not the person's other cases, not the event store. Erasing the
+person's key (crypto-shredding) leaves nothing the service can derive a key from again,
+so nothing on the topics can be opened any more.
+
+The agency messages' format is versioned (`AGENCY_SCHEMA_VERSION`, in every message and
+its `schema_version` header) and published as JSON Schema and AsyncAPI (`infra/asyncapi.py`).
 """
 
 from __future__ import annotations
@@ -17,13 +26,22 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import UUID
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eventsourcing.persistence import StoredEvent
 
 from domain.policy import CURRENT_POLICY, RedactedEvent, Track
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # the internal topics' messages
 SCHEMA_BYTES = str(SCHEMA_VERSION).encode()
+# The unit topics' messages (docs/asyncapi.yaml). 2: sealed under the unit's stream key, the
+# version in the message. Any change a consumer sees bumps it (tests/unit/test_asyncapi.py).
+AGENCY_SCHEMA_VERSION = 2
+STREAM_KEY_INFO = "ruskontrakt agency stream"  # HKDF info: f"{STREAM_KEY_INFO}|{viewer}|{case_id}"
+# The additional data of a unit message's AES-GCM: a message copied to another viewer's topic,
+# case, version or type does not open.
+AAD_FORMAT = "agency|{viewer}|{case_id}|{version}|{type}"
 Headers = list[tuple[str, bytes]]
 
 
@@ -57,8 +75,9 @@ class AgencyMessage:
     policy_version: str
     categories: list[str]
     notification_id: int
-    sealed: bytes  # nonce | AES-GCM({fields, basis, at, actor_agency}) under the case key
+    sealed: bytes  # nonce | AES-GCM({fields, basis, at, actor_agency}) under the stream key
     unit: str | None = None  # the agency's unit it is for (docs/domain.md §9)
+    schema: int = AGENCY_SCHEMA_VERSION  # the format's version (docs/asyncapi.yaml)
 
     @property
     def viewer(self) -> str:
@@ -83,10 +102,10 @@ def _case_id(originator_id: UUID | str) -> str:
     return str(originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id)))
 
 
-def _headers(type_: str, notification_id: int, policy_version: str) -> Headers:
+def _headers(type_: str, notification_id: int, policy_version: str, schema: bytes) -> Headers:
     return [
         ("event_type", type_.encode()),
-        ("schema_version", SCHEMA_BYTES),
+        ("schema_version", schema),
         ("notification_id", str(notification_id).encode()),
         ("policy_version", policy_version.encode()),
     ]
@@ -101,8 +120,12 @@ def encode(message: InternalMessage | AgencyMessage) -> tuple[bytes, bytes, Head
     body[sealed_field] = base64.b64encode(body[sealed_field]).decode()
     # The relay does not decrypt, so it cannot know the event's time: its header names
     # the policy version it runs under; agency messages name the one they were redacted by.
-    policy = message.policy_version if isinstance(message, AgencyMessage) else CURRENT_POLICY.version
-    headers = _headers(message.type, message.notification_id, policy)
+    if isinstance(message, AgencyMessage):
+        headers = _headers(
+            message.type, message.notification_id, message.policy_version, str(message.schema).encode()
+        )
+    else:
+        headers = _headers(message.type, message.notification_id, CURRENT_POLICY.version, SCHEMA_BYTES)
     return message.case_id.encode(), json.dumps(body, separators=(",", ":")).encode(), headers
 
 
@@ -147,7 +170,6 @@ def decode_internal(value: bytes) -> InternalMessage:
 
 def decode_agency(value: bytes) -> AgencyMessage:
     body = json.loads(value)
-    body.pop("schema")
     body["sealed"] = base64.b64decode(body["sealed"])
     return AgencyMessage(**body)
 
@@ -163,11 +185,20 @@ def open_json(sealed: bytes, key: bytes, aad: bytes) -> Any:
 
 
 def _aad(viewer: str, case_id: str, version: int, type_: str) -> bytes:
-    return f"agency|{viewer}|{case_id}|{version}|{type_}".encode()
+    return AAD_FORMAT.format(viewer=viewer, case_id=case_id, version=version, type=type_).encode()
+
+
+def stream_key(case_key: bytes, viewer: str, case_id: str) -> bytes:
+    """The key of `viewer`'s messages of one case (`agency:unit`, or `auditor`): HKDF-SHA256
+    of the case's data key, no salt, info `ruskontrakt agency stream|<viewer>|<case id>`.
+    One way: it opens neither the case key nor another viewer's or case's messages."""
+    info = f"{STREAM_KEY_INFO}|{viewer}|{case_id}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(case_key)
 
 
 def agency_message(view: RedactedEvent, key: bytes, notification_id: int) -> AgencyMessage:
-    """The pure message-building function of the router: exactly the view, sealed."""
+    """The pure message-building function of the router: exactly the view, sealed under
+    the viewer's stream key of the case (derived from the case's data key `key`)."""
     secret = {
         "fields": view.fields,
         "basis": view.basis,
@@ -175,7 +206,8 @@ def agency_message(view: RedactedEvent, key: bytes, notification_id: int) -> Age
         "actor_agency": view.actor_agency.value,
     }
     viewer = view.agency.value if view.unit is None else f"{view.agency.value}:{view.unit}"
-    sealed = seal_json(secret, key, _aad(viewer, view.case_id, view.version, view.type))
+    aad = _aad(viewer, view.case_id, view.version, view.type)
+    sealed = seal_json(secret, stream_key(key, viewer, view.case_id), aad)
     return AgencyMessage(
         agency=view.agency.value,
         unit=view.unit,
@@ -192,7 +224,13 @@ def agency_message(view: RedactedEvent, key: bytes, notification_id: int) -> Age
 
 
 def open_agency_message(message: AgencyMessage, key: bytes) -> dict[str, Any]:
-    """The envelope plus the decrypted `fields`, `basis`, `at`, `actor_agency`."""
+    """The envelope plus the decrypted `fields`, `basis`, `at`, `actor_agency`, opened with
+    the case's data key `key` (the service's side: the SSE mirror)."""
+    return open_with_stream_key(message, stream_key(key, message.viewer, message.case_id))
+
+
+def open_with_stream_key(message: AgencyMessage, key: bytes) -> dict[str, Any]:
+    """The same, opened with the viewer's stream key (what a unit's own consumer holds)."""
     aad = _aad(message.viewer, message.case_id, message.version, message.type)
     envelope = {k: v for k, v in asdict(message).items() if k != "sealed"}
     return {**envelope, **open_json(message.sealed, key, aad)}
