@@ -18,8 +18,15 @@ LOCK_FLAGS ?=
 WEB := infra/web
 ASSETS := $(WEB)/node_modules/.installed-$(shell cat $(WEB)/package-lock.json | sha1sum | cut -c1-12)
 
+# The AsyncAPI CLI that validates docs/asyncapi.yaml: exactly its package-lock.json, installed
+# into tools/asyncapi/ on first use (4.1.1: the newest that runs on Node 20). CI=true and
+# the config file keep it from reporting usage anywhere.
+ASYNCAPI_DIR := tools/asyncapi
+ASYNCAPI := $(ASYNCAPI_DIR)/node_modules/.bin/asyncapi
+
 .PHONY: serve test test-unit lint typecheck lock docs demo bench kafka-up kafka-down pg-up pg-down clean \
 	assets chromium screenshots
+.PHONY: asyncapi asyncapi-validate
 
 # Exactly the lock, hash-checked, nothing resolved; then the project itself, built by the
 # locked setuptools (no build isolation, so nothing is fetched for the build either).
@@ -56,7 +63,7 @@ chromium:
 serve: $(STAMP) $(ASSETS)
 	$(VENV)/bin/ruskontrakt serve
 
-test: $(STAMP) $(ASSETS) chromium kafka-up pg-up
+test: $(STAMP) $(ASSETS) chromium asyncapi-validate kafka-up pg-up
 	$(PY) -m pytest
 
 # The browser tests write every page to var/screenshots/; the README shows three of them.
@@ -82,6 +89,19 @@ docs: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/ruskontrakt demo
+
+# docs/asyncapi.yaml and docs/schemas/agency/ from the code (tests/unit/test_asyncapi.py
+# fails while they differ).
+asyncapi: $(STAMP)
+	$(VENV)/bin/ruskontrakt asyncapi --write docs
+
+$(ASYNCAPI): $(ASYNCAPI_DIR)/package.json $(ASYNCAPI_DIR)/package-lock.json
+	npm ci --prefix $(ASYNCAPI_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(ASYNCAPI)
+
+asyncapi-validate: $(ASYNCAPI)
+	CI=true ASYNCAPI_METRICS_CONFIG_PATH=$(CURDIR)/$(ASYNCAPI_DIR)/analytics.json \
+		$(ASYNCAPI) validate docs/asyncapi.yaml --fail-severity warn
 
 kafka-up:
 	bash infra/kafka/kafka.sh up

@@ -11,7 +11,7 @@ import typer
 
 from domain.need_to_know import POLICE_ROLES, UnitFormatError, check_unit
 from domain.values import Agency
-from infra import cli_audit, cli_streams
+from infra import cli_asyncapi, cli_audit, cli_streams
 from infra.settings import ConfigurationError, Settings
 
 # Everything the service writes (databases, keys, checkpoints, exports) is for its own user only.
@@ -142,6 +142,7 @@ def show_settings(
 # Command groups that live in their own modules register themselves here.
 cli_audit.register(app)
 cli_streams.register(app)
+cli_asyncapi.register(app)
 
 if __name__ == "__main__":
     app()
