@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from infra.api import documented
 from infra.api.problems import PROBLEM
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -79,6 +80,7 @@ def install(app: FastAPI) -> None:
 def complete(doc: dict[str, Any]) -> dict[str, Any]:
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
+    documented.apply(doc)  # the answers' schemas and headers, the bodies' examples and field docs
     for item in doc.get("paths", {}).values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):

@@ -200,7 +200,7 @@ class ScopeIn(Body):
         return ScopeItem(self.agency, self.category)
 
 
-Signatory = Annotated[str, Field(pattern=r"^(youth|guardian:[0-9]{1,2})$")]
+Signatory = Annotated[str, Field(pattern=r"^(youth|guardian:[0-9]{1,2})$", examples=["youth", "guardian:0"])]
 
 
 class ConsentBody(Body):
