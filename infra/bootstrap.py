@@ -47,6 +47,7 @@ from services.projector import InProcessProjection, Projector
 from services.queries import CaseQueries, Freshness
 from services.scheduler import DeadlineScheduler
 from services.sealed_application import SealedApplication
+from services.stream_keys import StreamKeyRelease
 from services.streams import AgencyStreams, MessageSource, in_process_source
 from services.subject_access import SubjectAccess
 
@@ -119,6 +120,12 @@ class Container:
             role=principal.role,
             shows_view=shows_view,
         )
+
+    @functools.cached_property
+    def stream_keys(self) -> StreamKeyRelease:
+        """Key release for the units' own consumers of their topics (docs/streams.md)."""
+        queries = [self.contract_queries, self.prevention_queries]
+        return StreamKeyRelease(queries, self.keys, self.access, self.settings.key_cache_seconds)
 
     def projector(self, consumer: str) -> Projector:
         return Projector(self.apps, self.read_models, self.keys, self.rules, consumer)
