@@ -91,6 +91,13 @@ class SealingMapper(Mapper[UUID]):
         topic = get_topic(type(domain_event))
         state = dict(vars(domain_event))
         case_id, version = str(state.pop("originator_id")), state.pop("originator_version")
+        # The event's class version, as eventsourcing's own mapper stores it: a later class
+        # upcasts from there (`Mapper.to_domain_event`). Events sealed before this was written
+        # have none and are read as version 1, so every upcaster also leaves a newer state as
+        # it is (tests/unit/test_event_upcasting.py reads the stored examples of each version).
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
         plaintext = self.transcoder.encode(state)
         if version == 1:
             key = self.keys.open_case(case_id, getattr(domain_event, self.subject_field).national_id)
@@ -101,15 +108,21 @@ class SealingMapper(Mapper[UUID]):
             key = found
         for guardian in guardians_named(domain_event):
             self.keys.mention(case_id, guardian.national_id, "guardian")
+        return self.seal(domain_event.originator_id, version, topic, plaintext, key)
+
+    def seal(
+        self, originator_id: UUID, version: int, topic: str, plaintext: bytes, key: bytes
+    ) -> StoredEvent:
+        """The stored event of an event's transcoded state: sealed with `key`, chained to
+        the case's previous version."""
+        case_id = str(originator_id)
         nonce = os.urandom(12)
         ciphertext = AESGCM(key).encrypt(nonce, plaintext, aad(case_id, version, topic))
         prev = self._head(case_id, version - 1)
         own = chain_hash(prev, case_id, version, topic, nonce, ciphertext)
         with self._lock:
             self._heads[case_id] = (version, own)
-        return StoredEvent(
-            domain_event.originator_id, version, topic, MAGIC + prev + own + nonce + ciphertext
-        )
+        return StoredEvent(originator_id, version, topic, MAGIC + prev + own + nonce + ciphertext)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         case_id, version = str(stored_event.originator_id), stored_event.originator_version
