@@ -150,9 +150,9 @@ def _document() -> dict[str, Any]:
                 "protocol": "kafka",
                 "protocolVersion": "4.x",
                 "description": "The deployment's Kafka brokers (SASL_PLAINTEXT in development; "
-                "SASL_SSL in production). SCRAM with Kafka 4 needs a client that speaks it: "
-                "librdkafka >= 2.6.1 (confluent-kafka, kcat built on it), the Java client, "
-                "kafka-python >= 2.1, kafkajs (docs/streams.md).",
+                "SASL_SSL in production). SCRAM with Kafka 4 needs a client that gets it right: "
+                "librdkafka >= 2.6.1 (the confluent-kafka wheels; not Debian's kcat, on librdkafka "
+                "2.0), the Java client, kafka-python (docs/streams.md).",
                 "variables": {
                     "bootstrap": {
                         "default": "127.0.0.1:19092",
