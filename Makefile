@@ -69,7 +69,8 @@ test: $(STAMP) $(ASSETS) chromium asyncapi-validate kafka-up pg-up
 # The browser tests write every page to var/screenshots/; the README shows three of them.
 screenshots: $(STAMP) $(ASSETS) chromium
 	$(PY) -m pytest tests/browser -q
-	cp var/screenshots/worklist.png var/screenshots/case-offered.png var/screenshots/export.png docs/screenshots/
+	mkdir -p docs/screenshots
+	for page in worklist case export; do cp var/screenshots/readme-$$page.png docs/screenshots/$$page.png; done
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit

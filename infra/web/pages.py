@@ -462,7 +462,11 @@ def history(request: Request, c: Container, user: Principal, case_id: UUID) -> H
     if isinstance(answer, JSONResponse):
         return refusal_page(request, c, user, answer)
     events = [
-        {**e, "label": L.word(L.EVENT, e.get("type")), "lines": export_sections.facts(e)}
+        {
+            **e,
+            "label": L.word(L.EVENT, e.get("type")),
+            "lines": export_sections.facts(e, municipality=_municipality_of(c)),
+        }
         for e in answer.get("events", [])
     ]
     return render(

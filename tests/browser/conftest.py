@@ -57,7 +57,9 @@ class Site:
     container: Container
     clock: Clock
 
-    def token(self, agency: str, sub: str | None = None, unit: str | None = None, role: str | None = None) -> str:
+    def token(
+        self, agency: str, sub: str | None = None, unit: str | None = None, role: str | None = None
+    ) -> str:
         a = Agency(agency)
         return self.container.tokens.issue(a, sub or f"{agency}-1", unit or unit_of(a), role or role_of(a))
 
@@ -120,10 +122,11 @@ class Visit:
     def go(self, path: str) -> Any:
         return self.page.goto(f"{self.site.url}{path}")
 
-    def shot(self, name: str) -> Path:
+    def shot(self, name: str, full_page: bool = True) -> Path:
+        """The page as a PNG in var/screenshots/ (`full_page=False`: the window, for the README)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def accessible(self, name: str) -> None:
@@ -147,7 +150,9 @@ def visit(browser: Browser, site: Site) -> Iterator[Any]:
     contexts = []
 
     def open_as(agency: str | None = None, **claims: str) -> Visit:
-        context = browser.new_context(locale="nb-NO", timezone_id="Europe/Oslo", viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            locale="nb-NO", timezone_id="Europe/Oslo", viewport={"width": 1280, "height": 900}
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

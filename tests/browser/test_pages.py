@@ -76,9 +76,12 @@ def test_a_coordinator_walks_a_contract_from_offer_to_completion_only_through_th
     page = coordinator.page
     expect(page.get_by_role("heading", level=1)).to_have_text("Arbeidsliste")
     coordinator.accessible("worklist")
+    coordinator.shot("readme-worklist", full_page=False)
     page.locator(f"a[href='{case_path}']").click()
     expect(page.get_by_text("Venter på samtykke")).to_be_visible()
-    expect(page.locator(".ds-alert", has_text="Venter på samtykke")).to_contain_text("Kari Nordmann (foresatt)")
+    expect(page.locator(".ds-alert", has_text="Venter på samtykke")).to_contain_text(
+        "Kari Nordmann (foresatt)"
+    )
     coordinator.accessible("case-offered")
 
     _act(coordinator, "give_consent", {"Hvem": "youth", "fastlegen kan se resultater av hurtigtester": True})
@@ -100,6 +103,7 @@ def test_a_coordinator_walks_a_contract_from_offer_to_completion_only_through_th
     expect(page.get_by_role("alert")).to_contain_text("end-date-not-reached")
     expect(page.get_by_role("alert")).to_contain_text("sluttdato")
     coordinator.accessible("refused-complete")
+    coordinator.shot("readme-case", full_page=False)
 
     started = site.clock.now
     site.clock.advance(days=200)  # past the plan's end
@@ -153,6 +157,7 @@ def test_an_auditor_opens_a_history_and_an_export_in_plain_norwegian(visit: Any,
     assert "Kari" not in text and "guardian:" not in text and not UUID_TEXT.search(text)
     assert "konfliktrad" not in text and "+00:00" not in text and "{" not in text
     auditor.accessible("export")
+    auditor.shot("readme-export", full_page=False)
 
 
 def test_docs_renders_with_the_network_off(visit: Any) -> None:

@@ -34,6 +34,7 @@ from infra.kafka.runners import run_projector, run_relay, run_router
 from infra.settings import Settings
 from services.messages import decode_agency
 from services.projector import InProcessProjection, Projector
+from tests import agency_schemas
 from tests.integration.flows import FACTORS, OFFER, PLAN
 from tests.integration.read_model_rows import snapshot
 from tests.servers import KafkaBroker
@@ -311,6 +312,7 @@ def _topic(
     while len(seen) < want and time.monotonic() < deadline:
         for records in consumer.poll(timeout_ms=500).values():
             for record in records:
+                agency_schemas.check_wire(record.value)  # as published (docs/asyncapi.yaml)
                 m = decode_agency(record.value)
                 seen.setdefault((m.case_id, m.version, m.type), m)
     consumer.close()
@@ -357,6 +359,8 @@ def test_a_case_reaches_every_agency_exactly_as_the_policy_and_the_consents_allo
         # The SSE mirror of the school's topic, decrypted for the client.
         stream = _get(client, c, S, "/streams/school?limit=3&timeout=30")
         events = [json.loads(line[6:]) for line in stream.text.splitlines() if line.startswith("data: ")]
+        for event in events:  # the SSE mirror shows the messages opened, as a consumer opens them
+            agency_schemas.check_opened(event)
         assert [(e["type"], e["version"]) for e in events] == [(t, v) for t, v, _ in oracle(S)]
         assert events[1]["fields"]["youth"]["name"] == OFFER["youth"]["name"]  # type: ignore[index]
         assert "offence" not in events[1]["fields"]
