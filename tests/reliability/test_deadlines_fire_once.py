@@ -1,10 +1,11 @@
 """quality.md reliability 12: with a controllable clock, every missed deadline fires exactly
 once — with `ruskontrakt deadlines` killed (SIGKILL) at random moments and restarted, and
-with two schedulers running at once; on SQLite and PostgreSQL.
+with two schedulers running at once; on SQLite and PostgreSQL, embedded and Kafka mode.
 
 The cases are made through the API; the schedulers are real processes of the CLI, all
-taking the same instant as now (`RUSKONTRAKT_FAKE_NOW`), in embedded mode (each catches
-up the read models itself before a pass).
+taking the same instant as now (`RUSKONTRAKT_FAKE_NOW`): in embedded mode each catches up
+the read models itself before a pass; in Kafka mode they read what `ruskontrakt project`
+keeps, a moment behind the events they record.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
+import pytest
+
 from tests.conftest import Api
-from tests.integration.flows import activate, consent_all, offer, ok, rapid_test
-from tests.servers import REPO
+from tests.integration.flows import activate, consent_all, fnr, offer, ok, rapid_test
+from tests.reliability.live_server import KafkaServices, LiveServer, kafka_mode, offer_changes
+from tests.servers import REPO, KafkaBroker
 
 CASES_OF_EACH = 15
 
@@ -127,3 +131,72 @@ def test_every_missed_deadline_fires_once_across_kills_and_concurrent_schedulers
     assert by_kind[("CaseEscalated", "startup_meeting")] == CASES_OF_EACH
     assert by_kind[("DeadlineMissed", "breach_decision")] == CASES_OF_EACH
     assert by_kind[("CaseEscalated", "breach_decision")] == CASES_OF_EACH
+
+
+def _run_once_until_quiet(env: dict[str, str], passes: int = 20) -> None:
+    """`deadlines --once` until a pass records nothing (in Kafka mode the read models follow
+    the recorded events a moment later, through relay and projector)."""
+    for _ in range(passes):
+        done = subprocess.run(
+            [sys.executable, "-m", "infra.cli", "deadlines", "--once"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        if done.stdout.startswith("recorded 0 deadline(s)"):
+            return
+        time.sleep(1)
+    raise AssertionError("the schedulers never settled")
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+def test_in_kafka_mode_every_missed_deadline_fires_once_too(
+    kafka_broker: KafkaBroker, fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    """The schedulers read the read models `ruskontrakt project` keeps (through the relay
+    and Kafka), killed and doubled as above; the server and its processes run on the real
+    clock, the schedulers 50 days on (past every due day, moved or not, and its grace)."""
+    server = kafka_mode(LiveServer(fresh_postgres_url, tmp_path), kafka_broker).start()
+    services = KafkaServices(server).start()
+    try:
+        cases = []
+        born = date(date.today().year - 16, 1, 15)  # as offer_changes: 16 today
+        for i in range(8):
+            cases.append(offer(server, **offer_changes(fnr(born, 2 * i))))
+            consented = offer(server, **offer_changes(fnr(born, 2 * i + 1)))
+            consent_all(server, consented)
+            cases.append(consented)
+        env = {**server.env(), "RUSKONTRAKT_FAKE_NOW": (datetime.now(UTC) + timedelta(days=50)).isoformat()}
+        env["RUSKONTRAKT_DEADLINE_INTERVAL_SECONDS"] = "0.2"
+        ok(server.get("auditor", f"/contracts/{cases[-1]}?min_position=1"))  # projected before the passes
+        rng = random.Random(18)
+        for _ in range(3):
+            victim = _scheduler(env)
+            time.sleep(rng.uniform(0.5, 2.5))
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(10)
+        pair = [_scheduler(env), _scheduler(env)]
+        time.sleep(4)
+        for process in pair:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        _run_once_until_quiet(env)
+        assert services.running(), services.log_tail()
+        seen: Counter[tuple[str, str, str]] = Counter()
+        for case_id in cases:
+            events = ok(server.get("auditor", f"/contracts/{case_id}/history"))["events"]
+            for e in events:
+                if e["type"] in ("OfferLapsed", "DeadlineMissed", "CaseEscalated"):
+                    seen[(case_id, e["type"], str(e["payload"].get("rule", "offer_answer")))] += 1
+        assert seen and max(seen.values()) == 1, [k for k, n in seen.items() if n > 1]
+        kinds = Counter((kind, rule) for _, kind, rule in seen)
+        assert kinds[("OfferLapsed", "offer_answer")] == 8
+        assert kinds[("DeadlineMissed", "startup_meeting")] == 8
+        assert kinds[("CaseEscalated", "startup_meeting")] == 8
+    finally:
+        services.stop()
+        server.stop()
