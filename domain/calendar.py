@@ -9,6 +9,7 @@ package and a test can name its own holidays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,10 +62,14 @@ class Calendar:
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < SATURDAY and day not in self.holidays
 
+    @cached_property
+    def _names(self) -> dict[date, str]:
+        return dict(self.names)
+
     def why_not_working(self, day: date) -> str | None:
         """Why `day` is no working day ("lørdag", "1. påskedag"), or None when it is one."""
         if day in self.holidays:
-            return dict(self.names).get(day, "helligdag")
+            return self._names.get(day, "helligdag")
         return WEEKDAY_NAMES[day.weekday()] if day.weekday() >= SATURDAY else None
 
     def next_working_day(self, day: date) -> tuple[date, tuple[str, ...]]:
