@@ -172,8 +172,10 @@ def ask(c: Container, user: Principal, use_case: Callable[..., Any], *arguments:
 
 
 def start(user: Principal) -> RedirectResponse:
-    links = menu(user)
-    return RedirectResponse(links[0][0] if links else "/ui/logg-inn", 303)
+    """The first page of the menu; the county's is its equal-practice dashboard."""
+    links = [href for href, _ in menu(user)]
+    first = "/ui/statistikk" if user.agency is Agency.COUNTY else (links[0] if links else "/ui/logg-inn")
+    return RedirectResponse(first, 303)
 
 
 # --- contracts ---

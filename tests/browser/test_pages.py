@@ -115,6 +115,13 @@ def test_a_coordinator_walks_a_contract_from_offer_to_completion_only_through_th
     expect(page.locator(".case-meta")).to_contain_text("fullført")
     expect(page.locator(".timeline")).to_contain_text("Status: fullført")
     coordinator.accessible("case-completed")
+
+    coordinator.go("/ui/saker")  # the filters swap the table in place (htmx) and keep the URL
+    page.get_by_label("Status").select_option("completed")
+    expect(page.locator(f"#arbeidsliste a[href='{case_path}']")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"status=completed"))
+    page.get_by_label("Status").select_option("active")
+    expect(page.locator("#arbeidsliste")).to_contain_text("Ingen saker.")
     assert not prosecutor.outside and not coordinator.outside, "the pages asked the network"
 
 
@@ -200,3 +207,9 @@ def test_the_sign_in_page_takes_a_token_and_a_form_without_its_csrf_token_is_ref
     assert token["httpOnly"] and token["sameSite"] == "Strict"
     forged = stranger.page.request.post(f"{site.url}/ui/logg-ut", form={"csrf": "forged"})
     assert forged.status == 403
+
+
+def test_the_county_lands_on_the_equal_practice_page(visit: Any) -> None:
+    lead = visit("county", sub="prosjektleder-1")
+    expect(lead.page.get_by_role("heading", level=1)).to_have_text("Likebehandling")
+    lead.accessible("statistics")
