@@ -12,7 +12,7 @@ import pytest
 from infra.api import documented
 from infra.api import schemas as bodies
 from tests.conftest import Api
-from tests.integration.flows import activate, offer, ok, rapid_test
+from tests.integration.flows import OFFER, activate, offer, ok, rapid_test
 
 
 def _operations(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -29,8 +29,8 @@ def test_the_signatory_examples_satisfy_their_own_pattern(api: Api) -> None:
     signatory = doc["components"]["schemas"]["ConsentBody"]["properties"]["signatory"]
     assert signatory["examples"] and all(re.match(signatory["pattern"], e) for e in signatory["examples"])
     assert signatory["description"]
-    body = _operations(doc)["POST /contracts/{case_id}/consents"]["requestBody"]["content"]["application/json"]
-    assert body["example"]["signatory"] == "youth"
+    consents = _operations(doc)["POST /contracts/{case_id}/consents"]
+    assert consents["requestBody"]["content"]["application/json"]["example"]["signatory"] == "youth"
 
 
 def test_every_success_answer_has_a_schema_and_creations_their_location(api: Api) -> None:
@@ -55,7 +55,7 @@ def test_every_success_answer_has_a_schema_and_creations_their_location(api: Api
 
 def test_real_answers_are_what_the_schemas_say(api: Api) -> None:
     case_id = offer(api)
-    created = api.post("prosecution", "/contracts", {**_offer_body(), "trinn": 1})
+    created = api.post("prosecution", "/contracts", {**OFFER, "trinn": 1})
     assert created.headers["location"] == f"/contracts/{created.json()['id']}"
     documented.CaseView.model_validate(ok(api.get("konfliktrad", f"/contracts/{case_id}")))
     activate(api, case_id)
@@ -63,12 +63,6 @@ def test_real_answers_are_what_the_schemas_say(api: Api) -> None:
     documented.WorklistPage.model_validate(ok(api.get("konfliktrad", "/contracts")))
     documented.History.model_validate(ok(api.get("auditor", f"/contracts/{case_id}/history")))
     documented.AgencyView.model_validate(ok(api.get("auditor", f"/contracts/{case_id}/views/gp")))
-
-
-def _offer_body() -> dict[str, Any]:
-    from tests.integration.flows import OFFER
-
-    return dict(OFFER)
 
 
 def test_docs_loads_swagger_ui_from_the_service_not_a_cdn(api: Api) -> None:
