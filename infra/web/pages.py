@@ -244,7 +244,11 @@ def case(
     if isinstance(answer, JSONResponse):
         return refusal_page(request, c, user, answer)
     view: dict[str, Any] = answer
-    actions = [CONTRACT_ACTIONS[a] for a in view.get("allowed_actions", []) if a in CONTRACT_ACTIONS]
+    # `blocked_actions` ([{action, rule, ...}]: allowed by the status, refused by a guard now) is
+    # the view's once the case view says why not (docs/web.md); until then every status action shows.
+    blocked = {b.get("action"): b for b in view.get("blocked_actions") or [] if isinstance(b, dict)}
+    allowed = [a for a in view.get("allowed_actions", []) if a in CONTRACT_ACTIONS and a not in blocked]
+    actions = [CONTRACT_ACTIONS[a] for a in allowed]
     done = request.query_params.get("utfort")
     return render(
         request,
@@ -258,6 +262,10 @@ def case(
         municipality=_municipality(c, view.get("residence_municipality")),
         actions=[(a, a.fields(view, c)) for a in actions if not a.danger],
         danger_actions=[(a, a.fields(view, c)) for a in actions if a.danger],
+        blocked=[
+            (L.word(L.ACTION, name), present.REFUSAL_WORDS.get(str(b.get("rule")), str(b.get("rule", ""))))
+            for name, b in blocked.items()
+        ],
         refusal=present.refusal(refusal.status_code, present.problem_body(refusal.body)) if refusal else None,
         failed_action=failed_action,
         submitted=form,
