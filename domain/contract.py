@@ -81,6 +81,7 @@ from domain.contract_guards import (
 )
 from domain.deadlines import Deadline, open_deadlines
 from domain.errors import ActionNotAllowedError
+from domain.evaluation_forms import DEFAULT_FORMS, EvaluationForms
 from domain.lifecycle import ContractLifecycle, unguarded_outcome
 from domain.policy import consentable
 from domain.rules import DEFAULT_RULES, Rules
@@ -1159,7 +1160,10 @@ class Contract(Aggregate):
         actor: Actor,
         at: datetime,
         rules: Rules = DEFAULT_RULES,
+        forms: EvaluationForms = DEFAULT_FORMS,
     ) -> None:
+        """Answers of one respondent, valid for their form version (domain/evaluation_forms.py)."""
+        valid = forms.validate(form_version, respondent_role, answers)
         self._judge("submit_evaluation", actor, at, rules)
         self._record(
             self.EvaluationSubmitted,
@@ -1167,7 +1171,7 @@ class Contract(Aggregate):
             at,
             respondent_role=respondent_role,
             form_version=form_version,
-            answers=dict(answers),
+            answers=valid,
         )
 
     class EvaluationSubmitted(Event):

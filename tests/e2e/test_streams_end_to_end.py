@@ -267,7 +267,7 @@ def _run_script(client: TestClient, c: Container) -> tuple[str, str, int]:
         c,
         H,
         f"/contracts/{case}/evaluations",
-        {"respondent_role": "youth", "form_version": "1", "answers": {"q1": 4}},
+        {"respondent_role": "youth", "form_version": "2026-1", "answers": {"helpful": 4}},
     )
     assert last["version"] == len(_script())
     concern = _post(

@@ -337,6 +337,6 @@ COMMANDS: dict[str, Callable[[Contract, datetime], None]] = {
     ),
     "record_no_show": lambda c, at: c.record_no_show("conversation", None, HEALTH, at),
     "submit_evaluation": lambda c, at: c.submit_evaluation(
-        "youth", "eval-2026-1", {"helpful": 4}, KONFLIKTRAD, at
+        "youth", "2026-1", {"helpful": 4}, KONFLIKTRAD, at
     ),
 }

@@ -197,7 +197,7 @@ def _meet(c: Contract) -> None:
 
 
 def _evaluate(c: Contract) -> None:
-    c.submit_evaluation("guardian", "eval-1", {"q": "yes"}, KONFLIKTRAD, later(c))
+    c.submit_evaluation("guardian", "2026-1", {"understood_consent": True}, KONFLIKTRAD, later(c))
 
 
 IN_STATUS: dict[str, Callable[[Contract], None]] = {

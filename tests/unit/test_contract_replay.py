@@ -68,7 +68,7 @@ def eventful_contract() -> Contract:
         later(contract),
         plan=plan_for(contract, per_month=8),
     )
-    contract.submit_evaluation("youth", "eval-1", {"helpful": 5}, KONFLIKTRAD, later(contract))
+    contract.submit_evaluation("youth", "2026-1", {"helpful": 5}, KONFLIKTRAD, later(contract))
     contract.complete(KONFLIKTRAD, at_day(PLAN_END))
     return contract
 

@@ -91,7 +91,7 @@ def _full_contract() -> Contract:
     schedule_and_record(c, "rapid-after", ())
     c.register_breach("b1", BreachKind.POSITIVE_TEST, "lab THC", "lab-follow-up", KONFLIKTRAD, later(c))
     c.decide_breach("b1", BreachResponse.WARNING, FACTORS, "first", KONFLIKTRAD, later(c))
-    c.submit_evaluation("youth", "eval-1", {"helpful": 4}, KONFLIKTRAD, later(c))
+    c.submit_evaluation("youth", "2026-1", {"helpful": 4}, KONFLIKTRAD, later(c))
     c.complete(KONFLIKTRAD, at_day(PLAN_END))
     return c
 
