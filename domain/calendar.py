@@ -9,8 +9,8 @@ package and a test can name its own holidays.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 OSLO = ZoneInfo("Europe/Oslo")

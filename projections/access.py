@@ -28,6 +28,9 @@ from domain.policy import (
 )
 from domain.values import Agency, Category, ScopeItem
 
+# The plan handed over to a unit that joins: only as the terms events carry it (a plan a
+# breach decision set is in the breach category, docs/domain.md §3).
+PLAN_EVENTS = frozenset({"PlanAgreed", "PlanAmended"})
 # The events that change whom a case relates to (`CaseRelations.feed`).
 RELATION_EVENTS = frozenset(
     {"ResidenceChanged", "GpRegistered", "SchoolRegistered", "TeamMemberAdded", "TeamMemberRemoved"}
@@ -136,7 +139,7 @@ class CaseRedaction:
                 out.setdefault(viewer, []).append(_for(view, viewer))
         if offered:
             self._offered = record
-        elif record.payload.get("plan") and not is_erased(record):
+        elif record.type in PLAN_EVENTS and record.payload.get("plan") and not is_erased(record):
             self._plan = record.payload["plan"]
         if late is not None and record.type == "ConsentGiven":
             self._disclose(late, related, context, policy, out, only_new=True)

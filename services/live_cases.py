@@ -66,18 +66,26 @@ class LiveCase:
 
     def view(self, viewer: Viewer) -> dict[str, Any] | None:
         """The case as `viewer` sees it now, or None when it may not know the case exists."""
+        return self._projection(viewer).present(viewer)
+
+    def seen_version(self, viewer: Viewer) -> int | None:
+        """The version of the last event `viewer` saw (None: it may not know the case), without
+        laying out its whole view."""
+        fold = self._projection(viewer).folds.get(viewer)
+        return int(fold["version"]) if fold else None
+
+    def related(self, viewer: Viewer, at: datetime) -> bool:
+        """Whether `viewer`'s unit is related to the case at `at` (docs/domain.md §9)."""
+        return self._projection(viewer).access.relations.basis(viewer, at) is not None
+
+    def _projection(self, viewer: Viewer) -> CaseProjection:
         projection = self.projections.get(viewer)
         if projection is None:
             projection = CaseProjection(self.track, str(self.aggregate.id), self.rules, (viewer,))
             for record in self.records:
                 projection.apply(record)
             self.projections[viewer] = projection
-        return projection.present(viewer)
-
-    def related(self, viewer: Viewer, at: datetime) -> bool:
-        """Whether `viewer`'s unit is related to the case at `at` (docs/domain.md §9)."""
-        self.view(viewer)  # its projection follows the case's relations
-        return self.projections[viewer].access.relations.basis(viewer, at) is not None
+        return projection
 
     def advance(self, records: Sequence[EventRecord]) -> None:
         if self.scrub is not None:

@@ -170,13 +170,14 @@ class SealedApplication(Application[UUID]):
     def _run(
         self, case: LiveCase, decide: Decide, expected_version: int | None, ctx: Context | None, action: str
     ) -> CommandResult:
-        before = self._seen(case, ctx) if ctx is not None else None
-        if ctx is not None and before is None:
+        viewer = ctx.viewer(self.track) if ctx is not None else None
+        seen = case.seen_version(viewer) if viewer is not None else None
+        if ctx is not None and seen is None:
             raise CaseNotFoundError(str(case.aggregate.id))
         if ctx is not None and not self._related_now(case, ctx):
             # It knows the case (it saw it), so a 403 tells it nothing new.
             raise AccessDeniedError("your unit is no longer related to this case: it keeps what it saw")
-        seen = _version(before, case.version)
+        seen = case.version if seen is None else seen
         if expected_version is not None and expected_version != seen:
             raise VersionMismatchError(expected_version, seen)
         decide(case.aggregate)

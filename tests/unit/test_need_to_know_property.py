@@ -124,7 +124,12 @@ OTHER_STEPS = st.one_of(
     # Signer 2: both at once, so consent-only cells open often enough to be judged.
     st.tuples(st.just("consent"), st.integers(0, 2), st.lists(st.sampled_from(CONSENTABLE), max_size=12)),
     st.tuples(st.just("withdraw"), st.integers(0, 1), st.none()),
-    st.tuples(st.just("event"), st.sampled_from(EVENT_TYPES), st.sampled_from(["follow_up", "sanction"])),
+    # A guardian added later changes who must consent: judged by the consent tests, not here.
+    st.tuples(
+        st.just("event"),
+        st.sampled_from([t for t in EVENT_TYPES if t != "GuardianAdded"]),
+        st.sampled_from(["follow_up", "sanction"]),
+    ),
 )
 
 
@@ -224,11 +229,10 @@ def _may_see(case: Case, story: Story, viewer: Viewer, marker: int, at: datetime
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(stories(), st.lists(st.sampled_from(USERS), min_size=1, max_size=6, unique=True))
-def test_no_unit_ever_receives_what_it_is_not_related_to(
-    story: tuple[Case, Story], users: list[Viewer]
-) -> None:
+@given(stories())
+def test_no_unit_ever_receives_what_it_is_not_related_to(story: tuple[Case, Story]) -> None:
     case, plain = story
+    users = USERS  # every unit of the stories' places, related or not
     projection = CaseProjection(Track.CONTRACT, "case-1", DEFAULT_RULES)
     alone = {v: CaseProjection(Track.CONTRACT, "case-1", DEFAULT_RULES, (v,)) for v in users}
     received: dict[Viewer, list[int]] = {v: [] for v in users}
