@@ -72,7 +72,11 @@ class LiveCase:
         """The version of the last event `viewer` saw (None: it may not know the case), without
         laying out its whole view."""
         fold = self._projection(viewer).folds.get(viewer)
-        return int(fold["version"]) if fold else None
+        if not fold:
+            return None
+        # A prevention case is shown at the case's version (its units see every event from
+        # their disclosure on); a contract at the last event the unit saw.
+        return int(fold.get("version", self.version))
 
     def related(self, viewer: Viewer, at: datetime) -> bool:
         """Whether `viewer`'s unit is related to the case at `at` (docs/domain.md §9)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from infra.db.sql import Database
+from infra.db.sql import Database, lock_schema
 from services.explicit_access import AccessGrant
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS access_grants (
@@ -16,6 +16,7 @@ class AccessGrants:
     def __init__(self, db: Database) -> None:
         self.db = db
         with db.transaction() as tx:
+            lock_schema(tx)  # processes starting together create the tables one at a time
             tx.execute(SCHEMA)
             tx.execute("CREATE INDEX IF NOT EXISTS access_grants_case ON access_grants (case_id, sub)")
 

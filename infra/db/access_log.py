@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.db.sql import Database
+from infra.db.sql import Database, lock_schema
 from services.access import AccessEntry
 from services.batching import BatchWriter
 
@@ -28,6 +28,7 @@ class AccessLog:
     def __init__(self, db: Database) -> None:
         self.db = db
         with db.transaction() as tx:
+            lock_schema(tx)  # processes starting together create the tables one at a time
             tx.execute(SCHEMA)
             tx.execute("CREATE INDEX IF NOT EXISTS access_log_subject ON access_log (subject_ref)")
             # The reads of the cases that name a person (a guardian) are found by case.

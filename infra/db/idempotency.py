@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from infra.db.sql import Database
+from infra.db.sql import Database, lock_schema
 from services.keys import SubjectKeys
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -39,6 +39,7 @@ class IdempotencyStore:
         self.db = db
         self.keys = keys
         with db.transaction() as tx:
+            lock_schema(tx)  # processes starting together create the tables one at a time
             tx.execute(SCHEMA if db.postgres else SCHEMA.replace("BYTEA", "BLOB"))
 
     def reserve(self, scope: str, key: str, request_hash: str) -> StoredResponse | None:

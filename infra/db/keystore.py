@@ -12,7 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.db.sql import Database, _Tx
+from infra.db.sql import Database, _Tx, lock_schema
 
 log = logging.getLogger("ruskontrakt.keys")
 CHANNEL = "ruskontrakt_erasures"
@@ -40,6 +40,7 @@ class SqlKeyStore:
         self.db = db
         serial = "BIGSERIAL" if db.postgres else "INTEGER"  # SQLite: the rowid (notices stay)
         with db.transaction() as tx:
+            lock_schema(tx)  # processes starting together create the tables one at a time
             for statement in SCHEMA:
                 statement = statement.replace("{serial}", serial)
                 tx.execute(statement if db.postgres else statement.replace("BYTEA", "BLOB"))

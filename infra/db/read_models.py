@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from infra.db.sql import Database, _Tx
+from infra.db.sql import Database, _Tx, lock_schema
 from projections.worklist import NO_DEADLINE
 from services.queries import Page
 
@@ -267,8 +267,7 @@ class ReadModels:
     def __init__(self, db: Database) -> None:
         self.db = db
         with db.transaction() as tx:
-            if tx.postgres:
-                tx.execute("SELECT pg_advisory_xact_lock(7411)")  # one process reshapes at a time
+            lock_schema(tx)  # one process reshapes (and creates) at a time
             _reshape(tx)
             for statement in SCHEMA:
                 tx.execute(statement.replace("{blob}", "BYTEA" if tx.postgres else "BLOB"))

@@ -98,3 +98,15 @@ class _Tx:
 
     def fetchall(self) -> list[Any]:
         return list(self.cursor.fetchall())
+
+
+SCHEMA_LOCK = 7411  # one advisory lock for every table this service creates or alters
+
+
+def lock_schema(tx: _Tx) -> None:
+    """On PostgreSQL, hold the schema lock for the rest of the transaction: two processes
+    running `CREATE TABLE IF NOT EXISTS` or `ALTER TABLE ... ADD COLUMN IF NOT EXISTS` at
+    once can fail on each other (a duplicate type, a deadlock); on SQLite the write lock
+    already serialises them."""
+    if tx.postgres:
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
