@@ -89,6 +89,19 @@ PREVENTION_QUERIES: Table = {
     "case_view": EVERYONE - {P},
 }
 
+# Equal-practice statistics (docs/domain.md §10, docs/api.md "Statistics"): aggregated
+# counts only, never a case; the county sees its own municipalities (services/statistics.py).
+STATISTICS_QUERIES: Table = {
+    "equal_practice": frozenset({COUNTY, AUDITOR, K}),
+    "prevention_funnel": frozenset({COUNTY, AUDITOR, K}),
+    "evaluations": frozenset({COUNTY, AUDITOR, K}),
+}
+
+# The intake register: every U18 drug case the prosecutor decides (docs/domain.md §10).
+INTAKE_COMMANDS: Table = {
+    "record_intake": frozenset({P}),
+}
+
 # About a person rather than a case: the right of access, erasure, the access log.
 SUBJECT_QUERIES: Table = {
     "subject_export": frozenset({AUDITOR, K}),

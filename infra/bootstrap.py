@@ -28,6 +28,7 @@ from infra.db.access_log import AccessLog
 from infra.db.idempotency import IdempotencyStore
 from infra.db.keystore import PostgresErasureSignal, SqlKeyStore
 from infra.db.read_models import ReadModels
+from infra.db.statistics import StatisticsStore
 from infra.db.sql import Database
 from infra.db.urls import eventsourcing_env, sqlite_path
 from infra.register_file import load_register
@@ -47,6 +48,7 @@ from services.projector import InProcessProjection, Projector
 from services.queries import CaseQueries, Freshness
 from services.scheduler import DeadlineScheduler
 from services.sealed_application import SealedApplication
+from services.statistics import IntakeRegister, StatisticsProjection, StatisticsQueries
 from services.stream_keys import StreamKeyRelease
 from services.streams import AgencyStreams, MessageSource, in_process_source
 from services.subject_access import SubjectAccess
@@ -99,6 +101,9 @@ class Container:
     read_models: ReadModels
     erasure_watch: ErasureWatch
     embedded: Embedded | None
+    # Equal-practice statistics and the intake register (docs/domain.md §10).
+    statistics: StatisticsQueries
+    intake: IntakeRegister
 
     @property
     def apps(self) -> list[SealedApplication]:
@@ -256,12 +261,16 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     renderer = (
         embedded.projection.projector if embedded else Projector(apps, read_models, keys, rules, "erasure")
     )
+    statistics_store = StatisticsStore(database)
+    statistics_projection = StatisticsProjection(apps, statistics_store, keys, settings.relay_gap_timeout_seconds)
+    intake = IntakeRegister(statistics_store, keys, contracts, uuid.uuid4)
     erasure = Erasure(
         keys,
         [(contracts, settings.retention_contract_days), (prevention, settings.retention_prevention_days)],
         [idempotency.purge_cases, read_models.forget_cases, grants.forget_cases],
         compact=functools.partial(_compact, database, keystore.db),
         on_mentions_erased=[idempotency.purge_cases, renderer.refresh],
+        also_expired=[intake.expired(settings.retention_contract_days)],
     )
     signal = PostgresErasureSignal(keystore.db.url) if keystore.db.postgres else None
     erasure_watch = ErasureWatch(keys, settings.erasure_poll_seconds, signal)
@@ -311,4 +320,8 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         read_models=read_models,
         erasure_watch=erasure_watch,
         embedded=embedded,
+        statistics=StatisticsQueries(
+            statistics_projection, statistics_store, register, settings.small_cell_threshold, rules.version
+        ),
+        intake=intake,
     )

@@ -44,6 +44,7 @@ class Erasure:
         on_erased: Sequence[CaseHook],
         compact: Callable[[], None],
         on_mentions_erased: Sequence[CaseHook] = (),
+        also_expired: Sequence[Callable[[datetime], list[Expired]]] = (),
     ) -> None:
         """`on_erased(case_ids)`: the stores drop what they hold of the person's cases;
         `on_mentions_erased(case_ids)`: of the cases that name the person (as guardian),
@@ -54,6 +55,9 @@ class Erasure:
         self.on_erased = list(on_erased)
         self.on_mentions_erased = list(on_mentions_erased)
         self.compact = compact
+        # Records kept beside the applications' cases that retention covers too (the intake
+        # register, services/statistics.py): their expired ones.
+        self.also_expired = list(also_expired)
 
     def erase_person(self, national_id: str) -> list[str]:
         """Crypto-shred the person's key; drop every plaintext copy of their cases' data."""
@@ -85,6 +89,8 @@ class Erasure:
                     continue
                 if record.at < now - timedelta(days=days):
                     out.append(Expired(str(case_id), app.track.value, record.at))
+        for expired in self.also_expired:
+            out += expired(now)
         return out
 
     def subjects_due(self, now: datetime) -> dict[str, list[str]]:

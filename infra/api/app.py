@@ -13,10 +13,12 @@ from infra.api.routers import (
     audit,
     contract_queries,
     contracts,
+    intake,
     ops,
     prevention,
     register,
     relations,
+    statistics,
     streams,
 )
 from infra.bootstrap import Container
@@ -46,6 +48,8 @@ def create_app(container: Container) -> FastAPI:
         streams,
         prevention,
         register,
+        statistics,
+        intake,
         ops,
     ):
         app.include_router(module.router)
