@@ -28,8 +28,8 @@ from infra.db.access_log import AccessLog
 from infra.db.idempotency import IdempotencyStore
 from infra.db.keystore import PostgresErasureSignal, SqlKeyStore
 from infra.db.read_models import ReadModels
-from infra.db.statistics import StatisticsStore
 from infra.db.sql import Database
+from infra.db.statistics import StatisticsStore
 from infra.db.urls import eventsourcing_env, sqlite_path
 from infra.register_file import load_register
 from infra.rules_file import load_rules
@@ -262,7 +262,9 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         embedded.projection.projector if embedded else Projector(apps, read_models, keys, rules, "erasure")
     )
     statistics_store = StatisticsStore(database)
-    statistics_projection = StatisticsProjection(apps, statistics_store, keys, settings.relay_gap_timeout_seconds)
+    statistics_projection = StatisticsProjection(
+        apps, statistics_store, keys, settings.relay_gap_timeout_seconds
+    )
     intake = IntakeRegister(statistics_store, keys, contracts, uuid.uuid4)
     erasure = Erasure(
         keys,

@@ -38,7 +38,7 @@ number of cases. Deterministic: the same data give the same pattern, whoever ask
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,7 +173,9 @@ class Model:
     """The linear system a reader can set up: one variable per suppressed count, every
     relation that holds one of them (published counts are constants), each variable >= 1."""
 
-    def __init__(self, suppressed: set[Cell], value: Callable[[Cell], int], relations_of: RelationsOf) -> None:
+    def __init__(
+        self, suppressed: set[Cell], value: Callable[[Cell], int], relations_of: RelationsOf
+    ) -> None:
         self.cells = sorted(suppressed)
         self.index = {c: i for i, c in enumerate(self.cells)}
         seen: dict[Relation, None] = {}
@@ -208,7 +210,7 @@ class Model:
         n = len(self.cells)
         self.rows = len(eq) + len(ub)
         # One HiGHS model, re-solved per objective from the last basis (warm start).
-        self.highs = highspy.Highs()
+        self.highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy has no annotations for it
         self.highs.setOptionValue("output_flag", False)
         inf = highspy.kHighsInf
         self.highs.addVars(n, np.ones(n), np.full(n, inf))
@@ -220,7 +222,11 @@ class Model:
     def _add_row(self, row: dict[int, float], lower: float, upper: float) -> None:
         items = sorted((i, c) for i, c in row.items() if c)
         self.highs.addRow(
-            lower, upper, len(items), np.array([i for i, _ in items], dtype=np.int32), np.array([c for _, c in items])
+            lower,
+            upper,
+            len(items),
+            np.array([i for i, _ in items], dtype=np.int32),
+            np.array([c for _, c in items]),
         )
 
     def solve(self, objective: Any) -> tuple[Any, tuple[Relation, ...]] | None:
@@ -232,7 +238,9 @@ class Model:
         if status == highspy.HighsModelStatus.kUnbounded:
             return None
         if status != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"disclosure: linear program failed ({self.highs.modelStatusToString(status)})")
+            raise RuntimeError(
+                f"disclosure: linear program failed ({self.highs.modelStatusToString(status)})"
+            )
         solution = self.highs.getSolution()
         duals = list(solution.row_dual)
         relations = [*self.eq_relations, *self.ub_relations]
@@ -295,12 +303,13 @@ def suppress(
         model = Model(suppressed, value, relations_of)
         todo = [c for c in model.cells if c not in proven]
 
-        def note(x: Any) -> None:
+        # Both run within this round only, on this round's model and cells.
+        def note(x: Any, model: Model = model) -> None:
             for cell, v in zip(model.cells, x, strict=True):
                 low[cell] = min(low.get(cell, v), v)
                 high[cell] = max(high.get(cell, v), v)
 
-        def settle() -> None:
+        def settle(todo: list[Cell] = todo) -> None:
             for cell in todo:
                 if cell not in proven and high.get(cell, 0) - low.get(cell, 0) > threshold:
                     proven.add(cell)

@@ -444,7 +444,9 @@ class YearSystem:
         if quarterly(region):
             year = str(self.year)
             out.append(
-                sum_of((region, trinn, year, measure), [(region, trinn, q, measure) for q in self.periods[1:]])
+                sum_of(
+                    (region, trinn, year, measure), [(region, trinn, q, measure) for q in self.periods[1:]]
+                )
             )
         # measures, within the cell
         for parent, parts, equal in self.kind.relations:

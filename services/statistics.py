@@ -60,8 +60,8 @@ from projections.statistics_tables import (
     table,
 )
 from services.context import Context
-from services.errors import AccessDeniedError, CaseNotFoundError
 from services.erasure import Expired
+from services.errors import AccessDeniedError, CaseNotFoundError
 from services.keys import SubjectKeys
 from services.notification_reader import NotificationReader
 from services.sealed_application import SealedApplication, require
@@ -142,7 +142,7 @@ class StatisticsProjection:
             for record in records:
                 case = cases.get(record.case_id)
                 if case is None:
-                    version, state = states.get(record.case_id, (0, {"v": 0}))
+                    _, state = states.get(record.case_id, (0, {"v": 0}))
                     case = cases[record.case_id] = CaseStatistics(state, self.forms)
                 if record.version <= case.version:
                     continue  # applied already

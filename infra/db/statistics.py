@@ -57,7 +57,8 @@ class StatisticsWriter:
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             rows = self.tx.execute(
-                f"SELECT case_id, version, state FROM st_cases WHERE case_id IN ({', '.join('?' * len(chunk))})",
+                "SELECT case_id, version, state FROM st_cases "
+                f"WHERE case_id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             ).fetchall()
             out.update({str(r[0]): (int(r[1]), json.loads(r[2])) for r in rows})
@@ -121,7 +122,8 @@ class StatisticsStore:
     def rows(self, kind: str, year: int) -> list[tuple[str, str, str, str, int, int]]:
         with self.db.transaction() as tx:
             found = tx.execute(
-                "SELECT quarter, municipality, trinn, measure, bucket, n FROM st_cells WHERE kind = ? AND year = ?",
+                "SELECT quarter, municipality, trinn, measure, bucket, n FROM st_cells "
+                "WHERE kind = ? AND year = ?",
                 (kind, year),
             ).fetchall()
         return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), int(r[5])) for r in found]
