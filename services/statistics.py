@@ -203,9 +203,10 @@ class StatisticsQueries:
         answer["versions"]["form"] = form.version
         return answer
 
-    def forms_list(self, ctx: Context) -> list[dict[str, Any]]:
+    def forms_list(self, ctx: Context, version: str | None = None) -> list[dict[str, Any]]:
+        """The evaluation forms (`version`: that one only; none when there is no such form)."""
         require(ctx, "evaluations", STATISTICS_QUERIES)
-        return [f.describe() for _, f in sorted(self.forms.forms.items())]
+        return [f.describe() for v, f in sorted(self.forms.forms.items()) if version in (None, v)]
 
     # --- shared ------------------------------------------------------------------------------
 

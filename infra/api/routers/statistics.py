@@ -84,6 +84,10 @@ def evaluations(
 
 
 @router.get("/statistics/evaluation-forms")
-def evaluation_forms(c: ContainerDep, user: PrincipalDep) -> list[dict[str, Any]]:
+def evaluation_forms(
+    c: ContainerDep,
+    user: PrincipalDep,
+    version: Annotated[str | None, Query(max_length=40, description="Only this form version")] = None,
+) -> list[dict[str, Any]]:
     """The evaluation forms in force: versions, roles, questions and answer types."""
-    return c.statistics.forms_list(c.context(user))
+    return c.statistics.forms_list(c.context(user), version)
