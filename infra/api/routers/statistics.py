@@ -36,7 +36,17 @@ FormVersion = Annotated[
 TABLE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The table: counts and rates, small cells suppressed (`null`, `suppressed: true`)",
-        "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "Rows of cells per group and period, with the suppression "
+                    "threshold and the versions they were computed under (docs/api.md Statistics)",
+                    "additionalProperties": True,
+                }
+            },
+            "text/csv": {"schema": {"type": "string"}},
+        },
     }
 }
 
