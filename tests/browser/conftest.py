@@ -155,7 +155,7 @@ def visit(browser: Browser, site: Site) -> Iterator[Any]:
         )
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(45_000)  # a loaded CI machine: the first POST of a run has taken > 15 s
         opened = Visit(page, site)
         if agency is not None:
             opened.sign_in(agency, **claims)
