@@ -306,11 +306,56 @@ def load_demo(url: str, settings: Settings) -> None:
                 {
                     "respondent_role": "youth",
                     "form_version": "2026-1",
-                    "answers": {"helpful": 4, "understood_consent": True},
+                    "answers": {"helpful": 4, "understood_consent": True, "comment": "Demo"},
                 },
             )
+    contracts = list(client.homes)
     _prevention(client, today)
+    _intake_and_evaluations(client, today, contracts)
     log.info("demo data loaded into %s", url)
+
+
+# The intake register's other decisions (docs/domain.md §10): the denominators of equal
+# practice, in every demo municipality.
+INTAKE_DECISIONS = ["fine", "waiver", "fine", "other", "dropped", "fine"]
+EVALUATION_ANSWERS = [
+    ("youth", {"helpful": 4, "understood_consent": True, "informed": 4, "most_useful": "conversations"}),
+    ("guardian", {"understood_consent": True, "informed": 5, "followed_up": True}),
+    ("coordinator", {"followed_up": True, "team_cooperation": 4}),
+    ("health_service", {"followed_up": False, "team_cooperation": 3}),
+]
+
+
+def _intake_and_evaluations(client: Client, today: date, cases: list[str]) -> None:
+    for i in track(range(24), description="intake"):
+        birth = date(today.year - 16, 1 + i % 12, 1 + i % 27)
+        client.post(
+            Agency.PROSECUTION,
+            "/intake",
+            {
+                "national_id": _national_id(birth, 100 + i),
+                "birth_date": birth.isoformat(),
+                "municipality": MUNICIPALITIES[i % len(MUNICIPALITIES)],
+                "offence_date": (today - timedelta(days=30 + i)).isoformat(),
+                "age_band": str(_age(birth, today - timedelta(days=30 + i))),
+                "decision": INTAKE_DECISIONS[i % len(INTAKE_DECISIONS)],
+                "reason": "Demo: førstegangs bruk",
+            },
+        )
+    for case_id in cases:
+        view = client.get(Agency.KONFLIKTRAD, f"/contracts/{case_id}")
+        if view.get("status") not in ("active", "completed", "terminated", "returned", "breach_review"):
+            continue
+        for role, answers in EVALUATION_ANSWERS:
+            client.post(
+                Agency.KONFLIKTRAD,
+                f"/contracts/{case_id}/evaluations",
+                {"respondent_role": role, "form_version": "2026-1", "answers": answers},
+            )
+
+
+def _age(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def _prevention(client: Client, today: date) -> None:

@@ -49,6 +49,8 @@ from scipy.sparse import csr_matrix
 
 Cell = tuple[str, ...]
 NEIGHBOURHOOD = 400  # suppressed counts in one interval's linear programs at most
+# "Wider than the threshold" with room for the solver's rounding: a width of 5.0000001 is 5.
+MARGIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,7 @@ def suppress(
 
         def settle(todo: list[Cell] = todo) -> None:
             for cell in todo:
-                if cell not in proven and high.get(cell, 0) - low.get(cell, 0) > threshold:
+                if cell not in proven and high.get(cell, 0) - low.get(cell, 0) > threshold + MARGIN:
                     proven.add(cell)
 
         # Cheap probes first (deterministic "random" objectives), then each cell still open.
@@ -324,11 +326,11 @@ def suppress(
         settle()
         narrow: list[tuple[Cell, Interval]] = []
         for cell in todo:
-            if cell in proven or high[cell] - low[cell] > threshold:
+            if cell in proven or high[cell] - low[cell] > threshold + MARGIN:
                 proven.add(cell)
                 continue
             found = model.interval(cell, note)
-            if found.width > threshold:
+            if found.width > threshold + MARGIN:
                 proven.add(cell)
             else:
                 narrow.append((cell, found))
@@ -410,10 +412,69 @@ def audit(
     values: Mapping[Cell, int],
     suppressed: set[Cell],
     relations_of: RelationsOf,
-    limit: int = 100_000,
+    threshold: float | None = None,
 ) -> dict[Cell, Interval]:
-    """Every suppressed count's feasible interval given everything published (the attack)."""
-    return {
-        cell: interval(cell, suppressed, lambda c: values.get(c, 0), relations_of, limit)
-        for cell in sorted(suppressed)
-    }
+    """The attack: every suppressed count's feasible interval given everything published
+    (`values`: the published counts), by scipy's HiGHS, over the whole system at once.
+
+    Every vertex a linear program returns is feasible, so a count that takes values more
+    than `threshold` apart in two of them is known to be wide enough without programs of its
+    own (its interval is then reported as that spread, a lower bound of the truth); with no
+    `threshold`, each count's min and max are solved for exactly."""
+    cells = sorted(suppressed)
+    index = {c: i for i, c in enumerate(cells)}
+    seen: dict[Relation, None] = {}
+    for cell in cells:
+        for relation in relations_of(cell):
+            seen.setdefault(relation, None)
+    rows_eq: list[dict[int, float]] = []
+    rows_ub: list[dict[int, float]] = []
+    rhs_eq: list[float] = []
+    rhs_ub: list[float] = []
+    for relation in seen:
+        row: dict[int, float] = {}
+        constant = 0.0
+        for member, coefficient in relation.terms:
+            if member in index:
+                row[index[member]] = row.get(index[member], 0.0) + coefficient
+            else:
+                constant += coefficient * values.get(member, 0)
+        if not any(row.values()):
+            continue
+        if relation.equal:
+            rows_eq.append(row)
+            rhs_eq.append(-constant)
+        else:
+            rows_ub.append({i: -c for i, c in row.items()})
+            rhs_ub.append(constant)
+    n = len(cells)
+    a_eq, a_ub = _matrix(rows_eq, n), _matrix(rows_ub, n)
+    low = np.full(n, np.inf)
+    high = np.full(n, -np.inf)
+    out: dict[Cell, Interval] = {}
+    for i, cell in enumerate(cells):
+        if threshold is not None and high[i] - low[i] > threshold:
+            out[cell] = Interval(float(low[i]), float(high[i]))
+            continue
+        ends = []
+        for sign in (1.0, -1.0):
+            objective = np.zeros(n)
+            objective[i] = sign
+            result = linprog(
+                objective,
+                A_ub=a_ub,
+                b_ub=rhs_ub if rows_ub else None,
+                A_eq=a_eq,
+                b_eq=rhs_eq if rows_eq else None,
+                bounds=[(1.0, None)] * n,
+                method="highs",
+            )
+            if result.status == 3:
+                ends.append(float("inf"))
+                continue
+            if result.status != 0:
+                raise RuntimeError(f"disclosure audit: linear program failed ({result.message})")
+            ends.append(float(result.x[i]))
+            low, high = np.minimum(low, result.x), np.maximum(high, result.x)
+        out[cell] = Interval(ends[0], ends[1])
+    return out

@@ -25,7 +25,7 @@ import io
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
@@ -162,6 +162,15 @@ class StatisticsProjection:
 class Computed:
     system: YearSystem
     computed_at: datetime
+    tables: dict[tuple[str, str, str | None, date], dict[str, Any]] = field(default_factory=dict)
+
+    def table(self, group_by: str, period: str, county: str | None, today: date) -> dict[str, Any]:
+        """A table of the system, computed once per day (rates per active month count days)."""
+        key = (group_by, period, county, today)
+        found = self.tables.get(key)
+        if found is None:
+            found = self.tables[key] = table(self.system, group_by, period, county, today)
+        return found
 
 
 class StatisticsQueries:
@@ -224,7 +233,7 @@ class StatisticsQueries:
                 "anything but suppressions); quarters are published per county, office and trinn"
             )
         computed = self._computed(kind, stored, year)
-        body = table(computed.system, group_by, period, county, local_day(ctx.at))
+        body = computed.table(group_by, period, county, local_day(ctx.at))
         return {
             "table": kind.name,
             "group_by": group_by,
