@@ -42,6 +42,7 @@ SCRIPTS: list[tuple[str, list[str]]] = [
     ("bench_rebuild", ["-m", "bench.bench_rebuild"]),
     ("bench_pipeline_latency", ["-m", "bench.bench_pipeline_latency"]),
     ("bench_worklist", ["-m", "bench.bench_worklist"]),
+    ("bench_statistics", ["-m", "bench.bench_statistics"]),
     ("profile_fresh", ["-m", "bench.profile_commands", "--commands", "300"]),
     ("profile_history", ["-m", "bench.profile_commands", "--history", "1000", "--commands", "30"]),
 ]
