@@ -101,7 +101,9 @@ def measure(cases: int, seconds: float) -> tuple[float, float, int]:
                 c.statistics.equal_practice(ctx, *TABLE)
                 done += 1
             rate = done / (time.perf_counter() - start)
-            suppressed = sum(1 for r in body["rows"] for cell in r["cells"].values() if cell.get("suppressed"))
+            suppressed = sum(
+                1 for r in body["rows"] for cell in r["cells"].values() if cell.get("suppressed")
+            )
             return rate, first, suppressed
         finally:
             c.close()
