@@ -57,13 +57,7 @@ class ContractLifecycle(StateMachine):
     )
     # A guardian may be registered while the contract has not ended; under 18, their
     # consent is then required too (in `offered`: before the contract is consented).
-    add_guardian = (
-        offered.to.itself(internal=True)
-        | consented.to.itself(internal=True)
-        | startup_scheduled.to.itself(internal=True)
-        | active.to.itself(internal=True)
-        | breach_review.to.itself(internal=True)
-    )
+    add_guardian = _inside(offered, consented, startup_scheduled, active, breach_review)
     # Who the case relates to (docs/domain.md §9): while it has not ended. A move may end
     # the contract (`moved_away`) when the new place cannot carry it on.
     register_gp = _inside(offered, consented, startup_scheduled, active, breach_review)
@@ -75,11 +69,7 @@ class ContractLifecycle(StateMachine):
         | startup_scheduled.to(terminated, cond="ends_with_move")
         | active.to(terminated, cond="ends_with_move")
         | breach_review.to(terminated, cond="ends_with_move")
-        | offered.to.itself(internal=True)
-        | consented.to.itself(internal=True)
-        | startup_scheduled.to.itself(internal=True)
-        | active.to.itself(internal=True)
-        | breach_review.to.itself(internal=True)
+        | _inside(offered, consented, startup_scheduled, active, breach_review)
     )
     # What the scheduler records when a deadline is missed (docs/domain.md §11).
     record_missed_deadline = _inside(consented, startup_scheduled, active, breach_review, terminated)

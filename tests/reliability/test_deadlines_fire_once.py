@@ -74,6 +74,18 @@ def _scheduler(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     )
 
 
+def _once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """One pass of `ruskontrakt deadlines --once`, to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", "deadlines", "--once"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def _recorded(api: Api, cases: list[str]) -> Counter[tuple[str, str, str, str]]:
     """(case, event type, rule, due) of every deadline event in the store."""
     seen: Counter[tuple[str, str, str, str]] = Counter()
@@ -103,26 +115,12 @@ def test_every_missed_deadline_fires_once_across_kills_and_concurrent_schedulers
     for process in pair:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
-    last = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "deadlines", "--once"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    last = _once(env)
     assert last.returncode == 0, last.stdout + last.stderr
 
     recorded = _recorded(api, cases)
     assert recorded and max(recorded.values()) == 1, [k for k, n in recorded.items() if n > 1]
-    again = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "deadlines", "--once"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = _once(env)
     assert again.returncode == 0 and again.stdout.startswith("recorded 0 deadline(s)"), again.stdout
     assert _recorded(api, cases) == recorded, "a later pass records nothing new"
     by_kind = Counter((kind, rule) for _, kind, rule, _ in recorded)
@@ -137,14 +135,7 @@ def _run_once_until_quiet(env: dict[str, str], passes: int = 20) -> None:
     """`deadlines --once` until a pass records nothing (in Kafka mode the read models follow
     the recorded events a moment later, through relay and projector)."""
     for _ in range(passes):
-        done = subprocess.run(
-            [sys.executable, "-m", "infra.cli", "deadlines", "--once"],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = _once(env)
         assert done.returncode == 0, done.stdout + done.stderr
         if done.stdout.startswith("recorded 0 deadline(s)"):
             return
