@@ -24,14 +24,12 @@ from uuid import UUID
 
 from bench.app import NOOP_GET_PATH
 from bench.common import (
-    PROSECUTOR,
     Result,
-    _as,
-    _offer_body,
     bench_database,
     bench_env,
     bench_parser,
     log,
+    offer_contract,
     report,
     unit_of,
 )
@@ -49,25 +47,7 @@ def create_offers(c: Container, count: int, threads: int = 4) -> list[UUID]:
     today = c.clock().date()
 
     def one(n: int) -> UUID:
-        body = _offer_body(n, today)
-        body.offer_deadline = today + timedelta(days=1 + n % 60)  # spread over two months
-        case_id = c.new_id()
-        c.contracts.offer(
-            case_id,
-            body.youth.value(),
-            tuple(g.value() for g in body.guardians),
-            body.offence.value(),
-            body.trinn,
-            body.residence_municipality,
-            body.registered_municipality,
-            body.offer_deadline,
-            body.legal_basis,
-            body.replaces.value(),
-            None,
-            None,
-            _as(c, PROSECUTOR),
-        )
-        return case_id
+        return offer_contract(c, n, today + timedelta(days=1 + n % 60))  # spread over two months
 
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(one, range(count)))

@@ -284,11 +284,12 @@ def _as(c: Container, actor: Actor) -> Context:
     )
 
 
-def create_active_contract(c: Container, n: int) -> UUID:
-    """offer → consent (youth, guardian) → start-up scheduled → held with a plan: ACTIVE,
-    through the same use cases the API calls."""
-    today = c.clock().date()
-    body = _offer_body(n, today)
+def offer_contract(c: Container, n: int, offer_deadline: date | None = None) -> UUID:
+    """The `n`-th youth's contract offered by the prosecutor, through the offer use case
+    (`offer_deadline`: instead of the body's 30 days from today)."""
+    body = _offer_body(n, c.clock().date())
+    if offer_deadline is not None:
+        body.offer_deadline = offer_deadline
     case_id = c.new_id()
     c.contracts.offer(
         case_id,
@@ -305,6 +306,14 @@ def create_active_contract(c: Container, n: int) -> UUID:
         None,
         _as(c, PROSECUTOR),
     )
+    return case_id
+
+
+def create_active_contract(c: Container, n: int) -> UUID:
+    """offer → consent (youth, guardian) → start-up scheduled → held with a plan: ACTIVE,
+    through the same use cases the API calls."""
+    today = c.clock().date()
+    case_id = offer_contract(c, n)
     for signatory in ("youth", "guardian:0"):
         b = ConsentBody.model_validate({"signatory": signatory, "scope": [], "booklet_version": "2026-1"})
         c.contracts.give_consent(
