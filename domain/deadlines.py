@@ -105,6 +105,18 @@ RULES: dict[str, DeadlineRule] = {
             lambda d: d.completion_days_after_end,
             escalates=False,
         ),
+        # The prosecutor's decision on a youth drug case: six weeks from the offence. The
+        # intake register learns of a case only when it is decided, so this deadline is
+        # judged when the decision is recorded (met or late), never fired by the scheduler.
+        DeadlineRule(
+            "u18_decision",
+            "the offence date (the intake register's)",
+            Agency.PROSECUTION,
+            WhenMissed.OVERDUE,
+            "docs/domain.md §11 (the prosecution's six weeks from offence to decision for under-18s)",
+            lambda d: d.u18_decision_days,
+            escalates=False,
+        ),
     )
 }
 
@@ -147,6 +159,20 @@ def offer_answer_deadline(offered_on: date, rules: Rules) -> date:
 def startup_deadline(consented_on: date, rules: Rules) -> date:
     """The day by which the startup meeting must be held after the last required consent."""
     return due_after(consented_on, rules.deadlines.startup_within_days_of_consent, rules)[0]
+
+
+def deadline_from(name: str, start: date, rules: Rules) -> Deadline:
+    """The deadline of rule `name` (one with a fixed length) started on `start`."""
+    rule = RULES[name]
+    assert rule.days is not None, f"{name} runs as the plan says, not for a fixed time"
+    due, moved_from, why = due_after(start, rule.days(rules.deadlines), rules)
+    return Deadline(name, due, rule.who, rule.source, moved_from, why)
+
+
+def u18_decision(offence_date: date, decided_on: date, rules: Rules) -> dict[str, Any]:
+    """The U18 deadline of a decided case: when it fell due and whether the decision met it."""
+    deadline = deadline_from("u18_decision", offence_date, rules)
+    return {**deadline.as_dict(), "met": decided_on <= deadline.due}
 
 
 def open_deadlines(case: Case, rules: Rules) -> list[Deadline]:

@@ -33,6 +33,7 @@ from uuid import UUID
 from cachetools import LRUCache
 
 from domain.calendar import local_day
+from domain.deadlines import u18_decision
 from domain.errors import InvalidInputError
 from domain.evaluation_forms import DEFAULT_FORMS, EvaluationForms
 from domain.intake import AgeBand, IntakeDecision, IntakeRecord, check_intake
@@ -369,7 +370,8 @@ class IntakeRegister:
         self.keys.open_case(intake_id, national_id)  # the youth's key, by the keyed reference
         sealed = self.keys.seal_json(intake_id, record.as_record())
         seq = self.store.add_intake(intake_id, ctx.at.isoformat(), record.decided_on.isoformat(), sealed)
-        return {**record.as_record(), "seq": seq, "recorded_at": ctx.at.isoformat()}
+        deadline = u18_decision(record.offence_date, record.decided_on, ctx.rules)
+        return {**record.as_record(), "seq": seq, "recorded_at": ctx.at.isoformat(), "u18_deadline": deadline}
 
     def _check_contract(self, ctx: Context, contract_id: UUID) -> None:
         """The contract exists and the caller's unit may know it (404 otherwise, as everywhere)."""

@@ -9,12 +9,14 @@ from datetime import date
 
 from domain.calendar import Calendar
 from domain.deadlines import (
+    RULES,
     due_after,
     is_overdue,
     next_deadline,
     offer_answer_deadline,
     open_deadlines,
     startup_deadline,
+    u18_decision,
 )
 from domain.rules import DEFAULT_RULES, Deadlines
 from services.calendar import norwegian_calendar
@@ -160,4 +162,27 @@ def test_a_moved_deadline_says_from_which_day_and_why() -> None:
         "source": back.source,
         "moved_from": "2026-12-25",
         "moved_because": ["2026-12-25 Første juledag", "2026-12-26 Andre juledag", "2026-12-27 søndag"],
+    }
+
+
+def test_the_u18_decision_is_due_six_weeks_after_the_offence_and_moves_past_easter() -> None:
+    rules = NORWAY
+    # 20 February 2026 + 42 days is Good Friday, 3 April: due the Tuesday after Easter Monday.
+    late = u18_decision(date(2026, 2, 20), date(2026, 4, 8), rules)
+    assert (late["rule"], late["due"], late["moved_from"], late["who"]) == (
+        "u18_decision",
+        "2026-04-07",
+        "2026-04-03",
+        "prosecution",
+    )
+    assert late["met"] is False
+    assert u18_decision(date(2026, 2, 20), date(2026, 4, 7), rules)["met"] is True
+    # The length is the rules' (versioned configuration), not a constant.
+    shorter = replace(rules, deadlines=Deadlines(u18_decision_days=28))
+    assert u18_decision(date(2026, 2, 20), date(2026, 3, 20), shorter) == {
+        "rule": "u18_decision",
+        "due": "2026-03-20",
+        "who": "prosecution",
+        "source": RULES["u18_decision"].source,
+        "met": True,
     }
