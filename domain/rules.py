@@ -10,7 +10,10 @@ deadline is computed from the same data; the service loads the Norwegian one
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 from domain.booklets import BOOKLETS
 from domain.calendar import WEEKENDS_ONLY, Calendar
@@ -57,6 +60,19 @@ class Rules:
 
     def stage(self, trinn: int) -> StageDefaults:
         return self.stages[trinn]
+
+    @cached_property
+    def deadline_fingerprint(self) -> str:
+        """What every computed deadline depends on: the rules version, the deadlines'
+        lengths and the calendar's holidays. Deadlines stored under another fingerprint are
+        computed again (`services/deadline_rules.py`), also when the calendar changed but
+        the version was not bumped."""
+        basis = {
+            "version": self.version,
+            "deadlines": asdict(self.deadlines),
+            "holidays": sorted(day.isoformat() for day in self.calendar.holidays),
+        }
+        return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
 
 
 DEFAULT_RULES = Rules(

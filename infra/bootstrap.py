@@ -39,6 +39,7 @@ from services.audit import Audit
 from services.checkpoints import CheckpointLog, load_or_create_key
 from services.context import Context
 from services.contracts import ContractsApplication
+from services.deadline_rules import RecomputeDeadlines
 from services.erasure import Erasure, ErasureWatch
 from services.explicit_access import ExplicitAccess
 from services.keys import SubjectKeys, erased_among
@@ -307,6 +308,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
             register,
             clock or utc_now,
             embedded.projection.catch_up if embedded else None,
+            RecomputeDeadlines(read_models, renderer.refresh, rules),
         ),
         prevention_queries=CaseQueries(
             Track.PREVENTION, PREVENTION_QUERIES, read_models, keys, access, freshness, rules

@@ -44,6 +44,8 @@ def worklist_row(doc: CaseDoc, rules: Rules) -> dict[str, Any]:
         "version": doc.get("version"),
         "policy_version": doc.get("policy_version"),
         "rules_version": rules.version,
+        # What the deadlines were computed under: a row under other rules is computed again.
+        "deadline_rules": rules.deadline_fingerprint,
     }
 
 

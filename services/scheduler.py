@@ -63,19 +63,24 @@ class DeadlineScheduler:
         register: MunicipalityRegister,
         clock: Callable[[], datetime],
         catch_up: Callable[[], object] | None = None,
+        recompute: Callable[[], object] | None = None,
     ) -> None:
-        """`catch_up`: brings the read models up to date first (embedded mode)."""
+        """`catch_up`: brings the read models up to date first (embedded mode); `recompute`:
+        computes the stored deadlines again when the rules changed (services/deadline_rules.py)."""
         self.contracts = contracts
         self.read_models = read_models
         self.rules = rules
         self.register = register
         self.clock = clock
         self.catch_up = catch_up
+        self.recompute = recompute
 
     def run_once(self) -> Pass:
         """One pass over every case with a deadline before today (Norwegian day)."""
         if self.catch_up is not None:
             self.catch_up()
+        if self.recompute is not None:
+            self.recompute()  # never fire on a day computed under rules no longer in force
         at = self.clock()
         today = local_day(at)
         done = Pass()

@@ -384,6 +384,30 @@ class ReadModels:
             for r in found
         ]
 
+    def stale_deadlines(self, track: str, fingerprint: str) -> list[str]:
+        """The cases with a worklist row whose deadlines were computed under other rules
+        than `fingerprint` (`projections/worklist.py` writes it into each row)."""
+        mark = json.dumps({"deadline_rules": fingerprint})[1:-1]  # as json.dumps writes the row
+        with self.db.transaction() as tx:
+            found = tx.execute(
+                "SELECT DISTINCT case_id FROM rm_worklist WHERE track = ? AND row_json NOT LIKE ? "
+                "ORDER BY case_id",
+                (track, f"%{mark}%"),
+            ).fetchall()
+        return [str(r[0]) for r in found]
+
+    def meta(self, key: str) -> str | None:
+        with self.db.transaction() as tx:
+            row = tx.execute("SELECT value FROM rm_meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO rm_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
     def consents(self, case_id: str) -> list[dict[str, Any]]:
         with self.db.transaction() as tx:
             found = tx.execute(

@@ -5,9 +5,17 @@ coordinator can live in (filters, sorting by the next deadline, paging, the yout
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import Api
+import pytest
+from fastapi.testclient import TestClient
+
+from infra.api.app import create_app
+from infra.bootstrap import Container, build
+from infra.rules_file import load_rules
+from infra.settings import ConfigurationError
+from tests.conftest import Api, Clock, settings_for_tests
 from tests.integration.flows import FACTORS, OFFER, activate, consent_all, fnr, offer, ok, rapid_test
 
 K = "konfliktrad"
@@ -174,3 +182,51 @@ def test_an_intake_record_says_whether_the_prosecutor_decided_within_six_weeks(a
     )
     in_time = ok(api.post("prosecution", "/intake", {**intake, "decided_on": "2026-09-04"}), 201)
     assert in_time["u18_deadline"]["met"] is True
+
+
+def test_a_changed_rules_file_or_calendar_computes_the_stored_deadlines_again(
+    database_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    def serve(**settings: Any) -> tuple[Container, Api]:
+        container = build(settings_for_tests(database_url, tmp_path, **settings), clock=clock)
+        client = TestClient(create_app(container), raise_server_exceptions=False)
+        return container, Api(client, container, clock)
+
+    first, api = serve()
+    case_id = offer(api)
+    consent_all(api, case_id, [{"agency": "school", "category": "terms"}])  # 10 September 2026
+    assert _row(api, case_id)["next_deadline"] == "2026-10-12"  # 30 days, past a weekend
+    first.deadlines.run_once()
+    first.close()
+
+    # Startup within 20 days, and 30 September closed besides the public holidays.
+    rules = tmp_path / "rules.yaml"
+    example = (Path(__file__).parents[2] / "docs" / "rules.example.yaml").read_text()
+    rules.write_text(
+        example.replace('version: "2026-1"', 'version: "2026-2"')
+        .replace("startup_within_days_of_consent: 30", "startup_within_days_of_consent: 20")
+        .replace("extra_days: {}", 'extra_days: {2026-09-30: "Kontoret er stengt"}')
+    )
+    second, api = serve(rules_file=rules)
+    assert _row(api, case_id)["next_deadline"] == "2026-10-12", "stored under the old rules"
+    assert second.deadlines.run_once().fired == []
+    row = _row(api, case_id)
+    [startup] = row["deadlines"]
+    assert (row["next_deadline"], row["rules_version"]) == ("2026-10-01", "2026-2")
+    assert startup["moved_from"] == "2026-09-30" and startup["moved_because"] == [
+        "2026-09-30 Kontoret er stengt"
+    ]
+    assert ok(api.get(K, f"/contracts/{case_id}"))["deadlines"][0]["due"] == "2026-10-01"
+    # Computed once: the next pass finds the read models under today's rules.
+    assert second.deadlines.recompute is not None and second.deadlines.recompute() == 0
+    second.close()
+
+
+def test_a_rules_file_that_cannot_be_read_stops_the_service_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text('version: "x"\nstages: {}\ndeadlines: {startup_days: 3}\n')
+    with pytest.raises(ConfigurationError, match=r"RUSKONTRAKT_RULES_FILE .*rules.yaml: not valid rules"):
+        load_rules(bad)
+    bad.write_text('version: "x"\nstages: {}\ncalendar: {extra_days: {"24.12.2026": closed}}\n')
+    with pytest.raises(ConfigurationError, match="not valid rules"):
+        load_rules(bad)
