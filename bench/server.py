@@ -72,13 +72,16 @@ UNLIMITED_RATE = {"RUSKONTRAKT_RATE_PER_MINUTE": "100000000"}
 
 
 class BenchServer:
-    def __init__(self, env: dict[str, str], workdir: Path | None = None) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path | None = None, port: int | None = None) -> None:
+        """`port`: listen there (with RUSKONTRAKT_REUSE_PORT, beside another server) instead
+        of on a free port of its own."""
         # Only the given RUSKONTRAKT_* settings: nothing leaks in from the caller's shell.
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("RUSKONTRAKT_")}
         self.env.update(UNLIMITED_RATE)
         self.env.update(env)
         self.env["PYTHONPATH"] = str(REPO)
         self.workdir = workdir or Path(env.get("RUSKONTRAKT_CHECKPOINT_FILE", "/tmp/x")).parent
+        self.fixed_port = port
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path: Path | None = None
@@ -89,8 +92,8 @@ class BenchServer:
 
     def start(self) -> BenchServer:
         for _attempt in range(3):  # the free port may be taken between probe and bind
-            self.port = free_port()
-            self.log_path = self.workdir / f"server-{self.port}.log"
+            self.port = self.fixed_port or free_port()
+            self.log_path = self.workdir / f"server-{self.port}-{_attempt}-{id(self)}.log"
             with open(self.log_path, "wb") as out:
                 self.process = subprocess.Popen(
                     [sys.executable, "-m", "bench.app", "--host", "127.0.0.1", "--port", str(self.port)],

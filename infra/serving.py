@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import socket
 import threading
 
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ def run(app: FastAPI, container: Container, settings: Settings, host: str, port:
     logging.getLogger("ruskontrakt").info("serving on http://%s:%d (docs at /docs)", host, port)
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())
     server = uvicorn.Server(config)
+    sockets = [_shared_socket(host, port)] if settings.reuse_port else None
     log_privacy.install()  # after uvicorn configured its loggers
     # What start-up built (modules, the app, its schemas) lives as long as the process, yet
     # every full garbage collection would scan it again: pauses of tens of milliseconds in
@@ -32,7 +34,20 @@ def run(app: FastAPI, container: Container, settings: Settings, host: str, port:
         )
         scheduler.start()
     try:
-        server.run()
+        server.run(sockets=sockets)
     finally:
         stop.set()
         container.close()
+
+
+def _shared_socket(host: str, port: int) -> socket.socket:
+    """A listening socket other processes may bind too (`RUSKONTRAKT_REUSE_PORT`): the
+    kernel hands each new connection to one of them, so two `serve` processes on two cores
+    answer on one port without a proxy in front."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock

@@ -205,6 +205,12 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `ruskontrakt serve` listens on.")
     port: int = Field(8000, description="Port `ruskontrakt serve` listens on.")
+    reuse_port: bool = Field(
+        False,
+        description="Let several `ruskontrakt serve` processes listen on the same host and port "
+        "(Linux `SO_REUSEPORT`: the kernel spreads the connections over them). Meant for PostgreSQL "
+        "with Kafka, where each process's cached cases are checked by the store on every save.",
+    )
     log_level: str = Field("INFO", description="Python log level.")
     small_cell_threshold: int = Field(
         5, description="Statistics cells with fewer cases than this are suppressed."
