@@ -203,6 +203,10 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     pepper = _pepper(settings)
     rules = load_rules(settings.rules_file)
     register = load_register(settings.municipality_register)
+    if settings.reuse_port and settings.kafka_bootstrap is None:
+        # Embedded mode projects in the API process itself: a second one would project the
+        # same store again, and answer reads from a projection the other is writing.
+        raise ConfigurationError("RUSKONTRAKT_REUSE_PORT needs Kafka mode (RUSKONTRAKT_KAFKA_BOOTSTRAP)")
     if clock is None and settings.fake_now is not None:
         log.warning("RUSKONTRAKT_FAKE_NOW: this process takes %s as now (tests only)", settings.fake_now)
         clock = functools.partial(_fixed, settings.fake_now)

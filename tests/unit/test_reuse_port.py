@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
+from infra.bootstrap import build
 from infra.serving import _shared_socket
+from infra.settings import ConfigurationError
+from tests.conftest import settings_for_tests
 
 
 def test_two_shared_sockets_listen_on_one_port_and_a_plain_one_cannot() -> None:
@@ -24,3 +28,9 @@ def test_two_shared_sockets_listen_on_one_port_and_a_plain_one_cannot() -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_several_processes_on_one_port_are_refused_in_embedded_mode(tmp_path: Path) -> None:
+    settings = settings_for_tests(f"sqlite:///{tmp_path}/x.sqlite", tmp_path, reuse_port=True)
+    with pytest.raises(ConfigurationError, match="RUSKONTRAKT_REUSE_PORT needs Kafka mode"):
+        build(settings)
