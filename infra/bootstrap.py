@@ -252,7 +252,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
 
         source = kafka_source(settings)
     freshness = Freshness(
-        read_models, embedded.projection.catch_up if embedded else None, settings.read_wait_seconds
+        read_models, embedded.projection.current if embedded else None, settings.read_wait_seconds
     )
 
     # Erasures, whichever process makes them: the key store's notices reach every holder of

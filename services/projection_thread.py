@@ -2,8 +2,8 @@
 
 Commands answer from their own events (`services/live_cases.py`) and only wake this
 thread, so a command never waits for the projection of every agency's view. Reads still
-call `InProcessProjection.catch_up` themselves before answering (it shares the projection's lock), so
-a read never misses a committed event.
+call `InProcessProjection.current` themselves before answering (it catches up under the
+projection's lock when a log has something new), so a read never misses a committed event.
 """
 
 from __future__ import annotations

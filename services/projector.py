@@ -26,6 +26,7 @@ from cachetools import LRUCache
 from domain.policy import Track
 from domain.rules import Rules
 from projections.read_model import CaseProjection, Change
+from services.batching import BatchWriter
 from services.keys import SubjectKeys
 from services.messages import InternalMessage, internal_message, seal_json
 from services.notification_reader import NotificationReader
@@ -290,6 +291,26 @@ class InProcessProjection:
         self.batch = batch
         self.readers = {a.name: NotificationReader(a.recorder, gap_timeout) for a in self.apps}
         self._lock = threading.Lock()
+        # Per log, the position after which this process last found nothing to apply: a
+        # read whose logs end there has nothing to wait for (`current`).
+        self._applied: dict[str, int] = {}
+        self._checks: BatchWriter[Track | None, None] = BatchWriter(self._check, "catch-up check")
+
+    def current(self, track: Track | None = None) -> None:
+        """Returns once every notification of `track`'s log (every log: None) committed
+        before the call is applied: what a read of that track needs (read-your-writes,
+        whichever process wrote; a track's read models hold only its own events). Cheaper
+        than `catch_up`: concurrent reads share one look at the logs' last ids (a look that
+        starts after they asked), and the projection runs here only when a log has
+        something this process has not applied; usually the background thread did that."""
+        self._checks.submit(track)
+
+    def _check(self, batch: list[Track | None]) -> list[None]:
+        tracks = set(batch)
+        looked = [a for a in self.apps if None in tracks or a.track in tracks]
+        if any(self.readers[a.name].last_id() > self._applied.get(a.name, -1) for a in looked):
+            self.catch_up()
+        return [None] * len(batch)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         done = 0
@@ -300,6 +321,7 @@ class InProcessProjection:
                     after = self.projector.store.position(self.projector.consumer, source)
                     notifications = self.readers[app.name].read(after, self.batch)
                     if not notifications:
+                        self._applied[app.name] = after
                         break
                     self.projector.apply(
                         [

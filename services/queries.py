@@ -1,8 +1,10 @@
 """The query side: worklists and case views, answered from the read models.
 
 The read models are written by the projector (`services/projector.py`): in Kafka mode by
-`ruskontrakt project`, in embedded mode by this process, which catches up in-process
-before every read. Case documents are stored sealed under the case's key and opened here
+`ruskontrakt project`, in embedded mode by this process, which makes sure before every
+read that every committed event is applied (`InProcessProjection.current`: one look at
+the logs' last ids, shared by concurrent reads; the projection itself runs only when
+something is new). Case documents are stored sealed under the case's key and opened here
 for the caller. Each query decides permission, answers only what the caller's agency may
 know (404 otherwise) and logs what it shows before it answers — whichever edge asked.
 """
@@ -12,12 +14,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
+
+from cachetools import LRUCache
 
 from domain.calendar import local_day
 from domain.deadlines import is_overdue
@@ -69,13 +74,17 @@ class ReadModelReader(Protocol):
 class Freshness:
     """Makes the read models current enough to answer a query.
 
-    Embedded mode catches up in-process before every read (immediate read-your-writes).
+    Embedded mode makes the read models current in-process before every read (immediate
+    read-your-writes; `catch_up` is `InProcessProjection.current`).
     With Kafka the projector is another process: a query that names a `min_position` (a
     command's answer) waits, bounded, until the read models have applied it.
     """
 
     def __init__(
-        self, read_models: ReadModelReader, catch_up: Callable[[], object] | None, wait_seconds: float
+        self,
+        read_models: ReadModelReader,
+        catch_up: Callable[[Track], object] | None,
+        wait_seconds: float,
     ) -> None:
         self.read_models = read_models
         self.catch_up = catch_up
@@ -84,7 +93,7 @@ class Freshness:
     def ensure(self, track: Track, min_position: int | None) -> bool:
         """False when the read models did not get there in time (the query answers anyway)."""
         if self.catch_up is not None:
-            self.catch_up()
+            self.catch_up(track)
             return True
         if not min_position:
             return True
@@ -104,6 +113,42 @@ class Freshness:
 
 
 MAX_PAGE = 500
+CACHED_NAMES = 50_000  # cases; a name and its sealed bytes are about 200 bytes
+
+
+class OpenedNames:
+    """The worklist's opened names, kept while their sealed bytes are what the row holds.
+
+    A page shows 50 names, each sealed under its case's key; opening them (AES-GCM and
+    JSON) was a third of a page's CPU. Never a way around erasure: a name is only handed
+    out after the case's key was found (`SubjectKeys.key_for_case`, which forgets an erased
+    person's key within the erasure notice's second), and the erasure notices drop the
+    cases' names here too. A row projected again (a new seal, a new nonce) is a miss.
+    """
+
+    def __init__(self, keys: SubjectKeys) -> None:
+        self.keys = keys
+        self._names: LRUCache[str, dict[str, tuple[bytes, str | None]]] = LRUCache(CACHED_NAMES)
+        self._lock = threading.Lock()
+        keys.on_erased(self.forget)
+
+    def name(self, case_id: str, viewer_key: str, sealed: bytes) -> str | None:
+        key = self.keys.key_for_case(case_id)
+        if key is None:
+            return None
+        with self._lock:
+            held = self._names.get(case_id, {}).get(viewer_key)
+        if held is not None and held[0] == sealed:
+            return held[1]
+        name: str | None = open_json(sealed, key, row_aad(viewer_key, case_id))
+        with self._lock:
+            self._names.setdefault(case_id, {})[viewer_key] = (sealed, name)
+        return name
+
+    def forget(self, case_ids: list[str]) -> None:
+        with self._lock:
+            for case_id in case_ids:
+                self._names.pop(case_id, None)
 
 
 @dataclass(frozen=True)
@@ -181,6 +226,7 @@ class CaseQueries:
         self.keys = keys
         self.access = access
         self.freshness = freshness
+        self.names = OpenedNames(keys)
         # The access log's names for these reads, kept as they were: auditors query by them.
         self._names = (
             ("worklist", "case_view")
@@ -194,7 +240,7 @@ class CaseQueries:
         require(ctx, "case_view", self.table)
         self.freshness.ensure(self.track, min_position)
         viewer = ctx.viewer(self.track)
-        doc = self.stored_view(case_id, viewer) if viewer is not None else None
+        doc = self.stored_view(case_id, viewer, ctx.at) if viewer is not None else None
         if doc is None and self.explicit is not None:
             doc = self.explicit.granted_view(case_id, ctx)
         if doc is None:
@@ -228,14 +274,13 @@ class CaseQueries:
         return Worklist(rows, next_cursor)
 
     def _name(self, case_id: str, viewer: Viewer | None, sealed: bytes | None) -> str | None:
-        key = self.keys.key_for_case(case_id) if sealed is not None and viewer is not None else None
-        if key is None or sealed is None or viewer is None:
+        if sealed is None or viewer is None:
             return None
-        name: str = open_json(sealed, key, row_aad(viewer.key, case_id))
-        return name
+        return self.names.name(case_id, viewer.key, sealed)
 
-    def stored_view(self, case_id: UUID, viewer: Viewer) -> dict[str, Any] | None:
-        """The read model's document of the case for `viewer`, opened; None if it may not know it.
+    def stored_view(self, case_id: UUID, viewer: Viewer, at: datetime | None = None) -> dict[str, Any] | None:
+        """The read model's document of the case for `viewer`, opened, its actions judged at
+        `at`; None if it may not know it.
 
         Not logged: for checks that show nothing (tests, benchmarks); queries log it."""
         stored = self.read_models.view(viewer.key, str(case_id), self.track.value)
@@ -246,7 +291,7 @@ class CaseQueries:
             raise CaseErasedError(str(case_id))
         fold = open_json(stored.sealed, key, doc_aad(viewer.key, str(case_id)))
         return present(
-            self.track, fold, stored.version, stored.status, stored.types, viewer.agency, self.rules
+            self.track, fold, stored.version, stored.status, stored.types, viewer.agency, self.rules, at
         )
 
 

@@ -21,6 +21,7 @@ from services.batching import BatchWriter
 SCHEMA = """CREATE TABLE IF NOT EXISTS access_log (
     at TEXT NOT NULL, sub TEXT NOT NULL, agency TEXT NOT NULL, subject_ref TEXT,
     case_id TEXT, action TEXT NOT NULL, categories TEXT NOT NULL, basis TEXT NOT NULL)"""
+INSERT_ALL = "INSERT INTO access_log SELECT * FROM unnest(" + ", ".join(["%b::text[]"] * 8) + ")"
 COLUMNS = ("at", "sub", "agency", "subject_ref", "case_id", "action", "categories", "basis")
 
 
@@ -42,15 +43,14 @@ class AccessLog:
 
     def _insert(self, batch: list[list[AccessEntry]]) -> list[None]:
         rows = rows_of([e for entries in batch for e in entries])
-        with self.db.transaction() as tx:
-            if tx.postgres and rows:
-                # One statement for all: psycopg's executemany is a round trip per row, and a
-                # worklist page logs one entry per case shown.
-                tx.cursor.execute(
-                    "INSERT INTO access_log SELECT * FROM unnest(" + ", ".join(["%b::text[]"] * 8) + ")",
-                    [list(column) for column in zip(*rows, strict=True)],
-                )
-            else:
+        if self.db.postgres:
+            # One statement for all, atomic and durable by itself (no BEGIN and COMMIT round
+            # trips): psycopg's executemany is a round trip per row, and a worklist page logs
+            # one entry per case shown.
+            with self.db.statements() as tx:
+                tx.cursor.execute(INSERT_ALL, [list(column) for column in zip(*rows, strict=True)])
+        else:
+            with self.db.transaction() as tx:
                 tx.executemany("INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return [None] * len(batch)
 
@@ -96,17 +96,32 @@ class AccessLog:
 
 
 def rows_of(entries: list[AccessEntry]) -> list[tuple[str | None, ...]]:
-    """The table's rows (in `COLUMNS` order) for these entries."""
-    return [
-        (
-            e.at.astimezone(UTC).isoformat(),
-            e.sub,
-            e.agency,
-            e.subject_ref,
-            e.case_id,
-            e.action,
-            json.dumps(e.categories),
-            json.dumps(e.basis, sort_keys=True),
-        )
-        for e in entries
-    ]
+    """The table's rows (in `COLUMNS` order) for these entries.
+
+    A worklist page's 50 entries share their time and mostly their categories and basis:
+    each distinct value is encoded once per batch."""
+    times: dict[datetime, str] = {}
+    texts: dict[Any, str] = {}
+
+    def text(value: Any, key: tuple[str, ...] | tuple[Any, ...]) -> str:
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = json.dumps(value, sort_keys=True)
+        return found
+
+    rows: list[tuple[str | None, ...]] = []
+    for e in entries:
+        at = times.get(e.at)
+        if at is None:
+            at = times[e.at] = e.at.astimezone(UTC).isoformat()
+        # Remembered by value only when every value is text (1 == True would share a key).
+        if all(type(v) is str for v in e.basis.values()):
+            basis = text(e.basis, ("basis", *sorted(e.basis.items())))
+        else:
+            basis = json.dumps(e.basis, sort_keys=True)
+        if all(type(c) is str for c in e.categories):
+            categories = text(e.categories, ("categories", *e.categories))
+        else:
+            categories = json.dumps(e.categories)
+        rows.append((at, e.sub, e.agency, e.subject_ref, e.case_id, e.action, categories, basis))
+    return rows

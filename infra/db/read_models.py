@@ -291,7 +291,7 @@ class ReadModels:
     # -- positions ------------------------------------------------------------------------
 
     def position(self, consumer: str, source: str, partition: int = 0) -> int:
-        with self.db.transaction() as tx:
+        with self.db.statements() as tx:
             row = tx.execute(
                 "SELECT next_offset FROM rm_positions WHERE consumer = ? AND source = ? AND part = ?",
                 (consumer, source, partition),
@@ -300,7 +300,7 @@ class ReadModels:
 
     def track_position(self, track: str) -> int:
         """Every notification of the track up to this id has been applied (by some consumer)."""
-        with self.db.transaction() as tx:
+        with self.db.statements() as tx:
             row = tx.execute(
                 "SELECT MAX(notification_id) FROM rm_positions WHERE track = ?", (track,)
             ).fetchone()
@@ -324,7 +324,7 @@ class ReadModels:
     # -- reads ----------------------------------------------------------------------------
 
     def view(self, agency: str, case_id: str, track: str) -> StoredCaseDoc | None:
-        with self.db.transaction() as tx:
+        with self.db.statements() as tx:
             row = tx.execute(
                 "SELECT c.version, c.status, c.types, v.policy_version, v.doc FROM rm_case_views v "
                 "JOIN rm_cases c ON c.case_id = v.case_id AND c.track = v.track "
@@ -372,7 +372,7 @@ class ReadModels:
         )
         if page.limit is not None:
             sql += f" LIMIT {int(page.limit)}"
-        with self.db.transaction() as tx:
+        with self.db.statements() as tx:
             found = tx.execute(sql, params).fetchall()
         return [
             {

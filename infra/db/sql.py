@@ -28,7 +28,9 @@ class Database:
         if self.postgres:
             from psycopg_pool import ConnectionPool
 
-            self._pool = ConnectionPool(url, min_size=1, max_size=10, open=True)
+            # Autocommit connections: `transaction()` still sends BEGIN and COMMIT itself, and
+            # `statements()` needs neither.
+            self._pool = ConnectionPool(url, min_size=1, max_size=10, open=True, kwargs={"autocommit": True})
         else:
             self._sqlite = sqlite3.connect(
                 sqlite_path(url), check_same_thread=False, isolation_level=None, timeout=10
@@ -52,6 +54,18 @@ class Database:
                     cur.execute("ROLLBACK")
                     raise
                 cur.execute("COMMIT")
+
+    @contextmanager
+    def statements(self) -> Iterator[_Tx]:
+        """Statements outside a transaction, each atomic and (a write) durable on its own: for
+        reads that need no snapshot across statements and for single-statement writes. On
+        PostgreSQL one round trip per statement instead of BEGIN, statement, COMMIT."""
+        if self.postgres:
+            with self._pool.connection() as conn, conn.cursor() as cur:
+                yield _Tx(cur, postgres=True)
+        else:
+            with self._lock:  # isolation_level=None: each statement commits by itself
+                yield _Tx(self._sqlite.cursor(), postgres=False)
 
     def has_table(self, name: str, tx: _Tx) -> bool:
         if self.postgres:

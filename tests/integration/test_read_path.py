@@ -1,0 +1,101 @@
+"""The read path made cheaper (issue 20) without giving up what reads promise.
+
+Embedded mode: a read sees every committed event, also one another process committed,
+but a read with nothing new runs no projection. A worklist page's access-log entries
+go in one write, and no read, however many run at once, is answered unlogged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from infra.api.app import create_app
+from infra.bootstrap import build
+from tests.conftest import Api
+from tests.integration.flows import OFFER, offer, ok
+
+
+def _count_calls(target: Any, name: str) -> list[int]:
+    calls = [0]
+    original: Callable[..., Any] = getattr(target, name)
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    setattr(target, name, counting)
+    return calls
+
+
+def test_reads_with_nothing_new_in_the_store_run_no_projection(api: Api) -> None:
+    case_id = offer(api)
+    ok(api.get("konfliktrad", f"/contracts/{case_id}"))  # this process has applied the offer
+    projection = api.container.projection
+    assert projection is not None
+    # Every projection pass reads the logs from its position on; none is made.
+    calls = [_count_calls(reader, "read") for reader in projection.readers.values()]
+    for _ in range(5):
+        ok(api.get("konfliktrad", f"/contracts/{case_id}"))
+        ok(api.get("konfliktrad", "/contracts"))
+    assert [c[0] for c in calls] == [0, 0]
+    created = offer(api)  # something new: the next read applies it (the thread may be first)
+    assert created in {row["id"] for row in ok(api.get("konfliktrad", "/contracts"))["items"]}
+
+
+def test_a_read_sees_a_case_another_process_committed_a_moment_before(api: Api, tmp_path: Path) -> None:
+    """The other process never wakes this one's projection thread: the read itself finds
+    the log longer than what this process applied, and applies it before it answers."""
+    ok(api.get("konfliktrad", "/contracts"))
+    other = build(api.container.settings, clock=api.clock)
+    try:
+        from fastapi.testclient import TestClient
+
+        with TestClient(create_app(other)) as client:
+            answer = client.post("/contracts", json=OFFER, headers=api.headers("prosecution"))
+            assert answer.status_code == 201, answer.text
+            case_id = answer.json()["id"]
+        assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["id"] == case_id
+        assert case_id in {row["id"] for row in ok(api.get("konfliktrad", "/contracts"))["items"]}
+    finally:
+        other.close()
+
+
+def test_a_worklist_page_logs_its_rows_in_one_write(api: Api) -> None:
+    for _ in range(3):
+        offer(api)
+    writer = api.container.access_log._writer
+    batches, items = writer.batches, writer.items
+    page = ok(api.get("konfliktrad", "/contracts"))
+    assert len(page["items"]) == 3
+    assert (writer.batches - batches, writer.items - items) == (1, 1)  # one page: one write of 3 rows
+    logged = [e for e in api.container.access_log.query(agency="konfliktrad") if e["action"] == "worklist"]
+    assert {e["case_id"] for e in logged} == {row["id"] for row in page["items"]}
+
+
+def test_every_one_of_concurrent_reads_is_logged_before_it_answers(api: Api) -> None:
+    case_id = offer(api)
+    ok(api.get("konfliktrad", f"/contracts/{case_id}"))
+    writer = api.container.access_log._writer
+    before = len(
+        [e for e in api.container.access_log.query(agency="konfliktrad") if e["action"] == "case_view"]
+    )
+    items = writer.items
+    headers = api.headers("konfliktrad")
+    answers: list[int] = []
+
+    def reads() -> None:
+        for _ in range(10):
+            answers.append(api.client.get(f"/contracts/{case_id}", headers=headers).status_code)
+
+    threads = [threading.Thread(target=reads) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [200] * 60
+    assert writer.items - items == 60
+    logged = [e for e in api.container.access_log.query(agency="konfliktrad") if e["action"] == "case_view"]
+    assert len(logged) - before == 60

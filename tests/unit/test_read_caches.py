@@ -1,0 +1,97 @@
+"""The worklist's opened names and the access log's row encoding (issue 20)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import services.messages
+import services.queries as queries
+from infra.db.access_log import rows_of
+from services.access import AccessEntry
+from services.messages import seal_json
+from services.projector import row_aad
+from services.queries import OpenedNames
+
+KEY = os.urandom(32)
+
+
+class FakeKeys:
+    def __init__(self) -> None:
+        self.keys: dict[str, bytes | None] = {"c1": KEY, "c2": KEY}
+        self.listeners: list[Any] = []
+
+    def key_for_case(self, case_id: str) -> bytes | None:
+        return self.keys.get(case_id)
+
+    def on_erased(self, listener: Any) -> None:
+        self.listeners.append(listener)
+
+    def erase(self, case_id: str) -> None:
+        self.keys[case_id] = None
+        for listener in self.listeners:
+            listener([case_id])
+
+
+def _opened(monkeypatch: Any) -> list[int]:
+    calls = [0]
+    original = services.messages.open_json
+
+    def counting(*args: Any) -> Any:
+        calls[0] += 1
+        return original(*args)
+
+    monkeypatch.setattr(queries, "open_json", counting)
+    return calls
+
+
+def test_a_name_is_opened_once_while_its_row_holds_the_same_seal(monkeypatch: Any) -> None:
+    keys = FakeKeys()
+    names = OpenedNames(keys)  # type: ignore[arg-type]
+    opened = _opened(monkeypatch)
+    sealed = seal_json("Ola Nordmann", KEY, row_aad("konfliktrad:u1", "c1"))
+    assert [names.name("c1", "konfliktrad:u1", sealed) for _ in range(3)] == ["Ola Nordmann"] * 3
+    assert opened[0] == 1
+    resealed = seal_json("Ola N. Nordmann", KEY, row_aad("konfliktrad:u1", "c1"))  # projected again
+    assert names.name("c1", "konfliktrad:u1", resealed) == "Ola N. Nordmann"
+    assert opened[0] == 2
+
+
+def test_an_erased_persons_name_is_never_served_from_the_cache() -> None:
+    keys = FakeKeys()
+    names = OpenedNames(keys)  # type: ignore[arg-type]
+    sealed = seal_json("Ola Nordmann", KEY, row_aad("konfliktrad:u1", "c1"))
+    other = seal_json("Kari Nordmann", KEY, row_aad("konfliktrad:u1", "c2"))
+    assert names.name("c1", "konfliktrad:u1", sealed) == "Ola Nordmann"
+    assert names.name("c2", "konfliktrad:u1", other) == "Kari Nordmann"
+    keys.keys["c1"] = None  # the key is gone before the notice arrives: still nothing
+    assert names.name("c1", "konfliktrad:u1", sealed) is None
+    keys.erase("c1")  # the notice: the plaintext goes from memory too
+    assert "c1" not in names._names and "c2" in names._names
+    assert names.name("c2", "konfliktrad:u1", other) == "Kari Nordmann"
+
+
+def test_access_log_rows_encode_each_value_as_json_would() -> None:
+    at = datetime(2026, 9, 10, 10, 0, tzinfo=UTC)
+    bases: list[dict[str, Any]] = [
+        {"terms": "consent:c1", "unit": "u1"},
+        {"terms": "consent:c1", "unit": "u1"},
+        {"flag": True},
+        {"flag": 1},  # equal to True as a key: must not share its encoding
+        {"all": ["a", "b"]},
+    ]
+    entries = [
+        AccessEntry(at, "sub", "konfliktrad", "ref", f"c{i}", "worklist", ["terms", "identity"], basis)
+        for i, basis in enumerate(bases)
+    ]
+    rows = rows_of(entries)
+    assert [r[7] for r in rows] == [
+        '{"terms": "consent:c1", "unit": "u1"}',
+        '{"terms": "consent:c1", "unit": "u1"}',
+        '{"flag": true}',
+        '{"flag": 1}',
+        '{"all": ["a", "b"]}',
+    ]
+    assert {r[6] for r in rows} == {'["terms", "identity"]'}
+    assert {r[0] for r in rows} == {"2026-09-10T10:00:00+00:00"}
