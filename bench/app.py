@@ -1,10 +1,12 @@
-"""The service as `ruskontrakt serve` runs it, plus one no-op command route for baselines.
+"""The service as `ruskontrakt serve` runs it, plus no-op routes for baselines.
 
 `POST /bench/noop/{case_id}/meetings` has the dependencies of the real
 `POST /contracts/{case_id}/meetings` (the bearer-token principal, the same pydantic body,
 the container, `If-Match` and `Idempotency-Key` headers), is a sync route like it (so it
 takes the same hop to the thread pool) and passes the same middleware, but never touches
 the store: the difference between the two is the cost of the command itself.
+`GET /bench/noop/contracts` and `GET /bench/noop/contracts/{case_id}` are the same for the
+worklist and the case read: authenticated and parsed alike, answered without a query.
 
 Run as `python -m bench.app --port N` (bench/server.py does that); settings come from the
 RUSKONTRAKT_* environment exactly as for `ruskontrakt serve`.
@@ -20,13 +22,21 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from infra.api.app import create_app
-from infra.api.deps import ContainerDep, IdempotencyKey, IfMatch, PrincipalDep, WorklistParams
+from infra.api.deps import (
+    ContainerDep,
+    IdempotencyKey,
+    IfMatch,
+    MinPosition,
+    PrincipalDep,
+    WorklistParams,
+)
 from infra.api.schemas import MeetingBody
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 
 NOOP_PATH = "/bench/noop/{case_id}/meetings"
 NOOP_GET_PATH = "/bench/noop/contracts"
+NOOP_CASE_GET_PATH = "/bench/noop/contracts/{case_id}"
 
 
 def create_bench_app(container: Container) -> FastAPI:
@@ -52,6 +62,13 @@ def create_bench_app(container: Container) -> FastAPI:
         return JSONResponse(
             {"items": [], "next_cursor": None, "limit": query.limit, "agency": user.agency.value}
         )
+
+    @app.get(NOOP_CASE_GET_PATH, response_model=None, tags=["benchmarks"])
+    def noop_case(
+        case_id: UUID, c: ContainerDep, user: PrincipalDep, min_position: MinPosition = None
+    ) -> JSONResponse:
+        """Authenticates and parses like `GET /contracts/{id}`, then answers without reading."""
+        return JSONResponse({"id": str(case_id), "version": 0, "agency": user.agency.value, "noop": True})
 
     return app
 

@@ -38,6 +38,7 @@ SCRIPTS: list[tuple[str, list[str]]] = [
     ("bench_audit_replay", ["-m", "bench.bench_audit_replay"]),
     ("bench_long_case", ["-m", "bench.bench_long_case"]),
     ("bench_key_cache", ["-m", "bench.bench_key_cache"]),
+    ("bench_reads", ["-m", "bench.bench_reads"]),
     ("bench_relay", ["-m", "bench.bench_relay"]),
     ("bench_rebuild", ["-m", "bench.bench_rebuild"]),
     ("bench_pipeline_latency", ["-m", "bench.bench_pipeline_latency"]),
@@ -46,6 +47,7 @@ SCRIPTS: list[tuple[str, list[str]]] = [
     ("bench_statistics", ["-m", "bench.bench_statistics"]),
     ("profile_fresh", ["-m", "bench.profile_commands", "--commands", "300"]),
     ("profile_history", ["-m", "bench.profile_commands", "--history", "1000", "--commands", "30"]),
+    ("profile_reads", ["-m", "bench.profile_reads"]),
 ]
 ANALYSIS_START, ANALYSIS_END = "<!-- analysis:start -->", "<!-- analysis:end -->"
 
@@ -305,6 +307,99 @@ def other_details(runs: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def read_details(runs: dict[str, dict[str, Any]]) -> list[str]:
+    """Case reads and worklist pages against their no-op GETs (issue 20, issue 16)."""
+    lines: list[str] = []
+    reads = runs.get("bench_reads", {}).get("data")
+    if reads:
+        d = reads[0]["details"]
+        lines += [
+            "### Case reads (bench_reads)",
+            "",
+            "`GET /contracts/{id}` as konfliktrad round-robin over active contracts, against "
+            "`GET /bench/noop/contracts/{id}` (the same authentication, rate limiter, middleware "
+            "and path parsing, no query), 4 connections, one uvicorn process in embedded mode, "
+            "the two loads in alternating blocks. Server CPU per request from /proc.",
+            "",
+            "| load | 2xx | rate/s (blocks) | p50 ms | p99 ms | server cores | server CPU ms/request |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, label in (("read", "GET /contracts/{id}"), ("noop", "no-op GET")):
+            x = d[name]
+            lines.append(
+                f"| {label} | {x['ok']} | {x['rate_per_s']} ({', '.join(map(str, x['blocks_rate_per_s']))}) "
+                f"| {x['p50_ms']} | {x['p99_ms']} | {x['server_cpu_cores']} | "
+                f"{x['server_cpu_ms_per_request']} |"
+            )
+        lines += [
+            "",
+            f"Access-log entries written by the reads: {d['read']['access_log_entries']} for "
+            f"{d['read']['ok']} answered reads"
+            + (" (every read logged)." if d["read"]["every_read_logged"] else " (**READS MISSING**)."),
+            "",
+        ]
+    worklist = runs.get("bench_worklist", {}).get("data")
+    if worklist:
+        figures = worklist[0]["details"]
+        lines += [
+            "### Worklist pages (bench_worklist)",
+            "",
+            "`GET /contracts?limit=50` as the konfliktrad unit that sees every case (offers in one "
+            "municipality, deadlines over two months), from random cursors, against the no-op "
+            "`GET /bench/noop/contracts?limit=50`; 4 connections, embedded mode, alternating blocks.",
+            "",
+            "| cases in the store | pages/s | p50 ms | p99 ms | no-op GET/s |",
+            "|---|---|---|---|---|",
+        ]
+        for size, f in sorted(figures.items(), key=lambda kv: int(kv[0])):
+            lines.append(
+                f"| {int(size):,} | {f['page']['rate_per_s']} | {f['page']['p50_ms']} | "
+                f"{f['page']['p99_ms']} | {f['noop']['rate_per_s']} |"
+            )
+        scheduler = next((f["scheduler"] for f in figures.values() if "scheduler" in f), None)
+        if scheduler:
+            lines += [
+                "",
+                f"Scheduler over the larger store: a pass with nothing due "
+                f"{scheduler['idle_pass_seconds']} s; each deadline it records "
+                f"{scheduler['seconds_per_deadline_recorded']} s.",
+            ]
+        lines.append("")
+    return lines
+
+
+def read_profile_section(runs: dict[str, dict[str, Any]]) -> list[str]:
+    data = runs.get("profile_reads", {}).get("data")
+    if not data:
+        return []
+    lines = [
+        "### Reads (profile_reads)",
+        "",
+        "The real route functions of `GET /contracts/{id}` and `GET /contracts?limit=50` "
+        "in-process, sequential, embedded mode on PostgreSQL, under pyinstrument; CPU per read "
+        "measured unprofiled. Full trees: `bench/results/profile-reads-*.txt`.",
+        "",
+    ]
+    for key, title in (("case_view", "Case read"), ("worklist", "Worklist page (50 rows)")):
+        one = data.get(key)
+        if not one:
+            continue
+        sql = ", ".join(f"{v:g} {k}" for k, v in one["sql_per_read"].items())
+        lines += [
+            f"#### {title}: {one['ms_per_read']} ms per read under the profiler, "
+            f"{one['cpu_ms_per_read_unprofiled']} ms CPU unprofiled, "
+            f"{one['sql_total_per_read']:g} SQL statements ({sql})",
+            "",
+            "| phase (phases may nest) | % | ms/read |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {p['what']} | {p['percent']} | {p['ms_per_command']:.3f} |" for p in one["phases"]]
+        lines += ["", "| top functions by self time | % |", "|---|---|"]
+        lines += [f"| `{p['what']}` | {p['percent']} |" for p in one["top_self"][:8]]
+        lines.append("")
+    return lines
+
+
 def profile_section(runs: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "## Where the time goes",
@@ -392,8 +487,10 @@ def render(m: dict[str, Any], runs: list[dict[str, Any]], analysis: str) -> str:
     lines += ["## Results", "", *results_table(runs), ""]
     lines += ["## Details", "", *command_details(by_name.get("bench_commands", {"data": None}))]
     lines += other_details(by_name)
+    lines += read_details(by_name)
     lines += stream_details(by_name)
     lines += profile_section(by_name)
+    lines += read_profile_section(by_name)
     lines += ["## Interpretation", "", ANALYSIS_START, analysis.strip("\n"), ANALYSIS_END, ""]
     return "\n".join(lines)
 
