@@ -47,6 +47,7 @@ from domain.contract_errors import (
     UnknownTestError,
 )
 from domain.deadlines import offer_answer_deadline
+from domain.errors import DomainError
 from domain.legal import LEGAL_BASES, MAX_DESCRIPTION, MAX_FINE_NOK, REPLACED_KINDS
 from domain.lifecycle import LifecyclePool
 from domain.rules import Rules
@@ -228,6 +229,53 @@ def check_legal_terms(legal_basis: str, replaces: ReplacedReaction) -> None:
         raise ReplacedReactionInvalidError(f"a description of {len(replaces.description)} characters")
 
 
+# --- the refusals that depend only on dates: asked by the guards and the case view alike ---
+
+
+def check_offer_deadline_passed(deadline: date, day: date) -> None:
+    if day <= deadline:
+        raise OfferDeadlineNotPassedError(f"the deadline is {deadline}")
+
+
+def check_startup_due(scheduled: datetime | None, at: datetime) -> None:
+    if scheduled is not None and at < scheduled:
+        raise StartupMeetingNotDueError(f"scheduled for {scheduled.isoformat()}, now {at.isoformat()}")
+
+
+def check_end_date_reached(end_date: date | None, day: date) -> None:
+    if end_date is None or day < end_date:
+        raise EndDateNotReachedError(f"end date {end_date}, today {day}")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What the date-bound guards read, as far as someone knows it (a case view may lack a
+    field its agency may not see: an unknown field refuses nothing here, the command's own
+    guard still judges it)."""
+
+    offer_deadline: date | None = None
+    startup_at: datetime | None = None
+    end_date: date | None = None
+
+
+def refused_now(action: str, timing: Timing, at: datetime) -> type[DomainError] | None:
+    """The refusal a date-bound guard of `action` would raise at `at` (None: none would).
+
+    The guards below call the same checks, so the case view's `blocked_actions` and the
+    command's 409 cannot disagree (docs/web.md)."""
+    day = local_day(at)
+    try:
+        if action == "lapse" and timing.offer_deadline is not None:
+            check_offer_deadline_passed(timing.offer_deadline, day)
+        elif action == "hold_startup":
+            check_startup_due(timing.startup_at, at)
+        elif action == "complete" and timing.end_date is not None:
+            check_end_date_reached(timing.end_date, day)
+    except DomainError as refusal:
+        return type(refusal)
+    return None
+
+
 # --- the guards ---
 
 
@@ -291,15 +339,10 @@ class ContractGuards:
         return scope is None and signatory in self.contract.consents.required_signatories(self.at)
 
     def offer_deadline_passed(self) -> None:
-        if self.day <= self.contract.offer_deadline:
-            raise OfferDeadlineNotPassedError(f"the deadline is {self.contract.offer_deadline}")
+        check_offer_deadline_passed(self.contract.offer_deadline, self.day)
 
     def startup_is_due(self) -> None:
-        scheduled = self.contract.startup_at
-        if scheduled is not None and self.at < scheduled:
-            raise StartupMeetingNotDueError(
-                f"scheduled for {scheduled.isoformat()}, now {self.at.isoformat()}"
-            )
+        check_startup_due(self.contract.startup_at, self.at)
 
     def plan_is_complete(self, plan: Plan | None = None) -> None:
         check_plan(self.contract, plan, self.rules)
@@ -420,8 +463,7 @@ class ContractGuards:
 
     def end_date_reached(self) -> None:
         plan = self.contract.plan
-        if plan is None or self.day < plan.end_date:
-            raise EndDateNotReachedError(f"end date {plan.end_date if plan else None}, today {self.day}")
+        check_end_date_reached(plan.end_date if plan else None, self.day)
 
     def termination_is_grounded(self, breach_id: str, response: BreachResponse) -> None:
         if response is not BreachResponse.TERMINATE:

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.contract import ContractStatus, allowed_actions
+from domain.contract_guards import Timing, refused_now
 from domain.deadlines import open_deadlines
+from domain.errors import DomainError
 from domain.permissions import CONTRACT_COMMANDS
 from domain.policy import RedactedEvent
 from domain.rules import Rules
 from domain.values import Agency
 
 CaseDoc = dict[str, Any]
+T = TypeVar("T")
 # What only the deadline scheduler records (services/scheduler.py): no one's next step.
 SCHEDULER_ACTIONS = frozenset({"record_missed_deadline", "escalate"})
 
@@ -234,20 +237,52 @@ def fold_case(case_id: str, views: Iterable[RedactedEvent], doc: CaseDoc | None 
     return doc
 
 
-def present_case(doc: CaseDoc, agency: Agency, rules: Rules) -> CaseDoc:
+def timing_of(doc: CaseDoc) -> Timing:
+    """The dates the date-bound guards read, as far as the view holds them."""
+    meeting = doc.get("startup_meeting")
+    plan = doc.get("plan")
+    return Timing(
+        offer_deadline=_parsed(date.fromisoformat, doc.get("offer_deadline")),
+        startup_at=_parsed(
+            datetime.fromisoformat, meeting.get("meeting_at") if isinstance(meeting, dict) else None
+        ),
+        end_date=_parsed(date.fromisoformat, plan.get("end_date") if isinstance(plan, dict) else None),
+    )
+
+
+def _parsed(parse: Callable[[str], T], text: Any) -> T | None:
+    try:
+        return parse(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def present_case(doc: CaseDoc, agency: Agency, rules: Rules, at: datetime | None = None) -> CaseDoc:
     """The document served to `agency`: its fold, with the status and version of the last
     event it saw (never of one it may not know of, docs/domain.md §9), what it may do, its
-    open deadlines and, while offered, whose consent is missing (from what it may see)."""
+    open deadlines and, while offered, whose consent is missing (from what it may see).
+
+    `allowed_actions` lists what the status allows the agency and no date-bound guard would
+    refuse at `at` (the read's instant); `blocked_actions` the rest, each with the `rule` its
+    409 would carry. Without `at` (a stored worklist row, a past view) no date is judged."""
     out = dict(doc)
     status = out.get("status")
     out["deadlines"] = [d.as_dict() for d in open_deadlines(doc, rules)]
     if status == "offered" and "youth" in doc:
         out["consents_missing"] = consents_missing(doc)
-    if status is not None:
-        actions = allowed_actions(ContractStatus(status))
-        out["allowed_actions"] = [
-            a for a in actions if agency in CONTRACT_COMMANDS[a] and a not in SCHEDULER_ACTIONS
+    actions = (
+        [
+            a
+            for a in allowed_actions(ContractStatus(status))
+            if agency in CONTRACT_COMMANDS[a] and a not in SCHEDULER_ACTIONS
         ]
-    else:
-        out["allowed_actions"] = []
+        if status is not None
+        else []
+    )
+    refusals: dict[str, type[DomainError]] = {}
+    if at is not None:
+        timing = timing_of(doc)
+        refusals = {a: r for a in actions if (r := refused_now(a, timing, at)) is not None}
+    out["allowed_actions"] = [a for a in actions if a not in refusals]
+    out["blocked_actions"] = [{"action": a, "rule": r.code()} for a, r in refusals.items()]
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from domain.need_to_know import Viewer
@@ -73,8 +74,9 @@ class CaseProjection:
         change.consents = record.type in ("ContractOffered", "ConsentGiven", "ConsentWithdrawn")
         return change
 
-    def present(self, viewer: Viewer) -> dict[str, Any] | None:
-        """The case document served to `viewer` (what `GET .../{id}` returns)."""
+    def present(self, viewer: Viewer, at: datetime | None = None) -> dict[str, Any] | None:
+        """The case document served to `viewer` (what `GET .../{id}` returns), its actions
+        judged at `at` (`present_case`)."""
         return present(
             self.track,
             self.folds.get(viewer),
@@ -83,6 +85,7 @@ class CaseProjection:
             sorted(self.types),
             viewer.agency,
             self.rules,
+            at,
         )
 
     def row(self, viewer: Viewer) -> dict[str, Any]:
@@ -126,6 +129,7 @@ def present(
     types: list[str],
     agency: Agency,
     rules: Rules,
+    at: datetime | None = None,
 ) -> dict[str, Any] | None:
     """A stored fold, as the API serves it (None: unknown case). A prevention case is shown
     with the case's progress; a contract with what its viewer saw (`present_case`)."""
@@ -133,4 +137,4 @@ def present(
         return None
     if track is Track.PREVENTION:
         return present_prevention_case(fold, version, status, types, agency)
-    return present_case(fold, agency, rules)
+    return present_case(fold, agency, rules, at)

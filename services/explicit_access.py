@@ -61,7 +61,7 @@ class ExplicitAccess:
         """Grant the caller time-limited access to the contract, for the reason they give."""
         require(ctx, "access_request", CONTRACT_QUERIES)
         viewer = self._viewer(ctx)
-        doc = self._view(case_id, viewer)
+        doc = self._view(case_id, viewer, ctx.at)
         if doc is None:
             raise CaseNotFoundError(str(case_id))  # nothing of it is ever the agency's to see
         grant = AccessGrant(
@@ -80,7 +80,7 @@ class ExplicitAccess:
         grant = self.store.active(str(case_id), ctx.sub, viewer.key, ctx.at)
         if grant is None:
             return None
-        doc = self._view(case_id, viewer)
+        doc = self._view(case_id, viewer, ctx.at)
         if doc is not None:
             doc["basis"] = {**doc.get("basis", {}), "access": ["explicit"]}
             doc["explicit_access_until"] = grant.until.isoformat()
@@ -100,9 +100,9 @@ class ExplicitAccess:
         assert viewer is not None and viewer.unit is not None  # every agency permitted has units
         return viewer
 
-    def _view(self, case_id: UUID, viewer: Viewer) -> dict[str, Any] | None:
+    def _view(self, case_id: UUID, viewer: Viewer, at: datetime) -> dict[str, Any] | None:
         records = self.contracts.records(case_id)  # CaseNotFoundError when there is no such case
         projection = CaseProjection(self.contracts.track, str(case_id), self.contracts.rules, [viewer], True)
         for record in records:
             projection.apply(self.contracts.keys.scrub(record))
-        return projection.present(viewer)
+        return projection.present(viewer, at)

@@ -64,9 +64,10 @@ class LiveCase:
     def version(self) -> int:
         return int(self.aggregate.version)
 
-    def view(self, viewer: Viewer) -> dict[str, Any] | None:
-        """The case as `viewer` sees it now, or None when it may not know the case exists."""
-        return self._projection(viewer).present(viewer)
+    def view(self, viewer: Viewer, at: datetime | None = None) -> dict[str, Any] | None:
+        """The case as `viewer` sees it, its actions judged at `at`, or None when it may not
+        know the case exists."""
+        return self._projection(viewer).present(viewer, at)
 
     def seen_version(self, viewer: Viewer) -> int | None:
         """The version of the last event `viewer` saw (None: it may not know the case), without

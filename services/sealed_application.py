@@ -197,7 +197,7 @@ class SealedApplication(Application[UUID]):
     def _seen(self, case: LiveCase, ctx: Context) -> dict[str, Any] | None:
         """The case as the caller's unit sees it now; None when it may not know the case."""
         viewer = ctx.viewer(self.track)
-        return case.view(viewer) if viewer is not None else None
+        return case.view(viewer, ctx.at) if viewer is not None else None
 
     def _related_now(self, case: LiveCase, ctx: Context) -> bool:
         viewer = ctx.viewer(self.track)

@@ -39,6 +39,13 @@ class Deadline(Open):
     )
 
 
+class BlockedAction(Open):
+    action: str = Field(description="The command, as in `allowed_actions`", examples=["complete"])
+    rule: str = Field(
+        description="The rule that refuses it now (the 409's `rule`)", examples=["end-date-not-reached"]
+    )
+
+
 class CaseView(Open):
     """A contract as the caller's unit may see it (`GET /contracts/{id}` and every command's
     answer): only the fields the access policy and the consents open to it."""
@@ -53,8 +60,15 @@ class CaseView(Open):
     )
     allowed_actions: list[str] | None = Field(
         None,
-        description="The commands the caller's agency may give in the case's current status "
-        "(a guard on the input or the date can still refuse one: 409 with its `rule`)",
+        description="The commands the caller's agency may give now: allowed in the case's current "
+        "status and refused by no guard on the date (a guard on the command's input can still "
+        "refuse one: 409 or 422 with its `rule`)",
+        examples=[["hold_meeting", "schedule_test", "register_breach"]],
+    )
+    blocked_actions: list[BlockedAction] | None = Field(
+        None,
+        description="The commands the status allows the caller's agency but a guard refuses now, "
+        "each with the `rule` its 409 would name (e.g. `complete` before the plan's end date)",
     )
     deadlines: list[Deadline] | None = Field(None, description="Every open deadline of the case")
     consents_missing: list[dict[str, Any]] | None = Field(
