@@ -17,6 +17,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from domain.calendar import OSLO, local_day
+from domain.evaluation_forms import DEFAULT_FORMS
 from domain.values import Agency, BreachKind, BreachResponse, MeetingKind, TestKind, TestPurpose
 from infra.api import schemas as S
 from infra.bootstrap import Container
@@ -407,12 +408,29 @@ def _stage(c: Container, case_id: UUID, f: FormData) -> Call:
     return Call(c.contracts.change_stage, (body.trinn, body.reason), body)
 
 
+# The evaluation form the page offers: the newest shipped version, the one the contract
+# checks the answers against (`Contract.submit_evaluation`). The page shows its roles in
+# Norwegian and submits the form's codes (`respondent_role`, the question id `comment`).
+EVALUATION_FORM = DEFAULT_FORMS.forms[max(DEFAULT_FORMS.forms)]
+COMMENT = "comment"  # the form's free-text question, answered by every role
+
+
+def _evaluation_fields(view: dict[str, Any], container: Container) -> list[Field]:
+    roles = list(EVALUATION_FORM.roles)
+    return [
+        _select("respondent_role", "Hvem svarer", L.RESPONDENT, roles),
+        Field("form_version", "Skjemaversjon", "select", options=[(EVALUATION_FORM.version,) * 2]),
+        Field(COMMENT, "Kommentar", "textarea", required=False),
+    ]
+
+
 def _evaluation(c: Container, case_id: UUID, f: FormData) -> Call:
+    comment = f.text(COMMENT)
     body = S.EvaluationBody.model_validate(
         {
             "respondent_role": f.one("respondent_role"),
             "form_version": f.one("form_version"),
-            "answers": {"kommentar": f.text("comment")},
+            "answers": {COMMENT: comment} if comment.strip() else {},
         }
     )
     return Call(c.contracts.submit_evaluation, (body.respondent_role, body.form_version, body.answers), body)
@@ -544,11 +562,7 @@ CONTRACT_ACTIONS: dict[str, Action] = {
         Action("amend_plan", lambda v, c: [
             *_plan_fields(v, c), Field("reason", "Begrunnelse", "textarea", required=False),
         ], _amend_plan),
-        Action("submit_evaluation", lambda v, c: [
-            Field("respondent_role", "Hvem svarer", default="koordinator"),
-            Field("form_version", "Skjemaversjon", default="2026-1"),
-            Field("comment", "Kommentar", "textarea", required=False),
-        ], _evaluation),
+        Action("submit_evaluation", _evaluation_fields, _evaluation),
         Action("complete", _none, _bare("complete")),
         Action("withdraw_consent", _withdraw_fields, _withdraw_consent),
         Action("add_guardian", lambda v, c: [

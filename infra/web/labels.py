@@ -25,6 +25,14 @@ AGENCY = {
 
 ROLE = {"prevention": "forebyggende enhet", "investigation": "etterforskning"}
 
+# Who answers an evaluation (domain/data/evaluation-forms.json `roles`).
+RESPONDENT = {
+    "youth": "ungdommen",
+    "guardian": "foresatt",
+    "coordinator": "koordinator i konfliktrådet",
+    "health_service": "helsetjenesten",
+}
+
 CATEGORY = {
     "identity": "identitet (navn og fødselsnummer)",
     "offence": "lovbruddet",
