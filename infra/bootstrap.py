@@ -216,7 +216,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     # The access log lives in the events' database: on PostgreSQL a command's answer is
     # logged in the statement that stores its events; on SQLite right after the commit.
     access_log = AccessLog(database)
-    access = AccessRecorder(access_log, keys.subject_of_case)
+    access = AccessRecorder(access_log, keys.subject_of_case, keys.subjects_of_cases)
     # Embedded mode's projector runs in the background, woken by every commit.
     saved = threading.Event() if settings.kafka_bootstrap is None else None
 

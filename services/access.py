@@ -52,16 +52,39 @@ def by_role(ctx: Context) -> dict[str, str]:
 class AccessRecorder:
     """Builds the entries of what a use case showed, and writes them before it answers."""
 
-    def __init__(self, store: AccessLogStore, subject_of_case: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        store: AccessLogStore,
+        subject_of_case: Callable[[str], str | None],
+        subjects_of_cases: Callable[[list[str]], Mapping[str, str | None]] | None = None,
+    ) -> None:
+        """`subjects_of_cases`: the same for many cases at once (a worklist page's)."""
         self.store = store
         self.subject_of_case = subject_of_case
+        self.subjects_of_cases = subjects_of_cases or (lambda ids: {i: subject_of_case(i) for i in ids})
 
     def entries(self, ctx: Context, action: str, docs: Iterable[Mapping[str, Any]]) -> list[AccessEntry]:
         """One entry per case document shown, with the categories and basis it carries."""
-        return [
-            self.entry(ctx, action, doc["id"], list(doc.get("categories", [])), dict(doc.get("basis", {})))
-            for doc in docs
-        ]
+        docs = list(docs)
+        refs = self.subjects_of_cases([doc["id"] for doc in docs])
+        agency, unit = ctx.agency.value, ctx.unit
+        out = []
+        for doc in docs:
+            # Who read is a person of a unit (docs/domain.md §9): the unit is named with the basis.
+            basis = {**doc.get("basis", {}), "unit": unit} if unit else dict(doc.get("basis", {}))
+            out.append(
+                AccessEntry(
+                    ctx.at,
+                    ctx.sub,
+                    agency,
+                    refs[doc["id"]],
+                    doc["id"],
+                    action,
+                    list(doc.get("categories", [])),
+                    basis,
+                )
+            )
+        return out
 
     def entry(
         self,

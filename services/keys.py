@@ -125,6 +125,29 @@ class SubjectKeys:
                 self._remember_ref(case_id, ref)
         return ref
 
+    def subjects_of_cases(self, case_ids: Sequence[str]) -> dict[str, str | None]:
+        """`subject_of_case` of many cases (a worklist page's), the cache locked once."""
+        with self._lock:
+            found: dict[str, str | None] = {c: self._refs.get(c) for c in case_ids}
+        for case_id, ref in found.items():
+            if ref is None:
+                found[case_id] = self.subject_of_case(case_id)
+        return found
+
+    def keys_for_cases(self, case_ids: Sequence[str]) -> dict[str, bytes | None]:
+        """`key_for_case` of many cases (a worklist page's), the cache locked once."""
+        found: dict[str, bytes | None] = {}
+        missing = []
+        with self._lock:
+            for case_id in case_ids:
+                try:
+                    found[case_id] = self._keys[case_id]  # KeyError when missing or expired
+                except KeyError:
+                    missing.append(case_id)
+        for case_id in missing:
+            found[case_id] = self.key_for_case(case_id)
+        return found
+
     def key_for_case(self, case_id: str) -> bytes | None:
         with self._lock:
             try:

@@ -16,7 +16,7 @@ import binascii
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -140,6 +140,24 @@ class OpenedNames:
             held = self._names.get(case_id, {}).get(viewer_key)
         if held is not None and held[0] == sealed:
             return held[1]
+        return self._open(case_id, viewer_key, sealed, key)
+
+    def names(self, viewer_key: str, sealed: Mapping[str, bytes]) -> dict[str, str | None]:
+        """`name` of a page's rows (case id -> its sealed name), each cache locked once."""
+        keys = self.keys.keys_for_cases(list(sealed))
+        out: dict[str, str | None] = {}
+        with self._lock:
+            for case_id, seal in sealed.items():
+                held = self._names.get(case_id, {}).get(viewer_key) if keys[case_id] is not None else None
+                if held is not None and held[0] == seal:
+                    out[case_id] = held[1]
+        for case_id, seal in sealed.items():
+            if case_id not in out:
+                key = keys[case_id]
+                out[case_id] = self._open(case_id, viewer_key, seal, key) if key is not None else None
+        return out
+
+    def _open(self, case_id: str, viewer_key: str, sealed: bytes, key: bytes) -> str | None:
         name: str | None = open_json(sealed, key, row_aad(viewer_key, case_id))
         with self._lock:
             self._names.setdefault(case_id, {})[viewer_key] = (sealed, name)
@@ -263,20 +281,20 @@ class CaseQueries:
         rows = rows[: query.limit] if query.limit is not None else rows
         next_cursor = encode_cursor(rows[-1]["_cursor"]) if more else None
         today = local_day(ctx.at)
+        sealed = {row["id"]: row.pop("_name") for row in rows}
+        names = (
+            self.names.names(viewer.key, {i: s for i, s in sealed.items() if s is not None})
+            if viewer is not None and self.track is Track.CONTRACT
+            else {}
+        )
         for row in rows:
             row.pop("_cursor")
-            sealed = row.pop("_name")
             if self.track is Track.CONTRACT:
                 row["overdue"] = is_overdue(_day(row.get("next_deadline")), today)
                 row["assigned_to_me"] = ctx.sub in row.get("assigned", [])
-                row["name"] = self._name(row["id"], viewer, sealed)
+                row["name"] = names.get(row["id"])
         self.access.shown(ctx, self._names[0], rows)
         return Worklist(rows, next_cursor)
-
-    def _name(self, case_id: str, viewer: Viewer | None, sealed: bytes | None) -> str | None:
-        if sealed is None or viewer is None:
-            return None
-        return self.names.name(case_id, viewer.key, sealed)
 
     def stored_view(self, case_id: UUID, viewer: Viewer, at: datetime | None = None) -> dict[str, Any] | None:
         """The read model's document of the case for `viewer`, opened, its actions judged at

@@ -95,6 +95,21 @@ class AccessLog:
         ]
 
 
+def _text_shape(basis: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A key equal for equal bases of text and lists of text (a page's usual `{"terms":
+    ["role"], "unit": "..."}`); None for anything else (1 == True must not share a key)."""
+    shape: list[Any] = ["basis"]
+    for name in sorted(basis):
+        value = basis[name]
+        if type(value) is str:
+            shape.append((name, value))
+        elif type(value) is list and all(type(v) is str for v in value):
+            shape.append((name, "[]", *value))
+        else:
+            return None
+    return tuple(shape)
+
+
 def rows_of(entries: list[AccessEntry]) -> list[tuple[str | None, ...]]:
     """The table's rows (in `COLUMNS` order) for these entries.
 
@@ -114,11 +129,8 @@ def rows_of(entries: list[AccessEntry]) -> list[tuple[str | None, ...]]:
         at = times.get(e.at)
         if at is None:
             at = times[e.at] = e.at.astimezone(UTC).isoformat()
-        # Remembered by value only when every value is text (1 == True would share a key).
-        if all(type(v) is str for v in e.basis.values()):
-            basis = text(e.basis, ("basis", *sorted(e.basis.items())))
-        else:
-            basis = json.dumps(e.basis, sort_keys=True)
+        shape = _text_shape(e.basis)
+        basis = text(e.basis, shape) if shape is not None else json.dumps(e.basis, sort_keys=True)
         if all(type(c) is str for c in e.categories):
             categories = text(e.categories, ("categories", *e.categories))
         else:

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic_core
+
 from infra.db.sql import Database, _Tx, lock_schema
 from projections.worklist import NO_DEADLINE
 from services.queries import Page
@@ -377,7 +379,7 @@ class ReadModels:
         return [
             {
                 "version": int(r[1]),
-                **json.loads(r[0]),
+                **pydantic_core.from_json(r[0]),  # our own json.dumps; twice as fast as json.loads
                 "_name": doc_bytes(r[2]) if r[2] is not None else None,
                 "_cursor": (r[3], r[4]),
             }

@@ -95,3 +95,44 @@ def test_access_log_rows_encode_each_value_as_json_would() -> None:
     ]
     assert {r[6] for r in rows} == {'["terms", "identity"]'}
     assert {r[0] for r in rows} == {"2026-09-10T10:00:00+00:00"}
+
+
+class FakePageKeys(FakeKeys):
+    def keys_for_cases(self, case_ids: list[str]) -> dict[str, bytes | None]:
+        return {c: self.key_for_case(c) for c in case_ids}
+
+
+def test_a_pages_names_come_opened_or_cached_and_none_once_the_key_is_gone(monkeypatch: Any) -> None:
+    keys = FakePageKeys()
+    names = OpenedNames(keys)  # type: ignore[arg-type]
+    opened = _opened(monkeypatch)
+    page = {
+        "c1": seal_json("Ola Nordmann", KEY, row_aad("konfliktrad:u1", "c1")),
+        "c2": seal_json("Kari Nordmann", KEY, row_aad("konfliktrad:u1", "c2")),
+    }
+    assert names.names("konfliktrad:u1", page) == {"c1": "Ola Nordmann", "c2": "Kari Nordmann"}
+    assert names.names("konfliktrad:u1", page) == {"c1": "Ola Nordmann", "c2": "Kari Nordmann"}
+    assert opened[0] == 2
+    keys.keys["c2"] = None
+    assert names.names("konfliktrad:u1", page) == {"c1": "Ola Nordmann", "c2": None}
+
+
+def test_equal_bases_of_lists_share_an_encoding_and_unequal_ones_do_not() -> None:
+    at = datetime(2026, 9, 10, 10, 0, tzinfo=UTC)
+    bases: list[dict[str, Any]] = [
+        {"identity": ["role"], "terms": ["role"], "unit": "u1"},
+        {"terms": ["role"], "identity": ["role"], "unit": "u1"},
+        {"identity": ["role", "consent"], "terms": ["role"], "unit": "u1"},
+        {"identity": ["role"], "terms": "role", "unit": "u1"},  # text, not a list of it
+        {"identity": [True], "unit": "u1"},
+    ]
+    entries = [
+        AccessEntry(at, "s", "konfliktrad", None, f"c{i}", "worklist", [], b) for i, b in enumerate(bases)
+    ]
+    assert [r[7] for r in rows_of(entries)] == [
+        '{"identity": ["role"], "terms": ["role"], "unit": "u1"}',
+        '{"identity": ["role"], "terms": ["role"], "unit": "u1"}',
+        '{"identity": ["role", "consent"], "terms": ["role"], "unit": "u1"}',
+        '{"identity": ["role"], "terms": "role", "unit": "u1"}',
+        '{"identity": [true], "unit": "u1"}',
+    ]
