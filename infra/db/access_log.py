@@ -23,6 +23,11 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS access_log (
     case_id TEXT, action TEXT NOT NULL, categories TEXT NOT NULL, basis TEXT NOT NULL)"""
 INSERT_ALL = "INSERT INTO access_log SELECT * FROM unnest(" + ", ".join(["%b::text[]"] * 8) + ")"
 COLUMNS = ("at", "sub", "agency", "subject_ref", "case_id", "action", "categories", "basis")
+INSERT_JSON = (
+    f"INSERT INTO access_log ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
+    "FROM json_populate_recordset(NULL::access_log, %s::json)"
+)
+FEW_ROWS = 8
 
 
 class AccessLog:
@@ -46,9 +51,16 @@ class AccessLog:
         if self.db.postgres:
             # One statement for all, atomic and durable by itself (no BEGIN and COMMIT round
             # trips): psycopg's executemany is a round trip per row, and a worklist page logs
-            # one entry per case shown.
+            # one entry per case shown. A few rows (case reads) go as one JSON document,
+            # many (a page) as binary arrays: measured here, the JSON costs a third of the
+            # arrays' client CPU for one row, while at 50 rows psycopg's per-element array
+            # dumping is still cheaper than PostgreSQL's JSON parsing.
             with self.db.statements() as tx:
-                tx.cursor.execute(INSERT_ALL, [list(column) for column in zip(*rows, strict=True)])
+                if len(rows) <= FEW_ROWS:
+                    document = json.dumps([dict(zip(COLUMNS, row, strict=True)) for row in rows])
+                    tx.cursor.execute(INSERT_JSON, (document,), prepare=True)
+                else:
+                    tx.cursor.execute(INSERT_ALL, [list(c) for c in zip(*rows, strict=True)], prepare=True)
         else:
             with self.db.transaction() as tx:
                 tx.executemany("INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
