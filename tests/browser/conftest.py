@@ -116,8 +116,10 @@ class Visit:
     def sign_in(self, agency: str, **claims: str) -> None:
         self.page.goto(f"{self.site.url}/ui/logg-inn")
         self.page.get_by_label("Token").fill(self.site.token(agency, **claims))
-        self.page.get_by_role("button", name="Logg inn").click()
-        self.page.wait_for_load_state()
+        # The page the sign-in leads to, loaded (`wait_for_load_state()` after the click
+        # would return at once: the sign-in page being left is loaded already).
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.get_by_role("button", name="Logg inn").click()
 
     def go(self, path: str) -> Any:
         return self.page.goto(f"{self.site.url}{path}")
