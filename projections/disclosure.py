@@ -18,19 +18,27 @@ The algorithm (`suppress`), designed after SSB's GaussSuppression (Langsrud 2024
 suppression by elimination, with interval protection checked by linear programming):
 
 1. Primary: every count with 0 < value < threshold.
-2. Pre-pass, per relation: an equality with exactly one suppressed member would give it
-   away (it is the difference of the others), so one more member is suppressed; a measure
-   below a published one it is part of (accepted <= offered) whose parent leaves it no more
-   room than the threshold gets its parent suppressed too. Repeated until nothing changes.
-3. Interval protection: for each suppressed count, its interval is computed by two linear
-   programs over its neighbourhood (the suppressed counts reachable through relations, up to
-   `NEIGHBOURHOOD` of them; counts beyond are taken as known, which can only narrow the
-   interval, so a wide interval found this way is wide in truth too). If it is not wider
-   than the threshold, one more count is suppressed: a published member of a relation the
-   linear programs found binding (nonzero dual), preferring the finest region, a value of at
-   least the threshold, then the smallest value, then the cell's name (the tie-breaks make
-   the pattern a function of the data alone). Suppressing more never narrows an interval, so
-   a count found wide stays wide, and every count is checked until it is.
+2. Pre-pass, per relation: a relation whose suppressed members all stand on one side caps
+   them to a known sum S (an equality; or at most S, parts below a published whole), so each
+   of its k suppressed members lies in [1, S - k + 1]; while S - k is not wider than the
+   threshold one more member is suppressed (k = 1 is an equality with one suppression).
+   Repeated until nothing changes. These are necessary conditions, checked without a solver.
+3. Interval protection, in rounds over one HiGHS model of the whole system (every
+   suppressed count a variable >= 1, every relation a row; re-solved from the last basis
+   with the primal simplex, as only the objective changes). Every point a program returns
+   is feasible, and so a certificate: a count that took values more than the threshold
+   apart is wide, without programs of its own. So first two batch programs push all open
+   counts up (each capped a little above its lowest value: extra constraints, so the point
+   stays a certificate) and then down, again while that proves more. Each count still open
+   then gets its own two programs (min and max). One not wider than the threshold gets one
+   more count suppressed: a published member of a relation the programs found binding
+   (nonzero dual), preferring the finest region, a value of at least the threshold, then
+   the smallest value, then the cell's name (the tie-breaks make the pattern a function of
+   the data alone). Within a round, a count one of whose relations (or binding relations)
+   just gained a suppression waits for the next round's model instead of being solved or
+   widened now: that keeps the additions few and the programs solved about one per count
+   and round. Rounds repeat until one adds nothing, i.e. every count is proven wide.
+   Suppressing more never narrows an interval, so a count found wide stays wide.
 
 Cost: a function of the number of small cells (groups x measures x periods), never of the
 number of cases. Deterministic: the same data give the same pattern, whoever asks.
@@ -48,7 +56,6 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 Cell = tuple[str, ...]
-NEIGHBOURHOOD = 400  # suppressed counts in one interval's linear programs at most
 # "Wider than the threshold" with room for the solver's rounding: a width of 5.0000001 is 5.
 MARGIN = 0.5
 
@@ -74,88 +81,6 @@ class Interval:
     @property
     def width(self) -> float:
         return self.high - self.low
-
-
-def interval(
-    cell: Cell,
-    suppressed: set[Cell],
-    value: Callable[[Cell], int],
-    relations_of: RelationsOf,
-    limit: int = NEIGHBOURHOOD,
-) -> Interval:
-    """The feasible interval of a suppressed `cell`: min and max of it subject to every
-    relation among its neighbourhood's suppressed counts (the rest taken as known)."""
-    variables: list[Cell] = [cell]
-    index = {cell: 0}
-    relations: dict[Relation, None] = {}
-    frontier = [cell]
-    while frontier:
-        current = frontier.pop(0)
-        for relation in relations_of(current):
-            relations.setdefault(relation, None)
-            for member, _ in relation.terms:
-                if member in suppressed and member not in index and len(variables) < limit:
-                    index[member] = len(variables)
-                    variables.append(member)
-                    frontier.append(member)
-    rows_eq: list[dict[int, float]] = []
-    rhs_eq: list[float] = []
-    rows_ub: list[dict[int, float]] = []
-    rhs_ub: list[float] = []
-    kept: list[tuple[Relation, bool]] = []
-    for relation in relations:
-        row: dict[int, float] = {}
-        constant = 0.0
-        for member, coefficient in relation.terms:
-            if member in index:
-                row[index[member]] = row.get(index[member], 0.0) + coefficient
-            else:
-                constant += coefficient * value(member)
-        if not any(row.values()):
-            continue
-        if relation.equal:  # sum(row) + constant == 0
-            rows_eq.append(row)
-            rhs_eq.append(-constant)
-        else:  # sum(row) + constant >= 0  <=>  -sum(row) <= constant
-            rows_ub.append({i: -c for i, c in row.items()})
-            rhs_ub.append(constant)
-        kept.append((relation, relation.equal))
-    n = len(variables)
-    a_eq = _matrix(rows_eq, n)
-    a_ub = _matrix(rows_ub, n)
-    bounds = [(1.0, None)] * n
-    ends: list[float] = []
-    binding: dict[Relation, None] = {}
-    for sign in (1.0, -1.0):
-        objective = np.zeros(n)
-        objective[0] = sign
-        result = linprog(
-            objective,
-            A_ub=a_ub,
-            b_ub=rhs_ub if rows_ub else None,
-            A_eq=a_eq,
-            b_eq=rhs_eq if rows_eq else None,
-            bounds=bounds,
-            method="highs",
-        )
-        if result.status == 3:  # unbounded: no upper end
-            ends.append(float("inf") if sign < 0 else float("-inf"))
-            continue
-        if result.status != 0:
-            raise RuntimeError(f"disclosure audit: linear program failed ({result.message})")
-        ends.append(float(result.x[0]))
-        eq_duals = getattr(result.eqlin, "marginals", []) if rows_eq else []
-        ub_duals = getattr(result.ineqlin, "marginals", []) if rows_ub else []
-        eq_relations = [r for r, equal in kept if equal]
-        ub_relations = [r for r, equal in kept if not equal]
-        for relation, dual in [
-            *zip(eq_relations, eq_duals, strict=True),
-            *zip(ub_relations, ub_duals, strict=True),
-        ]:
-            if abs(dual) > 1e-9:
-                binding.setdefault(relation, None)
-    low, high = ends[0], ends[1]
-    return Interval(low, high, tuple(binding))
 
 
 def _matrix(rows: list[dict[int, float]], n: int) -> Any:
@@ -214,6 +139,10 @@ class Model:
         # One HiGHS model, re-solved per objective from the last basis (warm start).
         self.highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy has no annotations for it
         self.highs.setOptionValue("output_flag", False)
+        # Only the objective changes between solves: the last basis stays primal feasible,
+        # so the primal simplex goes on from it (twice as fast here as the dual).
+        self.highs.setOptionValue("simplex_strategy", 4)
+        self.highs.setOptionValue("threads", 1)
         inf = highspy.kHighsInf
         self.highs.addVars(n, np.ones(n), np.full(n, inf))
         for row, rhs in zip(eq, self.rhs_eq, strict=True):
@@ -274,7 +203,6 @@ def suppress(
     relations_of: RelationsOf,
     threshold: int,
     rank: Rank = lambda _cell: 0,
-    probes: int = 6,
 ) -> set[Cell]:
     """The suppressed counts of one system of tables (see the module's docstring).
 
@@ -295,58 +223,99 @@ def suppress(
     _prepass(suppressed, value, relations_of, threshold, score)
     # Every feasible point a linear program finds is a certificate: a count that takes values
     # more than `threshold` apart in two of them has an interval wider than that. Points stay
-    # feasible as more is suppressed (a known count becomes an unknown >= 1 it may equal).
+    # feasible as more is suppressed (a known count becomes an unknown >= 1 it may equal), and
+    # the true counts are one such point.
     low: dict[Cell, float] = {c: float(value(c)) for c in suppressed}
     high: dict[Cell, float] = dict(low)
     proven: set[Cell] = set()
-    rounds = 0
+    wide = threshold + MARGIN
     while True:
-        rounds += 1
         model = Model(suppressed, value, relations_of)
+        spread = _Spread(model, low, high)
         todo = [c for c in model.cells if c not in proven]
-
-        # Both run within this round only, on this round's model and cells.
-        def note(x: Any, model: Model = model) -> None:
-            for cell, v in zip(model.cells, x, strict=True):
-                low[cell] = min(low.get(cell, v), v)
-                high[cell] = max(high.get(cell, v), v)
-
-        def settle(todo: list[Cell] = todo) -> None:
-            for cell in todo:
-                if cell not in proven and high.get(cell, 0) - low.get(cell, 0) > threshold + MARGIN:
-                    proven.add(cell)
-
-        # Cheap probes first (deterministic "random" objectives), then each cell still open.
-        n = len(model.cells)
-        for k in range(probes if len(todo) > 2 * probes else 0):
-            objective = np.array([(((i * 2654435761 + k * 40503) >> 7) % 3) - 1.0 for i in range(n)])
-            solved = model.solve(objective)
-            if solved is not None:
-                note(solved[0])
-        settle()
-        narrow: list[tuple[Cell, Interval]] = []
+        spread.batches(todo, threshold)
+        added: set[Cell] = set()
+        deferred = 0
         for cell in todo:
-            if cell in proven or high[cell] - low[cell] > threshold + MARGIN:
+            if spread.width(cell) > wide:
                 proven.add(cell)
                 continue
-            found = model.interval(cell, note)
-            if found.width > threshold + MARGIN:
+            if added and any(m in added for r in relations_of(cell) for m, _ in r.terms):
+                # A suppression this round already loosens one of its relations: its programs
+                # would solve a model about to change, so they wait for the next round's.
+                deferred += 1
+                continue
+            found = model.interval(cell, spread.note)
+            if found.width > wide:
                 proven.add(cell)
-            else:
-                narrow.append((cell, found))
-        if not narrow:
-            return suppressed
-        added: set[Cell] = set()
-        for cell, found in narrow:
+                continue
             if added & {m for r in found.binding for m, _ in r.terms}:
-                continue  # a suppression this round already loosens one of its binding relations
+                deferred += 1  # a suppression this round loosens one of the relations binding it
+                continue
             more = _more(cell, found, suppressed | added, value, relations_of, score)
             if not more:
                 proven.add(cell)  # nothing left to hide around it (cannot happen with x >= 1 bounds)
             added.update(more)
+        spread.keep(low, high)
+        if not added:
+            return suppressed  # every count checked this round is wide, and none was deferred
         suppressed |= added
         for cell in added:
             low[cell] = high[cell] = float(value(cell))
+
+
+class _Spread:
+    """The lowest and highest value each count of one round's model took in a feasible point."""
+
+    def __init__(self, model: Model, low: dict[Cell, float], high: dict[Cell, float]) -> None:
+        self.model = model
+        self.low = np.array([low[c] for c in model.cells])
+        self.high = np.array([high[c] for c in model.cells])
+
+    def note(self, x: Any) -> None:
+        np.minimum(self.low, x, out=self.low)
+        np.maximum(self.high, x, out=self.high)
+
+    def width(self, cell: Cell) -> float:
+        i = self.model.index[cell]
+        return float(self.high[i] - self.low[i])
+
+    def keep(self, low: dict[Cell, float], high: dict[Cell, float]) -> None:
+        for cell, lo, hi in zip(self.model.cells, self.low, self.high, strict=True):
+            low[cell], high[cell] = float(lo), float(hi)
+
+    def batches(self, todo: list[Cell], threshold: int) -> None:
+        """Prove many counts wide with few programs: push every open count up at once, each
+        capped a little above the threshold over its lowest value so far (the caps spread the
+        push over all of them instead of one count taking it all), then all down at once;
+        again while that proves more. The caps are extra constraints, so each point found is
+        feasible without them too: a sound certificate. What stays open is left to the
+        programs of one count each (which also name the relations that bind it)."""
+        model, index = self.model, self.model.index
+        n = len(model.cells)
+        every = np.arange(n, dtype=np.int32)
+        still = [index[c] for c in todo]
+        try:
+            while still:
+                before = len(still)
+                for direction in (-1.0, 1.0):  # minimise -sum (push up), then +sum (push down)
+                    columns = np.array(still, dtype=np.int32)
+                    objective = np.zeros(n)
+                    objective[columns] = direction
+                    upper = np.full(n, highspy.kHighsInf)
+                    if direction < 0:
+                        upper[columns] = self.low[columns] + threshold + 1
+                    model.highs.changeColsBounds(n, every, np.ones(n), upper)
+                    solved = model.solve(objective)
+                    if solved is not None:
+                        self.note(solved[0])
+                    still = [i for i in still if self.high[i] - self.low[i] <= threshold + MARGIN]
+                    if not still:
+                        break
+                if len(still) == before:
+                    break
+        finally:
+            model.highs.changeColsBounds(n, every, np.ones(n), np.full(n, highspy.kHighsInf))
 
 
 def _prepass(
@@ -356,24 +325,43 @@ def _prepass(
     threshold: int,
     score: Callable[[Cell], tuple[Any, ...]],
 ) -> None:
+    """Suppress more until no single relation gives a hidden count away on its own.
+
+    A relation whose hidden members all stand on one side of it caps them: their sum is a
+    known number S (an equality) or at most S (a part-of inequality, hidden parts below a
+    published whole), so each of k hidden members, being >= 1, lies in [1, S - (k - 1)],
+    at most S - k wide. That is an outer bound of the true interval (the other relations only
+    narrow it), so S - k must exceed the threshold: otherwise one more member is suppressed
+    (the best by `score`; one on the other side frees the relation altogether). One hidden
+    member (k = 1, width 0) is the case of an equality with one suppression. The linear
+    programs afterwards need then only find what several relations give away together."""
     work = sorted(suppressed, key=score)
     while work:
         cell = work.pop()
         for relation in relations_of(cell):
-            members = [m for m, _ in relation.terms]
-            hidden = [m for m in members if m in suppressed]
-            if relation.equal and len(hidden) == 1:
-                choice = _best([m for m in members if m not in suppressed and value(m) > 0], score)
-                if choice is not None:
-                    suppressed.add(choice)
-                    work.append(choice)
-            elif not relation.equal and len(relation.terms) == 2:
-                (parent, p), (child, _c) = relation.terms
-                if p < 0:
-                    parent, child = child, parent
-                if child in suppressed and parent not in suppressed and value(parent) - 1 <= threshold:
-                    suppressed.add(parent)
-                    work.append(parent)
+            while True:
+                capped = _capacity(relation, suppressed, value)
+                if capped is None or capped[0] - capped[1] > threshold + MARGIN:
+                    break
+                choice = _best([m for m, _ in relation.terms if m not in suppressed and value(m) > 0], score)
+                if choice is None:
+                    break
+                suppressed.add(choice)
+                work.append(choice)
+
+
+def _capacity(
+    relation: Relation, suppressed: set[Cell], value: Callable[[Cell], int]
+) -> tuple[int, int] | None:
+    """(S, k) when the relation caps its k hidden members to a sum of (at most) S; None when
+    they stand on both sides of it (or it caps nothing)."""
+    signs = {c for m, c in relation.terms if m in suppressed}
+    if len(signs) != 1 or (not relation.equal and signs != {-1}):
+        return None  # hidden on both sides, or hidden wholes of an inequality: no upper bound
+    sign = signs.pop()
+    # sign * sum(hidden) (= or <=) -(what the published members add up to)
+    known = sum(c * value(m) for m, c in relation.terms if m not in suppressed)
+    return -sign * known, sum(1 for m, _ in relation.terms if m in suppressed)
 
 
 def _best(cells: list[Cell], score: Callable[[Cell], tuple[Any, ...]]) -> Cell | None:
