@@ -3,7 +3,7 @@ rows, cells and server-rendered SVG bars, with suppressed cells shown as suppres
 
 It arranges the answer of the statistics use case (issue 17) and decides nothing: a cell
 `{"value": null, "suppressed": true}` is "skjult", never 0, and gets no bar. The page
-(`/ui/statistikk`) calls it once that use case is in the container (docs/web.md).
+(`/ui/statistikk`, infra/web/statistics_page.py) hands it that use case's answer.
 """
 
 from __future__ import annotations
@@ -11,18 +11,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from infra.web import labels as L
+
+DECISIONS = {"fine": "bot", "waiver": "påtaleunnlatelse", "other": "annet", "dropped": "henlagt"}
+DURATIONS = {
+    "days_offence_to_decision": "lovbruddet til vedtaket",
+    "days_offence_to_offer": "lovbruddet til tilbudet",
+    "days_offer_to_consent": "tilbudet til samtykket",
+    "days_consent_to_startup": "samtykket til oppstartsmøtet",
+}
+
 MEASURES = {
     "decided": "vedtak (inntak)",
     "offered": "tilbudt",
     "accepted": "takket ja",
+    "started": "startet (plan avtalt)",
     "completed": "fullført",
     "terminated": "avbrutt",
+    "plan_deviations": "planer som avviker fra trinnets standard",
     "offered_share": "andel tilbudt",
     "accepted_share": "andel som takket ja",
     "completion_share": "andel fullført",
-    "days_offer_to_consent_median": "dager fra tilbud til samtykke (median)",
-    "days_consent_to_startup_median": "dager fra samtykke til oppstart (median)",
-    "plan_deviations": "avvik fra trinnets standard",
+    "plan_deviation_share": "andel planer med avvik",
+    "tests_per_active_month": "tester per aktive måned",
+    "conversations_per_active_month": "samtaler per aktive måned",
+    **{f"decision:{d}": f"avgjort på annen måte: {w}" for d, w in DECISIONS.items()},
+    **{f"terminated:{r}": f"avbrutt: {w}" for r, w in L.TERMINATION.items()},
+    **{f"breach:{r}": f"saker med brudd besvart med {w}" for r, w in L.BREACH_RESPONSE.items()},
+    **{
+        f"{name}_{figure}": f"dager fra {steps} ({words})"
+        for name, steps in DURATIONS.items()
+        for figure, words in (("median", "median"), ("p90", "90-persentil"))
+    },
 }
 BAR_WIDTH = 240
 

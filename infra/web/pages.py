@@ -578,11 +578,6 @@ def _municipality_of(c: Container) -> Callable[[str], str]:
 # --- statistics (docs/api.md "Statistics"; the use cases are built in another issue) ---
 
 
-def statistics(request: Request, c: Container, user: Principal) -> HTMLResponse:
-    use_case = getattr(c, "statistics", None)
-    return render(request, c, user, "statistics.html", available=use_case is not None, title="Likebehandling")
-
-
 def fields_of(action: Action, view: dict[str, Any], c: Container) -> list[Field]:
     return action.fields(view, c)
 

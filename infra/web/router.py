@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from infra.api.deps import ContainerDep
 from infra.auth import Principal
-from infra.web import pages
+from infra.web import pages, statistics_page
 from infra.web.sign_in import sign_in_page, signed_in_with, signed_out
 
 router = APIRouter(prefix="/ui", include_in_schema=False, default_response_class=HTMLResponse)
@@ -137,4 +137,9 @@ async def export(request: Request, c: ContainerDep, user: UserDep) -> Response:
 
 @router.get("/statistikk")
 def statistics(request: Request, c: ContainerDep, user: UserDep) -> HTMLResponse:
-    return pages.statistics(request, c, user)
+    return statistics_page.statistics(request, c, user)
+
+
+@router.get("/statistikk.csv", response_class=Response)
+def statistics_csv(request: Request, c: ContainerDep, user: UserDep) -> Response:
+    return statistics_page.statistics_csv(request, c, user)

@@ -4,6 +4,7 @@ would; axe-core on every page; the network off throughout (tests/browser/conftes
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -221,7 +222,35 @@ def test_the_sign_in_page_takes_a_token_and_a_form_without_its_csrf_token_is_ref
     assert forged.status == 403
 
 
-def test_the_county_lands_on_the_equal_practice_page(visit: Any) -> None:
-    lead = visit("county", sub="prosjektleder-1")
-    expect(lead.page.get_by_role("heading", level=1)).to_have_text("Likebehandling")
+def test_the_county_dashboard_shows_suppressed_cells_as_suppressed(visit: Any, offered: str) -> None:
+    """Trøndelag's project lead (unit 50) lands on the dashboard; per county, this year's few
+    offers (the module's, all in Trondheim) are fewer than 5: suppressed, never 0."""
+    lead = visit("county", sub="prosjektleder-1", unit="50")
+    page = lead.page
+    expect(page.get_by_role("heading", level=1)).to_have_text("Likebehandling")
+    page.get_by_label("Gruppert etter").select_option("county")  # one row: a small table to protect
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Vis").click()
+    table = page.locator("table.ds-table")
+    headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    row = table.locator("tbody tr", has_text="Trøndelag")
+    offered_cell = row.locator("td").nth(headers.index("tilbudt") - 1)
+    expect(offered_cell).to_have_text("skjult (færre enn 5)")
+    expect(offered_cell).to_have_class("suppressed")
+    chart = page.get_by_role("img", name="Tilbudt", exact=True)
+    expect(chart).to_contain_text("skjult (færre enn 5)")
+    expect(chart.locator("rect")).to_have_count(0)  # no bar for a suppressed cell
     lead.accessible("statistics")
+    lead.shot("readme-statistics", full_page=False)
+
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Last ned tabellen som CSV").click()
+    download = downloading.value
+    assert (
+        download.suggested_filename
+        == f"likebehandling-county-{page.get_by_label('Periode').input_value()}.csv"
+    )
+    lines = Path(download.path()).read_text(encoding="utf-8").splitlines()
+    offered_line = next(line for line in lines if line.split(",")[3] == "50" and ",offered," in line)
+    assert ",offered,,true," in offered_line, offered_line  # suppressed: no value, not 0
+    assert not lead.outside, lead.outside

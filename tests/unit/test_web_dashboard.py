@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from infra.web.dashboard import dashboard
+from infra.web.dashboard import MEASURES, dashboard
 from infra.web.pages import TEMPLATES
+from projections.statistics_tables import EQUAL_PRACTICE
 
 TABLE = {
     "group_by": "municipality",
@@ -42,3 +43,7 @@ def test_the_dashboard_renders_charts_and_the_table_with_suppressed_cells_marked
     html = TEMPLATES.env.get_template("dashboard_table.html").render(board=dashboard(TABLE))
     assert html.count("<svg") == 3 and 'class="suppressed">skjult (færre enn 5)</td>' in html
     assert ">0<" not in html
+
+
+def test_every_measure_of_the_equal_practice_table_has_norwegian_words() -> None:
+    assert [m.name for m in EQUAL_PRACTICE.figures if m.name not in MEASURES] == []
