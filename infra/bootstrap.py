@@ -31,6 +31,7 @@ from infra.db.read_models import ReadModels
 from infra.db.sql import Database
 from infra.db.statistics import StatisticsStore
 from infra.db.urls import eventsourcing_env, sqlite_path
+from infra.forms_file import load_forms
 from infra.register_file import load_register
 from infra.rules_file import load_rules
 from infra.settings import DEV_KEY_PEPPER, ConfigurationError, Settings
@@ -122,6 +123,7 @@ class Container:
             at=self.clock(),
             rules=self.rules,
             register=self.register,
+            forms=self.statistics.forms,
             unit=principal.unit,
             role=principal.role,
             shows_view=shows_view,
@@ -195,6 +197,15 @@ def _compact(database: Database, keystore: Database) -> None:
         keystore.compact(["subject_keys"])
 
 
+def _events_table(app: SealedApplication) -> tuple[str, str]:
+    """(schema, table) of the application's events on PostgreSQL."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    recorder = app.recorder  # eventsourcing's PostgreSQL recorder, or this project's subclass
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    return recorder.datastore.schema, recorder.events_table_name
+
+
 def build(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Container:
     settings = settings or Settings()
     # The secrets first: a setting that would make the service unsafe stops it before it
@@ -203,6 +214,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     pepper = _pepper(settings)
     rules = load_rules(settings.rules_file)
     register = load_register(settings.municipality_register)
+    forms = load_forms(settings.evaluation_forms)
     if settings.reuse_port and settings.kafka_bootstrap is None:
         # Embedded mode projects in the API process itself: a second one would project the
         # same store again, and answer reads from a projection the other is writing.
@@ -252,8 +264,15 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
 
         source = kafka_source(settings)
     freshness = Freshness(
-        read_models, embedded.projection.current if embedded else None, settings.read_wait_seconds
+        read_models,
+        embedded.projection.current if embedded else None,
+        settings.read_wait_seconds,
+        embedded.projection.applied if embedded else None,
     )
+    if embedded and database.postgres:
+        # One database, a table per application (infra/db/urls.py): a read sees its log's
+        # end in its own statement, and needs no look of its own (Freshness.read).
+        read_models.follow_logs({a.track.value: _events_table(a) for a in apps})
 
     # Erasures, whichever process makes them: the key store's notices reach every holder of
     # plaintext in this process (projectors and routers listen by themselves), and the rows
@@ -268,7 +287,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     )
     statistics_store = StatisticsStore(database)
     statistics_projection = StatisticsProjection(
-        apps, statistics_store, keys, settings.relay_gap_timeout_seconds
+        apps, statistics_store, keys, settings.relay_gap_timeout_seconds, forms
     )
     intake = IntakeRegister(statistics_store, keys, contracts, uuid.uuid4)
     erasure = Erasure(
@@ -329,7 +348,12 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         erasure_watch=erasure_watch,
         embedded=embedded,
         statistics=StatisticsQueries(
-            statistics_projection, statistics_store, register, settings.small_cell_threshold, rules.version
+            statistics_projection,
+            statistics_store,
+            register,
+            settings.small_cell_threshold,
+            rules.version,
+            forms,
         ),
         intake=intake,
     )

@@ -128,6 +128,12 @@ class Settings(BaseSettings):
         "Conflict Council office; `#` header lines name its version, date and source). Unset: "
         "the register shipped with the service (domain/data/municipalities-2024.csv).",
     )
+    evaluation_forms: Path | None = Field(
+        None,
+        description="JSON file of the evaluation forms (`{\"forms\": [...]}`: versions, roles, questions "
+        "and answer types, as domain/data/evaluation-forms.json; docs/domain.md §10). It replaces the "
+        "shipped forms whole: keep every version answers were given under. Unset: the shipped forms.",
+    )
     keystore_url: str | None = Field(
         None,
         description="Database of the per-person data keys (crypto-shredding). Unset: with "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.evaluation_forms import DEFAULT_FORMS, EvaluationForms
 from domain.municipalities import DEFAULT_REGISTER, MunicipalityRegister
 from domain.need_to_know import Viewer, viewer_of
 from domain.policy import Track
@@ -24,6 +25,7 @@ class Context:
     at: datetime  # the instant the use case acts at: judged by the edge's clock, once
     rules: Rules
     register: MunicipalityRegister = DEFAULT_REGISTER  # which municipality belongs where
+    forms: EvaluationForms = DEFAULT_FORMS  # what evaluation answers are checked against
     unit: str | None = None  # the caller's office: municipality, police district, ... (docs/domain.md §9)
     role: str | None = None  # police only: prevention | investigation
     # `Prefer: return=minimal`: a command answers with id and version only, shows no case

@@ -512,7 +512,7 @@ class ContractsApplication(SealedApplication):
             ctx,
             expected_version,
             lambda c: c.submit_evaluation(
-                respondent_role, form_version, answers, ctx.actor, ctx.at, ctx.rules
+                respondent_role, form_version, answers, ctx.actor, ctx.at, ctx.rules, ctx.forms
             ),
         )
 
