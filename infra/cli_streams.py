@@ -115,7 +115,8 @@ def rebuild_projections(
         ),
     ] = None,
 ) -> None:
-    """Empty the read models and rebuild them from the event store, with a progress bar."""
+    """Empty the read models and the statistics projection and rebuild them from the event store
+    (and the intake register), with a progress bar."""
     from infra.rebuild import default_workers, rebuild
 
     container = _container(need_kafka=False)

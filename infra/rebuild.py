@@ -5,6 +5,13 @@ projects only the cases of partition i (`services.projector.partition_of`): each
 reads every notification but decodes and projects only its own cases, with positions of
 its own. One process would be bound to one core by the interpreter's lock; n processes
 use n cores. `ruskontrakt rebuild-projections` and `bench/bench_rebuild.py` call this.
+
+The statistics projection (services/statistics.py) is rebuilt too, after the read models,
+in one process: its counts are emptied and counted again from both notification logs and
+the intake register, as the live projection counts them (the register itself is kept: it
+is a source, not a projection). A case erased before the rebuild is counted only as far as
+its shredded events still tell (its residence, for one, is gone with its key), so the
+rebuilt counts can lose what erased cases had added to the live ones.
 """
 
 from __future__ import annotations
@@ -31,15 +38,31 @@ def default_workers(settings: Settings) -> int:
 def rebuild(
     settings: Settings, workers: int = 1, batch: int = 5000, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Empty the read models and project every stored event again; the number applied."""
+    """Empty the read models and project every stored event again, then the statistics
+    projection; the number of events the read models applied."""
     if workers > 1:
-        return _in_processes(settings, workers, batch, progress or (lambda _n: None))
+        applied = _in_processes(settings, workers, batch, progress or (lambda _n: None))
+        container = build(settings)
+        try:
+            rebuild_statistics(container)
+        finally:
+            container.close()
+        return applied
     container = build(settings)
     try:
         container.read_models.clear()
-        return _project(container, (0, 1), batch, progress)
+        applied = _project(container, (0, 1), batch, progress)
+        rebuild_statistics(container)
+        return applied
     finally:
         container.close()
+
+
+def rebuild_statistics(container: Any) -> int:
+    """Empty the statistics projection's counts and positions and count every source again;
+    the number of events and intake records applied."""
+    container.statistics.store.clear()
+    return int(container.statistics.projection.catch_up())
 
 
 def _clear(settings: Settings) -> None:

@@ -22,6 +22,8 @@ from fastapi.testclient import TestClient
 
 from infra.api.app import create_app
 from infra.bootstrap import build
+from infra.rebuild import rebuild
+from projections.equal_practice import CONTRACT, EVALUATION, PREVENTION
 from tests.conftest import Api, Clock, settings_for_tests
 from tests.integration.flows import FACTORS, OFFER, fnr, ok
 
@@ -355,3 +357,46 @@ def test_an_evaluation_invalid_for_its_form_is_refused_with_the_question_named(
     wrong_role = {"respondent_role": "teacher", "form_version": "2026-1", "answers": {}}
     assert api.post("konfliktrad", f"/contracts/{case_id}/evaluations", wrong_role).status_code == 422
     assert FACTORS  # the shared flows stay importable
+
+
+def test_rebuild_projections_counts_the_statistics_again_as_the_live_projection_did(
+    open_api: Api, clock: Clock
+) -> None:
+    """`ruskontrakt rebuild-projections` (infra/rebuild.py) empties the statistics projection
+    too and counts both notification logs and the intake register again: the same counts,
+    the same tables. A stray count (a projection's bug, say) is gone after it."""
+    population(open_api, clock)
+    c = open_api.container
+    paths = [
+        f"/statistics/equal-practice?group_by={group_by}&period={period}"
+        for group_by in ("municipality", "county", "office", "trinn")
+        for period in ("2026", "2026-Q1", "2026-Q2")
+        if not (group_by == "municipality" and "-Q" in period)
+    ] + [
+        "/statistics/prevention-funnel?group_by=county&period=2026",
+        "/statistics/evaluations?form_version=2026-1&group_by=municipality&period=2026",
+    ]
+
+    def tables(api: Api) -> list[dict[str, Any]]:
+        return [{k: v for k, v in table(api, "auditor", p).items() if k != "computed_at"} for p in paths]
+
+    def stored() -> dict[str, list[tuple[str, str, str, str, int, int]]]:
+        return {
+            kind: sorted(c.statistics.store.rows(kind, 2026)) for kind in (CONTRACT, PREVENTION, EVALUATION)
+        }
+
+    live_tables = tables(open_api)
+    live = stored()
+    assert live[CONTRACT] and live[EVALUATION]
+    with c.statistics.store.transaction() as tx:  # type: ignore[attr-defined]
+        tx.add({(CONTRACT, "2026-Q3", "5001", "2", "decided", 0): 7})
+    assert stored() != live
+
+    assert rebuild(c.settings) > 0
+    assert stored() == live
+    fresh = build(c.settings, clock=clock)  # a new process's view of the rebuilt counts
+    try:
+        with TestClient(create_app(fresh), raise_server_exceptions=False) as client:
+            assert tables(Api(client, fresh, clock)) == live_tables
+    finally:
+        fresh.close()
