@@ -321,7 +321,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
             Track.PREVENTION, PREVENTION_QUERIES, read_models, keys, access, freshness, rules
         ),
         audit=Audit(contracts, apps, keys, access, checkpoints),
-        subjects=SubjectAccess(contracts, prevention, keys, access, erasure),
+        subjects=SubjectAccess(contracts, prevention, keys, access, erasure, intake.export),
         streams=AgencyStreams(source, keys, access, settings.streams_per_user, settings.streams_total),
         idempotency=idempotency,
         tokens=tokens,

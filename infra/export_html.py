@@ -311,6 +311,32 @@ def access_row(entry: dict[str, Any]) -> dict[str, str]:
     }
 
 
+# What the prosecutor decided on a case, in words (domain/intake.py `IntakeDecision`).
+INTAKE_DECISION = {
+    "contract_offered": "Du fikk tilbud om ruskontrakt.",
+    "fine": "Saken ble avgjort med bot (forelegg).",
+    "waiver": "Saken ble avgjort med påtaleunnlatelse.",
+    "other": "Saken ble avgjort med en annen reaksjon.",
+    "dropped": "Saken ble henlagt.",
+}
+
+
+def intake_facts(found: dict[str, Any], municipality: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """One intake record (the prosecutor's decision) in words, as the export shows it."""
+    record = found.get("record")
+    if record is None:
+        return {"when": L.when(found.get("recorded_at")), "erased": True, "lines": []}
+    place = municipality or (lambda n: f"kommune {n}")
+    lines = [
+        INTAKE_DECISION.get(str(record.get("decision")), "Saken ble avgjort."),
+        f"Avgjort {L.day(record.get('decided_on'))}, for et forhold {L.day(record.get('offence_date'))}.",
+        f"Kommune: {place(str(record.get('municipality', '')))}. Alder: {record.get('age_band')} år.",
+    ]
+    if record.get("reason"):
+        lines.append(f"Begrunnelse: {record['reason']}")
+    return {"when": L.when(found.get("recorded_at")), "erased": False, "lines": lines}
+
+
 def sections(export: dict[str, Any], municipality: Callable[[str], str] | None = None) -> dict[str, Any]:
     """The export arranged for reading: the person, each case with its events in words, the
     cases that name them as guardian, and who has seen what."""
@@ -346,6 +372,9 @@ def sections(export: dict[str, Any], municipality: Callable[[str], str] | None =
         "contracts": cases(export.get("contracts"), "Ruskontrakt"),
         "prevention": cases(export.get("prevention_cases"), "Forebyggende sak")
         if "prevention_cases" in export
+        else None,
+        "intake": [intake_facts(r, municipality) for r in export["intake_records"]]
+        if "intake_records" in export
         else None,
         "as_guardian": [
             {"status": L.word(L.STATUS, c.get("status")), "erased": bool(c.get("erased"))}

@@ -305,6 +305,11 @@ class InProcessProjection:
         something this process has not applied; usually the background thread did that."""
         self._checks.submit(track)
 
+    def applied(self, track: Track) -> int:
+        """The position in `track`'s log after which this process last found nothing to apply
+        (-1: not looked yet). Everything up to it is in the read models, committed."""
+        return min((self._applied.get(a.name, -1) for a in self.apps if a.track is track), default=-1)
+
     def _check(self, batch: list[Track | None]) -> list[None]:
         tracks = set(batch)
         looked = [a for a in self.apps if None in tracks or a.track in tracks]

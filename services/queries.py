@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from cachetools import LRUCache
@@ -40,6 +40,8 @@ from services.messages import open_json
 from services.projector import doc_aad, row_aad
 from services.sealed_application import require
 
+_T = TypeVar("_T")
+
 
 @dataclass(frozen=True)
 class Page:
@@ -59,6 +61,7 @@ class StoredCaseDoc(Protocol):
     status: str | None
     types: list[str]
     sealed: bytes
+    log_end: int | None  # the track's log's last id when read along (embedded, PostgreSQL)
 
 
 class ReadModelReader(Protocol):
@@ -85,10 +88,35 @@ class Freshness:
         read_models: ReadModelReader,
         catch_up: Callable[[Track], object] | None,
         wait_seconds: float,
+        applied: Callable[[Track], int] | None = None,
     ) -> None:
+        """`applied(track)`: embedded mode's position after which this process has applied
+        nothing (`InProcessProjection.applied`), for reads that see their log's end."""
         self.read_models = read_models
         self.catch_up = catch_up
         self.wait_seconds = wait_seconds
+        self.applied = applied
+
+    def read(
+        self,
+        track: Track,
+        min_position: int | None,
+        read: Callable[[], _T],
+        log_end: Callable[[_T], int | None],
+    ) -> _T:
+        """`read()` from read models current enough, as after `ensure`; in one round trip
+        when the read also gives its log's last id (`log_end`, embedded on PostgreSQL) and
+        that id was applied before the read began: everything up to it was then committed
+        to the read models before the read's snapshot. Otherwise (something new, nothing
+        found, no id) the read models are made current and it is read again."""
+        if self.applied is not None and self.catch_up is not None:
+            before = self.applied(track)  # before the read: see the docstring
+            found = read()
+            end = log_end(found)
+            if end is not None and end <= before:
+                return found
+        self.ensure(track, min_position)
+        return read()
 
     def ensure(self, track: Track, min_position: int | None) -> bool:
         """False when the read models did not get there in time (the query answers anyway)."""
@@ -256,9 +284,18 @@ class CaseQueries:
         """The case with exactly the fields the caller's unit may see (404 otherwise: an
         unrelated unit learns nothing, not even that the case exists)."""
         require(ctx, "case_view", self.table)
-        self.freshness.ensure(self.track, min_position)
         viewer = ctx.viewer(self.track)
-        doc = self.stored_view(case_id, viewer, ctx.at) if viewer is not None else None
+        if viewer is None:
+            self.freshness.ensure(self.track, min_position)
+            doc = None
+        else:
+            stored = self.freshness.read(
+                self.track,
+                min_position,
+                lambda: self.read_models.view(viewer.key, str(case_id), self.track.value),
+                lambda found: found.log_end if found is not None else None,
+            )
+            doc = self._opened(stored, case_id, viewer, ctx.at) if stored is not None else None
         if doc is None and self.explicit is not None:
             doc = self.explicit.granted_view(case_id, ctx)
         if doc is None:
@@ -272,11 +309,19 @@ class CaseQueries:
         """One row per case the caller's unit may know, soonest deadline first, filtered and
         paged by `query`; `overdue` is judged on the Norwegian day of `ctx.at`."""
         require(ctx, "worklist", self.table)
-        self.freshness.ensure(self.track, min_position)
         query = query or WorklistQuery(limit=None)
         viewer = ctx.viewer(self.track)
         page = query.page(local_day(ctx.at), ctx.sub)
-        rows = self.read_models.rows(viewer.key, self.track.value, page) if viewer is not None else []
+        if viewer is None:
+            self.freshness.ensure(self.track, min_position)
+            rows = []
+        else:
+            rows = self.freshness.read(
+                self.track,
+                min_position,
+                lambda: self.read_models.rows(viewer.key, self.track.value, page),
+                lambda found: found[0].get("_log_end") if found else None,
+            )
         more = query.limit is not None and len(rows) > query.limit
         rows = rows[: query.limit] if query.limit is not None else rows
         next_cursor = encode_cursor(rows[-1]["_cursor"]) if more else None
@@ -289,6 +334,7 @@ class CaseQueries:
         )
         for row in rows:
             row.pop("_cursor")
+            row.pop("_log_end", None)
             if self.track is Track.CONTRACT:
                 row["overdue"] = is_overdue(_day(row.get("next_deadline")), today)
                 row["assigned_to_me"] = ctx.sub in row.get("assigned", [])
@@ -302,8 +348,11 @@ class CaseQueries:
 
         Not logged: for checks that show nothing (tests, benchmarks); queries log it."""
         stored = self.read_models.view(viewer.key, str(case_id), self.track.value)
-        if stored is None:
-            return None
+        return self._opened(stored, case_id, viewer, at) if stored is not None else None
+
+    def _opened(
+        self, stored: StoredCaseDoc, case_id: UUID, viewer: Viewer, at: datetime | None
+    ) -> dict[str, Any] | None:
         key = self.keys.key_for_case(str(case_id))
         if key is None:
             raise CaseErasedError(str(case_id))

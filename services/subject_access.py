@@ -4,6 +4,7 @@ people's data; and the crypto-shredding of it (`services/erasure.py`)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -128,6 +129,29 @@ def _as_guardian(app: SealedApplication, keys: SubjectKeys, national_id: str) ->
     return cases
 
 
+IntakeExport = Callable[[str], list[dict[str, Any]]]
+
+
+def _intake_records(
+    intake: IntakeExport, contracts: SealedApplication, keys: SubjectKeys, national_id: str
+) -> list[dict[str, Any]]:
+    """The youth's own intake records (services/statistics.py `IntakeRegister.export`): what
+    the prosecutor decided and why. The reason is free text and may name another person of
+    the youth's contracts: it is masked as their events are. An erased record shows that it
+    existed and was erased, nothing more."""
+    masks: list[re.Pattern[str]] = []
+    for case_id in keys.cases_of(national_id):
+        try:
+            masks += _masks(contracts.records(UUID(case_id)), national_id)
+        except CaseNotFoundError:
+            continue  # an intake record's id, or a case of the other track
+    out = []
+    for found in intake(national_id):
+        record = found.get("record")
+        out.append({**found, "record": _masked(record, tuple(masks)) if record is not None else None})
+    return out
+
+
 def subject_export(
     national_id: str,
     contracts: SealedApplication,
@@ -135,6 +159,7 @@ def subject_export(
     keys: SubjectKeys,
     access_log: list[dict[str, Any]],
     now: datetime,
+    intake: IntakeExport | None = None,
 ) -> dict[str, Any]:
     own_contracts = _own_cases(contracts, keys, national_id)
     own_prevention = _own_cases(prevention, keys, national_id)
@@ -162,6 +187,7 @@ def subject_export(
         "contracts": own_contracts,
         "contracts_as_guardian": _as_guardian(contracts, keys, national_id),
         "prevention_cases": own_prevention,
+        "intake_records": _intake_records(intake, contracts, keys, national_id) if intake else [],
         "access_log": access_log,
     }
 
@@ -214,8 +240,10 @@ class SubjectAccess:
         keys: SubjectKeys,
         access: AccessRecorder,
         erasure: Erasure,
+        intake: IntakeExport | None = None,
     ) -> None:
         self.contracts = contracts
+        self.intake = intake  # the intake register's records of a person (the auditor's export)
         self.prevention = prevention
         self.keys = keys
         self.access = access
@@ -224,15 +252,17 @@ class SubjectAccess:
     def export(self, national_id: str, ctx: Context) -> dict[str, Any]:
         """Everything stored about the person (subject-access request); the read is logged.
 
-        The auditor gets everything of both tracks. Anyone else only the contracts their
-        unit is related to, as their unit saw them (docs/domain.md §9), and 404 when there
-        is none: the same answer as for a person with no case at all."""
+        The auditor gets everything of both tracks and the person's intake records. Anyone
+        else only the contracts their unit is related to, as their unit saw them (docs/domain.md
+        §9), and 404 when there is none: the same answer as for a person with no case at all."""
         require(ctx, "subject_export", SUBJECT_QUERIES)
         if ctx.agency is not Agency.AUDITOR:
             return self._export_for_unit(national_id, ctx)
         ref = self.keys.subject_ref(national_id)
         log = self.access.query(subject_ref=ref, named_in=dict(self.keys.cases_mentioning(national_id)))
-        export = subject_export(national_id, self.contracts, self.prevention, self.keys, log, ctx.at)
+        export = subject_export(
+            national_id, self.contracts, self.prevention, self.keys, log, ctx.at, self.intake
+        )
         self.access.record([self.access.entry(ctx, "subject_export", None, ["all"], by_role(ctx), ref)])
         return export
 

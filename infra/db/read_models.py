@@ -79,6 +79,9 @@ class StoredCaseDoc:
     types: list[str]
     policy_version: str
     sealed: bytes
+    # The track's notification log's last id, read in the same statement (embedded mode on
+    # PostgreSQL, `ReadModels.follow_logs`); None when it was not.
+    log_end: int | None = None
 
 
 def doc_bytes(stored: bytes | str) -> bytes:
@@ -268,6 +271,7 @@ CASE_TYPES = ("text", "text", "bigint", "text", "text", "bigint")
 class ReadModels:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._log_ends: dict[str, str] = {}  # track -> a scalar subquery of its log's last id
         with db.transaction() as tx:
             lock_schema(tx)  # one process reshapes (and creates) at a time
             _reshape(tx)
@@ -323,20 +327,40 @@ class ReadModels:
                 (source, notification_id),
             )
 
+    def follow_logs(self, tables: dict[str, tuple[str, str]]) -> None:
+        """Read each track's notification log's last id along with its documents and rows
+        (track -> (schema, events table), in this database): an embedded read then knows
+        in the same round trip whether the read models had applied everything
+        (`services/queries.py Freshness.read`)."""
+        if self.db.postgres:
+            self._log_ends = {
+                track: f'(SELECT MAX(notification_id) FROM "{schema}"."{table}")'
+                for track, (schema, table) in tables.items()
+            }
+
     # -- reads ----------------------------------------------------------------------------
 
     def view(self, agency: str, case_id: str, track: str) -> StoredCaseDoc | None:
+        log_end = self._log_ends.get(track)
         with self.db.statements() as tx:
             row = tx.execute(
-                "SELECT c.version, c.status, c.types, v.policy_version, v.doc FROM rm_case_views v "
-                "JOIN rm_cases c ON c.case_id = v.case_id AND c.track = v.track "
+                "SELECT c.version, c.status, c.types, v.policy_version, v.doc"
+                + (f", {log_end}" if log_end else "")
+                + " FROM rm_case_views v JOIN rm_cases c ON c.case_id = v.case_id AND c.track = v.track "
                 "WHERE v.agency = ? AND v.case_id = ? AND v.track = ?",
                 (agency, case_id, track),
             ).fetchone()
         if row is None:
             return None
         return StoredCaseDoc(
-            track, case_id, int(row[0]), row[1], json.loads(row[2]), row[3], doc_bytes(row[4])
+            track,
+            case_id,
+            int(row[0]),
+            row[1],
+            json.loads(row[2]),
+            row[3],
+            doc_bytes(row[4]),
+            (int(row[5]) if row[5] is not None else 0) if log_end else None,
         )
 
     def rows(self, agency: str, track: str, page: Page | None = None) -> list[dict[str, Any]]:
@@ -367,9 +391,11 @@ class ReadModels:
             params += list(page.after)
         # Ordered as the index `rm_worklist_page` is: a page is an index range, whatever the
         # number of the unit's cases.
+        log_end = self._log_ends.get(track)
         sql = (
-            "SELECT w.row_json, c.version, w.name, w.next_deadline, w.case_id "
-            "FROM rm_worklist w JOIN rm_cases c ON c.case_id = w.case_id AND c.track = w.track "
+            "SELECT w.row_json, c.version, w.name, w.next_deadline, w.case_id"
+            + (f", {log_end}" if log_end else "")
+            + " FROM rm_worklist w JOIN rm_cases c ON c.case_id = w.case_id AND c.track = w.track "
             f"WHERE {' AND '.join(where)} ORDER BY w.next_deadline, w.case_id"
         )
         if page.limit is not None:
@@ -382,6 +408,7 @@ class ReadModels:
                 **pydantic_core.from_json(r[0]),  # our own json.dumps; twice as fast as json.loads
                 "_name": doc_bytes(r[2]) if r[2] is not None else None,
                 "_cursor": (r[3], r[4]),
+                **({"_log_end": int(r[5]) if r[5] is not None else 0} if log_end else {}),
             }
             for r in found
         ]

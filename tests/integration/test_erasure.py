@@ -88,3 +88,36 @@ def test_erasing_a_person_leaves_no_plaintext_and_keeps_the_history_verifiable(a
     assert kept["meetings"][0]["notes"] == other_note
     export = ok(api.get("auditor", f"/subjects/{national_id}/export"))
     assert export["contracts"][0]["erased"] is True and name not in str(export)
+
+
+def test_erasing_a_youth_shreds_their_intake_records_and_the_export_says_so(api: Api) -> None:
+    name, national_id, note = _person("Intake")
+    case_id = _contract_for(api, name, national_id, note)
+    intake = {
+        "national_id": national_id,
+        "municipality": "5001",
+        "offence_date": "2026-09-01",
+        "age_band": "16",
+        "decision": "contract_offered",
+        "decided_on": "2026-09-08",
+        "contract_id": case_id,
+        "reason": f"begrunnelse {note}",
+    }
+    recorded = ok(api.post("prosecution", "/intake", intake), 201)
+    kept = ok(api.post("prosecution", "/intake", {**intake, "national_id": fnr(date(2009, 12, 1), 99),
+                                                  "contract_id": None, "decision": "fine",
+                                                  "reason": "beholdes"}), 201)  # fmt: skip
+    before = ok(api.get("auditor", f"/subjects/{national_id}/export"))
+    assert [r["record"]["reason"] for r in before["intake_records"]] == [f"begrunnelse {note}"]
+    assert not _leaks(_written_files(api), [note]), "sealed even before erasure"
+
+    ok(api.post("auditor", f"/subjects/{national_id}/erase"))
+
+    after = ok(api.get("auditor", f"/subjects/{national_id}/export"))
+    assert after["intake_records"] == [
+        {"id": recorded["intake_id"], "recorded_at": recorded["recorded_at"], "erased": True, "record": None}
+    ]
+    assert _leaks(_written_files(api), [note, national_id]) == []
+    other = ok(api.get("auditor", f"/subjects/{fnr(date(2009, 12, 1), 99)}/export"))
+    assert [r["record"]["reason"] for r in other["intake_records"]] == ["beholdes"]
+    assert kept["intake_id"] == other["intake_records"][0]["id"]

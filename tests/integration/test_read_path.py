@@ -63,6 +63,30 @@ def test_a_read_sees_a_case_another_process_committed_a_moment_before(api: Api, 
         other.close()
 
 
+def test_a_read_sees_the_change_another_process_made_to_a_case_it_has_shown(api: Api) -> None:
+    """The stored document is there, but older than the log: the read must not answer it."""
+    case_id = offer(api)
+    assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["version"] == 1
+    assert ok(api.get("konfliktrad", "/contracts"))["items"][0]["version"] == 1
+    other = build(api.container.settings, clock=api.clock)
+    try:
+        from fastapi.testclient import TestClient
+
+        assert other.embedded is not None
+        other.embedded.background.close()  # so nobody projects the change before the read
+        with TestClient(create_app(other)) as client:
+            answer = client.post(
+                f"/contracts/{case_id}/consents",
+                json={"signatory": "youth", "scope": [], "booklet_version": "2026-1"},
+                headers=api.headers("konfliktrad"),
+            )
+            assert answer.status_code == 200, answer.text
+        assert ok(api.get("konfliktrad", f"/contracts/{case_id}"))["version"] == 2
+        assert ok(api.get("konfliktrad", "/contracts"))["items"][0]["version"] == 2
+    finally:
+        other.close()
+
+
 def test_a_worklist_page_logs_its_rows_in_one_write(api: Api) -> None:
     for _ in range(3):
         offer(api)

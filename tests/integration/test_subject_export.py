@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from tests.conftest import Api
 from tests.integration.flows import OFFER, activate, fnr, offer, ok
@@ -87,3 +88,47 @@ def test_free_text_naming_another_person_is_masked_in_the_export_but_the_youths_
     ]
     html = api.get("auditor", f"/subjects/{YOUTH_ID}/export?format=html").text
     assert "Kari" not in html.replace("Karianne", "") and "Ola Nordmann" in html
+
+
+def _intake(api: Api, **changes: object) -> dict[str, object]:
+    body = {
+        "national_id": YOUTH_ID,
+        "birth_date": "2009-12-01",
+        "municipality": "5001",
+        "offence_date": "2026-09-01",
+        "age_band": "16",
+        "decision": "fine",
+        "decided_on": "2026-09-08",
+        "reason": "Tidligere forelegg.",
+        **changes,
+    }
+    return ok(api.post("prosecution", "/intake", body), 201)
+
+
+def test_the_youths_export_holds_their_intake_records_with_what_the_prosecutor_decided(api: Api) -> None:
+    case_id = offer(api)
+    offered = _intake(
+        api, decision="contract_offered", contract_id=case_id, reason="Kari Nordmann ba om ruskontrakt."
+    )
+    fined = _intake(api, offence_date="2026-03-02", decided_on="2026-03-20")
+    other = {**OFFER["youth"], "national_id": fnr(date(2009, 11, 3), 5)}  # type: ignore[dict-item]
+    _intake(api, national_id=other["national_id"], decision="dropped", reason="Ikke bevis.")
+
+    export = ok(api.get("auditor", f"/subjects/{YOUTH_ID}/export"))
+    records = {r["id"]: r for r in export["intake_records"]}
+    assert set(records) == {offered["intake_id"], fined["intake_id"]}, "their own records, no one else's"
+    mine = records[offered["intake_id"]]
+    assert mine["erased"] is False and mine["record"]["decision"] == "contract_offered"
+    assert mine["record"]["contract_id"] == case_id
+    assert mine["record"]["reason"] == "[annen person] ba om ruskontrakt.", "masked like the events"
+    assert records[fined["intake_id"]]["record"]["decision"] == "fine"
+    assert "Kari" not in str(export) and "Ikke bevis" not in str(export)
+    log: Any = ok(api.get("auditor", f"/access-log?subject={YOUTH_ID}"))
+    entries = log["entries"] if isinstance(log, dict) else log
+    assert any(e["action"] == "subject_export" for e in entries), "the export's read is logged"
+
+    html = api.get("auditor", f"/subjects/{YOUTH_ID}/export?format=html").text
+    assert "Påtalemyndighetens avgjørelser" in html and "Saken ble avgjort med bot (forelegg)." in html
+    assert "Du fikk tilbud om ruskontrakt." in html and "Begrunnelse: [annen person] ba om" in html
+    for code in (offered["intake_id"], fined["intake_id"], "contract_offered", "Kari"):
+        assert code not in html, code
