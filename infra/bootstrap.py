@@ -197,6 +197,15 @@ def _compact(database: Database, keystore: Database) -> None:
         keystore.compact(["subject_keys"])
 
 
+def _events_table(app: SealedApplication) -> tuple[str, str]:
+    """(schema, table) of the application's events on PostgreSQL."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    recorder = app.recorder  # eventsourcing's PostgreSQL recorder, or this project's subclass
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    return recorder.datastore.schema, recorder.events_table_name
+
+
 def build(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Container:
     settings = settings or Settings()
     # The secrets first: a setting that would make the service unsafe stops it before it
@@ -255,8 +264,15 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
 
         source = kafka_source(settings)
     freshness = Freshness(
-        read_models, embedded.projection.current if embedded else None, settings.read_wait_seconds
+        read_models,
+        embedded.projection.current if embedded else None,
+        settings.read_wait_seconds,
+        embedded.projection.applied if embedded else None,
     )
+    if embedded and database.postgres:
+        # One database, a table per application (infra/db/urls.py): a read sees its log's
+        # end in its own statement, and needs no look of its own (Freshness.read).
+        read_models.follow_logs({a.track.value: _events_table(a) for a in apps})
 
     # Erasures, whichever process makes them: the key store's notices reach every holder of
     # plaintext in this process (projectors and routers listen by themselves), and the rows
