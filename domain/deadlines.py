@@ -14,6 +14,7 @@ Counting only working days instead is the rules' choice (`working_days`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -242,9 +243,17 @@ def _entered(case: Case, status: str) -> str | None:
 def _day(instant: Any) -> date | None:
     """The Norwegian day of an ISO instant; None for anything else (a stored value is kept
     for ever, so an odd one must not stop a case's deadlines from being read)."""
+    return _day_of(instant) if isinstance(instant, str) and instant else None
+
+
+@functools.lru_cache(maxsize=32_768)
+def _day_of(instant: str) -> date | None:
+    # Remembered: every command and read of a case shows its deadlines, which look at the
+    # day of every meeting and no-show it holds (parsing them again was most of the cost of
+    # the answer's view, and grew with the case, issue 20).
     try:
-        return local_day(datetime.fromisoformat(instant)) if instant else None
-    except (TypeError, ValueError):
+        return local_day(datetime.fromisoformat(instant))
+    except ValueError:
         return None
 
 

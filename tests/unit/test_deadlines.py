@@ -186,3 +186,24 @@ def test_the_u18_decision_is_due_six_weeks_after_the_offence_and_moves_past_east
         "source": RULES["u18_decision"].source,
         "met": True,
     }
+
+
+def test_odd_stored_meeting_times_are_passed_over_and_the_next_meeting_runs_from_the_last_real_one() -> None:
+    # Stored values are kept for ever: a view whose meetings hold a dict, a number or
+    # nonsense must still show its deadlines (their days are remembered by instant text,
+    # so nothing unhashable may reach that memory).
+    plan = {"start_date": "2026-10-01", "meeting_frequency_days": 14, "end_date": "2027-04-01"}
+    doc = {
+        "status": "active",
+        "plan": plan,
+        "meetings": [
+            {"held_at": {"not": "a time"}},
+            {"held_at": 20261020},
+            {"held_at": "yesterday"},
+            {"held_at": "2026-10-20T23:30:00+00:00"},  # already 21 October in Norway
+            {"held_at": None},
+        ],
+    }
+    for _ in range(2):  # the second time from the remembered days
+        deadlines = {d.rule: d.due for d in open_deadlines(doc, DEFAULT_RULES)}
+        assert deadlines["next_meeting"] == date(2026, 11, 4)
