@@ -6,6 +6,7 @@ some view carried it, so the document can never hold more than the policy allowe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -257,6 +258,17 @@ def _parsed(parse: Callable[[str], T], text: Any) -> T | None:
         return None
 
 
+@functools.cache
+def _actions_of(status: str, agency: Agency) -> tuple[str, ...]:
+    """What the status allows `agency` (a pure function of the two, asked on every command's
+    answer and every read: remembered)."""
+    return tuple(
+        a
+        for a in allowed_actions(ContractStatus(status))
+        if agency in CONTRACT_COMMANDS[a] and a not in SCHEDULER_ACTIONS
+    )
+
+
 def present_case(doc: CaseDoc, agency: Agency, rules: Rules, at: datetime | None = None) -> CaseDoc:
     """The document served to `agency`: its fold, with the status and version of the last
     event it saw (never of one it may not know of, docs/domain.md §9), what it may do, its
@@ -270,15 +282,7 @@ def present_case(doc: CaseDoc, agency: Agency, rules: Rules, at: datetime | None
     out["deadlines"] = [d.as_dict() for d in open_deadlines(doc, rules)]
     if status == "offered" and "youth" in doc:
         out["consents_missing"] = consents_missing(doc)
-    actions = (
-        [
-            a
-            for a in allowed_actions(ContractStatus(status))
-            if agency in CONTRACT_COMMANDS[a] and a not in SCHEDULER_ACTIONS
-        ]
-        if status is not None
-        else []
-    )
+    actions = list(_actions_of(status, agency)) if status is not None else []
     refusals: dict[str, type[DomainError]] = {}
     if at is not None:
         timing = timing_of(doc)
