@@ -34,7 +34,7 @@ from bench.common import (
     unit_of,
 )
 from bench.loadgen import LoadResult, closed_loop, get
-from bench.server import BenchServer
+from bench.server import BenchServer, CpuMeter
 from domain.values import Agency
 from infra.bootstrap import Container
 from services.context import Context
@@ -76,12 +76,24 @@ def measure(c: Container, url: str, workdir: Any, size: int, seconds: float) -> 
 
     noop = lambda: get(f"{NOOP_GET_PATH}?limit={PAGE}", token)  # noqa: E731
     results: dict[str, list[LoadResult]] = {"page": [], "noop": []}
+    cpu = {"page": 0.0, "noop": 0.0}  # server CPU seconds
     with BenchServer(bench_env(url, workdir), workdir) as server:
         closed_loop(server.port, page, connections=4, duration=2, timeout=60)  # warm up
         for _ in range(3):  # alternating blocks: a drift of the machine hits both alike
-            results["page"].append(closed_loop(server.port, page, connections=4, duration=seconds / 3))
-            results["noop"].append(closed_loop(server.port, noop, connections=4, duration=seconds / 3))
-    out = {name: LoadResult.combine(runs).summary() for name, runs in results.items()}
+            for name, source in (("page", page), ("noop", noop)):
+                with CpuMeter(server) as meter:
+                    r = closed_loop(server.port, source, connections=4, duration=seconds / 3)
+                results[name].append(r)
+                cpu[name] += meter.cores["server"] * r.duration
+    out = {}
+    for name, runs in results.items():
+        merged = LoadResult.combine(runs)
+        # CPU per request: the load-independent part of the comparison on a shared machine
+        out[name] = {
+            **merged.summary(),
+            "server_cpu_ms_per_request": round(1000 * cpu[name] / max(merged.ok, 1), 3),
+            "blocks_rate_per_s": [round(r.rate, 1) for r in runs],
+        }
     log(f"{size} cases: page {out['page']['rate_per_s']}/s, no-op GET {out['noop']['rate_per_s']}/s")
     return out
 

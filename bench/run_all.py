@@ -348,13 +348,14 @@ def read_details(runs: dict[str, dict[str, Any]]) -> list[str]:
             "municipality, deadlines over two months), from random cursors, against the no-op "
             "`GET /bench/noop/contracts?limit=50`; 4 connections, embedded mode, alternating blocks.",
             "",
-            "| cases in the store | pages/s | p50 ms | p99 ms | no-op GET/s |",
-            "|---|---|---|---|---|",
+            "| cases in the store | pages/s | p50 ms | p99 ms | no-op GET/s | server CPU ms/page, /no-op |",
+            "|---|---|---|---|---|---|",
         ]
         for size, f in sorted(figures.items(), key=lambda kv: int(kv[0])):
+            cpu = ", ".join(str(f[n].get("server_cpu_ms_per_request", "–")) for n in ("page", "noop"))
             lines.append(
                 f"| {int(size):,} | {f['page']['rate_per_s']} | {f['page']['p50_ms']} | "
-                f"{f['page']['p99_ms']} | {f['noop']['rate_per_s']} |"
+                f"{f['page']['p99_ms']} | {f['noop']['rate_per_s']} | {cpu} |"
             )
         scheduler = next((f["scheduler"] for f in figures.values() if "scheduler" in f), None)
         if scheduler:
