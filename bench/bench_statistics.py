@@ -8,7 +8,9 @@ until the counts move on. The counts are what the projection (projections/equal_
 stores for that many cases spread over Trøndelag's 38 municipalities and 2026's quarters,
 written straight into its table (the projection's own write path, `StatisticsWriter.add`).
 Also reported: the first table after the counts moved (the suppression computed: its cost
-follows the number of small cells, which 1,000 cases have more of than 20,000).
+follows the number of small cells, which 1,000 cases have more of than 20,000), and that
+first table for `--sparse` cases (200: nearly every cell of the year small, the costliest
+pattern to compute; quality.md test 13 attacks such populations).
 
     .venv/bin/python -m bench.bench_statistics [--seconds 5] [--rounds 3] [--small 1000] [--large 20000]
 """
@@ -115,20 +117,24 @@ def main() -> list[Result]:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--large", type=int, default=20000)
+    parser.add_argument("--sparse", type=int, default=200)
     args = parser.parse_args()
     small: list[tuple[float, float, int]] = []
     large: list[tuple[float, float, int]] = []
+    sparse: list[tuple[float, float, int]] = []
     for i in range(args.rounds):  # alternated, medians compared
         small.append(measure(args.small, args.seconds))
         large.append(measure(args.large, args.seconds))
-        log(f"round {i + 1}: {small[-1]} vs {large[-1]}")
+        sparse.append(measure(args.sparse, 0))
+        log(f"round {i + 1}: {small[-1]} vs {large[-1]}; first table of {args.sparse}: {sparse[-1][1]:.2f} s")
     rate_small = statistics.median(r for r, _, _ in small)
     rate_large = statistics.median(r for r, _, _ in large)
     details = (
         f"tables/s per round, {args.small} cases: {[round(r, 1) for r, _, _ in small]}; "
         f"{args.large} cases: {[round(r, 1) for r, _, _ in large]}; first table (suppression computed) "
         f"{[round(f, 2) for _, f, _ in small]} s vs {[round(f, 2) for _, f, _ in large]} s; suppressed cells "
-        f"in the table {small[0][2]} vs {large[0][2]}"
+        f"in the table {small[0][2]} vs {large[0][2]}; first table with {args.sparse} cases "
+        f"{[round(f, 2) for _, f, _ in sparse]} s ({sparse[0][2]} of its cells suppressed)"
     )
     ratio = rate_large / rate_small
     results = [

@@ -136,6 +136,7 @@ class Model:
                 self.ub_relations.append(relation)
         n = len(self.cells)
         self.rows = len(eq) + len(ub)
+        self.relations = [*self.eq_relations, *self.ub_relations]  # in the order of HiGHS's rows
         # One HiGHS model, re-solved per objective from the last basis (warm start).
         self.highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy has no annotations for it
         self.highs.setOptionValue("output_flag", False)
@@ -173,10 +174,10 @@ class Model:
                 f"disclosure: linear program failed ({self.highs.modelStatusToString(status)})"
             )
         solution = self.highs.getSolution()
-        duals = list(solution.row_dual)
-        relations = [*self.eq_relations, *self.ub_relations]
-        binding = tuple(r for r, d in zip(relations, duals, strict=True) if abs(d) > 1e-9)
-        return np.array(solution.col_value), binding
+        duals = np.asarray(solution.row_dual)
+        relations = self.relations
+        binding = tuple(relations[i] for i in np.flatnonzero(np.abs(duals) > 1e-9))
+        return np.asarray(solution.col_value), binding
 
     def interval(self, cell: Cell, seen: Callable[[Any], None] | None = None) -> Interval:
         """The cell's min and max; `seen` is given every vertex found on the way."""
