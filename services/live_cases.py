@@ -55,9 +55,10 @@ class LiveCase:
     records: list[EventRecord] = field(default_factory=list)
     discarded: bool = False
     scrub: Callable[[EventRecord], EventRecord] | None = None  # see `LiveCases`
-    # One projection per unit that asked, built from `records` on its first view: a case
-    # is usually worked on by one or two units, and advancing every related unit's views
-    # on every command would be a large part of the command's own work.
+    # One projection per unit that asked, built from `records` on its first view and
+    # brought up to date only when that unit asks again: a command advances the caller's
+    # projection, not those of the other units that once asked (every related unit's on
+    # every command was a large part of the command's own work, issue 20).
     projections: dict[Viewer, CaseProjection] = field(default_factory=dict)
 
     @property
@@ -87,18 +88,17 @@ class LiveCase:
         projection = self.projections.get(viewer)
         if projection is None:
             projection = CaseProjection(self.track, str(self.aggregate.id), self.rules, (viewer,))
-            for record in self.records:
-                projection.apply(record)
             self.projections[viewer] = projection
+        # `records` holds every event from version 1, so a projection at version v has
+        # applied exactly records[:v]: the rest is what happened since the unit last asked.
+        for record in self.records[projection.version :]:
+            projection.apply(record)
         return projection
 
     def advance(self, records: Sequence[EventRecord]) -> None:
         if self.scrub is not None:
             records = [self.scrub(r) for r in records]
         self.records.extend(records)
-        for projection in self.projections.values():
-            for record in records:
-                projection.apply(record)
 
     def discard(self) -> None:
         """Drop this entry at check-in (its aggregate may hold unsaved or stale state)."""
