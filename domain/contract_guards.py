@@ -263,14 +263,13 @@ def refused_now(action: str, timing: Timing, at: datetime) -> type[DomainError] 
 
     The guards below call the same checks, so the case view's `blocked_actions` and the
     command's 409 cannot disagree (docs/web.md)."""
-    day = local_day(at)
-    try:
+    try:  # the day only where a rule needs it: a case view asks this for every action
         if action == "lapse" and timing.offer_deadline is not None:
-            check_offer_deadline_passed(timing.offer_deadline, day)
+            check_offer_deadline_passed(timing.offer_deadline, local_day(at))
         elif action == "hold_startup":
             check_startup_due(timing.startup_at, at)
         elif action == "complete" and timing.end_date is not None:
-            check_end_date_reached(timing.end_date, day)
+            check_end_date_reached(timing.end_date, local_day(at))
     except DomainError as refusal:
         return type(refusal)
     return None
