@@ -1,8 +1,8 @@
 """Durable commands/s through the API on PostgreSQL, and p99 latency at half that rate.
 
-quality.md: commands/s ≥ 0.5× the same HTTP stack answering a no-op POST with the same
-body, and ≥ 3× the rate of one `Application.save()` per command; p99 at half the maximum
-command rate ≤ 5× the no-op's p99 at the same rate.
+quality.md (restated by issue 20): commands/s ≥ 0.6× the same HTTP stack answering a no-op
+POST with the same body, and ≥ 2× the rate of one `Application.save()` per command; p99 at
+half the maximum command rate ≤ 5× the no-op's p99 at the same rate.
 
 One fresh database, ~300 active contracts, one real uvicorn server (bench/app.py) in its
 production role: PostgreSQL and Kafka mode, so the API process commits and answers while
@@ -214,8 +214,8 @@ def run(cases: int = 300, seconds: float = 12.0, connections: int = 8) -> list[R
         noop["rate_per_s"],
         "no-op POST/s",
         r_noop,
-        f"≥ 0.5×{integrity}",
-        r_noop >= 0.5 and check["ok"],
+        f"≥ 0.6×{integrity}",
+        r_noop >= 0.6 and check["ok"],
         details,
     )
     second = Result(
@@ -227,8 +227,8 @@ def run(cases: int = 300, seconds: float = 12.0, connections: int = 8) -> list[R
         base2["rate_per_s"],
         "commands/s",
         r_base2,
-        f"≥ 3×{integrity}",
-        r_base2 >= 3 and check["ok"],
+        f"≥ 2×{integrity}",
+        r_base2 >= 2 and check["ok"],
     )
     ablation = Result(
         "durable commands/s through the API vs this project's insert without group "
