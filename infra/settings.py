@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     )
     evaluation_forms: Path | None = Field(
         None,
-        description="JSON file of the evaluation forms (`{\"forms\": [...]}`: versions, roles, questions "
+        description='JSON file of the evaluation forms (`{"forms": [...]}`: versions, roles, questions '
         "and answer types, as domain/data/evaluation-forms.json; docs/domain.md §10). It replaces the "
         "shipped forms whole: keep every version answers were given under. Unset: the shipped forms.",
     )
