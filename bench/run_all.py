@@ -226,10 +226,11 @@ def command_details(run: dict[str, Any]) -> list[str]:
         "with only `RUSKONTRAKT_GROUP_COMMIT=0` shows what group commit adds to this project's "
         "insert. "
         "CPU is in cores (2 = both cores busy) for the server process, all PostgreSQL processes "
-        "and the load generator.",
+        "and the load generator; the last column is the server's CPU per answer.",
         "",
-        "| phase | 2xx | errors | rate/s | p50 ms | p90 ms | p99 ms | max ms | CPU server / PG / bench |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| phase | 2xx | errors | rate/s | p50 ms | p90 ms | p99 ms | max ms | CPU server / PG / bench "
+        "| server CPU ms/answer |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for phase in d["phases"].values():
         cpu = phase.get("cpu_cores", {})
@@ -239,7 +240,7 @@ def command_details(run: dict[str, Any]) -> list[str]:
             f"{phase.get('p50_ms', '–')} | {phase.get('p90_ms', '–')} | "
             f"{phase.get('p99_ms', '–')} | "
             f"{phase.get('max_ms', '–')} | {cpu.get('server', '–')} / {cpu.get('postgres', '–')} / "
-            f"{cpu.get('bench_process', '–')} |"
+            f"{cpu.get('bench_process', '–')} | {phase.get('server_cpu_ms_per_answer', '–')} |"
         )
     check = d["events_check"]
     verdict = "nothing lost or duplicated" if check["ok"] else "**EVENTS CHECK FAILED**"

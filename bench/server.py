@@ -169,3 +169,4 @@ class CpuMeter:
         self.cores = {
             n: round((b - a) / wall, 2) for n, a, b in zip(names, self._start[1:], end[1:], strict=True)
         }
+        self.seconds = {n: b - a for n, a, b in zip(names, self._start[1:], end[1:], strict=True)}
