@@ -140,6 +140,7 @@ class Container:
 
     def close(self) -> None:
         self.erasure_watch.close()
+        self.statistics.close()
         if self.embedded is not None:
             self.embedded.background.close()
         self.contracts.close()
@@ -354,6 +355,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
             settings.small_cell_threshold,
             rules.version,
             forms,
+            wait_seconds=settings.statistics_wait_seconds,
         ),
         intake=intake,
     )

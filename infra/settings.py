@@ -221,6 +221,13 @@ class Settings(BaseSettings):
     small_cell_threshold: int = Field(
         5, description="Statistics cells with fewer cases than this are suppressed."
     )
+    statistics_wait_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How long a statistics question waits for its table's suppression pattern to be "
+        "computed after the counts changed; after that it is answered from the previous pattern "
+        "(`computed_at` says when), or 503 with `Retry-After` when there is none yet.",
+    )
 
     @property
     def embedded(self) -> bool:

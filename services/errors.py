@@ -51,3 +51,11 @@ class TooManyError(Exception):
     """A bound on concurrent use was reached; the caller may try again later (429)."""
 
     retry_after = 5
+
+
+class NotReadyError(Exception):
+    """What was asked for is still being computed; the caller may ask again later (503)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -24,6 +24,8 @@ import csv
 import io
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -62,7 +64,7 @@ from projections.statistics_tables import (
 )
 from services.context import Context
 from services.erasure import Expired
-from services.errors import AccessDeniedError, CaseNotFoundError
+from services.errors import AccessDeniedError, CaseNotFoundError, NotReadyError
 from services.keys import SubjectKeys
 from services.notification_reader import NotificationReader
 from services.sealed_application import SealedApplication, require
@@ -163,6 +165,7 @@ class StatisticsProjection:
 class Computed:
     system: YearSystem
     computed_at: datetime
+    stamp: tuple[tuple[str, int], ...] = ()  # the projection's positions it was computed at
     tables: dict[tuple[str, str, str | None, date], dict[str, Any]] = field(default_factory=dict)
 
     def table(self, group_by: str, period: str, county: str | None, today: date) -> dict[str, Any]:
@@ -184,10 +187,18 @@ class StatisticsQueries:
         rules_version: str,
         forms: EvaluationForms = DEFAULT_FORMS,
         cached: int = 32,
+        wait_seconds: float = 10.0,
     ) -> None:
+        """`wait_seconds`: how long a question waits for a table's suppression pattern to be
+        computed before it is answered from the previous pattern (or, with none, 503)."""
         self.projection, self.store, self.register = projection, store, register
         self.threshold, self.rules_version, self.forms = threshold, rules_version, forms
-        self._cache: LRUCache[tuple[Any, ...], Computed] = LRUCache(cached)
+        self.wait_seconds = wait_seconds
+        # Per table kind and year: the newest pattern computed, and the computation under way.
+        self._latest: LRUCache[tuple[Any, ...], Computed] = LRUCache(cached)
+        self._pending: dict[tuple[Any, ...], tuple[tuple[tuple[str, int], ...], Future[Computed]]] = {}
+        # One computation at a time: a pattern of many small cells takes a core for long.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="statistics")
         self._lock = threading.Lock()
 
     # --- the use cases -------------------------------------------------------------------
@@ -259,17 +270,63 @@ class StatisticsQueries:
         return ctx.unit
 
     def _computed(self, kind: Kind, stored: str, year: int) -> Computed:
+        """The table system of the year with its suppression pattern, as of the projection now.
+
+        The pattern of a year with many small cells can take long to compute (secondary
+        suppression, docs/domain.md §10), and every new event changes the counts. So the
+        pattern is computed in the background, one at a time, and a question waits for it
+        at most `wait_seconds`: after that it is answered from the newest pattern computed
+        before (its `computed_at` says when), while the new one goes on; with none yet it
+        is told to come back (503, `Retry-After`). The same data give the same pattern,
+        whoever asks and whenever it is computed."""
         self.projection.catch_up()
-        key = (kind.name, year, self.store.stamp(), self.threshold, self.register.version)
+        stamp = self.store.stamp()
+        key = (kind.name, year, self.threshold, self.register.version)
         with self._lock:
-            found = self._cache.get(key)
-            if found is not None:
-                return found
-            system = YearSystem(kind, year, regions_of(self.register), self.threshold)
-            system.load(self.store.rows(stored, year))
-            system.protect()
-            found = self._cache[key] = Computed(system, datetime.now().astimezone())
-            return found
+            latest = self._latest.get(key)
+            if latest is not None and latest.stamp == stamp:
+                return latest
+            pending = self._pending.get(key)
+            if pending is None or pending[0] != stamp:
+                future = self._worker.submit(self._compute, key, kind, stored, year, stamp)
+                self._pending[key] = (stamp, future)
+            else:
+                future = pending[1]
+        try:
+            return future.result(timeout=self.wait_seconds)
+        except FutureTimeout:
+            if latest is not None:
+                return latest
+            raise StatisticsNotReadyError(self.wait_seconds) from None
+
+    def _compute(
+        self, key: tuple[Any, ...], kind: Kind, stored: str, year: int, stamp: tuple[tuple[str, int], ...]
+    ) -> Computed:
+        system = YearSystem(kind, year, regions_of(self.register), self.threshold)
+        system.load(self.store.rows(stored, year))
+        system.protect()
+        computed = Computed(system, datetime.now().astimezone(), stamp)
+        with self._lock:
+            latest = self._latest.get(key)
+            if latest is None or latest.stamp <= stamp:
+                self._latest[key] = computed
+            if self._pending.get(key, (None,))[0] == stamp:
+                del self._pending[key]
+        return computed
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+
+class StatisticsNotReadyError(NotReadyError):
+    """The first pattern of a table is still being computed: ask again shortly (503)."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            f"this table's suppression pattern is still being computed (waited {waited:g} s); "
+            "ask again in a minute",
+            retry_after=60,
+        )
 
 
 def _year_of(period: str) -> int:

@@ -25,6 +25,7 @@ from services.errors import (
     CaseNotFoundError,
     CommandRefusedError,
     InvalidCursorError,
+    NotReadyError,
     TooManyError,
     VersionMismatchError,
 )
@@ -65,6 +66,8 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
         return problem(422, "Invalid cursor", str(error))
     if isinstance(error, TooManyError):
         return problem(429, "Too many requests", str(error), headers={"Retry-After": str(error.retry_after)})
+    if isinstance(error, NotReadyError):
+        return problem(503, "Not ready yet", str(error), headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, ProblemError):
         return problem(error.status, error.title, error.detail, **error.extra)
     if isinstance(error, DomainError):
@@ -104,6 +107,7 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
 KNOWN_REFUSALS = (
     InvalidCursorError,
     TooManyError,
+    NotReadyError,
     CommandRefusedError,
     AccessDeniedError,
     DomainError,

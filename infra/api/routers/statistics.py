@@ -47,7 +47,13 @@ TABLE: dict[int | str, dict[str, Any]] = {
             },
             "text/csv": {"schema": {"type": "string"}},
         },
-    }
+    },
+    503: {
+        "description": "The table's first suppression pattern is still being computed "
+        "(RUSKONTRAKT_STATISTICS_WAIT_SECONDS passed); `Retry-After` says when to ask again",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    },
 }
 
 
