@@ -152,8 +152,14 @@ def visit(browser: Browser, site: Site) -> Iterator[Any]:
     contexts = []
 
     def open_as(agency: str | None = None, **claims: str) -> Visit:
+        # Reduced motion: Designsystemet opens a <details> over 0.4 s (its ::details-content
+        # grows from 0 with overflow hidden); a click on a form still opening was seen to send
+        # nothing on a loaded machine. The pages do not depend on the animation.
         context = browser.new_context(
-            locale="nb-NO", timezone_id="Europe/Oslo", viewport={"width": 1280, "height": 900}
+            locale="nb-NO",
+            timezone_id="Europe/Oslo",
+            viewport={"width": 1280, "height": 900},
+            reduced_motion="reduce",
         )
         contexts.append(context)
         page = context.new_page()

@@ -35,6 +35,10 @@ def _act(visit: Visit, action: str, fill: dict[str, Any] | None = None) -> Any:
     page = visit.page
     box = page.locator(f"#handling-{action}")
     box.locator("summary").click()
+    # The form is clicked only once its <details> is open and done opening (Designsystemet
+    # animates the content's height; a click on a form still opening may send nothing).
+    expect(box).to_have_attribute("open", "")
+    box.evaluate("d => Promise.all(d.getAnimations({subtree: true}).map(a => a.finished))")
     for label, value in (fill or {}).items():
         field = box.get_by_label(label)
         if value is True:
