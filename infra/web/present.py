@@ -229,6 +229,7 @@ STATUS_WORDS = {
     412: "Saken er endret siden du åpnet den. Se over og prøv igjen.",
     422: "Noen felt mangler eller er ugyldige.",
     429: "For mange forespørsler. Vent litt og prøv igjen.",
+    503: "Tallene regnes ut nå (skjuling av små celler). Last siden på nytt om litt.",
 }
 
 

@@ -61,10 +61,23 @@ def statistics(request: Request, c: Container, user: Principal) -> HTMLResponse:
         "title": "Likebehandling",
     }
     if isinstance(answer, JSONResponse):
-        if answer.status_code != 422:  # not permitted: the page says so, as every page does
+        status = answer.status_code
+        if status not in (422, 503):  # not permitted: the page says so, as every page does
             return refusal_page(request, c, user, answer, "Ingen tilgang")
-        body = present.problem_body(answer.body)
-        return render(request, c, user, "statistics.html", 422, refusal=present.refusal(422, body), **values)
+        # A bad query (422), or the table's first suppression pattern still being computed
+        # (503, with the use case's Retry-After): the form again, with the answer in words.
+        page = render(
+            request,
+            c,
+            user,
+            "statistics.html",
+            status,
+            refusal=present.refusal(status, present.problem_body(answer.body)),
+            **values,
+        )
+        if "retry-after" in answer.headers:
+            page.headers["Retry-After"] = answer.headers["retry-after"]
+        return page
     return render(
         request,
         c,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from infra.web import present
 from infra.web.dashboard import MEASURES, dashboard
 from infra.web.pages import TEMPLATES
 from projections.statistics_tables import EQUAL_PRACTICE
@@ -47,3 +48,8 @@ def test_the_dashboard_renders_charts_and_the_table_with_suppressed_cells_marked
 
 def test_every_measure_of_the_equal_practice_table_has_norwegian_words() -> None:
     assert [m.name for m in EQUAL_PRACTICE.figures if m.name not in MEASURES] == []
+
+
+def test_a_table_still_being_computed_is_said_in_norwegian_on_the_page() -> None:
+    words = present.refusal(503, {"title": "Not ready yet", "detail": "computing"})
+    assert words.title.startswith("Tallene regnes ut nå")
