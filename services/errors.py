@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.errors import DomainError
 
 
@@ -37,10 +39,18 @@ class CommandRefusedError(Exception):
     that refused, so the answer never needs a second look at the case.
     """
 
-    def __init__(self, reason: DomainError, allowed_actions: list[str] | None) -> None:
+    def __init__(
+        self,
+        reason: DomainError,
+        allowed_actions: list[str] | None,
+        consents_missing: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """`consents_missing`: while the offer waits on signatories, who has not consented
+        (as the caller's view shows them), so a refusal says what the case waits for."""
         super().__init__(str(reason))
         self.reason = reason
         self.allowed_actions = allowed_actions
+        self.consents_missing = consents_missing
 
 
 class InvalidCursorError(ValueError):

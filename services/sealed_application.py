@@ -162,7 +162,7 @@ class SealedApplication(Application[UUID]):
                     if case.fresh or attempt == CONFLICT_RETRIES or self._is_current(case):
                         # Refused on the current state (or on the newest we could get).
                         if isinstance(error, DomainError) and ctx is not None:
-                            raise CommandRefusedError(error, self._allowed(case, ctx)) from error
+                            raise self._refused(error, case, ctx) from error
                         raise
                     case.discard()
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -203,9 +203,16 @@ class SealedApplication(Application[UUID]):
         viewer = ctx.viewer(self.track)
         return viewer is not None and case.related(viewer, ctx.at)
 
-    def _allowed(self, case: LiveCase, ctx: Context) -> list[str] | None:
+    def _refused(self, error: DomainError, case: LiveCase, ctx: Context) -> CommandRefusedError:
+        """The refusal with what the caller's view says may be done instead, and, while the
+        offer waits on signatories, whose consent is missing."""
         view = self._seen(case, ctx)
-        return list(view.get("allowed_actions", [])) if view is not None else None
+        if view is None:
+            return CommandRefusedError(error, None)
+        missing = view.get("consents_missing")
+        return CommandRefusedError(
+            error, list(view.get("allowed_actions", [])), list(missing) if missing else None
+        )
 
     def _is_current(self, case: LiveCase) -> bool:
         latest = self.recorder.select_events(case.aggregate.id, desc=True, limit=1)

@@ -42,6 +42,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "items": {"type": "string"},
             "description": "What the caller may do in the case's current state",
         },
+        "consents_missing": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "While the offer waits on signatories: who has not consented "
+            "(`signatory`, and `name` when the caller may see identity)",
+        },
         "current_version": {"type": "integer", "description": "The case's version (412)"},
         "errors": {
             "type": "array",

@@ -56,10 +56,11 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> JSONResponse:
+def problem_for(error: Exception, allowed_actions: list[str] | None = None, **more: Any) -> JSONResponse:
     """The problem response for a refusal raised by a use case (anything else is re-raised)."""
     if isinstance(error, CommandRefusedError):
-        return problem_for(error.reason, error.allowed_actions)
+        missing = {"consents_missing": error.consents_missing} if error.consents_missing else {}
+        return problem_for(error.reason, error.allowed_actions, **missing)
     if isinstance(error, AccessDeniedError):
         return problem(403, "Not permitted", str(error))
     if isinstance(error, InvalidCursorError):
@@ -78,7 +79,7 @@ def problem_for(error: Exception, allowed_actions: list[str] | None = None) -> J
             if isinstance(error, InvalidInputError)
             else 409
         )
-        extra: dict[str, Any] = {"rule": type(error).code()}
+        extra: dict[str, Any] = {"rule": type(error).code(), **more}
         if isinstance(error, ActionNotAllowedError):
             extra["allowed_actions"] = allowed_actions if allowed_actions is not None else error.allowed
         elif isinstance(error, RuleViolationError) and allowed_actions is not None:

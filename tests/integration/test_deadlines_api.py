@@ -156,6 +156,10 @@ def test_an_offer_waiting_on_signatories_says_whose_consent_is_missing(api: Api)
     assert ok(api.get(K, f"/contracts/{case_id}"))["consents_missing"] == [
         {"signatory": "guardian:0", "name": "Kari Nordmann"}
     ]
+    # A startup meeting cannot be booked yet: the refusal says whose consent it waits for.
+    early = api.post(K, f"/contracts/{case_id}/startup-meeting", {"at": "2026-09-20T10:00:00+02:00"})
+    assert early.status_code == 409
+    assert early.json()["consents_missing"] == [{"signatory": "guardian:0", "name": "Kari Nordmann"}]
     ok(
         api.post(
             K, f"/contracts/{case_id}/consents", {"signatory": "guardian:0", "booklet_version": "2026-1"}
