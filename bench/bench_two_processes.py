@@ -35,7 +35,7 @@ from bench.server import BenchServer, free_port
 from bench.streams import delete_topics, kafka_up, topic_prefix
 from domain.values import Agency
 
-CONNECTIONS = 16  # enough that the kernel's spread over two listeners is even
+CONNECTIONS = 64  # enough that one process is CPU-bound (not waiting on flushes) and the spread is even
 
 
 def run(cases: int = 300, seconds: float = 10.0, rounds: int = 2) -> list[Result]:
