@@ -162,11 +162,13 @@ def startup_deadline(consented_on: date, rules: Rules) -> date:
     return due_after(consented_on, rules.deadlines.startup_within_days_of_consent, rules)[0]
 
 
-def deadline_from(name: str, start: date, rules: Rules) -> Deadline:
-    """The deadline of rule `name` (one with a fixed length) started on `start`."""
+def deadline_from(name: str, start: date, rules: Rules, days: int | None = None) -> Deadline:
+    """The deadline of rule `name` started on `start`, running `days` (default: the
+    rule's own length, for a rule with one)."""
     rule = RULES[name]
-    assert rule.days is not None, f"{name} runs as the plan says, not for a fixed time"
-    due, moved_from, why = due_after(start, rule.days(rules.deadlines), rules)
+    length = days if days is not None else rule.days(rules.deadlines) if rule.days else None
+    assert length is not None, f"{name} runs as the plan says: give its days"
+    due, moved_from, why = due_after(start, length, rules)
     return Deadline(name, due, rule.who, rule.source, moved_from, why)
 
 
@@ -182,14 +184,9 @@ def open_deadlines(case: Case, rules: Rules) -> list[Deadline]:
     found: list[Deadline] = []
 
     def add(name: str, start: date | None, days: int | None = None) -> None:
-        rule = RULES[name]
-        if start is None:
-            return
-        length = days if days is not None else (rule.days(rules.deadlines) if rule.days else None)
-        if length is None:
-            return
-        due, moved_from, why = due_after(start, length, rules)
-        found.append(Deadline(name, due, rule.who, rule.source, moved_from, why))
+        if start is None or (days is None and RULES[name].days is None):
+            return  # nothing started it, or the plan sets no frequency
+        found.append(deadline_from(name, start, rules, days))
 
     raw_plan = case.get("plan")
     plan: Mapping[str, Any] = raw_plan if isinstance(raw_plan, dict) else {}
