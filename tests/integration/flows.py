@@ -11,6 +11,19 @@ from tests.conftest import Api
 from tests.units import GP_HPR, SCHOOL
 
 
+def intake(serial: int = 7, **fields: Any) -> dict[str, Any]:
+    """A `POST /intake` body: a 16-year-old of Trondheim (born 5 May 2010) fined for an
+    offence of 24 July 2026; `fields` replace or add to it."""
+    return {
+        "national_id": fnr(date(2010, 5, 5), serial),
+        "municipality": "5001",
+        "offence_date": "2026-07-24",
+        "age_band": "16",
+        "decision": "fine",
+        **fields,
+    }
+
+
 def fnr(birth: date, serial: int = 0, d_number: bool = False) -> str:
     """The `serial`-th valid fødselsnummer (or D-number: day + 40) of someone born on
     `birth`: the individual number in the birth century's range (000-499 for 1900-1999,

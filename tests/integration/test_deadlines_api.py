@@ -4,7 +4,6 @@ coordinator can live in (filters, sorting by the next deadline, paging, the yout
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from infra.bootstrap import Container, build
 from infra.rules_file import load_rules
 from infra.settings import ConfigurationError
 from tests.conftest import Api, Clock, settings_for_tests
-from tests.integration.flows import FACTORS, OFFER, activate, consent_all, fnr, offer, ok, rapid_test
+from tests.integration.flows import FACTORS, OFFER, activate, consent_all, intake, offer, ok, rapid_test
 
 K = "konfliktrad"
 
@@ -170,21 +169,14 @@ def test_an_offer_waiting_on_signatories_says_whose_consent_is_missing(api: Api)
 
 def test_an_intake_record_says_whether_the_prosecutor_decided_within_six_weeks(api: Api) -> None:
     # Today is 10 September 2026. An offence of 24 July: the six weeks ran out on Friday 4 September.
-    intake = {
-        "national_id": fnr(date(2010, 5, 5), 7),
-        "municipality": "5001",
-        "offence_date": "2026-07-24",
-        "age_band": "16",
-        "decision": "fine",
-    }
-    late = ok(api.post("prosecution", "/intake", intake), 201)["u18_deadline"]
+    late = ok(api.post("prosecution", "/intake", intake()), 201)["u18_deadline"]
     assert (late["rule"], late["due"], late["who"], late["met"]) == (
         "u18_decision",
         "2026-09-04",
         "prosecution",
         False,
     )
-    in_time = ok(api.post("prosecution", "/intake", {**intake, "decided_on": "2026-09-04"}), 201)
+    in_time = ok(api.post("prosecution", "/intake", intake(decided_on="2026-09-04")), 201)
     assert in_time["u18_deadline"]["met"] is True
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 
 from services import statistics
 from tests.conftest import Api
-from tests.integration.flows import fnr, ok
+from tests.integration.flows import intake, ok
 
 PATH = "/statistics/equal-practice?group_by=county&period=2026"
 
@@ -39,14 +38,7 @@ def _shown(api: Api) -> None:
 
 
 def _intake(api: Api, serial: int) -> None:
-    body = {
-        "national_id": fnr(date(2010, 5, 5), serial),
-        "municipality": "5001",
-        "offence_date": "2026-07-24",
-        "age_band": "16",
-        "decision": "fine",
-    }
-    ok(api.post("prosecution", "/intake", body), 201)
+    ok(api.post("prosecution", "/intake", intake(serial)), 201)
 
 
 def test_a_slow_first_pattern_is_503_with_retry_after_then_the_table(api: Api, slow: threading.Event) -> None:
