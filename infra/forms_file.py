@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from domain.evaluation_forms import DEFAULT_FORMS, EvaluationForms, parse_forms
+from infra.setting_files import read_setting_file
 from infra.settings import ConfigurationError
 
 SETTING = "RUSKONTRAKT_EVALUATION_FORMS"
@@ -26,12 +27,7 @@ class FormsFileError(ConfigurationError):
 def load_forms(path: Path | None) -> EvaluationForms:
     if path is None:
         return DEFAULT_FORMS
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormsFileError(f"{SETTING}: no evaluation forms file at {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise FormsFileError(f"{SETTING}: cannot read {path}: {error}") from None
+    text = read_setting_file(path, SETTING, "evaluation forms file", FormsFileError)
     try:
         forms = parse_forms(text, str(path))
     except (ValueError, json.JSONDecodeError) as error:

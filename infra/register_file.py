@@ -12,6 +12,7 @@ from os import PathLike
 from pathlib import Path
 
 from domain.municipalities import DEFAULT_REGISTER, MunicipalityRegister, parse_register
+from infra.setting_files import read_setting_file
 
 SETTING = "RUSKONTRAKT_MUNICIPALITY_REGISTER"
 
@@ -25,12 +26,7 @@ def load_register(path: str | PathLike[str] | None) -> MunicipalityRegister:
     if path is None:
         return DEFAULT_REGISTER
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RegisterFileError(f"{SETTING}: no municipality register file at {file}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise RegisterFileError(f"{SETTING}: cannot read {file}: {error}") from error
+    text = read_setting_file(file, SETTING, "municipality register file", RegisterFileError)
     try:
         return parse_register(text, str(file))
     except ValueError as error:
