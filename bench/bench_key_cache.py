@@ -30,8 +30,8 @@ from bench.common import (
     settings_for,
     unit_of,
 )
-from bench.loadgen import LoadResult, closed_loop, get
-from bench.server import BenchServer, CpuMeter
+from bench.loadgen import LoadResult, get
+from bench.server import BenchServer, alternating_blocks
 from domain.values import Agency
 from infra.bootstrap import Container, build
 
@@ -46,22 +46,13 @@ def http_reads(
     pool = itertools.cycle(cases)
     source = lambda: get(f"/contracts/{next(pool)}", token)  # noqa: E731
     envs = {"cached": bench_env(url, workdir), "uncached": bench_env(url, workdir, key_cache_seconds="0")}
-    parts: dict[str, list[LoadResult]] = {n: [] for n in envs}
-    cpu_seconds = dict.fromkeys(envs, 0.0)
     with BenchServer(envs["cached"], workdir) as cached, BenchServer(envs["uncached"], workdir) as uncached:
-        servers = {"cached": cached, "uncached": uncached}
-        for server in servers.values():
-            closed_loop(server.port, source, connections=4, duration=2, timeout=60)
-        for _ in range(blocks):
-            for name, server in servers.items():
-                with CpuMeter(server) as cpu:
-                    r = closed_loop(server.port, source, connections=4, duration=seconds / blocks)
-                parts[name].append(r)
-                cpu_seconds[name] += cpu.cores["server"] * r.duration
+        loads = {"cached": (cached, source), "uncached": (uncached, source)}
+        measured = alternating_blocks(loads, seconds, blocks)
     out = {}
-    for name, runs in parts.items():
+    for name, (runs, cpu_seconds) in measured.items():
         merged = LoadResult.combine(runs)
-        out[name] = {**merged.summary(), "server_cpu_cores": round(cpu_seconds[name] / merged.duration, 2)}
+        out[name] = {**merged.summary(), "server_cpu_cores": round(cpu_seconds / merged.duration, 2)}
         log(f"GET /contracts/{{id}} {name}: {merged.text()}")
     return out
 

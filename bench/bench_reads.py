@@ -31,8 +31,8 @@ from bench.common import (
     report,
     unit_of,
 )
-from bench.loadgen import LoadResult, closed_loop, get
-from bench.server import BenchServer, CpuMeter
+from bench.loadgen import LoadResult, get
+from bench.server import BenchServer, alternating_blocks
 from domain.values import Agency
 from infra.bootstrap import Container
 
@@ -55,31 +55,27 @@ def measure(
         "read": lambda: get(f"/contracts/{next(pool)}", token),
         "noop": lambda: get(NOOP_CASE_GET_PATH.format(case_id=next(pool)), token),
     }
-    parts: dict[str, list[LoadResult]] = {name: [] for name in loads}
-    cpu = dict.fromkeys(loads, 0.0)
+    seen: list[int] = []
     with BenchServer(bench_env(url, workdir), workdir) as server:
-        for source in loads.values():  # warm up: pools, caches, the first catch-up
-            closed_loop(server.port, source, connections=4, duration=2, timeout=60)
-        before = logged_reads(c)
-        for _ in range(blocks):
-            for name, source in loads.items():
-                with CpuMeter(server) as meter:
-                    r = closed_loop(server.port, source, connections=4, duration=seconds / blocks)
-                parts[name].append(r)
-                cpu[name] += meter.cores["server"] * r.duration
-        logged = logged_reads(c) - before
+        measured = alternating_blocks(
+            {name: (server, source) for name, source in loads.items()},
+            seconds,
+            blocks,
+            warmed=lambda: seen.append(logged_reads(c)),
+        )
+        logged = logged_reads(c) - seen[0]
     out: dict[str, Any] = {}
-    for name, runs in parts.items():
+    for name, (runs, cpu) in measured.items():
         merged = LoadResult.combine(runs)
         out[name] = {
             **merged.summary(),
-            "server_cpu_cores": round(cpu[name] / merged.duration, 2),
-            "server_cpu_ms_per_request": round(1000 * cpu[name] / max(merged.ok, 1), 3),
+            "server_cpu_cores": round(cpu / merged.duration, 2),
+            "server_cpu_ms_per_request": round(1000 * cpu / max(merged.ok, 1), 3),
             "blocks_rate_per_s": [round(r.rate, 1) for r in runs],
         }
         log(f"{name}: {merged.text()}")
     out["read"]["access_log_entries"] = logged
-    out["read"]["every_read_logged"] = logged == sum(r.ok for r in parts["read"])
+    out["read"]["every_read_logged"] = logged == sum(r.ok for r in measured["read"][0])
     return out
 
 

@@ -17,10 +17,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from bench.common import REPO
+from bench.loadgen import LoadResult, RequestSource, closed_loop
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
@@ -170,3 +172,28 @@ class CpuMeter:
             n: round((b - a) / wall, 2) for n, a, b in zip(names, self._start[1:], end[1:], strict=True)
         }
         self.seconds = {n: b - a for n, a, b in zip(names, self._start[1:], end[1:], strict=True)}
+
+
+def alternating_blocks(
+    loads: dict[str, tuple[BenchServer, RequestSource]],
+    seconds: float,
+    blocks: int,
+    connections: int = 4,
+    warmed: Callable[[], None] | None = None,
+) -> dict[str, tuple[list[LoadResult], float]]:
+    """Each load warmed up (pools, caches, the first catch-up), then run in `blocks`
+    alternating closed-loop blocks, so a drift in the machine hits every load alike; per
+    load its blocks and the server CPU seconds they took. `warmed` runs between the two."""
+    for server, source in loads.values():
+        closed_loop(server.port, source, connections=connections, duration=2, timeout=60)
+    if warmed is not None:
+        warmed()
+    out: dict[str, tuple[list[LoadResult], float]] = {name: ([], 0.0) for name in loads}
+    for _ in range(blocks):
+        for name, (server, source) in loads.items():
+            with CpuMeter(server) as meter:
+                result = closed_loop(server.port, source, connections=connections, duration=seconds / blocks)
+            runs, cpu = out[name]
+            runs.append(result)
+            out[name] = (runs, cpu + meter.cores["server"] * result.duration)
+    return out
