@@ -62,6 +62,37 @@ DEV_ADMIN_PASSWORD = "admin-secret"
 SCRIPT_TIMEOUT_S = 900
 
 
+def _ephemeral_ports() -> range:
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return range(low, high + 1)
+
+
+def free_port() -> int:
+    """A loopback port no one listens on, outside the kernel's ephemeral range.
+
+    A port from ``bind(0)`` is an ephemeral one: while a test's server is down (a broker
+    killed and started again), any outgoing connection may be given it as its local port,
+    and the restart then fails with "address already in use". Below the range that cannot
+    happen; the random start keeps parallel runs apart.
+    """
+    ephemeral = _ephemeral_ports()
+    start = secrets.randbelow(10000)
+    for offset in range(10000):  # 20000-29999: clear of the development servers' 15432, 19092-3
+        port = 20000 + (start + offset) % 10000
+        if port in ephemeral:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port in 20000-29999")
+
+
 def _new_run_id() -> str:
     # lower-case letters and digits only: valid in topic, group and database names
     return "rk" + time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)

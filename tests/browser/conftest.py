@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from domain.values import Agency
 from infra.api.app import create_app
 from infra.bootstrap import Container, build
 from tests.conftest import Clock, settings_for_tests
+from tests.servers import free_port
 from tests.units import role_of, unit_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,12 +43,6 @@ def _chromium() -> str:
     if not found:
         pytest.fail("no chromium: `make chromium` installs Debian's (the browser tests never skip)")
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -71,7 +65,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("site")
     clock = Clock(datetime(2026, 9, 10, 8, 0, tzinfo=UTC))
     container = build(settings_for_tests(f"sqlite:///{tmp}/ruskontrakt.sqlite", tmp), clock=clock)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(container), "127.0.0.1", port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -32,7 +31,7 @@ from tests import agency_schemas
 from tests.e2e.test_streams_end_to_end import _run_script, oracle, system  # noqa: F401 (fixture)
 from tests.integration.flows import OFFER
 from tests.integration.test_agency_topic_acls import _readable
-from tests.servers import REPO, KafkaBroker
+from tests.servers import REPO, KafkaBroker, free_port
 from tests.units import GP_HPR
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -41,17 +40,11 @@ CONSUMER = REPO / "examples" / "python-confluent" / "consumer.py"
 OTHER_GP = "1111111"  # a GP unit the case is not related to
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def http(system: tuple[Container, threading.Event]) -> Iterator[str]:  # noqa: F811
     """The service's HTTP API on a loopback port (the consumer is another process)."""
     container, _ = system
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning")
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,22 +14,16 @@ import pytest
 
 from domain.values import Agency
 from tests.reliability.live_server import KafkaServices, LiveServer, kafka_mode
-from tests.servers import KafkaBroker
+from tests.servers import KafkaBroker, free_port
 from tests.units import role_of, unit_of
 
 CLI = [sys.executable, "-m", "infra.cli"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSKONTRAKT_")}
-    env["RUSKONTRAKT_PORT"] = str(_free_port())
+    env["RUSKONTRAKT_PORT"] = str(free_port())
     url = f"http://127.0.0.1:{env['RUSKONTRAKT_PORT']}"
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen([*CLI, "serve"], cwd=tmp_path, env=env, stdout=log, stderr=log)

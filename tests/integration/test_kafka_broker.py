@@ -6,7 +6,6 @@ Real broker only: these tests fail, never skip, when it cannot be started.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -31,7 +30,7 @@ from kafka.errors import (
     TopicAuthorizationFailedError,
 )
 
-from tests.servers import KAFKA_SH, REPO, KafkaBroker
+from tests.servers import KAFKA_SH, REPO, KafkaBroker, free_port
 
 pytestmark = pytest.mark.kafka
 
@@ -181,12 +180,6 @@ def test_agency_needs_an_acl_to_read_its_topic(kafka_broker: KafkaBroker) -> Non
 # ---------------------------------------------------------------- kafka.sh lifecycle
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _kafka_sh(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         ["bash", str(KAFKA_SH), *args],
@@ -216,7 +209,7 @@ def _pid(var: Path) -> int:
 def test_up_is_idempotent_and_survives_kill_9(tmp_path: Path) -> None:
     """A second broker in its own state dir and ports, so the shared one is not disturbed."""
     var = tmp_path / "var"
-    port, cport = _free_port(), _free_port()
+    port, cport = free_port(), free_port()
     env = {
         **os.environ,
         "RUSKONTRAKT_VAR": str(var),

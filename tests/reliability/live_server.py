@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -41,17 +40,11 @@ from infra.auth import TokenService
 from infra.db.urls import is_postgres, sqlite_path
 from infra.settings import Settings
 from tests.integration.flows import OFFER, fnr
-from tests.servers import REPO, KafkaBroker
+from tests.servers import REPO, KafkaBroker, free_port
 from tests.units import role_of, unit_of
 
 JWT_SECRET = "live-server-secret-that-is-long-enough-for-hs256"
 START_TIMEOUT_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -94,7 +87,7 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         for _attempt in range(3):  # the free port may be taken between probe and bind
-            self.port = _free_port()
+            self.port = free_port()
             with self.log.open("wb") as out:
                 self.process = subprocess.Popen(
                     [sys.executable, "-m", "infra.cli", "serve"],

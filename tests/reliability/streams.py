@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from uuid import UUID
 
@@ -48,6 +48,12 @@ class Service:
         if self.process is None or self.process.poll() is not None:
             self.start()
 
+    def tail(self, lines: int = 15) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return f"--- {self.command} (killed {self.kills}x), last lines of {self.log}:\n" + "\n".join(
+            text.splitlines()[-lines:]
+        )
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -57,12 +63,15 @@ class Service:
                 self.kill()
 
 
-def wait_until_applied(c: Container, seconds: float = 120) -> None:
-    """Until the read models have applied every contract event stored now."""
+def wait_until_applied(c: Container, services: Sequence[Service] = (), seconds: float = 120) -> None:
+    """Until the read models have applied every contract event stored now; when they do not,
+    the failure shows the services' last log lines (what an operator would look at first)."""
     target = c.contracts.recorder.max_notification_id() or 0
     deadline = time.monotonic() + seconds
-    while c.read_models.track_position("contract") < target:  # waiting on the position itself
-        assert time.monotonic() < deadline, f"stuck at {c.read_models.track_position('contract')}/{target}"
+    while (position := c.read_models.track_position("contract")) < target:
+        if time.monotonic() > deadline:
+            logs = "\n".join(service.tail() for service in services)
+            raise AssertionError(f"stuck at {position}/{target}\n{logs}")
         time.sleep(0.1)
 
 

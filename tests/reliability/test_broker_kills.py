@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import subprocess
 import threading
 import time
@@ -42,7 +41,7 @@ from tests.reliability.streams import (
     hold_numbered_meeting,
     wait_until_applied,
 )
-from tests.servers import REPO, KafkaBroker
+from tests.servers import REPO, KafkaBroker, free_port
 from tests.units import role_of, unit_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]
@@ -50,22 +49,16 @@ KAFKA_SH = REPO / "infra" / "kafka" / "kafka.sh"
 CASES, MEETINGS, KILLS = 10, 300, 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PrivateBroker:
     """A second development broker (infra/kafka/kafka.sh) that this test may kill."""
 
     def __init__(self, var: Path) -> None:
-        self.var, self.port = var, _free_port()
+        self.var, self.port = var, free_port()
         self.env = {
             **os.environ,
             "RUSKONTRAKT_VAR": str(var),
             "RUSKONTRAKT_KAFKA_PORT": str(self.port),
-            "RUSKONTRAKT_KAFKA_CONTROLLER_PORT": str(_free_port()),
+            "RUSKONTRAKT_KAFKA_CONTROLLER_PORT": str(free_port()),
         }
         self.kills = 0
 
@@ -79,6 +72,10 @@ class PrivateBroker:
             stdin=subprocess.DEVNULL,
         )
         assert done.returncode == 0, f"kafka.sh {command}: {done.stdout}{done.stderr}"
+
+    def sh_log(self, lines: int = 30) -> str:
+        log = self.var / "kafka" / "server.log"
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
 
     def kill_and_restart(self) -> None:
         pid = int((self.var / "kafka" / "kafka.pid").read_text().strip())
@@ -209,11 +206,16 @@ def test_killing_the_broker_during_a_command_stream_loses_nothing_and_publishes_
     supervisor = threading.Thread(target=lambda: restarts.update(_supervise(services, done)))
     rng = random.Random(20261127)
 
+    failures: list[BaseException] = []
+
     def chaos() -> None:
-        for _ in range(KILLS):
-            if done.wait(rng.uniform(1.0, 4.0)):
-                return
-            broker.kill_and_restart()
+        try:
+            for _ in range(KILLS):
+                if done.wait(rng.uniform(1.0, 4.0)):
+                    return
+                broker.kill_and_restart()
+        except BaseException as error:  # the test fails with it, not on what follows from it
+            failures.append(error)
 
     killer = threading.Thread(target=chaos)
     supervisor.start()
@@ -221,7 +223,9 @@ def test_killing_the_broker_during_a_command_stream_loses_nothing_and_publishes_
     try:
         with TestClient(create_app(c)) as client:
             meetings = _commands(client, c, killer)
-        wait_until_applied(c)
+        if failures:
+            raise AssertionError(f"restarting the broker failed:\n{broker.sh_log()}") from failures[0]
+        wait_until_applied(c, services)
     finally:
         done.set()
         killer.join()

@@ -144,7 +144,7 @@ def test_killed_relays_and_projectors_leave_every_event_applied_once_in_order(
     for service in services:
         service.ensure_running()
 
-    wait_until_applied(c)
+    wait_until_applied(c, services)
     assert_meetings_applied_once_in_order(c, meetings)
 
     fresh = ReadModels(Database(f"sqlite:///{tmp_path}/fresh.sqlite"))
