@@ -105,7 +105,8 @@ def _var_dir() -> Path:
     return Path(os.environ.get("RUSKONTRAKT_VAR") or REPO / "var")
 
 
-def _tail(path: Path, lines: int = 60) -> str:
+def tail(path: Path, lines: int = 60) -> str:
+    """The last lines of a log, for a failure message."""
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError as exc:
@@ -136,13 +137,13 @@ def _run_script(script: Path, *args: str, log: Path, what: str) -> str:
         pytest.fail(
             f"{what}: `{script.relative_to(REPO)} {' '.join(args)}` did not finish within "
             f"{SCRIPT_TIMEOUT_S}s.\n--- output ---\n{output}\n"
-            f"--- {log} (tail) ---\n{_tail(log)}",
+            f"--- {log} (tail) ---\n{tail(log)}",
             pytrace=False,
         )
     if proc.returncode != 0:
         pytest.fail(
             f"{what}: `{script.relative_to(REPO)} {' '.join(args)}` exited {proc.returncode}.\n"
-            f"--- output ---\n{proc.stdout}{proc.stderr}\n--- {log} (tail) ---\n{_tail(log)}",
+            f"--- output ---\n{proc.stdout}{proc.stderr}\n--- {log} (tail) ---\n{tail(log)}",
             pytrace=False,
         )
     return proc.stdout
@@ -395,7 +396,7 @@ def _create_or_fail(server: PostgresServer, name: str) -> str:
     except psycopg.Error as exc:
         pytest.fail(
             f"cannot create database {name} on {server.url}: {exc}\n"
-            f"--- {_postgres_log()} (tail) ---\n{_tail(_postgres_log())}",
+            f"--- {_postgres_log()} (tail) ---\n{tail(_postgres_log())}",
             pytrace=False,
         )
 

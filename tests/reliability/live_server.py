@@ -40,7 +40,7 @@ from infra.auth import TokenService
 from infra.db.urls import is_postgres, sqlite_path
 from infra.settings import Settings
 from tests.integration.flows import OFFER, fnr
-from tests.servers import REPO, KafkaBroker, free_port
+from tests.servers import REPO, KafkaBroker, free_port, tail
 from tests.units import role_of, unit_of
 
 JWT_SECRET = "live-server-secret-that-is-long-enough-for-hs256"
@@ -125,10 +125,7 @@ class LiveServer:
             process.wait(10)
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return tail(self.log, lines)
 
     def server_errors(self) -> list[str]:
         """Lines of the server log that report an unexpected error (a 500 and its traceback)."""
@@ -286,6 +283,5 @@ class KafkaServices:
         tails = []
         for command in self.commands:
             log = self.server.workdir / f"{command}-{self.server.port}.log"
-            text = log.read_text(errors="replace") if log.exists() else ""
-            tails.append(f"--- {command} ---\n" + "\n".join(text.splitlines()[-lines:]))
+            tails.append(f"--- {command} ---\n{tail(log, lines)}")
         return "\n".join(tails)

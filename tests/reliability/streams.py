@@ -15,7 +15,7 @@ from uuid import UUID
 from domain.need_to_know import Viewer
 from domain.values import Agency
 from infra.bootstrap import Container
-from tests.servers import REPO
+from tests.servers import REPO, tail
 from tests.units import unit_of
 
 
@@ -48,11 +48,9 @@ class Service:
         if self.process is None or self.process.poll() is not None:
             self.start()
 
-    def tail(self, lines: int = 15) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return f"--- {self.command} (killed {self.kills}x), last lines of {self.log}:\n" + "\n".join(
-            text.splitlines()[-lines:]
-        )
+    def log_tail(self, lines: int = 15) -> str:
+        heading = f"--- {self.command} (killed {self.kills}x), last lines of {self.log}:"
+        return f"{heading}\n{tail(self.log, lines)}"
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -70,7 +68,7 @@ def wait_until_applied(c: Container, services: Sequence[Service] = (), seconds: 
     deadline = time.monotonic() + seconds
     while (position := c.read_models.track_position("contract")) < target:
         if time.monotonic() > deadline:
-            logs = "\n".join(service.tail() for service in services)
+            logs = "\n".join(service.log_tail() for service in services)
             raise AssertionError(f"stuck at {position}/{target}\n{logs}")
         time.sleep(0.1)
 

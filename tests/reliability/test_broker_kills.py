@@ -41,7 +41,7 @@ from tests.reliability.streams import (
     hold_numbered_meeting,
     wait_until_applied,
 )
-from tests.servers import REPO, KafkaBroker, free_port
+from tests.servers import REPO, KafkaBroker, free_port, tail
 from tests.units import role_of, unit_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]
@@ -72,10 +72,6 @@ class PrivateBroker:
             stdin=subprocess.DEVNULL,
         )
         assert done.returncode == 0, f"kafka.sh {command}: {done.stdout}{done.stderr}"
-
-    def sh_log(self, lines: int = 30) -> str:
-        log = self.var / "kafka" / "server.log"
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
 
     def kill_and_restart(self) -> None:
         pid = int((self.var / "kafka" / "kafka.pid").read_text().strip())
@@ -224,7 +220,8 @@ def test_killing_the_broker_during_a_command_stream_loses_nothing_and_publishes_
         with TestClient(create_app(c)) as client:
             meetings = _commands(client, c, killer)
         if failures:
-            raise AssertionError(f"restarting the broker failed:\n{broker.sh_log()}") from failures[0]
+            log = tail(broker.var / "kafka" / "server.log", 30)
+            raise AssertionError(f"restarting the broker failed:\n{log}") from failures[0]
         wait_until_applied(c, services)
     finally:
         done.set()
