@@ -159,11 +159,14 @@ def test_in_kafka_mode_every_missed_deadline_fires_once_too(
         for i in range(8):
             cases.append(offer(server, **offer_changes(fnr(born, 2 * i))))
             consented = offer(server, **offer_changes(fnr(born, 2 * i + 1)))
-            consent_all(server, consented)
+            last_view = consent_all(server, consented)
             cases.append(consented)
         env = {**server.env(), "RUSKONTRAKT_FAKE_NOW": (datetime.now(UTC) + timedelta(days=50)).isoformat()}
         env["RUSKONTRAKT_DEADLINE_INTERVAL_SECONDS"] = "0.2"
-        ok(server.get("auditor", f"/contracts/{cases[-1]}?min_position=1"))  # projected before the passes
+        # Every case projected before the passes: a read waits (up to 30 s) for the position of
+        # the last command (failed before with min_position=1, which waits for the first only).
+        seen_last = ok(server.get("auditor", f"/contracts/{cases[-1]}?min_position={last_view['position']}"))
+        assert seen_last["version"] == last_view["version"], services.log_tail()
         rng = random.Random(18)
         for _ in range(3):
             victim = _scheduler(env)
