@@ -8,15 +8,16 @@ person by the key store's pseudonymous reference, never by national id.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from services.context import Context
 
 
-@dataclass(frozen=True)
-class AccessEntry:
+class AccessEntry(NamedTuple):
+    """One read of one case (or person) by one user. A tuple, not a frozen dataclass: a
+    worklist page makes 50 of them per request, and a tuple is made in a third of the time."""
+
     at: datetime
     sub: str
     agency: str

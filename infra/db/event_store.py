@@ -29,7 +29,6 @@ Selected in `infra/db/urls.py` (APPLICATION_RECORDER_TOPIC, POSTGRES_ENABLE_DB_F
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -40,7 +39,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from infra.db.access_log import COLUMNS, rows_of
+from infra.db.access_log import COLUMNS, document_of, rows_of
 from services.access import AccessEntry
 
 INSERT_ATTEMPTS = 10  # as eventsourcing's own insert
@@ -154,8 +153,8 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             for e in stored_events
         ]
         if access_entries:
-            rows = [dict(zip(COLUMNS, row, strict=True)) for row in rows_of(list(access_entries))]
-            statement, params = self.sql_insert_with_access_entries, (json.dumps(rows), events)
+            statement = self.sql_insert_with_access_entries
+            params: tuple[Any, ...] = (document_of(rows_of(list(access_entries))), events)
         else:
             statement, params = self.sql_insert_only, (events,)
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:

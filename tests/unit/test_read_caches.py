@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import services.messages
 import services.queries as queries
-from infra.db.access_log import rows_of
+from infra.db.access_log import document_of, rows_of
 from services.access import AccessEntry
 from services.messages import seal_json
 from services.projector import row_aad
@@ -72,29 +73,31 @@ def test_an_erased_persons_name_is_never_served_from_the_cache() -> None:
     assert names.name("c2", "konfliktrad:u1", other) == "Kari Nordmann"
 
 
-def test_access_log_rows_encode_each_value_as_json_would() -> None:
-    at = datetime(2026, 9, 10, 10, 0, tzinfo=UTC)
+def test_access_log_rows_carry_each_entrys_own_values_as_json() -> None:
+    """Each row decodes to its own entry's categories and basis: 1 stays 1 beside True,
+    text stays text beside a list of it, and a shared time is written once as UTC."""
+    at = datetime(2026, 9, 10, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     bases: list[dict[str, Any]] = [
         {"terms": "consent:c1", "unit": "u1"},
         {"terms": "consent:c1", "unit": "u1"},
         {"flag": True},
-        {"flag": 1},  # equal to True as a key: must not share its encoding
+        {"flag": 1},
         {"all": ["a", "b"]},
+        {"identity": ["role"], "terms": "role", "unit": "u1"},
+        {"identity": [True], "name": "Ærlig Øye"},
     ]
     entries = [
         AccessEntry(at, "sub", "konfliktrad", "ref", f"c{i}", "worklist", ["terms", "identity"], basis)
         for i, basis in enumerate(bases)
     ]
     rows = rows_of(entries)
-    assert [r[7] for r in rows] == [
-        '{"terms": "consent:c1", "unit": "u1"}',
-        '{"terms": "consent:c1", "unit": "u1"}',
-        '{"flag": true}',
-        '{"flag": 1}',
-        '{"all": ["a", "b"]}',
-    ]
-    assert {r[6] for r in rows} == {'["terms", "identity"]'}
+    assert [json.loads(r[7]) for r in rows] == bases
+    assert [type(json.loads(r[7]).get("flag")) for r in rows[2:4]] == [bool, int]
+    assert {r[6] for r in rows} == {'["terms","identity"]'}
     assert {r[0] for r in rows} == {"2026-09-10T10:00:00+00:00"}
+    assert [r[4] for r in rows] == [f"c{i}" for i in range(len(bases))]
+    document = json.loads(document_of(rows))
+    assert document[6]["basis"] == rows[6][7] and document[0]["case_id"] == "c0"
 
 
 class FakePageKeys(FakeKeys):
@@ -115,24 +118,3 @@ def test_a_pages_names_come_opened_or_cached_and_none_once_the_key_is_gone(monke
     assert opened[0] == 2
     keys.keys["c2"] = None
     assert names.names("konfliktrad:u1", page) == {"c1": "Ola Nordmann", "c2": None}
-
-
-def test_equal_bases_of_lists_share_an_encoding_and_unequal_ones_do_not() -> None:
-    at = datetime(2026, 9, 10, 10, 0, tzinfo=UTC)
-    bases: list[dict[str, Any]] = [
-        {"identity": ["role"], "terms": ["role"], "unit": "u1"},
-        {"terms": ["role"], "identity": ["role"], "unit": "u1"},
-        {"identity": ["role", "consent"], "terms": ["role"], "unit": "u1"},
-        {"identity": ["role"], "terms": "role", "unit": "u1"},  # text, not a list of it
-        {"identity": [True], "unit": "u1"},
-    ]
-    entries = [
-        AccessEntry(at, "s", "konfliktrad", None, f"c{i}", "worklist", [], b) for i, b in enumerate(bases)
-    ]
-    assert [r[7] for r in rows_of(entries)] == [
-        '{"identity": ["role"], "terms": ["role"], "unit": "u1"}',
-        '{"identity": ["role"], "terms": ["role"], "unit": "u1"}',
-        '{"identity": ["role", "consent"], "terms": ["role"], "unit": "u1"}',
-        '{"identity": ["role"], "terms": "role", "unit": "u1"}',
-        '{"identity": [true], "unit": "u1"}',
-    ]
