@@ -86,6 +86,11 @@ class Viewer:
     agency: Agency
     unit: str | None = None
 
+    def __hash__(self) -> int:
+        # Views are kept in sets and dicts keyed by viewer on every event a projection
+        # feeds; the generated hash went through Enum.__hash__ in Python each time.
+        return hash((self.agency.value, self.unit))
+
     def __lt__(self, other: Viewer) -> bool:  # sorted by key: a stable order of views
         return self.key < other.key
 
@@ -134,6 +139,12 @@ class CaseRelations:
     """The relations of one case, fed its records in order."""
 
     relations: list[Relation] = field(default_factory=list)
+    # `viewers_at` of the last instant asked, and the interval around it in which no
+    # relation starts or ends (so the answer holds for any instant in it): a projection asks
+    # at every event, and relations change at a few of them.
+    _window: tuple[datetime | None, datetime | None, frozenset[Viewer]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def feed(self, record: EventRecord) -> list[Viewer]:
         """Apply a record's relation changes; the viewers it relates anew (to be handed over)."""
@@ -171,8 +182,21 @@ class CaseRelations:
         found = sorted({r.basis for r in self.relations if r.viewer == viewer and r.active_at(at)})
         return ",".join(found) or None
 
-    def viewers_at(self, at: datetime) -> set[Viewer]:
-        return {r.viewer for r in self.relations if r.active_at(at)}
+    def viewers_at(self, at: datetime) -> frozenset[Viewer]:
+        """The viewers related at `at`; the same object for instants with the same answer."""
+        window = self._window
+        if (
+            window is not None
+            and (window[0] is None or window[0] <= at)
+            and (window[1] is None or at < window[1])
+        ):
+            return window[2]
+        viewers = frozenset(r.viewer for r in self.relations if r.active_at(at))
+        changes = [t for r in self.relations for t in (r.start, r.end) if t is not None]
+        since = max((t for t in changes if t <= at), default=None)
+        until = min((t for t in changes if t > at), default=None)
+        self._window = (since, until, viewers)
+        return viewers
 
     def ever(self) -> set[Viewer]:
         return {r.viewer for r in self.relations}
@@ -197,6 +221,7 @@ class CaseRelations:
         """Relate `viewer` from `at`; whether it was not related (on any basis) until now."""
         was = any(r.viewer == viewer and r.end is None for r in self.relations)
         self.relations.append(Relation(viewer, basis, at))
+        self._window = None
         return not was
 
     def _end(self, which: object, at: datetime) -> None:
@@ -204,6 +229,7 @@ class CaseRelations:
         for r in self.relations:
             if r.end is None and which(r):
                 r.end = at
+                self._window = None
 
     def _replace(self, basis: str, viewers: Iterable[Viewer], at: datetime) -> list[Viewer]:
         """The relations on `basis` become `viewers` from `at`: those that stay keep their

@@ -105,14 +105,20 @@ class CaseRedaction:
         self._offered: EventRecord | None = None
         self._plan: Any = None
         self._disclosed: dict[Viewer, set[str]] = {}
+        self._related_to: frozenset[Viewer] | None = None
+        self._related_sorted: tuple[Viewer, ...] = ()
 
-    def _related(self, at: datetime) -> list[Viewer]:
+    def _related(self, at: datetime) -> tuple[Viewer, ...]:
         if self.explicit and self.viewers is not None:
-            return sorted(self.viewers)
-        related = self.relations.viewers_at(at) | {AUDITOR}
-        if self.viewers is not None:
-            related &= self.viewers
-        return sorted(v for v in related if v.agency is not Agency.COUNTY)  # aggregates only
+            return tuple(sorted(self.viewers))
+        current = self.relations.viewers_at(at)
+        if current is not self._related_to:  # the same object while no relation changed
+            related = current | {AUDITOR}
+            if self.viewers is not None:
+                related &= self.viewers
+            self._related_to = current
+            self._related_sorted = tuple(sorted(v for v in related if v.agency is not Agency.COUNTY))
+        return self._related_sorted  # the county: aggregates only
 
     def feed(self, record: EventRecord) -> dict[Viewer, list[RedactedEvent]]:
         """The new views each viewer gets from `record` (viewers that get none are absent)."""
