@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,16 @@ def _grant(c: Container, broker: KafkaBroker, viewer: Viewer, tmp_path: Path) ->
     return principal, topic, password
 
 
+def _threads() -> str:
+    """Where every thread of this process is: a consumer that timed out waiting for a key
+    (the server waits for the read models) shows whether the projector stalled, and where."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    return "".join(
+        f"\n--- thread {names.get(ident, ident)}:\n" + "".join(traceback.format_stack(frame))
+        for ident, frame in sys._current_frames().items()
+    )
+
+
 def _consume(
     c: Container, principal: str, password: Path, topic: str, api: str, token: Path, *extra: str
 ) -> tuple[int, list[dict[str, Any]], str]:
@@ -138,7 +149,7 @@ def test_the_example_consumer_reads_its_units_messages_opened_and_none_after_era
         code, lines, errors = _consume(
             c, principal, password, topic, http, token, "--max-messages", str(len(expected))
         )
-        assert code == 0, errors
+        assert code == 0, errors + _threads()
         assert all("opened" in line for line in lines), lines
         opened = [agency_schemas.check_opened(line["opened"]) for line in lines]
         assert [
@@ -196,7 +207,7 @@ def test_the_example_consumer_reads_its_units_messages_opened_and_none_after_era
         "--max-messages",
         str(len(expected)),
     )
-    assert code == 0, errors
+    assert code == 0, errors + _threads()
     assert len(lines) == len(expected) and all("sealed" in line for line in lines), lines
     assert {line["sealed"]["case_id"] for line in lines} == {case}
     for line in lines:  # still a valid message on the topic, only unopened
