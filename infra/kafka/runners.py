@@ -170,31 +170,53 @@ def commit_routed(consumer: KafkaConsumer) -> bool:
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On assignment, continue from the offsets committed with the read models."""
+    """On assignment, continue from the offsets committed with the read models.
+
+    kafka-python calls a listener on its IO thread, which also sends the heartbeats: a
+    listener that waits (on SQL, say) stops them, and a projector stuck there once was
+    removed from its group for good while the read models stood still (CI, the
+    example-consumer test). So the listener only notes the partitions; the projector's own
+    thread looks up their offsets and seeks (`seek_assigned`) right after the poll, and
+    drops what that poll fetched from them from Kafka's offsets rather than its own.
+    """
 
     def __init__(self, container: Container, consumer: KafkaConsumer, name: str) -> None:
         self.container, self.consumer, self.name = container, consumer, name
+        self._assigned: set[TopicPartition] = set()
+        self._lock = threading.Lock()
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        pass
+        with self._lock:
+            self._assigned.difference_update(revoked)
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        for tp in assigned:
+        with self._lock:
+            self._assigned.update(assigned)
+
+    def seek_assigned(self, polled: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
+        """Seek the partitions assigned since the last poll to the stored offsets; `polled`
+        without their records (fetched again from there by the next poll)."""
+        with self._lock:
+            assigned, self._assigned = self._assigned, set()
+        current = self.consumer.assignment()
+        for tp in assigned & current:
             offset = self.container.read_models.position(self.name, tp.topic, tp.partition)
             if offset:
                 self.consumer.seek(tp, offset)
             else:
                 self.consumer.seek_to_beginning(tp)
+        return {tp: records for tp, records in polled.items() if tp not in assigned}
 
 
 def run_projector(container: Container, stop: threading.Event, name: str = "kafka") -> None:
     projector = container.projector(name)
     consumer = _subscribable_consumer(container, "projector")
-    consumer.subscribe(_topics(container), listener=_SeekToStored(container, consumer, name))
+    stored = _SeekToStored(container, consumer, name)
+    consumer.subscribe(_topics(container), listener=stored)
     log.info("projector: %s.{contracts,prevention} -> read models", container.settings.kafka_topic_prefix)
     try:
         while not stop.is_set():
-            polled = consumer.poll(timeout_ms=POLL_MS)
+            polled = stored.seek_assigned(consumer.poll(timeout_ms=POLL_MS))
             batch = [
                 Incoming(decode_internal(r.value), tp.topic, tp.partition, r.offset + 1)
                 for tp in sorted(polled, key=lambda t: (t.topic, t.partition))
