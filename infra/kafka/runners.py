@@ -177,7 +177,7 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
     removed from its group for good while the read models stood still (CI, the
     example-consumer test). So the listener only notes the partitions; the projector's own
     thread looks up their offsets and seeks (`seek_assigned`) right after the poll, and
-    drops what that poll fetched from them from Kafka's offsets rather than its own.
+    drops the records that poll fetched from them (read from Kafka's offsets, not ours).
     """
 
     def __init__(self, container: Container, consumer: KafkaConsumer, name: str) -> None:
@@ -198,6 +198,8 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         without their records (fetched again from there by the next poll)."""
         with self._lock:
             assigned, self._assigned = self._assigned, set()
+        if not assigned:  # every poll but the first after a rebalance
+            return polled
         current = self.consumer.assignment()
         for tp in assigned & current:
             offset = self.container.read_models.position(self.name, tp.topic, tp.partition)
