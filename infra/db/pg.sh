@@ -97,6 +97,11 @@ prepare_dirs() {
     if [[ $(id -u) -eq 0 ]]; then
         chown "$OS_USER:" "$PGDIR"
         chmod 0700 "$PGDIR"
+        # `ruskontrakt serve` creates $VAR with its private umask (0700); the server user
+        # may pass through it (o+x: no listing, and the files in it are 0600 themselves)
+        if ! as_owner test -x "$VAR"; then
+            chmod o+x "$VAR"
+        fi
         # the server user must be able to reach $PGDIR through every parent directory
         local d="$PGDIR"
         while d="$(dirname "$d")"; [[ $d != / ]]; do
