@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
@@ -28,6 +29,31 @@ def test_two_shared_sockets_listen_on_one_port_and_a_plain_one_cannot() -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_connections_accepted_on_a_shared_socket_send_without_nagle_delays() -> None:
+    """asyncio sets TCP_NODELAY on accepted connections only when the listening socket names
+    IPPROTO_TCP; without it every answer waited ~40 ms for the client's delayed ACK."""
+
+    async def accepted_nodelay() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Accept(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Accept, sock=_shared_socket("127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            return await asyncio.wait_for(accepted, 5)
+        finally:
+            writer.close()
+            server.close()
+
+    assert asyncio.run(accepted_nodelay()) != 0
 
 
 def test_several_processes_on_one_port_are_refused_in_embedded_mode(tmp_path: Path) -> None:
