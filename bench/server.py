@@ -118,7 +118,12 @@ class BenchServer:
                 return False
             try:
                 with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as response:
-                    if response.status == 200:
+                    # On a shared port the answer may come from the server already there:
+                    # this one is up once its own socket listens (uvicorn listens after
+                    # the app's start-up), and until then the kernel gives it no connection.
+                    if response.status == 200 and (
+                        self.fixed_port is None or listening(self.process.pid, self.port)
+                    ):
                         return True
             except OSError:
                 pass
@@ -144,6 +149,26 @@ class BenchServer:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def listening(pid: int, port: int) -> bool:
+    """Whether process `pid` has a TCP socket listening on `port` (Linux: its socket fds
+    against /proc/net/tcp and tcp6)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state, inode = row.split()[1], row.split()[3], row.split()[9]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port and inode in inodes:
+                    return True  # 0A: LISTEN
+    return False
 
 
 class CpuMeter:
