@@ -2,8 +2,10 @@
 
 A case view holds every meeting, test and breach the agency may see, so a long case's
 view is large (about 150 kB after 1,000 meetings) and is rendered on every command and
-read of it. pydantic-core, the serializer FastAPI uses for response models, renders the
-same bytes as Starlette's `json.dumps` about four times faster.
+read of it. orjson renders the same bytes as pydantic-core (the serializer FastAPI uses
+for response models) about four times faster, and pydantic-core renders them four times
+faster than Starlette's `json.dumps`. What orjson refuses (an integer beyond 64 bits,
+nesting deeper than 254) is rendered by pydantic-core.
 
 A stored event is kept for ever, so a document must render whatever an event once
 recorded: a value nested deeper than the serializer goes, or a number JSON cannot carry
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import orjson
 import pydantic_core
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -40,8 +43,16 @@ def renderable(value: Any, depth: int = 0) -> Any:
     return value
 
 
+# As pydantic-core writes them: a UTC instant ends in "Z", an integer key is quoted.
+ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+
+
 class CaseResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content, option=ORJSON_OPTIONS)  # NaN and ±∞ as null, as below
+        except orjson.JSONEncodeError:
+            pass
         try:
             return pydantic_core.to_json(content, inf_nan_mode="null")
         except (pydantic_core.PydanticSerializationError, RecursionError):

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import pydantic_core
 
 from infra.db.sql import Database, _Tx, lock_schema
@@ -82,6 +83,16 @@ class StoredCaseDoc:
     # The track's notification log's last id, read in the same statement (embedded mode on
     # PostgreSQL, `ReadModels.follow_logs`); None when it was not.
     log_end: int | None = None
+
+
+def _row_of(stored: str) -> dict[str, Any]:
+    """A stored worklist row (our own `json.dumps`). orjson reads it in 60 % of
+    pydantic-core's time, a third of `json.loads`'s; what it refuses (NaN, an integer beyond
+    64 bits, which an old event may have carried into a row) pydantic-core reads."""
+    try:
+        return orjson.loads(stored)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:
+        return pydantic_core.from_json(stored)  # type: ignore[no-any-return]
 
 
 def doc_bytes(stored: bytes | str) -> bytes:
@@ -405,7 +416,7 @@ class ReadModels:
         return [
             {
                 "version": int(r[1]),
-                **pydantic_core.from_json(r[0]),  # our own json.dumps; twice as fast as json.loads
+                **_row_of(r[0]),
                 "_name": doc_bytes(r[2]) if r[2] is not None else None,
                 "_cursor": (r[3], r[4]),
                 **({"_log_end": int(r[5]) if r[5] is not None else 0} if log_end else {}),
