@@ -25,6 +25,8 @@ from infra.api.rate_limit import RateLimit
 from infra.auth import Principal, TokenService
 from infra.db.access_grants import AccessGrants
 from infra.db.access_log import AccessLog
+from infra.db.case_news import CaseNews
+from infra.db.event_store import LockingFunctionRecorder
 from infra.db.idempotency import IdempotencyStore
 from infra.db.keystore import PostgresErasureSignal, SqlKeyStore
 from infra.db.read_models import ReadModels
@@ -103,6 +105,8 @@ class Container:
     read_models: ReadModels
     erasure_watch: ErasureWatch
     embedded: Embedded | None
+    # On PostgreSQL: the saves of every process, for this one's cached cases.
+    case_news: CaseNews | None
     # Equal-practice statistics and the intake register (docs/domain.md §10).
     statistics: StatisticsQueries
     intake: IntakeRegister
@@ -140,6 +144,8 @@ class Container:
 
     def close(self) -> None:
         self.erasure_watch.close()
+        if self.case_news is not None:
+            self.case_news.close()
         self.statistics.close()
         if self.embedded is not None:
             self.embedded.background.close()
@@ -301,6 +307,14 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     )
     signal = PostgresErasureSignal(keystore.db.url) if keystore.db.postgres else None
     erasure_watch = ErasureWatch(keys, settings.erasure_poll_seconds, signal)
+    # Processes that save the same cases (two API processes on one port, the scheduler's
+    # command line) hear each other's saves, so cached copies catch up before a command.
+    channels = {
+        app.recorder.cases_channel: app.live.note_stored
+        for app in apps
+        if isinstance(app.recorder, LockingFunctionRecorder)
+    }
+    case_news = CaseNews(database.url, channels) if channels else None
     checkpoints = CheckpointLog(settings.checkpoint_file, load_or_create_key(settings.checkpoint_key_file))
     log.info(
         "event store %s, %s, rules %s, municipality register %s",
@@ -347,6 +361,7 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         checkpoints=checkpoints,
         read_models=read_models,
         erasure_watch=erasure_watch,
+        case_news=case_news,
         embedded=embedded,
         statistics=StatisticsQueries(
             statistics_projection,

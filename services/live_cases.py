@@ -12,9 +12,16 @@ The cache is trusted on the way to a save because the store checks it: a save su
 only at the version after the stored one, so a command can only succeed on current
 state. The application (`services/sealed_application.py`) reloads and runs the command again when a
 save conflicts, and looks at the stored version before it answers a refusal from a
-cached case. Entries hold plaintext personal data: they are dropped on erasure (`forget`,
-told by the key store's erasure notices whichever process erased; a case checked out at
-that moment is not kept at check-in), and the cache is bounded (least recently used first).
+cached case. Where other processes save the same cases (two API processes on one port),
+each save's announcement (`note_stored`, from `infra/db/case_news.py`) marks the cached
+copy behind, and its next checkout reads only the events it misses: without that, nearly
+every command on a case the other process saved last ran twice, once on the stale copy
+(refused by the store) and once on a full reload. The announcements only save work: one
+that is lost or late ends in the conflict and reload above.
+
+Entries hold plaintext personal data: they are dropped on erasure (`forget`, told by the
+key store's erasure notices whichever process erased; a case checked out at that moment
+is not kept at check-in), and the cache is bounded (least recently used first).
 
 An erased case is unknown to every agency (404, like its views and worklist rows, which
 are gone too): which agencies once knew it is not kept, and a 410 would tell an agency that
@@ -113,14 +120,18 @@ class LiveCases:
         events_of: Callable[[UUID], Sequence[Any]],
         max_cases: int = 1000,
         scrub: Callable[[EventRecord], EventRecord] | None = None,
+        events_after: Callable[[UUID, int], Sequence[Any]] | None = None,
     ) -> None:
         """`events_of(case_id)`: the case's domain events from the store, in order (it raises
-        what the application answers for an unknown or erased case); `scrub`: what a record
-        shows of persons erased since (`SubjectKeys.scrub`), applied to every record kept."""
+        what the application answers for an unknown or erased case); `events_after(case_id,
+        version)`: those after `version` (without it a case behind is loaded whole); `scrub`:
+        what a record shows of persons erased since (`SubjectKeys.scrub`), applied to every
+        record kept."""
         if max_cases < 1:
             raise ValueError("max_cases must be at least 1")
         self.track, self.rules = track, rules
         self._events_of = events_of
+        self._events_after = events_after
         self._scrub = scrub
         self.max_cases = max_cases
         # A case checked out is not in `_cases` until it is checked in again, so eviction
@@ -129,6 +140,9 @@ class LiveCases:
         self._cases: LRUCache[str, LiveCase] = LRUCache(max_cases)
         self._out: set[str] = set()  # checked out now (one command at a time per case)
         self._forgotten: set[str] = set()  # forgotten while checked out: not kept at check-in
+        # The newest stored version another process announced, for cases held here.
+        self._stored: dict[str, int] = {}
+        self.caught_up = 0  # cases brought up to date from announcements (metrics, tests)
         self._lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
@@ -143,9 +157,13 @@ class LiveCases:
             with self._lock:
                 case = self._cases.pop(key, None)
                 self._out.add(key)
+                stored = self._stored.pop(key, 0)
             try:
                 if case is None:
                     case = self._load(case_id)
+                elif stored > case.version:
+                    behind, case = case, None  # not kept if catching up fails
+                    case = self._caught_up(case_id, behind)
                 else:
                     case.fresh = False
                 yield case
@@ -169,6 +187,21 @@ class LiveCases:
         with self._lock:
             return str(case_id) in self._cases
 
+    def note_stored(self, case_id: str, version: int) -> None:
+        """Another process (or this one) stored the case at `version`: a copy held here that
+        is behind reads what it misses at its next checkout."""
+        with self._lock:
+            if case_id not in self._cases and case_id not in self._out:
+                return  # not held: loaded whole when it is next asked for
+            if len(self._stored) >= 2 * self.max_cases:
+                self._stored.clear()  # of cases since evicted; losing a note only costs a reload
+            self._stored[case_id] = max(version, self._stored.get(case_id, 0))
+
+    def noted(self, case_id: str) -> int:
+        """The newest stored version announced for the case since its last checkout (0: none)."""
+        with self._lock:
+            return self._stored.get(case_id, 0)
+
     def forget(self, case_ids: Sequence[str]) -> None:
         """After an erasure: drop the cases' plaintext at once, also of a case a command has
         checked out right now (it is not kept when the command ends)."""
@@ -184,6 +217,24 @@ class LiveCases:
             if case is not None and key not in self._forgotten:
                 self._cases[key] = case  # the least recently used case goes when full
             self._forgotten.discard(key)
+
+    def _caught_up(self, case_id: UUID, case: LiveCase) -> LiveCase:
+        """`case` with the events stored since its version applied, or the case loaded whole
+        when they do not follow on (or the case cannot be read now: `_load` says why)."""
+        if self._events_after is None:
+            return self._load(case_id)
+        try:
+            events = list(self._events_after(case_id, case.version))
+        except CaseErasedError:
+            raise CaseNotFoundError(str(case_id)) from None  # as `_load`: see the module's docstring
+        versions = [int(e.originator_version) for e in events]
+        if versions != list(range(case.version + 1, case.version + 1 + len(versions))):
+            return self._load(case_id)
+        case.aggregate = project_aggregate(case.aggregate, events)
+        case.advance([record_of(event, self.track) for event in events])
+        case.fresh = True
+        self.caught_up += 1
+        return case
 
     def _load(self, case_id: UUID) -> LiveCase:
         try:

@@ -104,7 +104,9 @@ class SealedApplication(Application[UUID]):
         super().__init__(env=env)
         assert isinstance(self.mapper, SealingMapper)
         self.mapper.recorder = self.recorder
-        self.live = LiveCases(self.track, rules, self._events_of, live_cases, scrub=keys.scrub)
+        self.live = LiveCases(
+            self.track, rules, self._events_of, live_cases, scrub=keys.scrub, events_after=self._events_after
+        )
         # Whether the event store writes a command's access-log entries in the events'
         # transaction (PostgreSQL); otherwise they are written right after the commit.
         self.stores_access_entries = bool(getattr(self.recorder, "stores_access_entries", False))
@@ -224,6 +226,12 @@ class SealedApplication(Application[UUID]):
             raise CaseNotFoundError(str(case_id))
         try:
             return [self.mapper.to_domain_event(s) for s in stored]
+        except ErasedError:
+            raise CaseErasedError(str(case_id)) from None
+
+    def _events_after(self, case_id: UUID, version: int) -> list[Any]:
+        try:
+            return [self.mapper.to_domain_event(s) for s in self.recorder.select_events(case_id, gt=version)]
         except ErasedError:
             raise CaseErasedError(str(case_id)) from None
 

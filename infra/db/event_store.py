@@ -37,7 +37,7 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from infra.db.access_log import COLUMNS, document_of, rows_of
 from services.access import AccessEntry
@@ -95,6 +95,10 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             .format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
             .as_bytes()
         )
+        # Where every save announces, at its commit, each case it wrote and the case's new
+        # version ("<case id> <version>"), for the other API processes' caches
+        # (`infra/db/case_news.py`).
+        self.cases_channel = f"{self.channel_name}_cases"
         # The lock is held until the function's (implicit) transaction commits.
         self.sql_create_statements[self.create_insert_function_statement_index] = SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{insert_events}(events {schema}.{event}[]) "
@@ -106,11 +110,14 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             "RETURN QUERY INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
             "RETURNING notification_id; "
+            "PERFORM pg_notify({cases_channel}, originator_id::text || ' ' || max(originator_version)) "
+            "FROM unnest(events) GROUP BY originator_id; "
             "END; $BODY$"
         ).format(
             insert_events=Identifier(self.pg_function_name_insert_events),
             lock_timeout=self.datastore.lock_timeout,
             channel=Identifier(self.channel_name),
+            cases_channel=Literal(self.cases_channel),
             event=Identifier(self.stored_event_type_name),
             schema=Identifier(self.datastore.schema),
             table=Identifier(self.events_table_name),

@@ -4,6 +4,7 @@ or ignored, a refusal is never judged on stale state, and memory forgets erased 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -103,6 +104,39 @@ def test_a_command_after_another_process_wrote_runs_on_the_current_state(
     assert answer["version"] == theirs.version + 1
     assert len(answer["meetings"]) == 3, "the other process's meeting is in the answer"
     versions = [s.originator_version for s in api.container.contracts.stored_events(UUID(case_id))]
+    assert versions == list(range(1, answer["version"] + 1))
+
+
+def test_a_copy_another_process_made_stale_reads_only_what_it_misses_on_postgresql(
+    api: Api, other_process: Container
+) -> None:
+    case_id = offer(api)
+    activate(api, case_id)
+    mine = ok(api.post("konfliktrad", f"/contracts/{case_id}/meetings", MEETING))  # now in memory
+    c = api.container
+    assert c.contracts.committer is not None
+    batches, caught_up = c.contracts.committer.writer.batches, c.contracts.live.caught_up
+    theirs = _meeting(other_process, case_id)
+    if c.database.postgres:
+        # The other process's save is announced at its commit (infra/db/case_news.py).
+        deadline = time.monotonic() + 10
+        while c.contracts.live.noted(case_id) < theirs.version:
+            assert time.monotonic() < deadline, "the other process's save was never announced"
+            time.sleep(0.01)
+    else:
+        assert c.case_news is None, "SQLite has no NOTIFY: a stale copy is found by its save"
+
+    answer = ok(api.post("konfliktrad", f"/contracts/{case_id}/meetings", MEETING))
+
+    assert answer["version"] == theirs.version + 1 == mine["version"] + 2
+    assert len(answer["meetings"]) == 3, "the other process's meeting is in the answer"
+    if c.database.postgres:
+        assert c.contracts.committer.writer.batches == batches + 1, "saved once: no conflict"
+        assert c.contracts.live.caught_up == caught_up + 1
+    else:
+        assert c.contracts.committer.writer.batches == batches + 2, "refused once, then saved"
+        assert c.contracts.live.caught_up == caught_up
+    versions = [s.originator_version for s in c.contracts.stored_events(UUID(case_id))]
     assert versions == list(range(1, answer["version"] + 1))
 
 
