@@ -105,8 +105,6 @@ class Container:
     read_models: ReadModels
     erasure_watch: ErasureWatch
     embedded: Embedded | None
-    # On PostgreSQL: the saves of every process, for this one's cached cases.
-    case_news: CaseNews | None
     # Equal-practice statistics and the intake register (docs/domain.md §10).
     statistics: StatisticsQueries
     intake: IntakeRegister
@@ -139,13 +137,27 @@ class Container:
         queries = [self.contract_queries, self.prevention_queries]
         return StreamKeyRelease(queries, self.keys, self.access, self.settings.key_cache_seconds)
 
+    @functools.cached_property
+    def case_news(self) -> CaseNews | None:
+        """The saves of every process, heard by this one's cached cases so they catch up
+        before a command (PostgreSQL; `infra/db/case_news.py`). Started by the API server
+        (`infra/serving.py`), whose caches two processes on one port make stale: the
+        relay, the projector and the command line keep no cases between commands."""
+        channels = {
+            app.recorder.cases_channel: app.live.note_stored
+            for app in self.apps
+            if isinstance(app.recorder, LockingFunctionRecorder)
+        }
+        return CaseNews(self.database.url, channels) if channels else None
+
     def projector(self, consumer: str) -> Projector:
         return Projector(self.apps, self.read_models, self.keys, self.rules, consumer)
 
     def close(self) -> None:
         self.erasure_watch.close()
-        if self.case_news is not None:
-            self.case_news.close()
+        news = self.__dict__.get("case_news")  # only if this process listened
+        if news is not None:
+            news.close()
         self.statistics.close()
         if self.embedded is not None:
             self.embedded.background.close()
@@ -307,14 +319,6 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
     )
     signal = PostgresErasureSignal(keystore.db.url) if keystore.db.postgres else None
     erasure_watch = ErasureWatch(keys, settings.erasure_poll_seconds, signal)
-    # Processes that save the same cases (two API processes on one port, the scheduler's
-    # command line) hear each other's saves, so cached copies catch up before a command.
-    channels = {
-        app.recorder.cases_channel: app.live.note_stored
-        for app in apps
-        if isinstance(app.recorder, LockingFunctionRecorder)
-    }
-    case_news = CaseNews(database.url, channels) if channels else None
     checkpoints = CheckpointLog(settings.checkpoint_file, load_or_create_key(settings.checkpoint_key_file))
     log.info(
         "event store %s, %s, rules %s, municipality register %s",
@@ -361,7 +365,6 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         checkpoints=checkpoints,
         read_models=read_models,
         erasure_watch=erasure_watch,
-        case_news=case_news,
         embedded=embedded,
         statistics=StatisticsQueries(
             statistics_projection,

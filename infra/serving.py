@@ -36,6 +36,7 @@ def run(app: FastAPI, container: Container, settings: Settings, host: str, port:
     # the latency tail. Frozen objects are left out of collections for good.
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    container.case_news  # noqa: B018 (started: another process's saves keep this one's cases current)
     stop = threading.Event()
     if container.embedded is not None and settings.deadline_interval_seconds > 0:
         # Embedded mode has no other process: the deadlines are this one's to keep.

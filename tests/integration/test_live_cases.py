@@ -114,17 +114,20 @@ def test_a_copy_another_process_made_stale_reads_only_what_it_misses_on_postgres
     activate(api, case_id)
     mine = ok(api.post("konfliktrad", f"/contracts/{case_id}/meetings", MEETING))  # now in memory
     c = api.container
+    news = c.case_news  # as the API server starts it (infra/serving.py)
+    assert news is None or news.connected.wait(10), "listening before the other process saves"
     assert c.contracts.committer is not None
     batches, caught_up = c.contracts.committer.writer.batches, c.contracts.live.caught_up
     theirs = _meeting(other_process, case_id)
     if c.database.postgres:
+        assert news is not None
         # The other process's save is announced at its commit (infra/db/case_news.py).
         deadline = time.monotonic() + 10
         while c.contracts.live.noted(case_id) < theirs.version:
             assert time.monotonic() < deadline, "the other process's save was never announced"
             time.sleep(0.01)
     else:
-        assert c.case_news is None, "SQLite has no NOTIFY: a stale copy is found by its save"
+        assert news is None, "SQLite has no NOTIFY: a stale copy is found by its save"
 
     answer = ok(api.post("konfliktrad", f"/contracts/{case_id}/meetings", MEETING))
 
