@@ -165,7 +165,8 @@ def listening(pid: int, port: int) -> bool:
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with open(table) as rows:
             for row in list(rows)[1:]:
-                local, state, inode = row.split()[1], row.split()[3], row.split()[9]
+                fields = row.split()
+                local, state, inode = fields[1], fields[3], fields[9]
                 if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port and inode in inodes:
                     return True  # 0A: LISTEN
     return False
