@@ -224,14 +224,15 @@ class SealedApplication(Application[UUID]):
         stored = self.stored_events(case_id)
         if not stored:
             raise CaseNotFoundError(str(case_id))
-        try:
-            return [self.mapper.to_domain_event(s) for s in stored]
-        except ErasedError:
-            raise CaseErasedError(str(case_id)) from None
+        return self._opened(case_id, stored)
 
     def _events_after(self, case_id: UUID, version: int) -> list[Any]:
+        return self._opened(case_id, self.recorder.select_events(case_id, gt=version))
+
+    def _opened(self, case_id: UUID, stored: Sequence[StoredEvent]) -> list[Any]:
+        """The case's stored events as domain events (`CaseErasedError` once its key is gone)."""
         try:
-            return [self.mapper.to_domain_event(s) for s in self.recorder.select_events(case_id, gt=version)]
+            return [self.mapper.to_domain_event(s) for s in stored]
         except ErasedError:
             raise CaseErasedError(str(case_id)) from None
 
