@@ -37,6 +37,13 @@ def _read(api: Api, agency: str, case_id: str, position: int) -> dict[str, Any]:
     return ok(api.get(agency, f"/contracts/{case_id}?min_position={position}"))
 
 
+def _held_here(api: Api) -> tuple[str, dict[str, Any]]:
+    """An active case this process now holds in memory, and its last command's answer."""
+    case_id = offer(api)
+    activate(api, case_id)
+    return case_id, ok(api.post("konfliktrad", f"/contracts/{case_id}/meetings", MEETING))
+
+
 def _meeting(c: Container, case_id: str) -> Any:
     return c.contracts.command(
         UUID(case_id),
@@ -93,9 +100,7 @@ def test_every_command_answers_with_the_view_a_read_gives_at_the_same_version(ap
 def test_a_command_after_another_process_wrote_runs_on_the_current_state(
     api: Api, other_process: Container
 ) -> None:
-    case_id = offer(api)
-    activate(api, case_id)
-    mine = ok(api.post("konfliktrad", f"/contracts/{case_id}/meetings", MEETING))  # now in memory
+    case_id, mine = _held_here(api)
     theirs = _meeting(other_process, case_id)
     assert theirs.version == mine["version"] + 1
 
@@ -110,9 +115,7 @@ def test_a_command_after_another_process_wrote_runs_on_the_current_state(
 def test_a_copy_another_process_made_stale_reads_only_what_it_misses_on_postgresql(
     api: Api, other_process: Container
 ) -> None:
-    case_id = offer(api)
-    activate(api, case_id)
-    mine = ok(api.post("konfliktrad", f"/contracts/{case_id}/meetings", MEETING))  # now in memory
+    case_id, mine = _held_here(api)
     c = api.container
     news = c.case_news  # as the API server starts it (infra/serving.py)
     assert news is None or news.connected.wait(10), "listening before the other process saves"
