@@ -88,8 +88,8 @@ class Viewer:
 
     def __hash__(self) -> int:
         # Views are kept in sets and dicts keyed by viewer on every event a projection
-        # feeds; the generated hash went through Enum.__hash__ in Python each time.
-        return hash((self.agency.value, self.unit))
+        # feeds: the generated hash is a Python method; an agency hashes by identity.
+        return hash((self.agency, self.unit))
 
     def __lt__(self, other: Viewer) -> bool:  # sorted by key: a stable order of views
         return self.key < other.key

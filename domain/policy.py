@@ -11,21 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 from domain.consent import ConsentRegister
-from domain.values import Agency, Category
+from domain.values import Agency, Category, IdentityHashed
 
 
-class Access(Enum):
+class Access(IdentityHashed):
     ALWAYS = "A"
     CONSENT = "C"
     NEVER = "N"
     AGGREGATED = "Agg"
 
 
-class Track(Enum):
+class Track(IdentityHashed):
     CONTRACT = "contract"
     PREVENTION = "prevention"
 
