@@ -111,7 +111,10 @@ def rebuild_projections(
         typer.Option(
             min=1,
             max=64,
-            help="Processes sharing the rebuild by case (default: every core on PostgreSQL, 1 on SQLite)",
+            help=(
+                "Processes sharing the rebuild by case (default on PostgreSQL: every core but "
+                "the one counting the statistics; 1 on SQLite)"
+            ),
         ),
     ] = None,
 ) -> None:

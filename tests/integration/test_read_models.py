@@ -11,6 +11,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from infra.rebuild import rebuild
 from tests.conftest import Api
 from tests.integration.flows import OFFER, activate, offer, ok, rapid_test
@@ -205,7 +207,10 @@ def test_a_rebuild_shared_by_processes_gives_what_the_live_path_built(api: Api) 
     assert snapshot(c.read_models, c.keys) == live
 
 
-def test_a_rebuild_whose_worker_dies_fails_loudly(api: Api) -> None:
+@pytest.mark.parametrize("child", ["rebuild-1-of-2", "rebuild-statistics"])
+def test_a_rebuild_whose_worker_dies_fails_loudly(api: Api, child: str) -> None:
+    """Whichever child is killed, the one projecting half of the cases or the one counting
+    the statistics beside it, the rebuild fails and says so."""
     offer(api)
     outcome: list[BaseException | int] = []
 
@@ -218,9 +223,9 @@ def test_a_rebuild_whose_worker_dies_fails_loudly(api: Api) -> None:
     thread = threading.Thread(target=run)
     thread.start()
     deadline = time.monotonic() + 30
-    while not (children := multiprocessing.active_children()) and time.monotonic() < deadline:
+    while not (children := [p for p in multiprocessing.active_children() if p.name == child]):
+        assert time.monotonic() < deadline, f"no process {child} started"
         time.sleep(0.01)
-    assert children, "no worker process started"
     pid = children[0].pid
     assert pid is not None
     os.kill(pid, signal.SIGKILL)  # long before it can have finished: it is still starting up
