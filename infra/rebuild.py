@@ -4,17 +4,17 @@ Cases are independent (every read-model row belongs to one case), so worker i of
 projects only the cases of partition i (`services.projector.partition_of`): each worker
 reads every notification but decodes and projects only its own cases, with positions of
 its own. One process would be bound to one core by the interpreter's lock; n processes
-use n cores. On PostgreSQL the calling process is worker 0, and a child process is each
-other one. `ruskontrakt rebuild-projections` and `bench/bench_rebuild.py` call this.
+use n cores. The calling process is worker 0, and a child process is each other one.
+`ruskontrakt rebuild-projections` and `bench/bench_rebuild.py` call this.
 
 The statistics projection (services/statistics.py) is rebuilt too: its counts are emptied
 and counted again from both notification logs and the intake register, as the live
 projection counts them (the register itself is kept: it is a source, not a projection).
 On PostgreSQL one more child process counts them while the workers project: it shares no
-table with the read models, and it decodes every event again, so counting beside the
-workers instead of after them takes its time (about a third of a rebuild's) out of the
-rebuild. SQLite takes one writer at a time: there, unless `--workers` asks for more, everything
-runs in turn in one process.
+table with the read models, and it decodes every event again, so where a core is spare,
+counting beside the workers instead of after them takes its time out of the rebuild's (on
+2 cores, beside PostgreSQL, it did not: BENCHMARKS.md, session 8). SQLite takes one writer
+at a time: there, unless `--workers` asks for more, everything runs in turn in one process.
 A case erased before the rebuild is counted only as far as its shredded events still tell
 (its residence, for one, is gone with its key), so the rebuilt counts can lose what erased
 cases had added to the live ones.
