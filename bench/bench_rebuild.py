@@ -110,7 +110,7 @@ def run(
     med = {name: statistics.median(ts) for name, ts in times.items()}
     rate = {name: events / t for name, t in med.items()}
     ratio = rate["rebuild"] / rate["decode"]
-    one = rate["rebuild_other"] / rate["decode"]
+    other_ratio = rate["rebuild_other"] / rate["decode"]
     details = {
         "events": events,
         "cases": cases,
@@ -139,7 +139,7 @@ def run(
             "events/s",
             rate["decode"],
             "events/s (read + decode, no projection)",
-            one,
+            other_ratio,
             "informative",
             None,
         ),

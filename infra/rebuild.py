@@ -104,14 +104,17 @@ def _in_processes(settings: Settings, workers: int, batch: int, progress: Callab
     context = multiprocessing.get_context("spawn")
     reports: Any = context.Queue()
     cleared = context.Event()  # the children start up while the read models are emptied
-    jobs: list[tuple[Callable[..., None], tuple[Any, ...], str]] = [
-        (_worker, (settings, (i, workers), batch, reports, cleared), f"rebuild-{i}-of-{workers}")
+    # each child's name, and what it does: how its failure reads, its work and the work's arguments
+    jobs: list[tuple[str, tuple[Any, ...]]] = [
+        (f"rebuild-{i}-of-{workers}", ("", _project_share, (i, workers), batch, reports, cleared))
         for i in range(1, workers)
     ]
-    jobs.append((_statistics_worker, (settings, reports), "rebuild-statistics"))
-    children = _Children(
-        [context.Process(target=t, args=a, name=n, daemon=True) for t, a, n in jobs], reports, progress
-    )
+    jobs.append(("rebuild-statistics", ("the statistics: ", rebuild_statistics)))
+    processes = [
+        context.Process(target=_child, args=(settings, reports, *job), name=name, daemon=True)
+        for name, job in jobs
+    ]
+    children = _Children(processes, reports, progress)
     try:
         container = build(settings)
         try:
@@ -174,28 +177,24 @@ class _Children:
             process.join(timeout=30)
 
 
-def _worker(settings: Settings, partition: tuple[int, int], batch: int, reports: Any, cleared: Any) -> None:
+def _child(settings: Settings, reports: Any, failed_as: str, work: Callable[..., Any], *args: Any) -> None:
+    """A child process's life: a container of its own, `work(container, *args)`, then a report
+    of how it ended (`failed_as` starts the report of a failure)."""
     try:
         container = build(settings)
         try:
-            cleared.wait()
-            _project(container, partition, batch, lambda n: reports.put(("applied", n)))
+            work(container, *args)
         finally:
             container.close()
     except BaseException as error:
-        reports.put(("error", f"{type(error).__name__}: {error}"))
+        reports.put(("error", f"{failed_as}{type(error).__name__}: {error}"))
         raise
     reports.put(("done", 0))
 
 
-def _statistics_worker(settings: Settings, reports: Any) -> None:
-    try:
-        container = build(settings)
-        try:
-            rebuild_statistics(container)
-        finally:
-            container.close()
-    except BaseException as error:
-        reports.put(("error", f"the statistics: {type(error).__name__}: {error}"))
-        raise
-    reports.put(("done", 0))
+def _project_share(
+    container: Any, partition: tuple[int, int], batch: int, reports: Any, cleared: Any
+) -> None:
+    """A projecting child's work: its partition, once the read models are emptied."""
+    cleared.wait()
+    _project(container, partition, batch, lambda n: reports.put(("applied", n)))
