@@ -86,11 +86,6 @@ class Viewer:
     agency: Agency
     unit: str | None = None
 
-    def __hash__(self) -> int:
-        # Views are kept in sets and dicts keyed by viewer on every event a projection
-        # feeds: the generated hash is a Python method; an agency hashes by identity.
-        return hash((self.agency, self.unit))
-
     def __lt__(self, other: Viewer) -> bool:  # sorted by key: a stable order of views
         return self.key < other.key
 
