@@ -52,8 +52,6 @@ from typing import Any
 
 import highspy
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
 
 Cell = tuple[str, ...]
 # "Wider than the threshold" with room for the solver's rounding: a width of 5.0000001 is 5.
@@ -81,19 +79,6 @@ class Interval:
     @property
     def width(self) -> float:
         return self.high - self.low
-
-
-def _matrix(rows: list[dict[int, float]], n: int) -> Any:
-    if not rows:
-        return None
-    data, cols, pointers = [], [], [0]
-    for row in rows:
-        for i, c in sorted(row.items()):
-            if c:
-                cols.append(i)
-                data.append(c)
-        pointers.append(len(cols))
-    return csr_matrix((data, cols, pointers), shape=(len(rows), n))
 
 
 class Model:
@@ -410,6 +395,11 @@ def audit(
     than `threshold` apart in two of them is known to be wide enough without programs of its
     own (its interval is then reported as that spread, a lower bound of the truth); with no
     `threshold`, each count's min and max are solved for exactly."""
+    # Imported here: scipy takes over half a second to import, and only the audit (the test
+    # of suppression) needs it, not every process that publishes statistics or starts a CLI.
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix
+
     cells = sorted(suppressed)
     index = {c: i for i, c in enumerate(cells)}
     seen: dict[Relation, None] = {}
@@ -437,7 +427,7 @@ def audit(
             rows_ub.append({i: -c for i, c in row.items()})
             rhs_ub.append(constant)
     n = len(cells)
-    a_eq, a_ub = _matrix(rows_eq, n), _matrix(rows_ub, n)
+    a_eq, a_ub = _matrix(rows_eq, n, csr_matrix), _matrix(rows_ub, n, csr_matrix)
     low = np.full(n, np.inf)
     high = np.full(n, -np.inf)
     out: dict[Cell, Interval] = {}
@@ -467,3 +457,16 @@ def audit(
             low, high = np.minimum(low, result.x), np.maximum(high, result.x)
         out[cell] = Interval(ends[0], ends[1])
     return out
+
+
+def _matrix(rows: list[dict[int, float]], n: int, csr_matrix: Any) -> Any:
+    if not rows:
+        return None
+    data, cols, pointers = [], [], [0]
+    for row in rows:
+        for i, c in sorted(row.items()):
+            if c:
+                cols.append(i)
+                data.append(c)
+        pointers.append(len(cols))
+    return csr_matrix((data, cols, pointers), shape=(len(rows), n))
