@@ -22,10 +22,12 @@ cases had added to the live ones.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from infra.bootstrap import build
@@ -34,6 +36,10 @@ from infra.settings import Settings
 from services.projector import InProcessProjection, Projector
 
 WAIT_SECONDS = 0.2  # how often the parent looks at its workers while they report nothing
+# The collector's thresholds while a rebuild projects (Python's defaults: 700, 10, 10). A
+# rebuild keeps every case's fold state, so the heap only grows, and each full collection
+# walks all of it for next to nothing: on 18,000 events three of them took 0.35 s of 3.2 s.
+REBUILD_GC_THRESHOLDS = (20_000, 20, 20)
 
 
 def default_workers(settings: Settings) -> int:
@@ -57,17 +63,28 @@ def rebuild(
     try:
         container.read_models.clear()
         applied = _project(container, (0, 1), batch, progress)
-        rebuild_statistics(container)
+        rebuild_statistics(container, batch)
         return applied
     finally:
         container.close()
 
 
-def rebuild_statistics(container: Any) -> int:
-    """Empty the statistics projection's counts and positions and count every source again;
-    the number of events and intake records applied."""
+def rebuild_statistics(container: Any, batch: int) -> int:
+    """Empty the statistics projection's counts and positions and count every source again,
+    `batch` records of each per transaction; the number of events and intake records applied."""
     container.statistics.store.clear()
-    return int(container.statistics.projection.catch_up())
+    with _fewer_collections():
+        return int(container.statistics.projection.catch_up(batch))
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    previous = gc.get_threshold()
+    gc.set_threshold(*REBUILD_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 def _project(
@@ -93,7 +110,8 @@ def _project(
             progress(projector.applied - reported)
         reported = projector.applied
 
-    projection.catch_up(progress=report)
+    with _fewer_collections():
+        projection.catch_up(progress=report)
     return projector.applied
 
 
@@ -109,7 +127,7 @@ def _in_processes(settings: Settings, workers: int, batch: int, progress: Callab
         (f"rebuild-{i}-of-{workers}", ("", _project_share, (i, workers), batch, reports, cleared))
         for i in range(1, workers)
     ]
-    jobs.append(("rebuild-statistics", ("the statistics: ", rebuild_statistics)))
+    jobs.append(("rebuild-statistics", ("the statistics: ", rebuild_statistics, batch)))
     processes = [
         context.Process(target=_child, args=(settings, reports, *job), name=name, daemon=True)
         for name, job in jobs

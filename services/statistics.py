@@ -112,17 +112,18 @@ class StatisticsProjection:
         self.applied = 0
         keys.on_erased(store.forget)
 
-    def catch_up(self) -> int:
-        """Apply everything new in every source; the number of records applied."""
+    def catch_up(self, batch: int | None = None) -> int:
+        """Apply everything new in every source, `batch` records of each per transaction (the
+        projection's own batch when None); the number of records applied."""
         done = 0
         with self._lock:
             while True:
-                applied = self._batch()
+                applied = self._batch(batch or self.batch)
                 done += applied
                 if not applied:
                     return done
 
-    def _batch(self) -> int:
+    def _batch(self, batch: int) -> int:
         sources = [f"log:{a.name}" for a in self.apps] + [INTAKE_SOURCE]
         with self.store.transaction() as tx:
             positions = tx.lock(sources)
@@ -130,11 +131,11 @@ class StatisticsProjection:
             moved: dict[str, int] = {}
             for app in self.apps:
                 source = f"log:{app.name}"
-                notifications = self.readers[app.name].read(positions.get(source, 0), self.batch)
+                notifications = self.readers[app.name].read(positions.get(source, 0), batch)
                 if notifications:
                     records += [app.record_or_placeholder(n) for n in notifications]
                     moved[source] = notifications[-1].id
-            intake = tx.intake_after(positions.get(INTAKE_SOURCE, 0), self.batch)
+            intake = tx.intake_after(positions.get(INTAKE_SOURCE, 0), batch)
             if intake:
                 moved[INTAKE_SOURCE] = intake[-1][0]
             if not moved:
