@@ -7,6 +7,7 @@ time T?" the same way. The contract consent itself is the interval with `item=No
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -17,6 +18,15 @@ from domain.values import Agency, Category, ScopeItem
 
 YOUTH = "youth"
 ADULT_AGE = 18
+
+
+@functools.cache
+def _guardians(count: int) -> tuple[str, ...]:
+    return tuple(f"guardian:{i}" for i in range(count))
+
+
+def _key(signatory: str, item: ScopeItem | None) -> tuple[str, Agency | None, Category | None]:
+    return (signatory, None, None) if item is None else (signatory, item.agency, item.category)
 
 
 @dataclass
@@ -38,6 +48,15 @@ class ConsentRegister:
     guardian_count: int  # the guardians registered with the offer
     intervals: list[ConsentInterval] = field(default_factory=list)
     guardians_added: list[datetime] = field(default_factory=list)  # each later guardian: from when
+    # The intervals by (signatory, item), for `_active`: the policy asks it for every
+    # signatory of every consent cell of every event it judges, and a case holds dozens of
+    # intervals. Keyed by the item's members, which hash and compare by identity, not by the
+    # item (a dataclass: its hash and equality are Python code). Rebuilt whenever `intervals`
+    # has changed length (only `give` appends).
+    _index: dict[tuple[str, Agency | None, Category | None], list[ConsentInterval]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _indexed: int = field(default=0, init=False, repr=False, compare=False)
 
     def signatories(self) -> list[str]:
         return [YOUTH] + [f"guardian:{i}" for i in range(self.guardian_count + len(self.guardians_added))]
@@ -45,7 +64,7 @@ class ConsentRegister:
     def guardians_at(self, at: datetime) -> list[str]:
         """The guardians registered at `at`: a guardian added later is no signatory before."""
         count = self.guardian_count + sum(1 for since in self.guardians_added if since <= at)
-        return [f"guardian:{i}" for i in range(count)]  # added in order: the first `count`
+        return list(_guardians(count))  # added in order: the first `count`
 
     def required_signatories(self, at: datetime) -> list[str]:
         """Youth and every guardian registered at `at` under 18; the youth alone from the
@@ -70,8 +89,13 @@ class ConsentRegister:
         return signatory in self.signatories()
 
     def _active(self, signatory: str, item: ScopeItem | None, at: datetime) -> ConsentInterval | None:
-        for interval in self.intervals:
-            if interval.signatory == signatory and interval.item == item and interval.active_at(at):
+        if self._indexed != len(self.intervals):
+            index: dict[tuple[str, Agency | None, Category | None], list[ConsentInterval]] = {}
+            for interval in self.intervals:
+                index.setdefault(_key(interval.signatory, interval.item), []).append(interval)
+            self._index, self._indexed = index, len(self.intervals)  # the index first
+        for interval in self._index.get(_key(signatory, item), ()):
+            if interval.active_at(at):
                 return interval
         return None
 

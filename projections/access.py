@@ -189,7 +189,9 @@ class CaseRedaction:
 
 
 def _for(view: RedactedEvent, viewer: Viewer) -> RedactedEvent:
-    return view if viewer.unit is None else replace(view, unit=viewer.unit)
+    # `vars` and a new instance, not `dataclasses.replace` (twice the cost): about two
+    # copies per event projected.
+    return view if viewer.unit is None else RedactedEvent(**{**vars(view), "unit": viewer.unit})
 
 
 def redacted_events(
