@@ -398,7 +398,6 @@ def audit(
     # Imported here: scipy takes over half a second to import, and only the audit (the test
     # of suppression) needs it, not every process that publishes statistics or starts a CLI.
     from scipy.optimize import linprog
-    from scipy.sparse import csr_matrix
 
     cells = sorted(suppressed)
     index = {c: i for i, c in enumerate(cells)}
@@ -427,7 +426,7 @@ def audit(
             rows_ub.append({i: -c for i, c in row.items()})
             rhs_ub.append(constant)
     n = len(cells)
-    a_eq, a_ub = _matrix(rows_eq, n, csr_matrix), _matrix(rows_ub, n, csr_matrix)
+    a_eq, a_ub = _matrix(rows_eq, n), _matrix(rows_ub, n)
     low = np.full(n, np.inf)
     high = np.full(n, -np.inf)
     out: dict[Cell, Interval] = {}
@@ -459,7 +458,9 @@ def audit(
     return out
 
 
-def _matrix(rows: list[dict[int, float]], n: int, csr_matrix: Any) -> Any:
+def _matrix(rows: list[dict[int, float]], n: int) -> Any:
+    from scipy.sparse import csr_matrix  # as in `audit`
+
     if not rows:
         return None
     data, cols, pointers = [], [], [0]

@@ -18,6 +18,8 @@ wider than the threshold.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from datetime import date
 from typing import Any
 
@@ -190,3 +192,17 @@ def test_the_same_data_give_the_same_pattern() -> None:
         system.protect()
         patterns.append(system.suppressed)
     assert patterns[0] == patterns[1]
+
+
+def test_only_the_audit_imports_scipy() -> None:
+    """scipy takes over half a second to import: a process that builds the service (the
+    CLI, a rebuild's child, a server) must not pay it; the audit, which needs it, still runs."""
+    probe = (
+        "import sys, infra.bootstrap, projections.statistics_tables; "
+        "assert 'scipy' not in sys.modules, 'scipy imported at start-up'; "
+        "from projections.disclosure import Relation, audit; "
+        "found = audit({('t',): 5}, {('a',)}, lambda c: [Relation(((c, 1), (('t',), -1)))]); "
+        "assert (found[('a',)].low, found[('a',)].high) == (5, 5), found; "
+        "assert 'scipy' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=120)
