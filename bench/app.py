@@ -57,7 +57,9 @@ def create_bench_app(container: Container) -> FastAPI:
         )
 
     @app.get(NOOP_GET_PATH, response_model=None, tags=["benchmarks"])
-    def noop_worklist(query: WorklistParams, c: ContainerDep, user: PrincipalDep) -> JSONResponse:
+    def noop_worklist(
+        query: WorklistParams, c: ContainerDep, user: PrincipalDep, min_position: MinPosition = None
+    ) -> JSONResponse:
         """Authenticates and parses like the worklist, then answers an empty page without a query."""
         return JSONResponse(
             {"items": [], "next_cursor": None, "limit": query.limit, "agency": user.agency.value}

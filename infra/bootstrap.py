@@ -292,6 +292,8 @@ def build(settings: Settings | None = None, clock: Callable[[], datetime] | None
         # One database, a table per application (infra/db/urls.py): a read sees its log's
         # end in its own statement, and needs no look of its own (Freshness.read).
         read_models.follow_logs({a.track.value: _events_table(a) for a in apps})
+    if keystore.db is database:
+        read_models.log_reads()  # the subjects of the entries are read in the same statement
 
     # Erasures, whichever process makes them: the key store's notices reach every holder of
     # plaintext in this process (projectors and routers listen by themselves), and the rows

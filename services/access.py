@@ -8,6 +8,7 @@ person by the key store's pseudonymous reference, never by national id.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -45,6 +46,32 @@ class AccessLogStore(Protocol):
         the entries of the cases `named_in` (the cases that name the person)."""
 
 
+@dataclass(frozen=True)
+class ReadStamp:
+    """What every entry of one read shares. Each entry adds the case shown, that case's
+    subject, and the categories and basis its document carries, with the reader's unit
+    named in the basis (`AccessRecorder.entries`)."""
+
+    at: datetime
+    sub: str
+    agency: str
+    action: str
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class LoggedRead:
+    """A read that writes the entries of what it shows in its own statement (a worklist
+    page on PostgreSQL: `infra/db/read_models.py`), as `AccessRecorder.entries` would make
+    them from the rows: for the first `shown` rows (every row when None), and only if the
+    read models had applied the log up to the end the read saw by `fresh_before` (None:
+    whatever it saw), so that a read thrown away as stale logged nothing."""
+
+    stamp: ReadStamp
+    shown: int | None
+    fresh_before: int | None = None
+
+
 def by_role(ctx: Context) -> dict[str, str]:
     """The basis of a read that the caller's role grants whole (the auditor's)."""
     return {"all": f"role:{ctx.agency.value}"}
@@ -64,23 +91,29 @@ class AccessRecorder:
         self.subject_of_case = subject_of_case
         self.subjects_of_cases = subjects_of_cases or (lambda ids: {i: subject_of_case(i) for i in ids})
 
+    @staticmethod
+    def stamp(ctx: Context, action: str) -> ReadStamp:
+        return ReadStamp(ctx.at, ctx.sub, ctx.agency.value, action, ctx.unit)
+
     def entries(self, ctx: Context, action: str, docs: Iterable[Mapping[str, Any]]) -> list[AccessEntry]:
-        """One entry per case document shown, with the categories and basis it carries."""
+        """One entry per case document shown, with the categories and basis it carries
+        (made the same way in SQL by a `LoggedRead`: keep the two alike)."""
         docs = list(docs)
         refs = self.subjects_of_cases([doc["id"] for doc in docs])
-        agency, unit = ctx.agency.value, ctx.unit
+        stamp = self.stamp(ctx, action)
         out = []
         for doc in docs:
             # Who read is a person of a unit (docs/domain.md §9): the unit is named with the basis.
+            unit = stamp.unit
             basis = {**doc.get("basis", {}), "unit": unit} if unit else dict(doc.get("basis", {}))
             out.append(
                 AccessEntry(
-                    ctx.at,
-                    ctx.sub,
-                    agency,
+                    stamp.at,
+                    stamp.sub,
+                    stamp.agency,
                     refs[doc["id"]],
                     doc["id"],
-                    action,
+                    stamp.action,
                     list(doc.get("categories", [])),
                     basis,
                 )

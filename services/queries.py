@@ -31,7 +31,7 @@ from domain.permissions import Table
 from domain.policy import Track
 from domain.rules import Rules
 from projections.read_model import present
-from services.access import AccessRecorder
+from services.access import AccessRecorder, LoggedRead
 from services.context import Context
 from services.errors import CaseErasedError, CaseNotFoundError, InvalidCursorError
 from services.explicit_access import ExplicitAccess
@@ -69,7 +69,14 @@ class ReadModelReader(Protocol):
 
     def view(self, agency: str, case_id: str, track: str) -> StoredCaseDoc | None: ...
 
-    def rows(self, agency: str, track: str, page: Page | None = None) -> list[dict[str, Any]]: ...
+    # Whether `rows` can write the access-log entries of what it reads (`LoggedRead`).
+    logs_reads: bool
+
+    def rows(
+        self, agency: str, track: str, page: Page | None = None, logged: LoggedRead | None = None
+    ) -> list[dict[str, Any]]:
+        """Where `logs_reads`, with `logged` each row carries `_logged`: how many entries
+        the read wrote."""
 
     def track_position(self, track: str) -> int: ...
 
@@ -117,6 +124,20 @@ class Freshness:
                 return found
         self.ensure(track, min_position)
         return read()
+
+    def read_logged(
+        self, track: Track, min_position: int | None, read: Callable[[int | None], list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """`read` as `read` above, for a read that writes the access-log entries of its rows
+        in its own statement: `read(before)` writes them only when what it read is current
+        by `before` (and so is what is shown), `read(None)` always. A read thrown away as
+        stale has logged nothing, and nothing is logged twice."""
+        if self.applied is not None and self.catch_up is not None:
+            found = read(self.applied(track))
+            if found and found[0]["_logged"]:
+                return found  # current, and logged
+        self.ensure(track, min_position)
+        return read(None)
 
     def ensure(self, track: Track, min_position: int | None) -> bool:
         """False when the read models did not get there in time (the query answers anyway)."""
@@ -312,9 +333,22 @@ class CaseQueries:
         query = query or WorklistQuery(limit=None)
         viewer = ctx.viewer(self.track)
         page = query.page(local_day(ctx.at), ctx.sub)
+        logged = False
         if viewer is None:
             self.freshness.ensure(self.track, min_position)
             rows = []
+        elif self.read_models.logs_reads:
+            # One statement reads the page and logs it: no second round trip, and no
+            # access-log batch to wait for (a page logs one entry per case shown).
+            stamp = self.access.stamp(ctx, self._names[0])
+            rows = self.freshness.read_logged(
+                self.track,
+                min_position,
+                lambda before: self.read_models.rows(
+                    viewer.key, self.track.value, page, LoggedRead(stamp, query.limit, before)
+                ),
+            )
+            logged = True
         else:
             rows = self.freshness.read(
                 self.track,
@@ -335,11 +369,13 @@ class CaseQueries:
         for row in rows:
             row.pop("_cursor")
             row.pop("_log_end", None)
+            row.pop("_logged", None)
             if self.track is Track.CONTRACT:
                 row["overdue"] = is_overdue(_day(row.get("next_deadline")), today)
                 row["assigned_to_me"] = ctx.sub in row.get("assigned", [])
                 row["name"] = names.get(row["id"])
-        self.access.shown(ctx, self._names[0], rows)
+        if not logged:
+            self.access.shown(ctx, self._names[0], rows)
         return Worklist(rows, next_cursor)
 
     def stored_view(self, case_id: UUID, viewer: Viewer, at: datetime | None = None) -> dict[str, Any] | None:

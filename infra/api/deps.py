@@ -17,9 +17,10 @@ from services.queries import MAX_PAGE, WorklistQuery
 from services.sealed_application import require
 
 
-# The two dependencies are `async def` although they never await: they do no I/O (tokens
-# are verified in memory, once until they expire), and a sync dependency costs a trip to
-# the thread pool and back, the largest share of a request's CPU on two cores.
+# The dependencies here are `async def` although they never await: they do no I/O (tokens
+# are verified in memory, once until they expire; the others only read their parameters),
+# and a sync dependency costs a trip to the thread pool and back, the largest share of a
+# request's CPU on two cores.
 async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
@@ -50,7 +51,7 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def worklist_query(
+async def worklist_query(
     status: Annotated[ContractStatus | None, Query(description="Only cases in this status")] = None,
     overdue: Annotated[bool | None, Query(description="Only (true) or no (false) overdue cases")] = None,
     due_within_days: Annotated[
@@ -73,7 +74,7 @@ def worklist_query(
 WorklistParams = Annotated[WorklistQuery, Depends(worklist_query)]
 
 
-def export_rate(c: ContainerDep, user: PrincipalDep) -> None:
+async def export_rate(c: ContainerDep, user: PrincipalDep) -> None:
     """Subject-access exports have a rate of their own (`RUSKONTRAKT_EXPORTS_PER_MINUTE`): an
     export is looked up by national id, so many of them are a search for people."""
     c.export_rate_limit.check(user)
@@ -119,7 +120,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def get_min_position(
+async def get_min_position(
     min_position: Annotated[
         int | None,
         Query(

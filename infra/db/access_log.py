@@ -17,7 +17,7 @@ from typing import Any
 from pydantic_core import to_json
 
 from infra.db.sql import Database, lock_schema
-from services.access import AccessEntry
+from services.access import AccessEntry, LoggedRead
 from services.batching import BatchWriter
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS access_log (
@@ -132,3 +132,34 @@ def document_of(rows: list[tuple[str | None, ...]]) -> str:
     """`rows` as one JSON document for `json_populate_recordset` (a few rows in one
     parameter: see `AccessLog._insert`)."""
     return to_json([dict(zip(COLUMNS, row, strict=True)) for row in rows]).decode()
+
+
+def logging_read(page_sql: str, order: str, log: LoggedRead, fresh: bool) -> tuple[str, list[Any]]:
+    """A PostgreSQL statement that reads `page_sql` (worklist rows in `order`; its columns
+    include `case_id`, `categories` and `basis`, and `log_end` when `fresh`) and writes
+    the access-log entries of its first `log.shown` rows, answering the rows with the
+    number of entries written as their last column; and the parameters that follow the
+    page's own. The entries are `AccessRecorder.entries` of the rows, made in SQL (the
+    subject from the key store's table, which must be in this database);
+    tests/integration/test_read_path.py holds the two alike. The entries commit with the
+    read, so a page waits on no batch of its own."""
+    s = log.stamp
+    params: list[Any] = [s.at.astimezone(UTC).isoformat(), s.sub, s.agency, s.action]
+    basis = "p.basis"
+    if s.unit:
+        basis = "(p.basis::jsonb || jsonb_build_object('unit', ?::text))::text"
+        params.append(s.unit)
+    where = ""
+    if log.fresh_before is not None:
+        where = "WHERE p.log_end <= ?" if fresh else "WHERE false"  # not known current: not shown
+        params += [log.fresh_before] if fresh else []
+    shown = f" LIMIT {int(log.shown)}" if log.shown is not None else ""
+    sql = (
+        f"WITH page AS ({page_sql}), logged AS ("
+        f"INSERT INTO access_log ({', '.join(COLUMNS)}) "
+        f"SELECT ?, ?, ?, s.subject_ref, p.case_id, ?, p.categories, {basis} "
+        f"FROM (SELECT * FROM page ORDER BY {order}{shown}) p "
+        f"LEFT JOIN case_subjects s ON s.case_id = p.case_id {where} RETURNING 1) "
+        f"SELECT page.*, (SELECT COUNT(*) FROM logged) FROM page ORDER BY {order}"
+    )
+    return sql, params

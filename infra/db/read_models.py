@@ -19,8 +19,10 @@ from typing import Any
 import orjson
 import pydantic_core
 
+from infra.db.access_log import logging_read
 from infra.db.sql import Database, _Tx, lock_schema
 from projections.worklist import NO_DEADLINE
+from services.access import LoggedRead
 from services.queries import Page
 
 log = logging.getLogger("ruskontrakt.read_models")
@@ -28,8 +30,9 @@ log = logging.getLogger("ruskontrakt.read_models")
 TABLES = ("rm_cases", "rm_case_views", "rm_worklist", "rm_consents", "rm_positions")
 # The shape of the read models. Read models of another shape are dropped at start-up and
 # projected again from the events (they hold nothing the events do not): 2 = per unit
-# (need to know) with deadlines, sealed names and paging columns.
-SHAPE = "2"
+# (need to know) with deadlines, sealed names and paging columns; 3 = worklist rows with
+# their categories and basis in columns of their own.
+SHAPE = "3"
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS rm_cases (track TEXT NOT NULL, case_id TEXT NOT NULL,
         version BIGINT NOT NULL, status TEXT, types TEXT NOT NULL, created BIGINT NOT NULL,
@@ -38,11 +41,13 @@ SCHEMA = [
         track TEXT NOT NULL, policy_version TEXT NOT NULL, doc {blob} NOT NULL,
         PRIMARY KEY (agency, case_id))""",
     # `agency` is the viewer (docs/domain.md §9: `agency:unit`); the columns after `row_json`
-    # are what the worklist filters, sorts and pages on, and the youth's name, sealed.
+    # are what the worklist filters, sorts and pages on, the row's categories and basis as
+    # JSON (what a page's access-log entries take of it, read by PostgreSQL in the statement
+    # that reads the page: `ReadModels.rows`), and the youth's name, sealed.
     """CREATE TABLE IF NOT EXISTS rm_worklist (agency TEXT NOT NULL, case_id TEXT NOT NULL,
         track TEXT NOT NULL, policy_version TEXT, row_json TEXT NOT NULL, status TEXT,
-        next_deadline TEXT NOT NULL, assigned TEXT NOT NULL, name {blob},
-        PRIMARY KEY (agency, case_id))""",
+        next_deadline TEXT NOT NULL, assigned TEXT NOT NULL, categories TEXT NOT NULL,
+        basis TEXT NOT NULL, name {blob}, PRIMARY KEY (agency, case_id))""",
     """CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS rm_consents (case_id TEXT NOT NULL, seq INTEGER NOT NULL,
         signatory TEXT NOT NULL, agency TEXT, category TEXT, consent_id TEXT NOT NULL,
@@ -217,7 +222,7 @@ class ReadModelWriter:
         """(viewer, track, case_id, worklist row, sealed name) per row."""
         self._insert(
             "rm_worklist",
-            ("text",) * 8 + ("bytea",),
+            ("text",) * 10 + ("bytea",),
             [
                 (
                     a,
@@ -228,13 +233,16 @@ class ReadModelWriter:
                     row.get("status"),
                     row.get("next_deadline") or NO_DEADLINE,
                     "".join(f"|{sub}|" for sub in row.get("assigned", [])),
+                    json.dumps(row.get("categories", [])),
+                    json.dumps(row.get("basis", {})),
                     name,
                 )
                 for a, t, c, row, name in rows
             ],
             "ON CONFLICT (agency, case_id) DO UPDATE SET policy_version = "
             "excluded.policy_version, row_json = excluded.row_json, status = excluded.status, "
-            "next_deadline = excluded.next_deadline, assigned = excluded.assigned, name = excluded.name",
+            "next_deadline = excluded.next_deadline, assigned = excluded.assigned, name = excluded.name, "
+            "categories = excluded.categories, basis = excluded.basis",
         )
 
     def save_consents(self, registers: dict[str, list[dict[str, Any]]]) -> None:
@@ -283,6 +291,7 @@ class ReadModels:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._log_ends: dict[str, str] = {}  # track -> a scalar subquery of its log's last id
+        self.logs_reads = False  # `log_reads`
         with db.transaction() as tx:
             lock_schema(tx)  # one process reshapes (and creates) at a time
             _reshape(tx)
@@ -349,6 +358,12 @@ class ReadModels:
                 for track, (schema, table) in tables.items()
             }
 
+    def log_reads(self) -> None:
+        """Worklist pages write their access-log entries in the statement that reads them
+        (PostgreSQL, with the access log and the key store's case subjects in this database)."""
+        if self.db.postgres:
+            self.logs_reads = True
+
     # -- reads ----------------------------------------------------------------------------
 
     def view(self, agency: str, case_id: str, track: str) -> StoredCaseDoc | None:
@@ -374,11 +389,15 @@ class ReadModels:
             (int(row[5]) if row[5] is not None else 0) if log_end else None,
         )
 
-    def rows(self, agency: str, track: str, page: Page | None = None) -> list[dict[str, Any]]:
+    def rows(
+        self, agency: str, track: str, page: Page | None = None, logged: LoggedRead | None = None
+    ) -> list[dict[str, Any]]:
         """The viewer's worklist rows, soonest deadline first (then by case id),
         filtered and paged by `page`; a row without a version of its own (a prevention
         case's) with the case's current version. Each row carries `_cursor` (where the
-        next page starts after it) and `_name` (the sealed name, or None)."""
+        next page starts after it) and `_name` (the sealed name, or None). With `logged`,
+        where this store `logs_reads`, each row carries `_logged`: the access-log entries
+        the read wrote (`infra/db/access_log.logging_read`)."""
         page = page or Page()
         where = ["w.agency = ?", "w.track = ?"]
         params: list[Any] = [agency, track]
@@ -403,26 +422,36 @@ class ReadModels:
         # Ordered as the index `rm_worklist_page` is: a page is an index range, whatever the
         # number of the unit's cases.
         log_end = self._log_ends.get(track)
+        logs = logged is not None and self.logs_reads
         sql = (
             "SELECT w.row_json, c.version, w.name, w.next_deadline, w.case_id"
-            + (f", {log_end}" if log_end else "")
+            + (f", {log_end} AS log_end" if log_end else "")
+            + (", w.categories, w.basis" if logs else "")  # what the access log takes of a row
             + " FROM rm_worklist w JOIN rm_cases c ON c.case_id = w.case_id AND c.track = w.track "
             f"WHERE {' AND '.join(where)} ORDER BY w.next_deadline, w.case_id"
         )
         if page.limit is not None:
             sql += f" LIMIT {int(page.limit)}"
+        if logs:
+            assert logged is not None
+            sql, more = logging_read(sql, "next_deadline, case_id", logged, bool(log_end))
+            params += more
         with self.db.statements() as tx:
             found = tx.execute(sql, params).fetchall()
-        return [
-            {
-                "version": int(r[1]),
-                **_row_of(r[0]),
-                "_name": doc_bytes(r[2]) if r[2] is not None else None,
-                "_cursor": (r[3], r[4]),
-                **({"_log_end": int(r[5]) if r[5] is not None else 0} if log_end else {}),
-            }
-            for r in found
-        ]
+        if logs:
+            written = int(found[0][-1]) if found else 0
+            return [{**self._row(r, log_end), "_logged": written} for r in found]
+        return [self._row(r, log_end) for r in found]
+
+    @staticmethod
+    def _row(r: Sequence[Any], log_end: str | None) -> dict[str, Any]:
+        return {
+            "version": int(r[1]),
+            **_row_of(r[0]),
+            "_name": doc_bytes(r[2]) if r[2] is not None else None,
+            "_cursor": (r[3], r[4]),
+            **({"_log_end": int(r[5]) if r[5] is not None else 0} if log_end else {}),
+        }
 
     def stale_deadlines(self, track: str, fingerprint: str) -> list[str]:
         """The cases with a worklist row whose deadlines were computed under other rules
