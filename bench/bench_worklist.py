@@ -35,6 +35,7 @@ from bench.common import (
 )
 from bench.loadgen import LoadResult, closed_loop, get
 from bench.server import BenchServer, CpuMeter
+from domain.calendar import local_day
 from domain.values import Agency
 from infra.bootstrap import Container
 from services.context import Context
@@ -44,7 +45,7 @@ PAGE = 50
 
 
 def create_offers(c: Container, count: int, threads: int = 4) -> list[UUID]:
-    today = c.clock().date()
+    today = local_day(c.clock())  # the domain's day: Norway's, not UTC's
 
     def one(n: int) -> UUID:
         return offer_contract(c, n, today + timedelta(days=1 + n % 60))  # spread over two months

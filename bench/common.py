@@ -27,7 +27,7 @@ from uuid import UUID
 
 from stdnum.no import fodselsnummer
 
-from domain.calendar import add_months
+from domain.calendar import add_months, local_day
 from domain.values import Actor, Agency
 from infra.api.schemas import ConsentBody, MeetingBody, OfferBody, StartupBody, StartupHeldBody
 from infra.bootstrap import Container, build
@@ -287,7 +287,7 @@ def _as(c: Container, actor: Actor) -> Context:
 def offer_contract(c: Container, n: int, offer_deadline: date | None = None) -> UUID:
     """The `n`-th youth's contract offered by the prosecutor, through the offer use case
     (`offer_deadline`: instead of the body's 30 days from today)."""
-    body = _offer_body(n, c.clock().date())
+    body = _offer_body(n, local_day(c.clock()))
     if offer_deadline is not None:
         body.offer_deadline = offer_deadline
     case_id = c.new_id()
@@ -312,7 +312,7 @@ def offer_contract(c: Container, n: int, offer_deadline: date | None = None) -> 
 def create_active_contract(c: Container, n: int) -> UUID:
     """offer → consent (youth, guardian) → start-up scheduled → held with a plan: ACTIVE,
     through the same use cases the API calls."""
-    today = c.clock().date()
+    today = local_day(c.clock())
     case_id = offer_contract(c, n)
     for signatory in ("youth", "guardian:0"):
         b = ConsentBody.model_validate({"signatory": signatory, "scope": [], "booklet_version": "2026-1"})

@@ -21,7 +21,7 @@ import httpx
 from rich.progress import track
 from stdnum.no import fodselsnummer
 
-from domain.calendar import add_months
+from domain.calendar import add_months, local_day
 from domain.municipalities import DEFAULT_REGISTER
 from domain.values import Agency
 from infra.auth import TokenService
@@ -236,7 +236,7 @@ FACTORS = {
 def load_demo(url: str, settings: Settings) -> None:
     client = Client(url, TokenService(settings))
     client.check()
-    today = date.today()
+    today = local_day(datetime.now(UTC))  # Norway's day, which the server judges by
     k, h = Agency.KONFLIKTRAD, Agency.MUNICIPAL_HEALTH
     for i in track(range(12), description="contracts"):
         trinn = 1 + i % 3

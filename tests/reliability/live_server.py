@@ -26,7 +26,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -35,6 +35,7 @@ import httpx
 import psycopg
 import pytest
 
+from domain.calendar import local_day
 from domain.values import Agency
 from infra.auth import TokenService
 from infra.db.urls import is_postgres, sqlite_path
@@ -173,7 +174,7 @@ def offer_changes(national_id: str | None = None) -> dict[str, Any]:
     so it holds on any day the suite runs: the youth is 15 or 16 today and at the offence
     ten days ago, and the answer deadline is the rules' default after today
     (`flows.offer(server, **offer_changes())`)."""
-    today = date.today()
+    today = local_day(datetime.now(UTC))  # the server judges by Norway's day
     birth = date(today.year - 16, 1, 15)
     youth = {"national_id": national_id or fnr(birth), "birth_date": birth.isoformat()}
     return {
